@@ -1,0 +1,45 @@
+/**
+ * Stores decoded MP3s in S3 (SPEC §6). One PutObject with the decoded Buffer as the body:
+ * the SDK streams it to the socket without another copy, and audio under Lambda's 6 MB
+ * event cap is always below the 5 MB multipart threshold where lib-storage would help.
+ * The SHA-256 we already computed is sent as the object checksum, so S3 verifies the
+ * upload and the SDK does not spend time on a CRC of its own.
+ */
+import { AUDIO_CONTENT_TYPE, type PreparedAudio } from '../core/audio';
+import type { AudioStore } from '../core/ports';
+import { lazy } from './lazy';
+
+export interface S3AudioStoreOptions {
+  bucket: string;
+  forcePathStyle: boolean;
+}
+
+export function createS3AudioStore({ bucket, forcePathStyle }: S3AudioStoreOptions): AudioStore {
+  // Loaded on the first audio event only: transcriptions never load the S3 client.
+  const put = lazy(async () => {
+    const { S3Client, PutObjectCommand } = await import('@aws-sdk/client-s3');
+    const client = new S3Client({
+      forcePathStyle,
+      maxAttempts: 3,
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      requestHandler: { connectionTimeout: 3_000, requestTimeout: 15_000 },
+    });
+    return (audio: PreparedAudio) =>
+      client.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: audio.key,
+          Body: audio.bytes,
+          ContentLength: audio.bytes.length,
+          ContentType: AUDIO_CONTENT_TYPE,
+          ChecksumSHA256: Buffer.from(audio.sha256, 'hex').toString('base64'),
+          Metadata: { 'conversation-id': audio.conversationId, 'agent-id': audio.agentId, sha256: audio.sha256 },
+        }),
+      );
+  });
+  return {
+    async put(audio) {
+      await (await put())(audio);
+    },
+  };
+}

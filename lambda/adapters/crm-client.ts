@@ -1,0 +1,108 @@
+/**
+ * Forwards CRM payloads with undici over one keep-alive connection pool per container
+ * (SPEC §5). Per-attempt timeout, retries with backoff and jitter inside a 12 s budget,
+ * `Retry-After` honoured when it fits, other 4xx permanent. Shared by the receiver and the
+ * retry worker so both follow the same rules.
+ */
+import type { Dispatcher } from 'undici';
+import { describeError } from '../core/errors';
+import { backoffDelay, classifyStatus, FORWARD_BUDGET_MS, parseRetryAfter } from '../core/forward-policy';
+import type { CrmForwarder, ForwardResult } from '../core/ports';
+import { lazy } from './lazy';
+
+export interface CrmClientOptions {
+  url: string;
+  timeoutMs: number;
+  maxAttempts: number;
+  budgetMs?: number;
+  /** First backoff step; doubles per attempt. */
+  backoffBaseMs?: number;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  /** Called before each retry, for metrics and tests. */
+  onRetry?: (attempt: number, reason: string, delayMs: number) => void;
+}
+
+/** Largest CRM response body we read (then discard) so the connection can be reused. */
+const MAX_RESPONSE_BYTES = 64 * 1024;
+const USER_AGENT = 'elevenlabs-webhook-receiver/1';
+
+/**
+ * undici costs ~45 ms to import (NOTES.md), so it is loaded on the first forward, not at
+ * cold start. The agent keeps connections alive across invocations; its keep-alive stays
+ * under the common 5 s server idle timeout so we rarely write to a socket the CRM closed.
+ */
+const loadUndici = lazy(async () => {
+  const undici = await import('undici');
+  const agent = new undici.Agent({ keepAliveTimeout: 4_000, keepAliveMaxTimeout: 60_000, connections: 32 });
+  return { request: undici.request, agent };
+});
+
+export function createCrmForwarder(options: CrmClientOptions): CrmForwarder {
+  const {
+    url,
+    timeoutMs,
+    maxAttempts,
+    budgetMs = FORWARD_BUDGET_MS,
+    backoffBaseMs = 250,
+    now = Date.now,
+    sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    random = Math.random,
+    onRetry,
+  } = options;
+
+  return {
+    async forward(payload): Promise<ForwardResult> {
+      const { request, agent } = await loadUndici();
+      const body = JSON.stringify(payload);
+      const deadline = now() + budgetMs;
+      let lastError = 'no attempt made';
+      let attempt = 0;
+      while (attempt < maxAttempts) {
+        const remaining = deadline - now();
+        if (remaining <= 0) break;
+        attempt += 1;
+        const attemptTimeout = Math.min(timeoutMs, remaining);
+        let retryAfterMs: number | undefined;
+        try {
+          const response = await request(url, {
+            method: 'POST',
+            dispatcher: agent as Dispatcher,
+            headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT },
+            body,
+            signal: AbortSignal.timeout(attemptTimeout),
+            // Backstops for the signal; undici's own timers are coarse (~1 s).
+            headersTimeout: attemptTimeout + 1_000,
+            bodyTimeout: attemptTimeout + 1_000,
+          });
+          await response.body.dump({ limit: MAX_RESPONSE_BYTES }).catch(() => undefined);
+          const verdict = classifyStatus(response.statusCode);
+          if (verdict === 'success') return { ok: true, attempts: attempt };
+          lastError = `HTTP ${response.statusCode}`;
+          if (verdict === 'permanent') return { ok: false, attempts: attempt, lastError, permanent: true };
+          retryAfterMs = parseRetryAfter(headerValue(response.headers['retry-after']), now());
+        } catch (error) {
+          lastError = isTimeout(error) ? `timeout after ${attemptTimeout} ms` : describeError(error);
+        }
+        if (attempt >= maxAttempts) break;
+        const delay = retryAfterMs ?? backoffDelay(attempt, backoffBaseMs, random);
+        // A wait that would end past the budget cannot lead to a useful attempt: give up now.
+        if (now() + delay >= deadline) break;
+        onRetry?.(attempt, lastError, delay);
+        await sleep(delay);
+      }
+      return { ok: false, attempts: attempt, lastError, permanent: false };
+    },
+  };
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function isTimeout(error: unknown): boolean {
+  const name = (error as { name?: string } | null)?.name;
+  const code = (error as { code?: string } | null)?.code;
+  return name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
+}

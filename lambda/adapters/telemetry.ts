@@ -1,0 +1,67 @@
+/**
+ * One JSON line per request (SPEC §7) that is at the same time a CloudWatch Embedded Metric
+ * Format document (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html):
+ * Logs Insights can query its fields and CloudWatch extracts the metrics from it, with no
+ * PutMetricData call and no second line.
+ */
+import {
+  EVENT_TYPE_DIMENSION,
+  METRIC_UNITS,
+  type MetricName,
+  type MetricValues,
+  METRICS_NAMESPACE,
+  SERVICE_DIMENSION,
+  SERVICE_NAME,
+} from '../core/metrics';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type LogFields = Record<string, string | number | boolean | null | undefined>;
+export type LineWriter = (line: string) => void;
+
+export interface Telemetry {
+  /** A plain structured log line (no metrics). */
+  log(level: LogLevel, message: string, fields?: LogFields): void;
+  /** A log line that also carries metrics; `eventType` adds the EventType split of EventsReceived. */
+  logWithMetrics(level: LogLevel, message: string, fields: LogFields, metrics: MetricValues, eventType?: string): void;
+}
+
+export const stdoutWriter: LineWriter = (line) => {
+  process.stdout.write(`${line}\n`);
+};
+
+export function createTelemetry(write: LineWriter = stdoutWriter, now: () => number = Date.now): Telemetry {
+  const line = (level: LogLevel, message: string, fields: LogFields | undefined, extra?: object) =>
+    write(JSON.stringify({ level, message, timestamp: new Date(now()).toISOString(), ...fields, ...extra }));
+
+  return {
+    log: (level, message, fields) => line(level, message, fields),
+    logWithMetrics(level, message, fields, metrics, eventType) {
+      const names = Object.keys(metrics) as MetricName[];
+      if (names.length === 0) return line(level, message, fields);
+      const split = eventType !== undefined && names.includes('EventsReceived');
+      const definitions = (list: MetricName[]) => list.map((name) => ({ Name: name, Unit: METRIC_UNITS[name] }));
+      const directives = [
+        {
+          Namespace: METRICS_NAMESPACE,
+          Dimensions: [[SERVICE_DIMENSION]],
+          Metrics: definitions(split ? names.filter((n) => n !== 'EventsReceived') : names),
+        },
+        ...(split
+          ? [
+              {
+                Namespace: METRICS_NAMESPACE,
+                Dimensions: [[SERVICE_DIMENSION], [SERVICE_DIMENSION, EVENT_TYPE_DIMENSION]],
+                Metrics: definitions(['EventsReceived']),
+              },
+            ]
+          : []),
+      ].filter((d) => d.Metrics.length > 0);
+      line(level, message, fields, {
+        _aws: { Timestamp: now(), CloudWatchMetrics: directives },
+        [SERVICE_DIMENSION]: SERVICE_NAME,
+        ...(split ? { [EVENT_TYPE_DIMENSION]: eventType } : {}),
+        ...metrics,
+      });
+    },
+  };
+}

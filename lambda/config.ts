@@ -1,0 +1,134 @@
+/**
+ * Configuration (SPEC §8), parsed once from an injected environment. Errors name the
+ * variable and never echo its value (a secret may sit in the environment).
+ */
+import type { BlockList } from 'node:net';
+import * as z from 'zod';
+import { ConfigurationError } from './core/errors';
+import { parseSourceAllowlist } from './core/source-ip';
+
+export const DEFAULT_CRM_SUBJECT = 'Conversational AI call';
+
+export interface ReceiverConfig {
+  webhookSecretArn?: string;
+  webhookSecret?: string;
+  secretCacheSeconds: number;
+  crmWebhookUrl: string;
+  crmTimeoutMs: number;
+  crmMaxAttempts: number;
+  crmRetryQueueUrl?: string;
+  audioBucket?: string;
+  signatureToleranceSeconds: number;
+  sourceAllowlist?: BlockList;
+  allowedAgentIds?: ReadonlySet<string>;
+  crmDefaultSubject: string;
+  crmSubjectsByAgent: Readonly<Record<string, string>>;
+  idempotencyTable?: string;
+  /** Path-style S3 addressing, for local S3 servers (SPEC §8). */
+  s3ForcePathStyle: boolean;
+  onLambda: boolean;
+}
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+function integer(defaultValue: number, min: number, max: number) {
+  return optionalText.pipe(
+    z
+      .string()
+      .regex(/^\d+$/, `must be a whole number between ${min} and ${max}`)
+      .transform(Number)
+      .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
+      .optional()
+      .transform((v) => v ?? defaultValue),
+  );
+}
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+
+/** A comma list, or undefined when unset/empty. */
+const commaList = optionalText.transform((v) =>
+  v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter((s) => s !== ''),
+);
+
+const EnvSchema = z
+  .object({
+    WEBHOOK_SECRET_ARN: optionalText,
+    ELEVENLABS_WEBHOOK_SECRET: optionalText,
+    SECRET_CACHE_SECONDS: integer(300, 0, 86_400),
+    CRM_WEBHOOK_URL: optionalText.pipe(z.string({ error: 'is required' }).pipe(httpUrl)),
+    CRM_TIMEOUT_MS: integer(5_000, 100, 12_000),
+    CRM_MAX_ATTEMPTS: integer(3, 1, 10),
+    CRM_RETRY_QUEUE_URL: optionalText.pipe(z.url({ protocol: /^(https?|file)$/, error: 'must be an SQS queue URL or a file: URL' }).optional()),
+    AUDIO_BUCKET: optionalText,
+    SIGNATURE_TOLERANCE_SECONDS: integer(1_800, 1, 86_400),
+    ALLOWED_SOURCE_IPS: optionalText.transform((v, ctx) => {
+      if (v === undefined) return undefined;
+      try {
+        return parseSourceAllowlist(v);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+    ALLOWED_AGENT_IDS: commaList.transform((ids) => (ids && ids.length > 0 ? new Set(ids) : undefined)),
+    CRM_DEFAULT_SUBJECT: optionalText.transform((v) => v ?? DEFAULT_CRM_SUBJECT),
+    CRM_SUBJECTS_BY_AGENT: optionalText.transform((v, ctx) => {
+      if (v === undefined) return {};
+      let json: unknown;
+      try {
+        json = JSON.parse(v);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON object of agent id → subject' });
+        return z.NEVER;
+      }
+      const parsed = z.record(z.string(), z.string()).safeParse(json);
+      if (!parsed.success) {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON object whose values are strings' });
+        return z.NEVER;
+      }
+      return parsed.data;
+    }),
+    IDEMPOTENCY_TABLE: optionalText,
+    AWS_LAMBDA_FUNCTION_NAME: optionalText,
+    AWS_ENDPOINT_URL_S3: optionalText,
+    AWS_ENDPOINT_URL: optionalText,
+  })
+  .superRefine((env, ctx) => {
+    // On Lambda a failed forward has nowhere to go without the queue (SPEC §8).
+    if (env.AWS_LAMBDA_FUNCTION_NAME && !env.CRM_RETRY_QUEUE_URL) {
+      ctx.addIssue({ code: 'custom', path: ['CRM_RETRY_QUEUE_URL'], message: 'is required on Lambda' });
+    }
+  });
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Parses the environment; throws one `ConfigurationError` naming every bad variable. */
+export function loadConfig(env: Env): ReceiverConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'} ${issue.message}`);
+    throw new ConfigurationError([...new Set(problems)].join('; '));
+  }
+  const e = parsed.data;
+  return {
+    webhookSecretArn: e.WEBHOOK_SECRET_ARN,
+    webhookSecret: e.ELEVENLABS_WEBHOOK_SECRET,
+    secretCacheSeconds: e.SECRET_CACHE_SECONDS,
+    crmWebhookUrl: e.CRM_WEBHOOK_URL,
+    crmTimeoutMs: e.CRM_TIMEOUT_MS,
+    crmMaxAttempts: e.CRM_MAX_ATTEMPTS,
+    crmRetryQueueUrl: e.CRM_RETRY_QUEUE_URL,
+    audioBucket: e.AUDIO_BUCKET,
+    signatureToleranceSeconds: e.SIGNATURE_TOLERANCE_SECONDS,
+    sourceAllowlist: e.ALLOWED_SOURCE_IPS,
+    allowedAgentIds: e.ALLOWED_AGENT_IDS,
+    crmDefaultSubject: e.CRM_DEFAULT_SUBJECT,
+    crmSubjectsByAgent: e.CRM_SUBJECTS_BY_AGENT,
+    idempotencyTable: e.IDEMPOTENCY_TABLE,
+    s3ForcePathStyle: Boolean(e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL),
+    onLambda: Boolean(e.AWS_LAMBDA_FUNCTION_NAME),
+  };
+}

@@ -1,0 +1,156 @@
+/**
+ * One error type per failure kind. Each carries the HTTP status it maps to and the
+ * message callers may see; `toErrorResponse` is the single place that turns an error
+ * into a response (SPEC §2: errors are `{"error": "..."}`, never a stack, secret or
+ * payload excerpt).
+ */
+
+export type ErrorBody = { error: string };
+
+export abstract class WebhookError extends Error {
+  abstract readonly statusCode: number;
+  /** Short machine-readable kind, used as the `outcome` of the request log line. */
+  abstract readonly kind: string;
+  /** What the caller sees. Defaults to the message; never include payload text. */
+  get publicMessage(): string {
+    return this.message;
+  }
+}
+
+/** The four 401 reasons of SPEC §3, exactly as the spec spells them. */
+export type SignatureFailureReason =
+  | 'missing signature'
+  | 'malformed signature header'
+  | 'timestamp outside tolerance'
+  | 'signature mismatch';
+
+export class SignatureError extends WebhookError {
+  readonly statusCode = 401;
+  readonly kind = 'signature_rejected';
+  constructor(readonly reason: SignatureFailureReason) {
+    super(reason);
+    this.name = 'SignatureError';
+  }
+}
+
+export class SourceNotAllowedError extends WebhookError {
+  readonly statusCode = 403;
+  readonly kind = 'source_not_allowed';
+  constructor() {
+    super('source not allowed');
+    this.name = 'SourceNotAllowedError';
+  }
+}
+
+export class InvalidJsonError extends WebhookError {
+  readonly statusCode = 400;
+  readonly kind = 'invalid_json';
+  constructor() {
+    super('invalid JSON');
+    this.name = 'InvalidJsonError';
+  }
+}
+
+/** The body is JSON but not an event we can act on; `detail` names the field, not its value. */
+export class InvalidEventError extends WebhookError {
+  readonly statusCode = 400;
+  readonly kind = 'invalid_event';
+  constructor(detail: string) {
+    super(`invalid event: ${detail}`);
+    this.name = 'InvalidEventError';
+  }
+}
+
+export class InvalidAudioError extends WebhookError {
+  readonly statusCode = 400;
+  readonly kind = 'invalid_audio';
+  constructor(readonly detail: string) {
+    super('invalid audio');
+    this.name = 'InvalidAudioError';
+  }
+}
+
+export class PayloadTooLargeError extends WebhookError {
+  readonly statusCode = 413;
+  readonly kind = 'payload_too_large';
+  constructor() {
+    super('payload too large');
+    this.name = 'PayloadTooLargeError';
+  }
+}
+
+/** Another delivery of the same event is being processed right now (SPEC §2 step 6). */
+export class DuplicateInProgressError extends WebhookError {
+  readonly statusCode = 409;
+  readonly kind = 'duplicate_in_progress';
+  constructor() {
+    super('duplicate delivery in progress');
+    this.name = 'DuplicateInProgressError';
+  }
+}
+
+/** Fail closed (SPEC §3): no secret configured, or Secrets Manager unreachable. */
+export class SecretUnavailableError extends WebhookError {
+  readonly statusCode = 500;
+  readonly kind = 'secret_unavailable';
+  constructor(readonly detail: string) {
+    super('webhook secret unavailable');
+    this.name = 'SecretUnavailableError';
+  }
+}
+
+export class AudioStoreError extends WebhookError {
+  readonly statusCode = 500;
+  readonly kind = 'audio_store_failed';
+  constructor(readonly detail: string) {
+    super('audio could not be stored');
+    this.name = 'AudioStoreError';
+  }
+}
+
+/** The CRM failed and the retry queue refused the payload: the only CRM case worth a retry. */
+export class ForwardNotDurableError extends WebhookError {
+  readonly statusCode = 500;
+  readonly kind = 'forward_not_durable';
+  constructor(readonly detail: string) {
+    super('event could not be forwarded or queued');
+    this.name = 'ForwardNotDurableError';
+  }
+}
+
+/** Configuration that cannot work; the detail (variable names) goes to the log only. */
+export class ConfigurationError extends WebhookError {
+  readonly statusCode = 500;
+  readonly kind = 'misconfigured';
+  constructor(readonly detail: string) {
+    super(`invalid configuration: ${detail}`);
+    this.name = 'ConfigurationError';
+  }
+  override get publicMessage(): string {
+    return 'receiver misconfigured';
+  }
+}
+
+export function toErrorResponse(error: unknown): { statusCode: number; body: ErrorBody } {
+  if (error instanceof WebhookError) {
+    return { statusCode: error.statusCode, body: { error: error.publicMessage } };
+  }
+  return { statusCode: 500, body: { error: 'internal error' } };
+}
+
+/** A short, log-safe description of any thrown value (name and code, no payload). */
+export function describeError(error: unknown): string {
+  if (error instanceof WebhookError && 'detail' in error && typeof error.detail === 'string') {
+    return `${error.name}: ${error.detail}`;
+  }
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    const name = error.name === 'Error' && typeof code === 'string' ? code : error.name;
+    return truncate(`${name}: ${error.message}`, 200);
+  }
+  return 'non-error thrown';
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}

@@ -1,0 +1,74 @@
+/**
+ * What happened to one request, collected by the pipeline and turned into the one log
+ * line and the metrics of SPEC §7. Holds no personal data: the contact number is masked
+ * before it gets here.
+ */
+import type { CrmStatus } from './crm-payload';
+import { EVENT_TYPES } from './events';
+import { MetricName, type MetricValues } from './metrics';
+
+export interface RequestFacts {
+  /** `forwarded`, `queued`, `audio_stored`, `deduplicated`, `skipped`, or an error kind. */
+  outcome: string;
+  type?: string;
+  conversationId?: string;
+  agentId?: string;
+  authenticatedBy?: 'hmac' | 'bearer';
+  crmStatus?: CrmStatus;
+  /** The contact number, masked (SPEC §7). */
+  crmTo?: string;
+  crmAttempts?: number;
+  audioKey?: string;
+  audioBytes?: number;
+  skipReason?: string;
+  /** Set when deduplication was wanted but its table could not be reached. */
+  idempotencyError?: string;
+  /** Log-safe description of the failure, when there was one. */
+  error?: string;
+}
+
+/** Which metric the outcome of a request moves (SPEC §7). */
+export function metricValuesFor(facts: RequestFacts): MetricValues {
+  const values: MetricValues = {};
+  const add = (name: MetricName, value = 1) => {
+    values[name] = (values[name] ?? 0) + value;
+  };
+  if (facts.type !== undefined && facts.outcome !== 'invalid_event') add(MetricName.EventsReceived);
+  if (facts.crmAttempts !== undefined && facts.crmAttempts > 1) add(MetricName.CrmForwardRetried, facts.crmAttempts - 1);
+  if (facts.idempotencyError !== undefined) add(MetricName.IdempotencyUnavailable);
+  switch (facts.outcome) {
+    case 'signature_rejected':
+      add(MetricName.SignatureRejected);
+      break;
+    case 'forwarded':
+      add(MetricName.CrmForwardSucceeded);
+      break;
+    case 'queued':
+      add(MetricName.CrmForwardFailed);
+      add(MetricName.CrmForwardQueued);
+      break;
+    case 'forward_not_durable':
+      add(MetricName.CrmForwardFailed);
+      add(MetricName.CrmForwardNotDurable);
+      break;
+    case 'audio_stored':
+      add(MetricName.AudioStored);
+      add(MetricName.AudioBytes, facts.audioBytes ?? 0);
+      break;
+    case 'audio_store_failed':
+      add(MetricName.AudioStoreFailed);
+      break;
+    case 'deduplicated':
+      add(MetricName.Deduplicated);
+      break;
+    case 'secret_unavailable':
+      add(MetricName.SecretUnavailable);
+      break;
+  }
+  return values;
+}
+
+/** The `EventType` dimension value: a known type, or `other` so a sender cannot mint dimensions. */
+export function eventTypeDimension(type: string | undefined): string {
+  return type !== undefined && (EVENT_TYPES as readonly string[]).includes(type) ? type : 'other';
+}

@@ -1,0 +1,124 @@
+/**
+ * Wires the receiver: configuration and adapters are built once per container (SPEC §8),
+ * then each API Gateway event goes through the pure pipeline and comes back as a response
+ * plus one log line that carries the metrics (SPEC §7).
+ */
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyResult, Context } from 'aws-lambda';
+import { createCrmForwarder } from './adapters/crm-client';
+import { type ApiGatewayEvent, requestIdOf, toApiGatewayResult, toWebhookRequest } from './adapters/api-gateway';
+import { createS3AudioStore } from './adapters/audio-store';
+import { createRetryQueue } from './adapters/retry-queue';
+import { createSecretSource } from './adapters/secrets';
+import { createTelemetry, type LineWriter, type LogLevel, type Telemetry } from './adapters/telemetry';
+import { type Env, loadConfig, type ReceiverConfig } from './config';
+import { ConfigurationError, describeError, toErrorResponse } from './core/errors';
+import { handleWebhook, type WebhookDeps, type WebhookOutcome } from './core/handle-webhook';
+import { eventTypeDimension, metricValuesFor } from './core/request-facts';
+
+export type ReceiverHandler = (event: ApiGatewayEvent, context?: Pick<Context, 'awsRequestId'>) => Promise<APIGatewayProxyResult>;
+
+export interface ReceiverOverrides {
+  /** Replace any adapter (tests, the local server). */
+  deps?: Partial<Omit<WebhookDeps, 'config'>>;
+  /** Where log lines go; stdout by default. */
+  write?: LineWriter;
+  /** Extra CRM client settings (shorter backoff in tests). */
+  crm?: { backoffBaseMs?: number };
+}
+
+export function createReceiver(env: Env, overrides: ReceiverOverrides = {}): ReceiverHandler {
+  const telemetry = createTelemetry(overrides.write);
+  let deps: WebhookDeps;
+  try {
+    deps = buildDeps(loadConfig(env), overrides);
+  } catch (error) {
+    // Reported once, at start, naming the variables (SPEC §8); every request then gets a 500.
+    const detail = error instanceof ConfigurationError ? error.detail : describeError(error);
+    telemetry.log('error', 'invalid configuration', { error: detail });
+    const failure = error instanceof ConfigurationError ? error : new ConfigurationError(detail);
+    return async (event, context) => {
+      const { statusCode, body } = toErrorResponse(failure);
+      report(telemetry, requestIdOf(event, context?.awsRequestId ?? randomUUID()), 0, {
+        statusCode,
+        body,
+        facts: { outcome: failure.kind, error: detail },
+      });
+      return toApiGatewayResult(statusCode, body);
+    };
+  }
+
+  return async (event, context) => {
+    const started = performance.now();
+    const requestId = requestIdOf(event, context?.awsRequestId ?? randomUUID());
+    let outcome: WebhookOutcome;
+    try {
+      outcome = await handleWebhook(toWebhookRequest(event), deps);
+    } catch (error) {
+      // handleWebhook maps its own errors; this only catches an event we could not even read.
+      outcome = { ...toErrorResponse(error), facts: { outcome: 'internal_error', error: describeError(error) } };
+    }
+    report(telemetry, requestId, performance.now() - started, outcome);
+    return toApiGatewayResult(outcome.statusCode, outcome.body);
+  };
+}
+
+function buildDeps(config: ReceiverConfig, overrides: ReceiverOverrides): WebhookDeps {
+  const now = overrides.deps?.now ?? Date.now;
+  return {
+    config: {
+      signatureToleranceSeconds: config.signatureToleranceSeconds,
+      sourceAllowlist: config.sourceAllowlist,
+      allowedAgentIds: config.allowedAgentIds,
+      crmMapping: { defaultSubject: config.crmDefaultSubject, subjectsByAgent: config.crmSubjectsByAgent },
+    },
+    now,
+    secrets: createSecretSource({
+      secretArn: config.webhookSecretArn,
+      plainSecret: config.webhookSecret,
+      cacheSeconds: config.secretCacheSeconds,
+      now,
+    }),
+    crm: createCrmForwarder({
+      url: config.crmWebhookUrl,
+      timeoutMs: config.crmTimeoutMs,
+      maxAttempts: config.crmMaxAttempts,
+      now,
+      ...overrides.crm,
+    }),
+    retryQueue: config.crmRetryQueueUrl ? createRetryQueue(config.crmRetryQueueUrl) : undefined,
+    audioStore: config.audioBucket
+      ? createS3AudioStore({ bucket: config.audioBucket, forcePathStyle: config.s3ForcePathStyle })
+      : undefined,
+    ...overrides.deps,
+  };
+}
+
+function report(telemetry: Telemetry, requestId: string, latencyMs: number, outcome: WebhookOutcome): void {
+  const { facts, statusCode } = outcome;
+  const level: LogLevel = statusCode >= 500 ? 'error' : statusCode >= 400 ? 'warn' : 'info';
+  telemetry.logWithMetrics(
+    level,
+    'webhook request',
+    {
+      requestId,
+      type: facts.type,
+      conversationId: facts.conversationId,
+      agentId: facts.agentId,
+      outcome: facts.outcome,
+      statusCode,
+      latencyMs: Math.round(latencyMs * 100) / 100,
+      authenticatedBy: facts.authenticatedBy,
+      crmStatus: facts.crmStatus,
+      crmTo: facts.crmTo,
+      crmAttempts: facts.crmAttempts,
+      audioKey: facts.audioKey,
+      audioBytes: facts.audioBytes,
+      reason: facts.skipReason,
+      idempotencyError: facts.idempotencyError,
+      error: facts.error,
+    },
+    metricValuesFor(facts),
+    eventTypeDimension(facts.type),
+  );
+}

@@ -1,0 +1,60 @@
+/**
+ * `npm run build`: bundles each Lambda into dist/<name>/index.mjs (SPEC §9) with esbuild.
+ * ESM, target node22, minified, with source maps. Code splitting keeps the SDK clients and
+ * undici in chunks beside index.mjs that load on the path that needs them (cold start).
+ */
+import { rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { build, type BuildOptions } from 'esbuild';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+export const LAMBDAS = {
+  receiver: 'lambda/receiver.ts',
+  'retry-worker': 'lambda/retry-worker.ts',
+} as const;
+
+/** The AWS SDK's CommonJS parts call `require`; ESM has none unless we make one (NOTES.md). */
+const banner = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+
+export async function buildLambda(name: keyof typeof LAMBDAS, options: Partial<BuildOptions> = {}) {
+  const outdir = `${root}dist/${name}`;
+  await rm(outdir, { recursive: true, force: true });
+  return build({
+    absWorkingDir: root,
+    entryPoints: { index: LAMBDAS[name] },
+    outdir,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node22',
+    minify: true,
+    sourcemap: 'linked',
+    sourcesContent: false,
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunks/[name]-[hash]',
+    banner: { js: banner },
+    legalComments: 'none',
+    metafile: true,
+    logLevel: 'warning',
+    ...options,
+  });
+}
+
+const isMain = process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1];
+if (isMain) {
+  const { existsSync } = await import('node:fs');
+  for (const name of Object.keys(LAMBDAS) as (keyof typeof LAMBDAS)[]) {
+    if (!existsSync(`${root}${LAMBDAS[name]}`)) continue;
+    const result = await buildLambda(name);
+    const outputs = Object.entries(result.metafile?.outputs ?? {}).filter(([file]) => file.endsWith('.mjs'));
+    const total = outputs.reduce((sum, [, o]) => sum + o.bytes, 0);
+    const entry = outputs.find(([file]) => file.endsWith('index.mjs'));
+    console.log(`dist/${name}/index.mjs  ${kib(entry?.[1].bytes ?? 0)} entry, ${kib(total)} with ${outputs.length - 1} lazy chunks`);
+  }
+}
+
+function kib(bytes: number): string {
+  return `${(bytes / 1024).toFixed(1)} KiB`;
+}
