@@ -53,14 +53,19 @@ const commaList = optionalText.transform((v) =>
   v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter((s) => s !== ''),
 );
 
+/** The CRM client's settings, shared by the receiver and the retry worker. */
+const CrmEnvShape = {
+  CRM_WEBHOOK_URL: optionalText.pipe(z.string({ error: 'is required' }).pipe(httpUrl)),
+  CRM_TIMEOUT_MS: integer(5_000, 100, 12_000),
+  CRM_MAX_ATTEMPTS: integer(3, 1, 10),
+};
+
 const EnvSchema = z
   .object({
+    ...CrmEnvShape,
     WEBHOOK_SECRET_ARN: optionalText,
     ELEVENLABS_WEBHOOK_SECRET: optionalText,
     SECRET_CACHE_SECONDS: integer(300, 0, 86_400),
-    CRM_WEBHOOK_URL: optionalText.pipe(z.string({ error: 'is required' }).pipe(httpUrl)),
-    CRM_TIMEOUT_MS: integer(5_000, 100, 12_000),
-    CRM_MAX_ATTEMPTS: integer(3, 1, 10),
     CRM_RETRY_QUEUE_URL: optionalText.pipe(z.url({ protocol: /^(https?|file)$/, error: 'must be an SQS queue URL or a file: URL' }).optional()),
     AUDIO_BUCKET: optionalText,
     SIGNATURE_TOLERANCE_SECONDS: integer(1_800, 1, 86_400),
@@ -105,14 +110,18 @@ const EnvSchema = z
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-/** Parses the environment; throws one `ConfigurationError` naming every bad variable. */
-export function loadConfig(env: Env): ReceiverConfig {
-  const parsed = EnvSchema.safeParse(env);
+function parseEnv<T extends z.ZodType>(schema: T, env: Env): z.output<T> {
+  const parsed = schema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'} ${issue.message}`);
     throw new ConfigurationError([...new Set(problems)].join('; '));
   }
-  const e = parsed.data;
+  return parsed.data;
+}
+
+/** Parses the receiver's environment; throws one `ConfigurationError` naming every bad variable. */
+export function loadConfig(env: Env): ReceiverConfig {
+  const e = parseEnv(EnvSchema, env);
   return {
     webhookSecretArn: e.WEBHOOK_SECRET_ARN,
     webhookSecret: e.ELEVENLABS_WEBHOOK_SECRET,
@@ -130,5 +139,29 @@ export function loadConfig(env: Env): ReceiverConfig {
     idempotencyTable: e.IDEMPOTENCY_TABLE,
     s3ForcePathStyle: Boolean(e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL),
     onLambda: Boolean(e.AWS_LAMBDA_FUNCTION_NAME),
+  };
+}
+
+export interface RetryWorkerConfig {
+  crmWebhookUrl: string;
+  crmTimeoutMs: number;
+  crmMaxAttempts: number;
+  /** Where permanently refused payloads go at once (the retry queue's DLQ). */
+  deadLetterQueueUrl?: string;
+}
+
+const WorkerEnvSchema = z.object({
+  ...CrmEnvShape,
+  CRM_DEAD_LETTER_QUEUE_URL: optionalText.pipe(z.url({ protocol: /^(https?|file)$/, error: 'must be an SQS queue URL or a file: URL' }).optional()),
+});
+
+/** Parses the retry worker's environment (the CRM settings plus the dead-letter queue). */
+export function loadWorkerConfig(env: Env): RetryWorkerConfig {
+  const e = parseEnv(WorkerEnvSchema, env);
+  return {
+    crmWebhookUrl: e.CRM_WEBHOOK_URL,
+    crmTimeoutMs: e.CRM_TIMEOUT_MS,
+    crmMaxAttempts: e.CRM_MAX_ATTEMPTS,
+    deadLetterQueueUrl: e.CRM_DEAD_LETTER_QUEUE_URL,
   };
 }

@@ -9,33 +9,39 @@ import { fileURLToPath } from 'node:url';
 import type { RetryQueue, RetryQueueMessage } from '../core/ports';
 import { lazy } from './lazy';
 
-export function createRetryQueue(queueUrl: string): RetryQueue {
-  return queueUrl.startsWith('file:') ? createFolderRetryQueue(fileURLToPath(queueUrl)) : createSqsRetryQueue(queueUrl);
+/** Sends one message body to a queue: SQS, or a folder for `file:` URLs. */
+export type MessageSender = (body: string) => Promise<void>;
+
+export function createMessageSender(queueUrl: string): MessageSender {
+  return queueUrl.startsWith('file:') ? folderSender(fileURLToPath(queueUrl)) : sqsSender(queueUrl);
 }
 
-export function createSqsRetryQueue(queueUrl: string): RetryQueue {
-  // Loaded only when a forward has failed: the happy path never pays for the SQS client.
-  const send = lazy(async () => {
-    const { SQSClient, SendMessageCommand } = await import('@aws-sdk/client-sqs');
-    const client = new SQSClient({ maxAttempts: 3, requestHandler: { connectionTimeout: 2_000, requestTimeout: 3_000 } });
-    return (body: string) => client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
-  });
-  return {
-    async enqueue(message) {
-      await (await send())(JSON.stringify(message));
-    },
+export function createRetryQueue(queueUrl: string): RetryQueue {
+  const send = createMessageSender(queueUrl);
+  return { enqueue: (message: RetryQueueMessage) => send(JSON.stringify(message)) };
+}
+
+/** The SQS client is loaded only when a forward has failed: the happy path never pays for it. */
+const loadSqs = lazy(async () => {
+  const { SQSClient, SendMessageCommand } = await import('@aws-sdk/client-sqs');
+  const client = new SQSClient({ maxAttempts: 3, requestHandler: { connectionTimeout: 2_000, requestTimeout: 3_000 } });
+  return { client, SendMessageCommand };
+});
+
+function sqsSender(queueUrl: string): MessageSender {
+  return async (body) => {
+    const { client, SendMessageCommand } = await loadSqs();
+    await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
   };
 }
 
 /** One JSON file per message, written to a temp name then renamed so readers never see half a file. */
-export function createFolderRetryQueue(directory: string): RetryQueue {
-  return {
-    async enqueue(message: RetryQueueMessage) {
-      await mkdir(directory, { recursive: true });
-      const name = `${Date.now()}-${randomUUID()}.json`;
-      const temp = join(directory, `.${name}.tmp`);
-      await writeFile(temp, `${JSON.stringify(message, null, 2)}\n`, { mode: 0o600 });
-      await rename(temp, join(directory, name));
-    },
+function folderSender(directory: string): MessageSender {
+  return async (body) => {
+    await mkdir(directory, { recursive: true });
+    const name = `${Date.now()}-${randomUUID()}.json`;
+    const temp = join(directory, `.${name}.tmp`);
+    await writeFile(temp, body, { mode: 0o600 });
+    await rename(temp, join(directory, name));
   };
 }
