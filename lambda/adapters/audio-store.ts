@@ -8,6 +8,7 @@
 import { AUDIO_CONTENT_TYPE, type PreparedAudio } from '../core/audio';
 import type { AudioStore } from '../core/ports';
 import { lazy } from './lazy';
+import { cjsExports } from './load-module';
 
 export interface S3AudioStoreOptions {
   bucket: string;
@@ -17,7 +18,7 @@ export interface S3AudioStoreOptions {
 export function createS3AudioStore({ bucket, forcePathStyle }: S3AudioStoreOptions): AudioStore {
   // Loaded on the first audio event only: transcriptions never load the S3 client.
   const put = lazy(async () => {
-    const { S3Client, PutObjectCommand } = await import('@aws-sdk/client-s3');
+    const { S3Client, PutObjectCommand } = cjsExports(await import('@aws-sdk/client-s3'));
     const client = new S3Client({
       forcePathStyle,
       maxAttempts: 3,

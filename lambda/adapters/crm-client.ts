@@ -9,6 +9,7 @@ import { describeError } from '../core/errors';
 import { backoffDelay, classifyStatus, FORWARD_BUDGET_MS, parseRetryAfter } from '../core/forward-policy';
 import type { CrmForwarder, ForwardResult } from '../core/ports';
 import { lazy } from './lazy';
+import { cjsExports } from './load-module';
 
 export interface CrmClientOptions {
   url: string;
@@ -34,7 +35,7 @@ const USER_AGENT = 'elevenlabs-webhook-receiver/1';
  * under the common 5 s server idle timeout so we rarely write to a socket the CRM closed.
  */
 const loadUndici = lazy(async () => {
-  const undici = await import('undici');
+  const undici = cjsExports(await import('undici'));
   const agent = new undici.Agent({ keepAliveTimeout: 4_000, keepAliveMaxTimeout: 60_000, connections: 32 });
   return { request: undici.request, agent };
 });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RetryQueue, RetryQueueMessage } from '../core/ports';
 import { lazy } from './lazy';
+import { cjsExports } from './load-module';
 
 /** Sends one message body to a queue: SQS, or a folder for `file:` URLs. */
 export type MessageSender = (body: string) => Promise<void>;
@@ -23,7 +24,7 @@ export function createRetryQueue(queueUrl: string): RetryQueue {
 
 /** The SQS client is loaded only when a forward has failed: the happy path never pays for it. */
 const loadSqs = lazy(async () => {
-  const { SQSClient, SendMessageCommand } = await import('@aws-sdk/client-sqs');
+  const { SQSClient, SendMessageCommand } = cjsExports(await import('@aws-sdk/client-sqs'));
   const client = new SQSClient({ maxAttempts: 3, requestHandler: { connectionTimeout: 2_000, requestTimeout: 3_000 } });
   return { client, SendMessageCommand };
 });

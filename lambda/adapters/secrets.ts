@@ -6,6 +6,7 @@
  */
 import { SecretUnavailableError } from '../core/errors';
 import { lazy } from './lazy';
+import { cjsExports } from './load-module';
 import type { SecretSource } from '../core/ports';
 import { parseWebhookSecret, type WebhookSecrets } from '../core/webhook-secrets';
 
@@ -85,7 +86,7 @@ function safeReason(error: unknown): string {
 
 function secretsManagerFetcher(): (secretId: string) => Promise<string> {
   const fetcher = lazy(async () => {
-    const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+    const { SecretsManagerClient, GetSecretValueCommand } = cjsExports(await import('@aws-sdk/client-secrets-manager'));
     // Fail fast: a Lambda waiting on Secrets Manager is a webhook timing out.
     const client = new SecretsManagerClient({
       maxAttempts: 2,

@@ -1,0 +1,79 @@
+/**
+ * The artefacts `npm run build` writes (SPEC §9), imported as Lambda would import them: the
+ * ESM entry, its lazy chunks (undici, the S3 and SQS clients) and the createRequire banner.
+ * `npm test` builds first, so these are the bundles that would be deployed.
+ */
+import { existsSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import type { APIGatewayProxyResult, SQSEvent } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatSignatureHeader } from '../../lambda/core/verify-signature';
+import { apiGatewayEvent } from '../helpers/api-gateway-event';
+import { type LocalAws, startLocalAws } from '../helpers/local-aws';
+import { sampleEvent } from '../fixtures/samples';
+
+const SECRET = 'wsec_bundle_secret';
+let local: LocalAws;
+
+beforeAll(async () => {
+  local = await startLocalAws();
+  local.aws.secrets.set(local.env.WEBHOOK_SECRET_ARN!, SECRET);
+});
+afterAll(() => local.close());
+
+/** Imports a fresh copy of a bundle with `env` as its process environment at import time. */
+async function importBundle<T>(name: string, env: Record<string, string>): Promise<T> {
+  const file = new URL(`../../dist/${name}/index.mjs`, import.meta.url);
+  expect(existsSync(file), `dist/${name}/index.mjs exists (run npm run build)`).toBe(true);
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  try {
+    const module = await import(`${pathToFileURL(file.pathname).href}?fresh=${Math.random()}`);
+    return module.handler as T;
+  } finally {
+    process.env = saved;
+  }
+}
+
+function signed(event: object) {
+  const body = JSON.stringify(event);
+  return apiGatewayEvent(body, { 'elevenlabs-signature': formatSignatureHeader(SECRET, Math.floor(Date.now() / 1000), body) });
+}
+
+describe('dist/receiver/index.mjs', () => {
+  it('exports a handler that forwards a transcription and stores audio', async () => {
+    const handler = await importBundle<(e: unknown) => Promise<APIGatewayProxyResult>>('receiver', local.env);
+    const before = local.crm.received.length;
+    const transcription = await handler(signed(sampleEvent('transcription')));
+    expect(JSON.parse(transcription.body)).toMatchObject({ forwarded: true });
+    expect(local.crm.received.length).toBe(before + 1);
+
+    const audio = await handler(signed(sampleEvent('audio', { conversationId: 'conv_bundle', agentId: 'agent_bundle', audioSeconds: 0.5 })));
+    expect(JSON.parse(audio.body)).toMatchObject({ audioKey: 'audio/agent_bundle/conv_bundle.mp3' });
+    expect(await local.getObject('audio/agent_bundle/conv_bundle.mp3')).toBeDefined();
+  });
+
+  it('queues through SQS when the CRM is down', async () => {
+    local.crm.respond({ status: 503 });
+    try {
+      const handler = await importBundle<(e: unknown) => Promise<APIGatewayProxyResult>>('receiver', { ...local.env, CRM_MAX_ATTEMPTS: '1' });
+      const result = await handler(signed(sampleEvent('failure')));
+      expect(JSON.parse(result.body)).toMatchObject({ queued: true });
+    } finally {
+      local.crm.respond({ status: 200 });
+    }
+  });
+});
+
+describe('dist/retry-worker/index.mjs', () => {
+  it('exports a handler that forwards queued payloads and reports failures per record', async () => {
+    const handler = await importBundle<(e: SQSEvent) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>>('retry-worker', local.env);
+    const payload = { type: 'conversationAICall', subject: 's', to: '+61400000000', name: 'n', summary: 'x', status: 'held', duration: 3 };
+    const message = { crmPayload: payload, eventType: 'post_call_transcription', conversationId: 'c', attempts: 3, lastError: 'HTTP 503', firstAttemptAt: new Date().toISOString() };
+    const record = (id: string, body: string) => ({ messageId: id, body, attributes: { ApproximateReceiveCount: '1' } }) as unknown as SQSEvent['Records'][number];
+    const before = local.crm.received.length;
+    const result = await handler({ Records: [record('m1', JSON.stringify(message))] });
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(local.crm.received.slice(before)).toEqual([payload]);
+  });
+});

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { toApiGatewayResult, toWebhookRequest } from '../../lambda/adapters/api-gateway';
+import { apiGatewayEvent, restApiEvent } from '../helpers/api-gateway-event';
+
+describe('toWebhookRequest', () => {
+  it('reads an HTTP API (2.0) event: body as sent, lower-case headers, source IP', () => {
+    const request = toWebhookRequest(apiGatewayEvent('{"a":"é"}', { 'ElevenLabs-Signature': 't=1,v0=x' }, '34.59.11.47'));
+    expect(request).toEqual({
+      body: '{"a":"é"}',
+      headers: { 'content-type': 'application/json', 'elevenlabs-signature': 't=1,v0=x' },
+      sourceIp: '34.59.11.47',
+    });
+  });
+
+  it('reads a REST API (1.0) event with mixed-case headers', () => {
+    const request = toWebhookRequest(restApiEvent('{}', { 'ElevenLabs-SIGNATURE': 't=1,v0=x', Authorization: 'Bearer t' }, { sourceIp: '35.204.38.71' }));
+    expect(request.headers['elevenlabs-signature']).toBe('t=1,v0=x');
+    expect(request.headers.authorization).toBe('Bearer t');
+    expect(request.sourceIp).toBe('35.204.38.71');
+  });
+
+  it('decodes a base64 body to the exact bytes (SPEC §2.1)', () => {
+    const request = toWebhookRequest(restApiEvent('{"a":"é ✓"}', {}, { base64: true }));
+    expect(Buffer.isBuffer(request.body)).toBe(true);
+    expect((request.body as Buffer).toString('utf8')).toBe('{"a":"é ✓"}');
+  });
+
+  it('treats a missing body as empty', () => {
+    const event = apiGatewayEvent('', {});
+    delete (event as { body?: string }).body;
+    expect(toWebhookRequest(event).body).toBe('');
+  });
+});
+
+describe('toApiGatewayResult', () => {
+  it('answers JSON, not cacheable', () => {
+    expect(toApiGatewayResult(401, { error: 'missing signature' })).toEqual({
+      statusCode: 401,
+      headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+      body: '{"error":"missing signature"}',
+    });
+  });
+});

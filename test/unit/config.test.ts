@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CRM_SUBJECT, loadConfig, loadWorkerConfig } from '../../lambda/config';
+import { ConfigurationError } from '../../lambda/core/errors';
+import { isSourceAllowed } from '../../lambda/core/source-ip';
+
+const minimal = { CRM_WEBHOOK_URL: 'https://crm.example/calls' };
+
+describe('loadConfig (SPEC §8)', () => {
+  it('applies the documented defaults', () => {
+    expect(loadConfig(minimal)).toMatchObject({
+      crmWebhookUrl: 'https://crm.example/calls',
+      secretCacheSeconds: 300,
+      crmTimeoutMs: 5000,
+      crmMaxAttempts: 3,
+      signatureToleranceSeconds: 1800,
+      crmDefaultSubject: DEFAULT_CRM_SUBJECT,
+      crmSubjectsByAgent: {},
+      sourceAllowlist: undefined,
+      allowedAgentIds: undefined,
+      idempotencyTable: undefined,
+      s3ForcePathStyle: false,
+      onLambda: false,
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      ...minimal,
+      WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:ap-southeast-2:123456789012:secret:x',
+      ELEVENLABS_WEBHOOK_SECRET: 'wsec_x',
+      SECRET_CACHE_SECONDS: '60',
+      CRM_TIMEOUT_MS: '2500',
+      CRM_MAX_ATTEMPTS: '5',
+      CRM_RETRY_QUEUE_URL: 'https://sqs.ap-southeast-2.amazonaws.com/123456789012/retry',
+      AUDIO_BUCKET: 'bucket',
+      SIGNATURE_TOLERANCE_SECONDS: '300',
+      ALLOWED_SOURCE_IPS: 'elevenlabs,10.0.0.0/8',
+      ALLOWED_AGENT_IDS: 'a1, a2,',
+      CRM_DEFAULT_SUBJECT: 'Outbound call',
+      CRM_SUBJECTS_BY_AGENT: '{"a1":"Renewals"}',
+      IDEMPOTENCY_TABLE: 'table',
+      AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:4569',
+      AWS_LAMBDA_FUNCTION_NAME: 'receiver',
+    });
+    expect(config).toMatchObject({
+      webhookSecretArn: 'arn:aws:secretsmanager:ap-southeast-2:123456789012:secret:x',
+      webhookSecret: 'wsec_x',
+      secretCacheSeconds: 60,
+      crmTimeoutMs: 2500,
+      crmMaxAttempts: 5,
+      crmRetryQueueUrl: 'https://sqs.ap-southeast-2.amazonaws.com/123456789012/retry',
+      audioBucket: 'bucket',
+      signatureToleranceSeconds: 300,
+      crmDefaultSubject: 'Outbound call',
+      crmSubjectsByAgent: { a1: 'Renewals' },
+      idempotencyTable: 'table',
+      s3ForcePathStyle: true,
+      onLambda: true,
+    });
+    expect([...config.allowedAgentIds!]).toEqual(['a1', 'a2']);
+    expect(isSourceAllowed(config.sourceAllowlist!, '10.1.2.3')).toBe(true);
+    expect(isSourceAllowed(config.sourceAllowlist!, '34.59.11.47')).toBe(true);
+  });
+
+  it('treats empty values as unset', () => {
+    expect(loadConfig({ ...minimal, AUDIO_BUCKET: '', CRM_TIMEOUT_MS: ' ', ALLOWED_AGENT_IDS: ',' })).toMatchObject({
+      audioBucket: undefined,
+      crmTimeoutMs: 5000,
+      allowedAgentIds: undefined,
+    });
+  });
+
+  it.each([
+    ['CRM_WEBHOOK_URL missing', {}, 'CRM_WEBHOOK_URL is required'],
+    ['CRM_WEBHOOK_URL not http(s)', { CRM_WEBHOOK_URL: 'ftp://x' }, 'CRM_WEBHOOK_URL must be an http(s) URL'],
+    ['CRM_TIMEOUT_MS not a number', { ...minimal, CRM_TIMEOUT_MS: '5s' }, 'CRM_TIMEOUT_MS must be a whole number'],
+    ['CRM_TIMEOUT_MS over the 12 s budget', { ...minimal, CRM_TIMEOUT_MS: '20000' }, 'CRM_TIMEOUT_MS must be at most 12000'],
+    ['CRM_MAX_ATTEMPTS zero', { ...minimal, CRM_MAX_ATTEMPTS: '0' }, 'CRM_MAX_ATTEMPTS must be at least 1'],
+    ['SIGNATURE_TOLERANCE_SECONDS negative', { ...minimal, SIGNATURE_TOLERANCE_SECONDS: '-1' }, 'SIGNATURE_TOLERANCE_SECONDS'],
+    ['SECRET_CACHE_SECONDS fractional', { ...minimal, SECRET_CACHE_SECONDS: '1.5' }, 'SECRET_CACHE_SECONDS'],
+    ['ALLOWED_SOURCE_IPS with a hostname', { ...minimal, ALLOWED_SOURCE_IPS: 'elevenlabs.io' }, 'ALLOWED_SOURCE_IPS'],
+    ['CRM_SUBJECTS_BY_AGENT not JSON', { ...minimal, CRM_SUBJECTS_BY_AGENT: '{a:1}' }, 'CRM_SUBJECTS_BY_AGENT must be a JSON object'],
+    ['CRM_SUBJECTS_BY_AGENT with a number', { ...minimal, CRM_SUBJECTS_BY_AGENT: '{"a":1}' }, 'CRM_SUBJECTS_BY_AGENT must be a JSON object whose values are strings'],
+    ['CRM_RETRY_QUEUE_URL not a URL', { ...minimal, CRM_RETRY_QUEUE_URL: 'retry-queue' }, 'CRM_RETRY_QUEUE_URL'],
+    ['no retry queue on Lambda', { ...minimal, AWS_LAMBDA_FUNCTION_NAME: 'receiver' }, 'CRM_RETRY_QUEUE_URL is required on Lambda'],
+  ])('names the variable: %s', (_name, env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigurationError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('reports every bad variable at once', () => {
+    expect(() => loadConfig({ CRM_TIMEOUT_MS: 'x', CRM_MAX_ATTEMPTS: 'y' })).toThrow(
+      /CRM_WEBHOOK_URL.*CRM_TIMEOUT_MS.*CRM_MAX_ATTEMPTS/,
+    );
+  });
+
+  it('never echoes a value in its errors', () => {
+    expect(() => loadConfig({ ...minimal, CRM_TIMEOUT_MS: 'wsec_leaky_value' })).not.toThrow(/wsec_leaky_value/);
+  });
+});
+
+describe('loadWorkerConfig', () => {
+  it('reads the CRM settings and the dead-letter queue', () => {
+    expect(loadWorkerConfig({ ...minimal, CRM_MAX_ATTEMPTS: '2', CRM_DEAD_LETTER_QUEUE_URL: 'https://sqs.x/1/dlq' })).toEqual({
+      crmWebhookUrl: 'https://crm.example/calls',
+      crmTimeoutMs: 5000,
+      crmMaxAttempts: 2,
+      deadLetterQueueUrl: 'https://sqs.x/1/dlq',
+    });
+  });
+
+  it('does not need the receiver-only variables on Lambda', () => {
+    expect(() => loadWorkerConfig({ ...minimal, AWS_LAMBDA_FUNCTION_NAME: 'worker' })).not.toThrow();
+  });
+
+  it('names a missing CRM_WEBHOOK_URL', () => {
+    expect(() => loadWorkerConfig({})).toThrow('CRM_WEBHOOK_URL is required');
+  });
+});

@@ -1,0 +1,323 @@
+/**
+ * The SPEC §2 pipeline over in-memory ports: order of checks, status codes, response bodies,
+ * and what reaches the CRM, the queue and the audio store.
+ */
+import { describe, expect, it } from 'vitest';
+import { handleWebhook, type WebhookRequest } from '../../lambda/core/handle-webhook';
+import { parseSourceAllowlist } from '../../lambda/core/source-ip';
+import { formatSignatureHeader } from '../../lambda/core/verify-signature';
+import { memoryIdempotency, memoryWorld, NOW, TEST_SECRET } from '../helpers/memory-ports';
+import { sampleEvent } from '../fixtures/samples';
+
+const T = Math.floor(NOW / 1000);
+
+function signed(body: string, options: { secret?: string; t?: number; headers?: Record<string, string>; sourceIp?: string } = {}): WebhookRequest {
+  return {
+    body,
+    headers: { 'elevenlabs-signature': formatSignatureHeader(options.secret ?? TEST_SECRET, options.t ?? T, body), ...options.headers },
+    sourceIp: options.sourceIp ?? '34.67.146.145',
+  };
+}
+
+const transcription = () => JSON.stringify(sampleEvent('transcription', { conversationId: 'conv_1', agentId: 'agent_1', nowMs: NOW }));
+const failure = () => JSON.stringify(sampleEvent('failure', { conversationId: 'conv_2', agentId: 'agent_1', nowMs: NOW }));
+const audio = () => JSON.stringify(sampleEvent('audio', { conversationId: 'conv_3', agentId: 'agent_1', nowMs: NOW, audioSeconds: 0.3 }));
+
+describe('authentication (SPEC §3)', () => {
+  it.each([
+    ['no signature header', { body: '{}', headers: {} }, 'missing signature'],
+    ['an empty signature header', { body: '{}', headers: { 'elevenlabs-signature': ' ' } }, 'missing signature'],
+    ['a malformed header', { body: '{}', headers: { 'elevenlabs-signature': 'v0=abc' } }, 'malformed signature header'],
+    ['a non-numeric t', { body: '{}', headers: { 'elevenlabs-signature': 't=now,v0=abc' } }, 'malformed signature header'],
+    ['a stale timestamp', signed('{}', { t: T - 1801 }), 'timestamp outside tolerance'],
+    ['a timestamp from the future', signed('{}', { t: T + 1801 }), 'timestamp outside tolerance'],
+    ['the wrong secret', signed('{}', { secret: 'wrong' }), 'signature mismatch'],
+    ['a body changed after signing', { ...signed('{"a":1}'), body: '{"a":2}' }, 'signature mismatch'],
+    ['a bearer token when none is configured', { body: '{}', headers: { authorization: 'Bearer guess' } }, 'missing signature'],
+  ] as [string, WebhookRequest, string][])('%s → 401 %s, and nothing else happens', async (_name, request, reason) => {
+    const world = memoryWorld();
+    const result = await handleWebhook(request, world.deps);
+    expect(result.statusCode).toBe(401);
+    expect(result.body).toEqual({ error: reason });
+    expect(result.facts.outcome).toBe('signature_rejected');
+    expect(world.crmCalls).toEqual([]);
+    expect(world.queued).toEqual([]);
+    expect(world.stored).toEqual([]);
+  });
+
+  it('checks header shape and timestamp before loading the secret', async () => {
+    const world = memoryWorld();
+    await handleWebhook({ body: '{}', headers: { 'elevenlabs-signature': 'garbage' } }, world.deps);
+    await handleWebhook(signed('{}', { t: T - 5000 }), world.deps);
+    expect(world.secretFetches.current).toBe(0);
+  });
+
+  it('accepts any matching v0 among several', async () => {
+    const world = memoryWorld();
+    const body = transcription();
+    const good = formatSignatureHeader(TEST_SECRET, T, body).split('v0=')[1];
+    const request = { body, headers: { 'elevenlabs-signature': `t=${T},v0=${'0'.repeat(64)},v0=${good}` } };
+    expect((await handleWebhook(request, world.deps)).statusCode).toBe(200);
+  });
+
+  it('accepts the previous secret during a rotation', async () => {
+    const world = memoryWorld();
+    world.setSecrets({ hmacSecrets: ['new-secret', TEST_SECRET] });
+    expect((await handleWebhook(signed(transcription()), world.deps)).statusCode).toBe(200);
+  });
+
+  it('refetches the secret once on a mismatch, so a rotation works without a redeploy', async () => {
+    const world = memoryWorld();
+    world.setSecrets({ hmacSecrets: ['old-secret'] });
+    world.setRefreshedSecrets({ hmacSecrets: [TEST_SECRET] });
+    const result = await handleWebhook(signed(transcription()), world.deps);
+    expect(result.statusCode).toBe(200);
+    expect(world.secretFetches.refreshed).toBe(1);
+  });
+
+  it('still refuses when the refetched secret does not match either', async () => {
+    const world = memoryWorld();
+    world.setRefreshedSecrets({ hmacSecrets: ['another'] });
+    const result = await handleWebhook(signed(transcription(), { secret: 'forged' }), world.deps);
+    expect(result.body).toEqual({ error: 'signature mismatch' });
+    expect(world.secretFetches.refreshed).toBe(1);
+  });
+
+  it('accepts a configured bearer token instead of a signature', async () => {
+    const world = memoryWorld();
+    world.setSecrets({ hmacSecrets: [TEST_SECRET], bearerToken: 'tok_123' });
+    const result = await handleWebhook({ body: transcription(), headers: { authorization: 'Bearer tok_123' } }, world.deps);
+    expect(result.statusCode).toBe(200);
+    expect(result.facts.authenticatedBy).toBe('bearer');
+  });
+
+  it('refuses a wrong bearer token', async () => {
+    const world = memoryWorld();
+    world.setSecrets({ hmacSecrets: [TEST_SECRET], bearerToken: 'tok_123' });
+    const result = await handleWebhook({ body: transcription(), headers: { authorization: 'Bearer tok_124' } }, world.deps);
+    expect(result).toMatchObject({ statusCode: 401, body: { error: 'missing signature' } });
+    expect(world.crmCalls).toEqual([]);
+  });
+
+  it('fails closed with 500 when the secret is unavailable, and forwards nothing', async () => {
+    const world = memoryWorld();
+    world.setSecrets(new Error('AccessDeniedException'));
+    const result = await handleWebhook(signed(transcription()), world.deps);
+    expect(result).toMatchObject({ statusCode: 500, body: { error: 'webhook secret unavailable' } });
+    expect(result.facts.outcome).toBe('secret_unavailable');
+    expect(world.crmCalls).toEqual([]);
+  });
+
+  it('verifies a base64-decoded body (REST API binary) byte for byte', async () => {
+    const world = memoryWorld();
+    const body = Buffer.from(transcription(), 'utf8');
+    const request = { body, headers: { 'elevenlabs-signature': formatSignatureHeader(TEST_SECRET, T, body) } };
+    expect((await handleWebhook(request, world.deps)).statusCode).toBe(200);
+  });
+});
+
+describe('source IP allowlist (SPEC §2 step 2)', () => {
+  it.each([
+    ['an ElevenLabs egress IP', '35.204.38.71', 200],
+    ['any other IP', '198.51.100.1', 403],
+    ['no IP at all', '', 403],
+  ])('%s → %i', async (_name, sourceIp, status) => {
+    const world = memoryWorld();
+    world.deps.config.sourceAllowlist = parseSourceAllowlist('elevenlabs');
+    const result = await handleWebhook(signed(transcription(), { sourceIp }), world.deps);
+    expect(result.statusCode).toBe(status);
+    if (status === 403) expect(result.body).toEqual({ error: 'source not allowed' });
+  });
+
+  it('runs before authentication: a blocked caller never costs a secret fetch', async () => {
+    const world = memoryWorld();
+    world.deps.config.sourceAllowlist = parseSourceAllowlist('10.0.0.0/8');
+    await handleWebhook(signed(transcription(), { sourceIp: '1.2.3.4' }), world.deps);
+    expect(world.secretFetches.current).toBe(0);
+  });
+});
+
+describe('parsing and dispatch (SPEC §2 steps 4-7)', () => {
+  it.each([
+    ['not JSON', 'hello', 400, { error: 'invalid JSON' }],
+    ['truncated JSON', '{"type":', 400, { error: 'invalid JSON' }],
+    ['a JSON array', '[]', 400, { error: 'invalid event: body must be a JSON object' }],
+    ['no type', '{"data":{}}', 400, { error: 'invalid event: type: required' }],
+  ])('%s → %i', async (_name, body, status, expected) => {
+    const world = memoryWorld();
+    const result = await handleWebhook(signed(body), world.deps);
+    expect(result.statusCode).toBe(status);
+    expect(result.body).toEqual(expected);
+    expect(world.crmCalls).toEqual([]);
+  });
+
+  it('skips unknown event types with 200', async () => {
+    const world = memoryWorld();
+    const result = await handleWebhook(signed('{"type":"post_call_video","data":{"conversation_id":"c7"}}'), world.deps);
+    expect(result).toMatchObject({
+      statusCode: 200,
+      body: { received: true, type: 'post_call_video', conversationId: 'c7', skipped: true, reason: 'unsupported event type: post_call_video' },
+    });
+    expect(world.crmCalls).toEqual([]);
+  });
+
+  it('skips agents outside ALLOWED_AGENT_IDS with 200', async () => {
+    const world = memoryWorld();
+    world.deps.config.allowedAgentIds = new Set(['agent_other']);
+    const result = await handleWebhook(signed(transcription()), world.deps);
+    expect(result).toMatchObject({ statusCode: 200, body: { skipped: true, reason: 'agent not allowed' } });
+    expect(world.crmCalls).toEqual([]);
+  });
+
+  it('processes agents inside ALLOWED_AGENT_IDS', async () => {
+    const world = memoryWorld();
+    world.deps.config.allowedAgentIds = new Set(['agent_1']);
+    expect((await handleWebhook(signed(transcription()), world.deps)).body).toMatchObject({ forwarded: true });
+  });
+
+  it('forwards a transcription to the CRM and answers forwarded', async () => {
+    const world = memoryWorld();
+    const result = await handleWebhook(signed(transcription()), world.deps);
+    expect(result).toEqual({
+      statusCode: 200,
+      body: { received: true, type: 'post_call_transcription', conversationId: 'conv_1', forwarded: true, queued: false },
+      facts: expect.objectContaining({ outcome: 'forwarded', crmTo: '+********898', crmStatus: 'held' }),
+    });
+    expect(world.crmCalls).toHaveLength(1);
+    expect(world.crmCalls[0]).toMatchObject({ to: '+61413052898', name: 'angelo', subject: 'Invitation to re-trial', status: 'held' });
+  });
+
+  it('forwards an initiation failure to the CRM', async () => {
+    const world = memoryWorld();
+    const result = await handleWebhook(signed(failure()), world.deps);
+    expect(result.body).toMatchObject({ type: 'call_initiation_failure', forwarded: true });
+    expect(world.crmCalls[0]).toMatchObject({ status: 'no answer', duration: 0, summary: 'Call not connected: busy (SIP 487).' });
+  });
+
+  it('queues the exact SPEC §5 message when the CRM fails, and answers 200 queued', async () => {
+    const world = memoryWorld();
+    world.setCrmResult({ ok: false, attempts: 3, lastError: 'HTTP 503', permanent: false });
+    const result = await handleWebhook(signed(transcription()), world.deps);
+    expect(result).toMatchObject({ statusCode: 200, body: { forwarded: false, queued: true } });
+    expect(world.queued).toEqual([
+      {
+        crmPayload: world.crmCalls[0],
+        eventType: 'post_call_transcription',
+        conversationId: 'conv_1',
+        attempts: 3,
+        lastError: 'HTTP 503',
+        firstAttemptAt: new Date(NOW).toISOString(),
+      },
+    ]);
+    expect(Object.keys(world.queued[0]!).sort()).toEqual(['attempts', 'conversationId', 'crmPayload', 'eventType', 'firstAttemptAt', 'lastError']);
+  });
+
+  it('answers 500 only when the CRM failed and the queue refused too', async () => {
+    const world = memoryWorld();
+    world.setCrmResult({ ok: false, attempts: 3, lastError: 'timeout after 5000 ms', permanent: false });
+    world.failQueue();
+    const result = await handleWebhook(signed(transcription()), world.deps);
+    expect(result).toMatchObject({ statusCode: 500, body: { error: 'event could not be forwarded or queued' } });
+  });
+
+  it('answers 500 when the CRM failed and no queue is configured', async () => {
+    const world = memoryWorld({ retryQueue: undefined });
+    world.setCrmResult({ ok: false, attempts: 1, lastError: 'HTTP 400', permanent: true });
+    expect((await handleWebhook(signed(transcription()), world.deps)).statusCode).toBe(500);
+  });
+
+  it('stores audio and answers with its key, with no CRM payload', async () => {
+    const world = memoryWorld();
+    const result = await handleWebhook(signed(audio()), world.deps);
+    expect(result).toMatchObject({ statusCode: 200, body: { type: 'post_call_audio', conversationId: 'conv_3', audioKey: 'audio/agent_1/conv_3.mp3' } });
+    expect(world.stored).toHaveLength(1);
+    expect(world.stored[0]!.bytes.subarray(0, 3).toString()).toBe('ID3');
+    expect(world.crmCalls).toEqual([]);
+  });
+
+  it.each([
+    ['empty audio', ''],
+    ['not base64', 'SUQzBAAAAAAA...base64_encoded_mp3_data...AAAAAAAAAA=='],
+  ])('answers 400 invalid audio for %s and stores nothing', async (_name, fullAudio) => {
+    const world = memoryWorld();
+    const body = JSON.stringify({ type: 'post_call_audio', data: { agent_id: 'a', conversation_id: 'c', full_audio: fullAudio } });
+    const result = await handleWebhook(signed(body), world.deps);
+    expect(result).toMatchObject({ statusCode: 400, body: { error: 'invalid audio' } });
+    expect(world.stored).toEqual([]);
+  });
+
+  it('answers 500 when S3 refuses the audio (ElevenLabs never re-sends it otherwise)', async () => {
+    const world = memoryWorld();
+    world.failAudio();
+    const result = await handleWebhook(signed(audio()), world.deps);
+    expect(result).toMatchObject({ statusCode: 500, body: { error: 'audio could not be stored' } });
+  });
+
+  it('answers 500 for audio when no bucket is configured', async () => {
+    const world = memoryWorld({ audioStore: undefined });
+    expect((await handleWebhook(signed(audio()), world.deps)).statusCode).toBe(500);
+  });
+});
+
+describe('deduplication (SPEC §2 step 6)', () => {
+  it('answers a repeat with deduplicated and forwards once', async () => {
+    const world = memoryWorld({ idempotency: memoryIdempotency() });
+    const body = transcription();
+    expect((await handleWebhook(signed(body), world.deps)).body).toMatchObject({ forwarded: true });
+    const repeat = await handleWebhook(signed(body), world.deps);
+    expect(repeat).toMatchObject({ statusCode: 200, body: { received: true, deduplicated: true, conversationId: 'conv_1' } });
+    expect(world.crmCalls).toHaveLength(1);
+  });
+
+  it('stores audio once', async () => {
+    const world = memoryWorld({ idempotency: memoryIdempotency() });
+    const body = audio();
+    await handleWebhook(signed(body), world.deps);
+    await handleWebhook(signed(body), world.deps);
+    expect(world.stored).toHaveLength(1);
+  });
+
+  it('keys on type and conversation id: another type with the same id is processed', async () => {
+    const store = memoryIdempotency();
+    const world = memoryWorld({ idempotency: store });
+    await handleWebhook(signed(JSON.stringify(sampleEvent('transcription', { conversationId: 'same', nowMs: NOW }))), world.deps);
+    await handleWebhook(signed(JSON.stringify(sampleEvent('failure', { conversationId: 'same', nowMs: NOW }))), world.deps);
+    expect(world.crmCalls).toHaveLength(2);
+    expect([...store.records.keys()].sort()).toEqual(['call_initiation_failure#same', 'post_call_transcription#same']);
+  });
+
+  it('releases the record after a 5xx so the retry is processed', async () => {
+    const store = memoryIdempotency();
+    const world = memoryWorld({ idempotency: store });
+    world.failAudio();
+    const body = audio();
+    expect((await handleWebhook(signed(body), world.deps)).statusCode).toBe(500);
+    expect(store.records.size).toBe(0);
+    world.failAudio(null);
+    expect((await handleWebhook(signed(body), world.deps)).body).toMatchObject({ audioKey: 'audio/agent_1/conv_3.mp3' });
+    expect(world.stored).toHaveLength(1);
+    expect(store.records.get('post_call_audio#conv_3')).toBe('completed');
+  });
+
+  it('answers 409 while another delivery of the same event is in flight', async () => {
+    const store = memoryIdempotency();
+    store.records.set('post_call_transcription#conv_1', 'in_progress');
+    const world = memoryWorld({ idempotency: store });
+    const result = await handleWebhook(signed(transcription()), world.deps);
+    expect(result).toMatchObject({ statusCode: 409, body: { error: 'duplicate delivery in progress' } });
+    expect(world.crmCalls).toEqual([]);
+  });
+
+  it('processes anyway when the table is unreachable (never lose an event)', async () => {
+    const world = memoryWorld({
+      idempotency: {
+        claim: async () => Promise.reject(new Error('ResourceNotFoundException')),
+        complete: async () => undefined,
+        release: async () => undefined,
+      },
+    });
+    const result = await handleWebhook(signed(transcription()), world.deps);
+    expect(result.body).toMatchObject({ forwarded: true });
+    expect(result.facts.idempotencyError).toContain('ResourceNotFoundException');
+  });
+});

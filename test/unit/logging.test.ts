@@ -1,0 +1,123 @@
+/**
+ * SPEC §7: one structured line per request that doubles as the EMF metrics document, and no
+ * secret, signature, transcript, summary, name or full phone number in any line.
+ */
+import { describe, expect, it } from 'vitest';
+import { createReceiver } from '../../lambda/create-receiver';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambda/core/metrics';
+import { formatSignatureHeader } from '../../lambda/core/verify-signature';
+import { memoryWorld, TEST_SECRET } from '../helpers/memory-ports';
+import { sampleEvent } from '../fixtures/samples';
+import { apiGatewayEvent } from '../helpers/api-gateway-event';
+
+function receiverWithLog() {
+  const lines: string[] = [];
+  const world = memoryWorld({ now: Date.now });
+  const handler = createReceiver(
+    { CRM_WEBHOOK_URL: 'http://127.0.0.1:9/crm', ELEVENLABS_WEBHOOK_SECRET: TEST_SECRET },
+    { write: (line) => lines.push(line), deps: { crm: world.deps.crm, retryQueue: world.deps.retryQueue, audioStore: world.deps.audioStore } },
+  );
+  return { handler, lines, world };
+}
+
+function signedEvent(event: object, secret = TEST_SECRET) {
+  const body = JSON.stringify(event);
+  const signature = formatSignatureHeader(secret, Math.floor(Date.now() / 1000), body);
+  return { event: apiGatewayEvent(body, { 'ElevenLabs-Signature': signature }), body, signature };
+}
+
+describe('request log lines', () => {
+  it('writes exactly one JSON line per request with the SPEC §7 fields', async () => {
+    const { handler, lines } = receiverWithLog();
+    await handler(signedEvent(sampleEvent('transcription', { conversationId: 'conv_log', agentId: 'agent_log' })).event, { awsRequestId: 'req-1' });
+    expect(lines).toHaveLength(1);
+    const line = JSON.parse(lines[0]!);
+    expect(line).toMatchObject({
+      level: 'info',
+      requestId: expect.any(String),
+      type: 'post_call_transcription',
+      conversationId: 'conv_log',
+      agentId: 'agent_log',
+      outcome: 'forwarded',
+      statusCode: 200,
+      latencyMs: expect.any(Number),
+    });
+  });
+
+  it('is an EMF document: namespace, Service dimension and the metric values', async () => {
+    const { handler, lines } = receiverWithLog();
+    await handler(signedEvent(sampleEvent('transcription')).event);
+    const line = JSON.parse(lines[0]!);
+    expect(line.Service).toBe(SERVICE_NAME);
+    expect(line.EventType).toBe('post_call_transcription');
+    expect(line.EventsReceived).toBe(1);
+    expect(line.CrmForwardSucceeded).toBe(1);
+    const directives = line._aws.CloudWatchMetrics;
+    expect(directives.every((d: { Namespace: string }) => d.Namespace === METRICS_NAMESPACE)).toBe(true);
+    const names = directives.flatMap((d: { Metrics: { Name: string }[] }) => d.Metrics.map((m) => m.Name)).sort();
+    expect(names).toEqual(['CrmForwardSucceeded', 'EventsReceived']);
+    expect(directives[1].Dimensions).toEqual([['Service'], ['Service', 'EventType']]);
+  });
+
+  it('counts a rejected signature and logs it as a warning', async () => {
+    const { handler, lines } = receiverWithLog();
+    await handler(signedEvent(sampleEvent('transcription'), 'forged').event);
+    const line = JSON.parse(lines[0]!);
+    expect(line).toMatchObject({ level: 'warn', outcome: 'signature_rejected', statusCode: 401, SignatureRejected: 1 });
+    expect(line.EventsReceived).toBeUndefined();
+  });
+
+  it('logs a secret outage as an error line with its metric', async () => {
+    const lines: string[] = [];
+    const handler = createReceiver({ CRM_WEBHOOK_URL: 'http://127.0.0.1:9/crm' }, { write: (l) => lines.push(l) });
+    const response = await handler(signedEvent(sampleEvent('transcription')).event);
+    expect(response.statusCode).toBe(500);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'error', outcome: 'secret_unavailable', SecretUnavailable: 1 });
+  });
+
+  it('reports invalid configuration once at start, naming the variable, then answers 500', async () => {
+    const lines: string[] = [];
+    const handler = createReceiver({ CRM_WEBHOOK_URL: 'not a url', ELEVENLABS_WEBHOOK_SECRET: 's' }, { write: (l) => lines.push(l) });
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'error', message: 'invalid configuration', error: expect.stringContaining('CRM_WEBHOOK_URL') });
+    const response = await handler(signedEvent(sampleEvent('transcription')).event);
+    expect(response.statusCode).toBe(500);
+    expect(JSON.parse(response.body)).toEqual({ error: 'receiver misconfigured' });
+  });
+
+  it('never logs the secret, the signature, the transcript, the summary, names or a full phone number', async () => {
+    const { handler, lines, world } = receiverWithLog();
+    const transcription = sampleEvent('transcription');
+    transcription.data.conversation_initiation_client_data.dynamic_variables.first_name = 'Zelda';
+    const sent = [
+      signedEvent(transcription),
+      signedEvent(sampleEvent('failure')),
+      signedEvent(sampleEvent('audio', { audioSeconds: 0.2 })),
+      signedEvent(sampleEvent('transcription'), 'forged'),
+      signedEvent({ type: 'post_call_audio', data: { agent_id: 'a', conversation_id: 'c', full_audio: '!!' } }),
+    ];
+    world.setCrmResult({ ok: false, attempts: 3, lastError: 'HTTP 503', permanent: false });
+    sent.push(signedEvent(sampleEvent('transcription')));
+    for (const { event } of sent) await handler(event);
+    expect(lines).toHaveLength(sent.length);
+
+    const log = lines.join('\n');
+    const forbidden = [
+      TEST_SECRET,
+      'forged',
+      ...sent.map((s) => s.signature.split('v0=')[1]!),
+      'angelo',
+      'Angelo',
+      'Zelda',
+      'fun fact',
+      transcription.data.analysis.transcript_summary.slice(0, 40),
+      '+61413052898',
+      '61413052898',
+      '+441111111111',
+      'Call not connected',
+      'SUQzBA',
+    ];
+    for (const text of forbidden) expect(log).not.toContain(text);
+    expect(log).toContain('+********898');
+  });
+});
