@@ -6,7 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createReceiver } from '../lambda/create-receiver';
 import { startCrmSink } from './lib/crm-sink';
@@ -21,6 +21,7 @@ const env = process.env;
 env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const port = Number(env.PORT ?? DEFAULT_PORT);
 const host = env.HOST ?? '127.0.0.1';
+const shown = relative(process.cwd(), LOCAL_DIR) || '.';
 
 const { secret, generated } = secretOrGenerate();
 env.ELEVENLABS_WEBHOOK_SECRET = secret;
@@ -47,8 +48,8 @@ server.listen(port, host, () => {
   console.log(`
 ElevenLabs webhook receiver running locally
   webhook URL   ${url}
-  secret        ${generated ? `${secret}  (generated, saved in .local/webhook-secret)` : 'from ELEVENLABS_WEBHOOK_SECRET'}
-  audio         embedded S3 at ${s3.endpoint}, bucket "${bucket}" (files under .local/s3/${bucket}/audio/)
+  secret        ${generated ? `${secret}  (generated, saved in ${shown}/webhook-secret)` : 'from ELEVENLABS_WEBHOOK_SECRET'}
+  audio         embedded S3 at ${s3.endpoint}, bucket "${bucket}" (files under ${shown}/s3/${bucket}/audio/)
   CRM           ${crmNote}
   retry queue   ${env.CRM_RETRY_QUEUE_URL}
 

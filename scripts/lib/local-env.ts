@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-/** Git-ignored. */
-export const LOCAL_DIR = join(ROOT, '.local');
+/** Git-ignored; LOCAL_DATA_DIR moves it (the tests do, to keep the checkout clean). */
+export const LOCAL_DIR = process.env.LOCAL_DATA_DIR || join(ROOT, '.local');
 export const SECRET_FILE = join(LOCAL_DIR, 'webhook-secret');
 export const DEFAULT_PORT = 3000;
 export const LOCAL_BUCKET = 'elevenlabs-audio-local';
