@@ -8,6 +8,7 @@ import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { createCrmForwarder } from './adapters/crm-client';
 import { type ApiGatewayEvent, requestIdOf, toApiGatewayResult, toWebhookRequest } from './adapters/api-gateway';
 import { createS3AudioStore } from './adapters/audio-store';
+import { createDynamoIdempotencyStore } from './adapters/idempotency-store';
 import { createRetryQueue } from './adapters/retry-queue';
 import { createSecretSource } from './adapters/secrets';
 import { createTelemetry, type LineWriter, type LogLevel, type Telemetry } from './adapters/telemetry';
@@ -90,6 +91,7 @@ function buildDeps(config: ReceiverConfig, overrides: ReceiverOverrides): Webhoo
     audioStore: config.audioBucket
       ? createS3AudioStore({ bucket: config.audioBucket, forcePathStyle: config.s3ForcePathStyle })
       : undefined,
+    idempotency: config.idempotencyTable ? createDynamoIdempotencyStore(config.idempotencyTable) : undefined,
     ...overrides.deps,
   };
 }

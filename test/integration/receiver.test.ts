@@ -81,7 +81,7 @@ describe('transcription and failure → CRM', () => {
     local.crm.respond({ status: 503 });
     const handler = receiver({ CRM_MAX_ATTEMPTS: '3' });
     const beforeCrm = local.crm.received.length;
-    const queue = local.aws.queues.get('crm-retry')!;
+    const queue = local.aws.sent.get('crm-retry')!;
     const beforeQueue = queue.length;
     const result = await handler(signed(sampleEvent('transcription', { conversationId: 'conv_queued' })));
     expect(result.statusCode).toBe(200);

@@ -1,0 +1,148 @@
+/**
+ * Deduplication (SPEC §2 step 6) with the real DynamoDB client against dynalite, whose
+ * conditional writes behave like DynamoDB's.
+ */
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDynamoIdempotencyStore, DEDUP_TTL_SECONDS, IN_PROGRESS_SECONDS } from '../../lambda/adapters/idempotency-store';
+import { createReceiver } from '../../lambda/create-receiver';
+import { formatSignatureHeader } from '../../lambda/core/verify-signature';
+import { apiGatewayEvent } from '../helpers/api-gateway-event';
+import { type LocalDynamo, startDynalite } from '../helpers/dynalite';
+import { type LocalAws, startLocalAws } from '../helpers/local-aws';
+import { sampleEvent } from '../fixtures/samples';
+
+const TABLE = 'idempotency';
+const SECRET = 'wsec_dedup';
+let dynamo: LocalDynamo;
+let local: LocalAws;
+
+beforeAll(async () => {
+  local = await startLocalAws();
+  dynamo = await startDynalite();
+  await dynamo.createTable(TABLE);
+});
+afterAll(async () => {
+  await dynamo.close();
+  await local.close();
+});
+
+const now = Date.parse('2026-11-22T10:00:00Z');
+
+describe('the DynamoDB idempotency store', () => {
+  const store = () => createDynamoIdempotencyStore(TABLE);
+
+  it('claims a new key once; a repeat sees it in progress, then completed', async () => {
+    const s = store();
+    expect(await s.claim('t#a', now)).toBe('claimed');
+    expect(await s.claim('t#a', now)).toBe('in_progress');
+    await s.complete('t#a', now);
+    expect(await s.claim('t#a', now + 1000)).toBe('completed');
+  });
+
+  it('writes the TTL attribute `expiration` in epoch seconds, 7 days out', async () => {
+    const s = store();
+    await s.claim('t#ttl', now);
+    await s.complete('t#ttl', now);
+    const item = await dynamo.client.send(new GetItemCommand({ TableName: TABLE, Key: { id: { S: 't#ttl' } } }));
+    expect(item.Item?.expiration?.N).toBe(String(now / 1000 + DEDUP_TTL_SECONDS));
+    expect(item.Item?.status?.S).toBe('COMPLETED');
+  });
+
+  it('lets exactly one of many concurrent claims win', async () => {
+    const s = store();
+    const results = await Promise.all(Array.from({ length: 12 }, () => s.claim('t#race', now)));
+    expect(results.filter((r) => r === 'claimed')).toHaveLength(1);
+    expect(results.filter((r) => r === 'in_progress')).toHaveLength(11);
+  });
+
+  it('releases an unfinished claim so a retry can take it', async () => {
+    const s = store();
+    await s.claim('t#released', now);
+    await s.release('t#released');
+    expect(await s.claim('t#released', now)).toBe('claimed');
+  });
+
+  it('never releases a completed record', async () => {
+    const s = store();
+    await s.claim('t#done', now);
+    await s.complete('t#done', now);
+    await s.release('t#done');
+    expect(await s.claim('t#done', now)).toBe('completed');
+  });
+
+  it('takes over a claim whose holder died (older than the in-progress window)', async () => {
+    const s = store();
+    await s.claim('t#dead', now);
+    expect(await s.claim('t#dead', now + (IN_PROGRESS_SECONDS - 1) * 1000)).toBe('in_progress');
+    expect(await s.claim('t#dead', now + (IN_PROGRESS_SECONDS + 1) * 1000)).toBe('claimed');
+  });
+
+  it('treats an expired record as new even before TTL deletes it', async () => {
+    const s = store();
+    await s.claim('t#old', now);
+    await s.complete('t#old', now);
+    expect(await s.claim('t#old', now + (DEDUP_TTL_SECONDS + 1) * 1000)).toBe('claimed');
+  });
+
+  it('fails loudly (for the pipeline to log) when the table does not exist', async () => {
+    await expect(createDynamoIdempotencyStore('missing-table').claim('t#x', now)).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+  });
+});
+
+describe('the receiver with IDEMPOTENCY_TABLE', () => {
+  const receiver = (env: Record<string, string> = {}) =>
+    createReceiver(
+      { ...local.env, WEBHOOK_SECRET_ARN: '', ELEVENLABS_WEBHOOK_SECRET: SECRET, IDEMPOTENCY_TABLE: TABLE, ...env },
+      { write: () => undefined, crm: { backoffBaseMs: 5 } },
+    );
+  const signed = (body: string) => apiGatewayEvent(body, { 'elevenlabs-signature': formatSignatureHeader(SECRET, Math.floor(Date.now() / 1000), body) });
+
+  it('forwards a re-delivered transcription once and answers the repeat deduplicated', async () => {
+    const handler = receiver();
+    const body = JSON.stringify(sampleEvent('transcription', { conversationId: 'conv_dedup_1' }));
+    const before = local.crm.received.length;
+    expect(JSON.parse((await handler(signed(body))).body)).toMatchObject({ forwarded: true });
+    const repeat = JSON.parse((await handler(signed(body))).body);
+    expect(repeat).toEqual({ received: true, type: 'post_call_transcription', conversationId: 'conv_dedup_1', deduplicated: true });
+    expect(local.crm.received.length - before).toBe(1);
+  });
+
+  it('forwards concurrent duplicate deliveries once', async () => {
+    const handler = receiver();
+    local.crm.respond({ status: 200, delayMs: 50 });
+    try {
+      const body = JSON.stringify(sampleEvent('failure', { conversationId: 'conv_dedup_race' }));
+      const before = local.crm.received.length;
+      const results = await Promise.all(Array.from({ length: 8 }, () => handler(signed(body))));
+      expect(local.crm.received.length - before).toBe(1);
+      const statuses = results.map((r) => r.statusCode).sort();
+      expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(1);
+      expect(statuses.every((s) => s === 200 || s === 409)).toBe(true);
+      const bodies = results.map((r) => JSON.parse(r.body));
+      expect(bodies.filter((b) => b.forwarded === true)).toHaveLength(1);
+    } finally {
+      local.crm.respond({ status: 200 });
+    }
+  });
+
+  it('does not let a failed audio delivery block its retry', async () => {
+    const body = JSON.stringify(sampleEvent('audio', { conversationId: 'conv_dedup_audio', agentId: 'agent_d', audioSeconds: 0.3 }));
+    const failing = receiver({ AUDIO_BUCKET: 'no-such-bucket' });
+    expect((await failing(signed(body))).statusCode).toBe(500);
+    const healthy = receiver();
+    expect(JSON.parse((await healthy(signed(body))).body)).toMatchObject({ audioKey: 'audio/agent_d/conv_dedup_audio.mp3' });
+    expect(await local.getObject('audio/agent_d/conv_dedup_audio.mp3')).toBeDefined();
+  });
+
+  it('keeps processing when the table is unreachable, and says so in the log', async () => {
+    const lines: string[] = [];
+    const handler = createReceiver(
+      { ...local.env, WEBHOOK_SECRET_ARN: '', ELEVENLABS_WEBHOOK_SECRET: SECRET, IDEMPOTENCY_TABLE: 'missing-table' },
+      { write: (line) => lines.push(line) },
+    );
+    const result = await handler(signed(JSON.stringify(sampleEvent('transcription'))));
+    expect(JSON.parse(result.body)).toMatchObject({ forwarded: true });
+    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ IdempotencyUnavailable: 1, idempotencyError: expect.stringMatching(/ResourceNotFound/) });
+  });
+});
