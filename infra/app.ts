@@ -1,0 +1,24 @@
+/**
+ * The CDK app: `npx cdk synth|deploy` runs it through cdk.json (`npx tsx infra/app.ts`).
+ * Options come as context: `npx cdk deploy -c alarmEmail=ops@example.com -c crmWebhookUrl=...`
+ * (see docs/deploy.md for the full list).
+ */
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { settingsFromContext } from './context';
+import { WebhookStack } from './webhook-stack';
+
+const app = new App();
+const { stackName, env, props } = settingsFromContext((key) => app.node.tryGetContext(key), process.env);
+
+new WebhookStack(app, stackName, {
+  ...props,
+  env,
+  description: 'ElevenLabs post-call webhooks → CRM and S3 (receiver, retry worker, alarms)',
+});
+
+// cdk-nag's AwsSolutions pack on every synth, not only in tests: an unacknowledged error
+// stops `cdk synth`/`cdk deploy` (https://github.com/cdklabs/cdk-nag#readme).
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+
+app.synth();

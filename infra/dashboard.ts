@@ -1,0 +1,106 @@
+/**
+ * One CloudWatch dashboard for the infra team: what arrives, what reaches the CRM, what waits
+ * in the queues, how long it takes and how much audio is stored, next to the alarm states.
+ */
+import { Stack } from 'aws-cdk-lib';
+import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  type Alarm,
+  AlarmStatusWidget,
+  Dashboard,
+  GraphWidget,
+  type IMetric,
+  Stats,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { MetricName } from '../lambda/core/metrics';
+import { EVENT_TYPE_VALUES, METRIC_PERIOD, webhookMetric } from './metrics';
+
+export interface WebhookDashboardProps {
+  readonly api: HttpApi;
+  readonly receiver: IFunction;
+  readonly retryWorker: IFunction;
+  readonly retryQueue: IQueue;
+  readonly deadLetterQueue: IQueue;
+  readonly alarms: readonly Alarm[];
+}
+
+export class WebhookDashboard extends Construct {
+  readonly dashboard: Dashboard;
+
+  constructor(scope: Construct, id: string, props: WebhookDashboardProps) {
+    super(scope, id);
+    const { api, receiver, retryWorker, retryQueue, deadLetterQueue } = props;
+    const period = METRIC_PERIOD;
+    const graph = (title: string, left: IMetric[], right: IMetric[] = []) =>
+      new GraphWidget({ title, left, right, width: 12, height: 6, period });
+
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      dashboardName: `${Stack.of(this).stackName}-overview`,
+    });
+    this.dashboard.addWidgets(
+      new AlarmStatusWidget({ title: 'Alarms', alarms: [...props.alarms], width: 24, height: 3 }),
+    );
+    this.dashboard.addWidgets(
+      graph(
+        'Events by type',
+        EVENT_TYPE_VALUES.map((eventType) =>
+          webhookMetric(MetricName.EventsReceived, { eventType, label: eventType }),
+        ),
+        [
+          webhookMetric(MetricName.SignatureRejected, { label: 'signature rejected' }),
+          webhookMetric(MetricName.Deduplicated, { label: 'deduplicated' }),
+        ],
+      ),
+      graph('CRM forwards', [
+        webhookMetric(MetricName.CrmForwardSucceeded, { label: 'succeeded' }),
+        webhookMetric(MetricName.CrmForwardFailed, { label: 'failed' }),
+        webhookMetric(MetricName.CrmForwardRetried, { label: 'retried (extra attempts)' }),
+        webhookMetric(MetricName.CrmForwardQueued, { label: 'queued for retry' }),
+        webhookMetric(MetricName.CrmForwardNotDurable, { label: 'not durable (5xx)' }),
+      ]),
+    );
+    this.dashboard.addWidgets(
+      graph(
+        'Retry queue and dead-letter queue',
+        [
+          retryQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: Stats.MAXIMUM, label: 'retry queue visible' }),
+          retryQueue.metricApproximateNumberOfMessagesNotVisible({ period, statistic: Stats.MAXIMUM, label: 'retry queue in flight' }),
+          deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: Stats.MAXIMUM, label: 'DLQ visible' }),
+        ],
+        [retryQueue.metricApproximateAgeOfOldestMessage({ period, statistic: Stats.MAXIMUM, label: 'oldest retry (s)' })],
+      ),
+      graph('Latency (ms)', [
+        api.metricLatency({ period, statistic: Stats.p(50), label: 'API p50' }),
+        api.metricLatency({ period, statistic: Stats.p(99), label: 'API p99' }),
+        receiver.metricDuration({ period, statistic: Stats.p(99), label: 'receiver p99' }),
+        retryWorker.metricDuration({ period, statistic: Stats.p(99), label: 'retry worker p99' }),
+      ]),
+    );
+    this.dashboard.addWidgets(
+      graph(
+        'Audio',
+        [webhookMetric(MetricName.AudioBytes, { label: 'bytes stored' })],
+        [
+          webhookMetric(MetricName.AudioStored, { label: 'recordings stored' }),
+          webhookMetric(MetricName.AudioStoreFailed, { label: 'store failed' }),
+        ],
+      ),
+      graph(
+        'Lambda errors and throttles',
+        [
+          receiver.metricErrors({ period, statistic: Stats.SUM, label: 'receiver errors' }),
+          receiver.metricThrottles({ period, statistic: Stats.SUM, label: 'receiver throttles' }),
+          retryWorker.metricErrors({ period, statistic: Stats.SUM, label: 'worker errors' }),
+          retryWorker.metricThrottles({ period, statistic: Stats.SUM, label: 'worker throttles' }),
+        ],
+        [
+          api.metricServerError({ period, statistic: Stats.SUM, label: 'API 5xx' }),
+          api.metricClientError({ period, statistic: Stats.SUM, label: 'API 4xx' }),
+        ],
+      ),
+    );
+  }
+}

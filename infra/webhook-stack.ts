@@ -1,0 +1,419 @@
+/**
+ * The one stack (SPEC §9): ElevenLabs → HTTP API → receiver Lambda → CRM, with S3 for audio,
+ * an SQS retry queue drained by the retry worker, a dead-letter queue, an idempotency table,
+ * the webhook secret, alarms on an SNS topic and a dashboard. Every environment variable is
+ * set next to the IAM grant it needs; the names are those lambda/config.ts reads.
+ */
+import { fileURLToPath } from 'node:url';
+import { CfnOutput, Duration, RemovalPolicy, SecretValue, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { BlockPublicAccess, Bucket, BucketEncryption, type CfnBucket, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { parseSourceAllowlist } from '../lambda/core/source-ip';
+import { WebhookAlarms } from './alarms';
+import { WebhookDashboard } from './dashboard';
+import { NodeFunction } from './node-function';
+
+/** SPEC §1: where CRM payloads go unless told otherwise. */
+export const DEFAULT_CRM_WEBHOOK_URL = 'https://qr4h1dage6.execute-api.ap-southeast-2.amazonaws.com/crm/calls/webhook/is';
+export const WEBHOOK_PATH = '/webhooks/elevenlabs';
+export const DEFAULT_AUDIO_RETENTION_DAYS = 365;
+export const DEFAULT_LOG_RETENTION_DAYS = 90;
+/** SPEC §8: what the secret holds until someone puts ElevenLabs' secret in it (fails closed). */
+export const PLACEHOLDER_SECRET_STRING = '{"hmacSecret":""}';
+
+/**
+ * Timing. The receiver's slowest path is a CRM forward (12 s budget, SPEC §5) that then
+ * queues the payload (SQS client: 3 s per attempt), after a Secrets Manager fetch on a cold
+ * start. API Gateway HTTP APIs give an integration at most 30 s
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html); the
+ * Lambda stops first so its own timeout, not a gateway 503, is what gets logged.
+ */
+export const RECEIVER_TIMEOUT = Duration.seconds(28);
+export const INTEGRATION_TIMEOUT = Duration.seconds(29);
+/** The worker forwards up to 10 records at once, each within the 12 s budget, then maybe a DLQ send. */
+export const RETRY_WORKER_TIMEOUT = Duration.seconds(30);
+/**
+ * At least 6× the worker's timeout, as AWS advises for SQS event sources
+ * (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html). Five minutes
+ * also spaces the 8 receives out to ~40 minutes of CRM outage before a message reaches the DLQ.
+ */
+export const RETRY_VISIBILITY_TIMEOUT = Duration.minutes(5);
+export const MAX_RECEIVE_COUNT = 8;
+/**
+ * Memory for a 6 MB audio event: the event body string, the parsed base64 string and the
+ * decoded buffer are all held at once. Lambda allocates CPU in proportion to memory
+ * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html), which also
+ * shortens HMAC and base64 over large bodies.
+ */
+export const RECEIVER_MEMORY_MB = 1024;
+export const RETRY_WORKER_MEMORY_MB = 256;
+/** Stage-wide throttle: far above ElevenLabs' rate (a few webhooks per call), low enough to cap abuse. */
+export const STAGE_THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;
+
+export interface WebhookStackProps extends StackProps {
+  /** SPEC §1. Default: the ap-southeast-2 CRM endpoint. */
+  readonly crmWebhookUrl?: string;
+  /** Use an existing Secrets Manager secret instead of creating one (complete or partial ARN). */
+  readonly webhookSecretArn?: string;
+  /** Subscribe this address to the alarm topic (SNS sends a confirmation email first). */
+  readonly alarmEmail?: string;
+  /** ALLOWED_SOURCE_IPS: IPs/CIDRs and/or `elevenlabs` (their published egress IPs). Off by default. */
+  readonly allowedSourceIps?: string | readonly string[];
+  /** ALLOWED_AGENT_IDS: only these agents' events are processed. Off by default. */
+  readonly allowedAgentIds?: readonly string[];
+  /** CRM_DEFAULT_SUBJECT (SPEC §5). */
+  readonly crmDefaultSubject?: string;
+  /** CRM_SUBJECTS_BY_AGENT (SPEC §5): agent id → subject. */
+  readonly crmSubjectsByAgent?: Readonly<Record<string, string>>;
+  /** Days a recording is kept in S3. Default 365. */
+  readonly audioRetentionDays?: number;
+  /** Reserved concurrency for the receiver. Default: none (shares the account pool). */
+  readonly reservedConcurrency?: number;
+  /** Days Lambda and API access logs are kept; one of CloudWatch's allowed values. Default 90. */
+  readonly logRetentionDays?: number;
+  /** Folder of the receiver bundle. Default `dist/receiver`. */
+  readonly receiverCodePath?: string;
+  /** Folder of the retry-worker bundle. Default `dist/retry-worker`. */
+  readonly retryWorkerCodePath?: string;
+}
+
+const distFolder = (name: string) => fileURLToPath(new URL(`../dist/${name}`, import.meta.url));
+
+export class WebhookStack extends Stack {
+  readonly api: HttpApi;
+  readonly webhookUrl: string;
+  readonly secret: ISecret;
+  readonly audioBucket: Bucket;
+  readonly retryQueue: Queue;
+  readonly deadLetterQueue: Queue;
+  readonly idempotencyTable: Table;
+  readonly alarmTopic: Topic;
+  readonly receiver: NodeFunction;
+  readonly retryWorker: NodeFunction;
+
+  constructor(scope: Construct, id: string, props: WebhookStackProps = {}) {
+    super(scope, id, props);
+    const settings = validate(props);
+    const logRetention = settings.logRetention;
+
+    // --- Secret -------------------------------------------------------------------------
+    this.secret = props.webhookSecretArn
+      ? Secret.fromSecretPartialArn(this, 'WebhookSecret', props.webhookSecretArn)
+      : new Secret(this, 'WebhookSecret', {
+          description:
+            'ElevenLabs post-call webhook HMAC secret: {"hmacSecret": "wsec_...", "previousHmacSecrets"?: [...]}. See docs/deploy.md.',
+          // A placeholder, not a secret: the receiver reads an empty hmacSecret as "not
+          // configured" and answers 500 until the real one is put in (SPEC §3, fails closed).
+          // CloudFormation only writes SecretString when this template value changes, so a
+          // redeploy never overwrites the value put in with put-secret-value.
+          secretStringValue: SecretValue.unsafePlainText(PLACEHOLDER_SECRET_STRING),
+        });
+    if (this.secret instanceof Secret) {
+      Validations.of(this.secret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'ElevenLabs generates the HMAC secret and shows it once when the webhook is created; AWS cannot rotate it. Rotation is manual and overlapping (previousHmacSecrets), documented in docs/deploy.md.',
+      });
+    }
+
+    // --- Audio bucket ---------------------------------------------------------------------
+    const accessLogsBucket = new Bucket(this, 'AudioAccessLogs', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      // Server access log delivery supports SSE-S3 only, not SSE-KMS
+      // (https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html).
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(settings.audioRetentionDays) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.audioBucket = new Bucket(this, 'AudioBucket', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: accessLogsBucket,
+      serverAccessLogsPrefix: 'audio-bucket/',
+      lifecycleRules: [
+        { id: 'expire-recordings', expiration: Duration.days(settings.audioRetentionDays) },
+        // The receiver uses single PutObject calls, but a stray multipart upload must not linger.
+        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+      // Call recordings are business records: deleting the stack must not delete them.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    // --- Retry queue and dead-letter queue ------------------------------------------------
+    this.deadLetterQueue = new Queue(this, 'CrmDeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // A message keeps its first enqueue time when moved to a DLQ, so the DLQ must keep it
+      // longer than the source queue did (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html).
+      retentionPeriod: Duration.days(14),
+    });
+    this.retryQueue = new Queue(this, 'CrmRetryQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(4),
+      visibilityTimeout: RETRY_VISIBILITY_TIMEOUT,
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
+    });
+
+    // --- Idempotency table ----------------------------------------------------------------
+    this.idempotencyTable = new Table(this, 'IdempotencyTable', {
+      partitionKey: { name: 'id', type: AttributeType.STRING },
+      timeToLiveAttribute: 'expiration',
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Holds only `type#conversation_id` claims that expire by TTL; nothing to keep.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    // --- Receiver -------------------------------------------------------------------------
+    this.receiver = new NodeFunction(this, 'Receiver', {
+      codePath: props.receiverCodePath ?? distFolder('receiver'),
+      description: 'ElevenLabs post-call webhook receiver: verify, forward to the CRM, store audio',
+      timeout: RECEIVER_TIMEOUT,
+      memorySize: RECEIVER_MEMORY_MB,
+      logRetention,
+      ...(props.reservedConcurrency === undefined ? {} : { reservedConcurrentExecutions: props.reservedConcurrency }),
+    });
+    const receiver = this.receiver.function;
+
+    // WEBHOOK_SECRET_ARN: adapters/secrets.ts calls GetSecretValue, nothing else.
+    receiver.addEnvironment('WEBHOOK_SECRET_ARN', this.secret.secretArn);
+    receiver.addToRolePolicy(
+      new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: secretPolicyArns(this.secret, props.webhookSecretArn !== undefined) }),
+    );
+
+    // CRM_WEBHOOK_URL: an HTTPS POST, no AWS permission.
+    receiver.addEnvironment('CRM_WEBHOOK_URL', settings.crmWebhookUrl);
+
+    // CRM_RETRY_QUEUE_URL: adapters/retry-queue.ts calls SendMessage (SSE-SQS needs no KMS grant).
+    receiver.addEnvironment('CRM_RETRY_QUEUE_URL', this.retryQueue.queueUrl);
+    receiver.addToRolePolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.retryQueue.queueArn] }));
+
+    // AUDIO_BUCKET: adapters/audio-store.ts calls PutObject under audio/ (lambda/core/audio.ts).
+    receiver.addEnvironment('AUDIO_BUCKET', this.audioBucket.bucketName);
+    receiver.addToRolePolicy(
+      new PolicyStatement({ actions: ['s3:PutObject'], resources: [this.audioBucket.arnForObjects('audio/*')] }),
+    );
+    Validations.of(this.receiver.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(this.audioBucket.node.defaultChild as CfnBucket)}.Arn>/audio/*]`,
+      reason:
+        'Object keys are audio/<agent_id>/<conversation_id>.mp3, known only per request; the grant is PutObject only, on that prefix of this one bucket.',
+    });
+
+    // IDEMPOTENCY_TABLE: claim/complete/release/read records with conditional writes.
+    receiver.addEnvironment('IDEMPOTENCY_TABLE', this.idempotencyTable.tableName);
+    this.idempotencyTable.grant(
+      receiver,
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    );
+
+    // Optional behaviour, set only when asked for (lambda/config.ts defaults otherwise).
+    if (settings.allowedSourceIps !== undefined) receiver.addEnvironment('ALLOWED_SOURCE_IPS', settings.allowedSourceIps);
+    if (props.allowedAgentIds?.length) receiver.addEnvironment('ALLOWED_AGENT_IDS', props.allowedAgentIds.join(','));
+    if (props.crmDefaultSubject) receiver.addEnvironment('CRM_DEFAULT_SUBJECT', props.crmDefaultSubject);
+    if (props.crmSubjectsByAgent && Object.keys(props.crmSubjectsByAgent).length > 0) {
+      receiver.addEnvironment('CRM_SUBJECTS_BY_AGENT', JSON.stringify(props.crmSubjectsByAgent));
+    }
+
+    // --- Retry worker ---------------------------------------------------------------------
+    this.retryWorker = new NodeFunction(this, 'RetryWorker', {
+      codePath: props.retryWorkerCodePath ?? distFolder('retry-worker'),
+      description: 'ElevenLabs webhook retry worker: re-forwards queued CRM payloads',
+      timeout: RETRY_WORKER_TIMEOUT,
+      memorySize: RETRY_WORKER_MEMORY_MB,
+      logRetention,
+    });
+    const retryWorker = this.retryWorker.function;
+    retryWorker.addEnvironment('CRM_WEBHOOK_URL', settings.crmWebhookUrl);
+
+    // CRM_DEAD_LETTER_QUEUE_URL: a permanent 4xx goes to the DLQ at once (SendMessage only).
+    retryWorker.addEnvironment('CRM_DEAD_LETTER_QUEUE_URL', this.deadLetterQueue.queueUrl);
+    retryWorker.addToRolePolicy(
+      new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }),
+    );
+
+    // The event source grants Receive/Delete/ChangeMessageVisibility/GetQueueAttributes on
+    // the retry queue. ReportBatchItemFailures: only the records the worker names come back
+    // (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html).
+    // maxConcurrency 2 (the minimum) caps a recovering CRM at 20 forwards in flight.
+    retryWorker.addEventSource(
+      new SqsEventSource(this.retryQueue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: 2 }),
+    );
+
+    // --- HTTP API -------------------------------------------------------------------------
+    this.api = new HttpApi(this, 'HttpApi', {
+      apiName: `${this.stackName}-webhooks`,
+      description: 'ElevenLabs post-call webhooks',
+      // Our own $default stage below carries throttling and access logs.
+      createDefaultStage: false,
+    });
+    this.api.addRoutes({
+      path: WEBHOOK_PATH,
+      methods: [HttpMethod.POST],
+      // Payload format 2.0 (lambda/adapters/api-gateway.ts reads both 1.0 and 2.0).
+      integration: new HttpLambdaIntegration('ReceiverIntegration', receiver, { timeout: INTEGRATION_TIMEOUT }),
+    });
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: logRetention, removalPolicy: RemovalPolicy.RETAIN });
+    const stage = new HttpStage(this, 'DefaultStage', {
+      httpApi: this.api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: STAGE_THROTTLE,
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        // No headers or body: the signature and personal data stay out of the access log.
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            ip: '$context.identity.sourceIp',
+            requestTime: '$context.requestTime',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            responseLength: '$context.responseLength',
+            responseLatency: '$context.responseLatency',
+            integrationStatus: '$context.integrationStatus',
+            integrationLatency: '$context.integrationLatency',
+            integrationError: '$context.integrationErrorMessage',
+            userAgent: '$context.identity.userAgent',
+          }),
+        ),
+      },
+    });
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason:
+        'ElevenLabs cannot send IAM, JWT or Cognito credentials; each request is authenticated in the receiver by its HMAC ElevenLabs-Signature (SPEC §3) before anything else happens.',
+    });
+    this.webhookUrl = `${stage.url.replace(/\/$/, '')}${WEBHOOK_PATH}`;
+
+    // --- Alarms, dashboard ----------------------------------------------------------------
+    this.alarmTopic = new Topic(this, 'AlarmTopic', { displayName: 'ElevenLabs webhook alarms', enforceSSL: true });
+    // enforceSSL gives the topic a policy of its own, which replaces SNS's default policy that
+    // let the account (and so CloudWatch acting for it) publish. Without this statement the
+    // alarms change state but no notification is sent. Scoped to this stack's alarms
+    // (https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html).
+    this.alarmTopic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowThisStacksAlarmsToPublish',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.alarmTopic.topicArn],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': this.account },
+          ArnLike: { 'aws:SourceArn': `arn:${this.partition}:cloudwatch:${this.region}:${this.account}:alarm:${this.stackName}-*` },
+        },
+      }),
+    );
+    if (props.alarmEmail) this.alarmTopic.addSubscription(new EmailSubscription(props.alarmEmail));
+    const alarms = new WebhookAlarms(this, 'Alarms', {
+      topic: this.alarmTopic,
+      api: this.api,
+      receiver,
+      retryWorker,
+      deadLetterQueue: this.deadLetterQueue,
+    });
+    const dashboard = new WebhookDashboard(this, 'Dashboard', {
+      api: this.api,
+      receiver,
+      retryWorker,
+      retryQueue: this.retryQueue,
+      deadLetterQueue: this.deadLetterQueue,
+      alarms: alarms.alarms,
+    });
+
+    // --- Outputs --------------------------------------------------------------------------
+    new CfnOutput(this, 'WebhookUrl', { value: this.webhookUrl, description: 'Paste into ElevenLabs: Agents Platform → Settings → Post-call webhook' });
+    new CfnOutput(this, 'SecretArn', { value: this.secret.secretArn, description: 'Put the ElevenLabs webhook secret here (docs/deploy.md)' });
+    new CfnOutput(this, 'AudioBucketName', { value: this.audioBucket.bucketName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
+    new CfnOutput(this, 'RetryQueueUrl', { value: this.retryQueue.queueUrl });
+    new CfnOutput(this, 'DlqUrl', { value: this.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'DashboardName', { value: dashboard.dashboard.dashboardName });
+    // Where the runbook's Logs Insights queries look (docs/deploy.md).
+    new CfnOutput(this, 'ReceiverLogGroup', { value: this.receiver.logGroup.logGroupName });
+    new CfnOutput(this, 'RetryWorkerLogGroup', { value: this.retryWorker.logGroup.logGroupName });
+    new CfnOutput(this, 'ApiAccessLogGroup', { value: accessLogs.logGroupName });
+  }
+}
+
+interface Settings {
+  crmWebhookUrl: string;
+  allowedSourceIps?: string;
+  audioRetentionDays: number;
+  logRetention: RetentionDays;
+}
+
+/** Fails the synth with the prop's name, before anything reaches CloudFormation. */
+function validate(props: WebhookStackProps): Settings {
+  const crmWebhookUrl = props.crmWebhookUrl ?? DEFAULT_CRM_WEBHOOK_URL;
+  if (!/^https?:\/\/[^\s/]+/.test(crmWebhookUrl) || !URL.canParse(crmWebhookUrl)) {
+    throw new Error(`crmWebhookUrl must be an http(s) URL, got "${crmWebhookUrl}"`);
+  }
+  if (props.webhookSecretArn !== undefined && !/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+/.test(props.webhookSecretArn)) {
+    throw new Error('webhookSecretArn must be a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)');
+  }
+  if (props.alarmEmail !== undefined && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(props.alarmEmail)) {
+    throw new Error(`alarmEmail must be an email address, got "${props.alarmEmail}"`);
+  }
+  let allowedSourceIps: string | undefined;
+  if (props.allowedSourceIps !== undefined) {
+    allowedSourceIps = (typeof props.allowedSourceIps === 'string' ? props.allowedSourceIps.split(',') : [...props.allowedSourceIps])
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== '')
+      .join(',');
+    try {
+      // The receiver's own parser: what synthesises is what the receiver will accept.
+      parseSourceAllowlist(allowedSourceIps);
+    } catch (error) {
+      throw new Error(`allowedSourceIps: ${(error as Error).message}`);
+    }
+  }
+  const audioRetentionDays = props.audioRetentionDays ?? DEFAULT_AUDIO_RETENTION_DAYS;
+  if (!Number.isInteger(audioRetentionDays) || audioRetentionDays < 1) {
+    throw new Error(`audioRetentionDays must be a whole number of days ≥ 1, got ${audioRetentionDays}`);
+  }
+  if (props.reservedConcurrency !== undefined && (!Number.isInteger(props.reservedConcurrency) || props.reservedConcurrency < 1)) {
+    throw new Error(`reservedConcurrency must be a whole number ≥ 1, got ${props.reservedConcurrency}`);
+  }
+  const logRetentionDays = props.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS;
+  const allowed = Object.values(RetentionDays).filter((v): v is RetentionDays => typeof v === 'number' && v > 0);
+  if (!allowed.includes(logRetentionDays as RetentionDays)) {
+    throw new Error(`logRetentionDays must be one of CloudWatch Logs' values (${allowed.join(', ')}), got ${logRetentionDays}`);
+  }
+  return {
+    crmWebhookUrl,
+    ...(allowedSourceIps === undefined ? {} : { allowedSourceIps }),
+    audioRetentionDays,
+    logRetention: logRetentionDays as RetentionDays,
+  };
+}
+
+/**
+ * The ARNs to grant GetSecretValue on. A secret we create is named by its complete ARN. An
+ * imported one may be given complete or partial (without the 6-character suffix Secrets
+ * Manager appends), and a name can itself end in 6 characters after a dash, so neither can be
+ * told from the other: grant the ARN as given and the ARN followed by `-??????`, the pattern
+ * the Secrets Manager docs give for matching a secret by name in a policy
+ * (https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_iam-policies.html).
+ */
+function secretPolicyArns(secret: ISecret, imported: boolean): string[] {
+  return imported ? [secret.secretArn, `${secret.secretArn}-??????`] : [secret.secretArn];
+}

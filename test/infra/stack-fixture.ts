@@ -1,0 +1,50 @@
+/**
+ * Builds the stack the fast way for unit tests (NOTES.md, "CDK tests"): bundling skipped,
+ * asset staging off (the dist folders are fingerprinted in place, not copied) and the
+ * built-in CloudFormation validation off. The real synth test keeps validation on.
+ * The feature flags are cdk.json's, so the template is the one `cdk synth` would write.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { afterAll } from 'vitest';
+import { WebhookStack, type WebhookStackProps } from '../../infra/webhook-stack';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+const cdkJson = JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
+
+// One scratch folder per test file for the small amount synth writes; removed afterwards.
+const outdirRoot = mkdtempSync(join(tmpdir(), 'infra-test-'));
+afterAll(() => rmSync(outdirRoot, { recursive: true, force: true }));
+let apps = 0;
+
+export function buildStack(props: WebhookStackProps = {}): WebhookStack {
+  const app = new App({
+    outdir: join(outdirRoot, String(apps++)),
+    context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], 'aws:cdk:disable-asset-staging': true },
+    builtinCloudFormationValidation: false,
+  });
+  return new WebhookStack(app, 'TestWebhook', { env: { account: '123456789012', region: 'ap-southeast-2' }, ...props });
+}
+
+export function templateOf(props: WebhookStackProps = {}): Template {
+  return Template.fromStack(buildStack(props));
+}
+
+type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+
+/** The resources of one type, keyed by logical id. */
+export function resourcesOf(template: Template, type: string): Resources {
+  return template.findResources(type) as Resources;
+}
+
+/** The logical id of the only resource of `type` whose id starts with `prefix`. */
+export function logicalId(template: Template, type: string, prefix: string): string {
+  const ids = Object.keys(template.findResources(type)).filter((id) => id.startsWith(prefix));
+  if (ids.length !== 1) throw new Error(`expected one ${type} starting with ${prefix}, found ${ids.join(', ') || 'none'}`);
+  return ids[0]!;
+}

@@ -1,0 +1,351 @@
+/**
+ * The resources of issue 4 / SPEC §9, one assertion group per item, on the template the
+ * default stack synthesises (plus the variants the props switch on).
+ */
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  DEFAULT_CRM_WEBHOOK_URL,
+  PLACEHOLDER_SECRET_STRING,
+  RECEIVER_TIMEOUT,
+  RETRY_VISIBILITY_TIMEOUT,
+  RETRY_WORKER_TIMEOUT,
+} from '../../infra/webhook-stack';
+import { logicalId, resourcesOf, templateOf } from './stack-fixture';
+
+let template: Template;
+beforeAll(() => {
+  template = templateOf();
+});
+
+const ref = (id: string) => ({ Ref: id });
+const arnOf = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
+
+function functionNamed(prefix: string) {
+  const id = logicalId(template, 'AWS::Lambda::Function', prefix);
+  return { id, props: resourcesOf(template, 'AWS::Lambda::Function')[id]!.Properties! };
+}
+
+describe('HTTP API', () => {
+  it('routes POST /webhooks/elevenlabs to the receiver with a payload 2.0 proxy integration', () => {
+    const receiver = functionNamed('ReceiverFunction');
+    template.resourceCountIs('AWS::ApiGatewayV2::Route', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'POST /webhooks/elevenlabs',
+      Target: { 'Fn::Join': ['', ['integrations/', ref(logicalId(template, 'AWS::ApiGatewayV2::Integration', 'HttpApi'))]] },
+    });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
+      IntegrationType: 'AWS_PROXY',
+      IntegrationUri: arnOf(receiver.id),
+      PayloadFormatVersion: '2.0',
+      // Within API Gateway's 30 s, and longer than the receiver's own timeout.
+      TimeoutInMillis: Match.anyValue(),
+    });
+    const integration = Object.values(resourcesOf(template, 'AWS::ApiGatewayV2::Integration'))[0]!.Properties!;
+    expect(integration.TimeoutInMillis).toBeLessThanOrEqual(30_000);
+    expect(integration.TimeoutInMillis).toBeGreaterThan(RECEIVER_TIMEOUT.toMilliseconds());
+  });
+
+  it('has a throttled, access-logged $default stage that deploys itself', () => {
+    const logs = logicalId(template, 'AWS::Logs::LogGroup', 'ApiAccessLogs');
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: Match.anyValue(), ThrottlingBurstLimit: Match.anyValue() },
+      AccessLogSettings: { DestinationArn: arnOf(logs), Format: Match.stringLikeRegexp('\\$context\\.requestId') },
+    });
+    const stage = Object.values(resourcesOf(template, 'AWS::ApiGatewayV2::Stage'))[0]!.Properties!;
+    const throttle = stage.DefaultRouteSettings as { ThrottlingRateLimit: number; ThrottlingBurstLimit: number };
+    expect(throttle.ThrottlingRateLimit).toBeGreaterThan(0);
+    expect(throttle.ThrottlingBurstLimit).toBeGreaterThanOrEqual(throttle.ThrottlingRateLimit);
+    // The access log must never carry the signature header or the body.
+    const format = (stage.AccessLogSettings as { Format: string }).Format;
+    expect(format).not.toMatch(/header|requestBody|signature/i);
+    expect(JSON.parse(format)).toMatchObject({ status: '$context.status', ip: '$context.identity.sourceIp' });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+  });
+
+  it('lets only this API invoke the receiver', () => {
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'apigateway.amazonaws.com',
+      FunctionName: arnOf(functionNamed('ReceiverFunction').id),
+    });
+  });
+});
+
+describe('Lambda functions', () => {
+  it('runs both on Node.js 22, arm64, from the dist folders, with index.handler', () => {
+    for (const name of ['ReceiverFunction', 'RetryWorkerFunction']) {
+      expect(functionNamed(name).props).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        Code: { S3Key: expect.stringMatching(/^[0-9a-f]{64}\.zip$/) },
+      });
+    }
+    template.resourceCountIs('AWS::Lambda::Function', 2);
+  });
+
+  it('sizes the receiver for a 6 MB event and keeps both timeouts inside 30 s', () => {
+    const receiver = functionNamed('ReceiverFunction').props;
+    const worker = functionNamed('RetryWorkerFunction').props;
+    expect(receiver.MemorySize).toBeGreaterThanOrEqual(1024);
+    expect(receiver.Timeout).toBe(RECEIVER_TIMEOUT.toSeconds());
+    expect(receiver.Timeout).toBeLessThan(30);
+    expect(worker.Timeout).toBe(RETRY_WORKER_TIMEOUT.toSeconds());
+    expect(worker.Timeout).toBeLessThanOrEqual(30);
+  });
+
+  it('gives each function its own log group with retention, and no managed policy', () => {
+    for (const [fn, logs] of [
+      ['ReceiverFunction', 'ReceiverLogs'],
+      ['RetryWorkerFunction', 'RetryWorkerLogs'],
+    ] as const) {
+      const group = logicalId(template, 'AWS::Logs::LogGroup', logs);
+      expect(functionNamed(fn).props.LoggingConfig).toEqual({ LogGroup: ref(group) });
+      template.hasResource('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 90 }, DeletionPolicy: 'Retain' });
+    }
+    for (const role of Object.values(resourcesOf(template, 'AWS::IAM::Role'))) {
+      expect(role.Properties?.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+
+  it('sets exactly the receiver environment lambda/config.ts reads', () => {
+    const env = (functionNamed('ReceiverFunction').props.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(env).toEqual({
+      WEBHOOK_SECRET_ARN: ref(logicalId(template, 'AWS::SecretsManager::Secret', 'WebhookSecret')),
+      CRM_WEBHOOK_URL: DEFAULT_CRM_WEBHOOK_URL,
+      CRM_RETRY_QUEUE_URL: ref(logicalId(template, 'AWS::SQS::Queue', 'CrmRetryQueue')),
+      AUDIO_BUCKET: ref(logicalId(template, 'AWS::S3::Bucket', 'AudioBucket')),
+      IDEMPOTENCY_TABLE: ref(logicalId(template, 'AWS::DynamoDB::Table', 'IdempotencyTable')),
+    });
+  });
+
+  it('sets the retry worker environment: the CRM URL and the DLQ for permanent refusals', () => {
+    const env = (functionNamed('RetryWorkerFunction').props.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(env).toEqual({
+      CRM_WEBHOOK_URL: DEFAULT_CRM_WEBHOOK_URL,
+      CRM_DEAD_LETTER_QUEUE_URL: ref(logicalId(template, 'AWS::SQS::Queue', 'CrmDeadLetterQueue')),
+    });
+  });
+});
+
+describe('secret', () => {
+  it('is created with the fail-closed placeholder', () => {
+    template.hasResourceProperties('AWS::SecretsManager::Secret', { SecretString: PLACEHOLDER_SECRET_STRING });
+    expect(JSON.parse(PLACEHOLDER_SECRET_STRING)).toEqual({ hmacSecret: '' });
+  });
+
+  it('is imported instead of created when webhookSecretArn is given', () => {
+    const arn = 'arn:aws:secretsmanager:ap-southeast-2:123456789012:secret:elevenlabs/webhook';
+    const imported = templateOf({ webhookSecretArn: arn });
+    imported.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    imported.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ WEBHOOK_SECRET_ARN: arn }) },
+    });
+    imported.hasOutput('SecretArn', { Value: arn });
+  });
+});
+
+describe('audio bucket', () => {
+  it('blocks public access, encrypts, expires recordings and is retained on delete', () => {
+    template.hasResource('AWS::S3::Bucket', {
+      Properties: Match.objectLike({
+        PublicAccessBlockConfiguration: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
+        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+        LifecycleConfiguration: {
+          Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 365, Status: 'Enabled' })]),
+        },
+        LoggingConfiguration: Match.objectLike({ DestinationBucketName: Match.anyValue() }),
+      }),
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+
+  it('denies every request that is not TLS', () => {
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: ref(logicalId(template, 'AWS::S3::Bucket', 'AudioBucket')),
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('keeps recordings for audioRetentionDays', () => {
+    templateOf({ audioRetentionDays: 30 }).hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Id: 'expire-recordings', ExpirationInDays: 30 })]) },
+    });
+  });
+});
+
+describe('queues', () => {
+  it('moves a message to the DLQ after 8 receives, with a visibility ≥ 6× the worker timeout', () => {
+    const dlq = logicalId(template, 'AWS::SQS::Queue', 'CrmDeadLetterQueue');
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: { deadLetterTargetArn: arnOf(dlq), maxReceiveCount: 8 },
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: RETRY_VISIBILITY_TIMEOUT.toSeconds(),
+    });
+    expect(RETRY_VISIBILITY_TIMEOUT.toSeconds()).toBeGreaterThanOrEqual(6 * RETRY_WORKER_TIMEOUT.toSeconds());
+  });
+
+  it('keeps dead letters 14 days, encrypted, longer than the retry queue keeps messages', () => {
+    const queues = resourcesOf(template, 'AWS::SQS::Queue');
+    const dlq = queues[logicalId(template, 'AWS::SQS::Queue', 'CrmDeadLetterQueue')]!.Properties!;
+    const retry = queues[logicalId(template, 'AWS::SQS::Queue', 'CrmRetryQueue')]!.Properties!;
+    expect(dlq).toMatchObject({ MessageRetentionPeriod: 14 * 24 * 3600, SqsManagedSseEnabled: true });
+    expect(dlq.MessageRetentionPeriod).toBeGreaterThan(retry.MessageRetentionPeriod as number);
+  });
+
+  it('denies non-TLS access to both queues', () => {
+    for (const queue of ['CrmRetryQueue', 'CrmDeadLetterQueue']) {
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [ref(logicalId(template, 'AWS::SQS::Queue', queue))],
+        PolicyDocument: {
+          Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+        },
+      });
+    }
+  });
+
+  it('feeds the retry worker from the retry queue with ReportBatchItemFailures', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: arnOf(logicalId(template, 'AWS::SQS::Queue', 'CrmRetryQueue')),
+      FunctionName: ref(functionNamed('RetryWorkerFunction').id),
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: 10,
+    });
+  });
+});
+
+describe('idempotency table', () => {
+  it('is keyed on id, expires by TTL on expiration, on demand, with point-in-time recovery', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+  });
+});
+
+describe('alarm topic', () => {
+  it('exists without subscriptions unless alarmEmail is given', () => {
+    template.resourceCountIs('AWS::SNS::Topic', 1);
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+    templateOf({ alarmEmail: 'ops@example.com' }).hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+      TopicArn: Match.anyValue(),
+    });
+  });
+
+  it('lets this stack\'s CloudWatch alarms publish despite its TLS-only policy', () => {
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Condition: Match.objectLike({ StringEquals: { 'aws:SourceAccount': '123456789012' } }),
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('dashboard', () => {
+  it('shows events by type, forwards, queue depths, latency and audio bytes', () => {
+    const dashboards = Object.values(resourcesOf(template, 'AWS::CloudWatch::Dashboard'));
+    expect(dashboards).toHaveLength(1);
+    const body = JSON.stringify(template.toJSON().Resources[logicalId(template, 'AWS::CloudWatch::Dashboard', 'Dashboard')].Properties.DashboardBody);
+    for (const title of ['Events by type', 'CRM forwards', 'Retry queue and dead-letter queue', 'Latency (ms)', 'Audio']) {
+      expect(body).toContain(title);
+    }
+    for (const metric of [
+      'EventsReceived',
+      'CrmForwardSucceeded',
+      'CrmForwardFailed',
+      'CrmForwardRetried',
+      'CrmForwardQueued',
+      'ApproximateNumberOfMessagesVisible',
+      'Latency',
+      'AudioBytes',
+    ]) {
+      expect(body).toContain(`\\"${metric}\\"`);
+    }
+  });
+});
+
+describe('outputs', () => {
+  it('gives the webhook URL, secret ARN, bucket, topic and both queue URLs', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(Object.keys(outputs)).toEqual(
+      expect.arrayContaining(['WebhookUrl', 'SecretArn', 'AudioBucketName', 'AlarmTopicArn', 'RetryQueueUrl', 'DlqUrl']),
+    );
+    expect(JSON.stringify(outputs.WebhookUrl!.Value)).toMatch(/execute-api\.ap-southeast-2\..*\/webhooks\/elevenlabs"/);
+    expect(outputs.SecretArn!.Value).toEqual(ref(logicalId(template, 'AWS::SecretsManager::Secret', 'WebhookSecret')));
+    expect(outputs.AudioBucketName!.Value).toEqual(ref(logicalId(template, 'AWS::S3::Bucket', 'AudioBucket')));
+    expect(outputs.AlarmTopicArn!.Value).toEqual(ref(logicalId(template, 'AWS::SNS::Topic', 'AlarmTopic')));
+    expect(outputs.RetryQueueUrl!.Value).toEqual(ref(logicalId(template, 'AWS::SQS::Queue', 'CrmRetryQueue')));
+    expect(outputs.DlqUrl!.Value).toEqual(ref(logicalId(template, 'AWS::SQS::Queue', 'CrmDeadLetterQueue')));
+  });
+});
+
+describe('props', () => {
+  it('passes the optional receiver settings through under lambda/config.ts names', () => {
+    const t = templateOf({
+      crmWebhookUrl: 'https://crm.example.com/hook',
+      allowedSourceIps: 'elevenlabs, 203.0.113.0/24',
+      allowedAgentIds: ['agent_a', 'agent_b'],
+      crmDefaultSubject: 'Sales call',
+      crmSubjectsByAgent: { agent_a: 'Renewals' },
+      reservedConcurrency: 20,
+      logRetentionDays: 30,
+    });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('receiver'),
+      ReservedConcurrentExecutions: 20,
+      Environment: {
+        Variables: Match.objectLike({
+          CRM_WEBHOOK_URL: 'https://crm.example.com/hook',
+          ALLOWED_SOURCE_IPS: 'elevenlabs,203.0.113.0/24',
+          ALLOWED_AGENT_IDS: 'agent_a,agent_b',
+          CRM_DEFAULT_SUBJECT: 'Sales call',
+          CRM_SUBJECTS_BY_AGENT: '{"agent_a":"Renewals"}',
+        }),
+      },
+    });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('retry worker'),
+      Environment: { Variables: Match.objectLike({ CRM_WEBHOOK_URL: 'https://crm.example.com/hook' }) },
+    });
+    expect(Object.values(resourcesOf(t, 'AWS::Logs::LogGroup')).map((g) => g.Properties?.RetentionInDays)).toEqual([30, 30, 30]);
+  });
+
+  it.each([
+    [{ crmWebhookUrl: 'ftp://crm.example.com' }, /crmWebhookUrl/],
+    [{ allowedSourceIps: 'elevenlabs,not-an-ip' }, /allowedSourceIps: "not-an-ip"/],
+    [{ alarmEmail: 'ops' }, /alarmEmail/],
+    [{ audioRetentionDays: 0 }, /audioRetentionDays/],
+    [{ reservedConcurrency: 1.5 }, /reservedConcurrency/],
+    [{ logRetentionDays: 45 }, /logRetentionDays/],
+    [{ webhookSecretArn: 'elevenlabs/webhook' }, /webhookSecretArn/],
+    [{ receiverCodePath: '/nonexistent/receiver' }, /npm run build/],
+  ])('rejects %o at synth time', (props, message) => {
+    expect(() => templateOf(props)).toThrow(message);
+  });
+});
