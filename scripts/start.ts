@@ -7,9 +7,12 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join, relative } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createCrmForwarder } from '../lambda/adapters/crm-client';
+import { loadConfig, loadWorkerConfig } from '../lambda/config';
 import { createReceiver } from '../lambda/create-receiver';
 import { startCrmSink } from './lib/crm-sink';
+import { createFolderDrainer } from './lib/drain-folder-queue';
 import { startEmbeddedS3 } from './lib/embedded-s3';
 import { createLocalServer, WEBHOOK_PATH } from './lib/local-server';
 import { DEFAULT_PORT, LOCAL_BUCKET, LOCAL_DIR, loadDotEnv, secretOrGenerate } from './lib/local-env';
@@ -37,10 +40,34 @@ if (!env.CRM_WEBHOOK_URL) {
   env.CRM_WEBHOOK_URL = sink.url;
   crmNote = 'CRM sink prints each payload here (set CRM_WEBHOOK_URL to forward to a real CRM)';
 }
-const retryDir = join(LOCAL_DIR, 'retry-queue');
-env.CRM_RETRY_QUEUE_URL ||= pathToFileURL(retryDir).href;
+env.CRM_RETRY_QUEUE_URL ||= pathToFileURL(join(LOCAL_DIR, 'retry-queue')).href;
+// Only a folder queue is drained here; an SQS queue has its own worker.
+const retryDir = env.CRM_RETRY_QUEUE_URL.startsWith('file:') ? fileURLToPath(env.CRM_RETRY_QUEUE_URL) : undefined;
 
+try {
+  loadConfig(env);
+} catch (error) {
+  console.error(`${(error as Error).message}\nFix the variable in your environment or .env (see .env.example).`);
+  await s3.close();
+  process.exit(1);
+}
 const handler = createReceiver(env);
+
+// The retry worker's local twin: drain the folder queue on an interval with the same logic.
+const drainIntervalMs = Number(env.RETRY_DRAIN_INTERVAL_MS ?? 15_000);
+const workerConfig = loadWorkerConfig(env);
+if (retryDir) {
+  const drainer = createFolderDrainer(
+    retryDir,
+    createCrmForwarder({ url: workerConfig.crmWebhookUrl, timeoutMs: workerConfig.crmTimeoutMs, maxAttempts: workerConfig.crmMaxAttempts }),
+  );
+  setInterval(() => {
+    void drainer.drainOnce().then(({ delivered, kept, deadLettered }) => {
+      if (delivered + kept + deadLettered === 0) return;
+      console.log(`[retry queue] delivered ${delivered}, still failing ${kept}, dead-lettered ${deadLettered}`);
+    });
+  }, drainIntervalMs).unref();
+}
 const server = createLocalServer({ handler });
 server.listen(port, host, () => {
   const { port: bound } = server.address() as AddressInfo;
@@ -51,7 +78,7 @@ ElevenLabs webhook receiver running locally
   secret        ${generated ? `${secret}  (generated, saved in ${shown}/webhook-secret)` : 'from ELEVENLABS_WEBHOOK_SECRET'}
   audio         embedded S3 at ${s3.endpoint}, bucket "${bucket}" (files under ${shown}/s3/${bucket}/audio/)
   CRM           ${crmNote}
-  retry queue   ${env.CRM_RETRY_QUEUE_URL}
+  retry queue   ${env.CRM_RETRY_QUEUE_URL}${retryDir ? ` (drained every ${drainIntervalMs / 1000} s)` : ''}
 
 Next, in another terminal, send signed sample events:
   npm run send -- all${bound === DEFAULT_PORT ? '' : ` --url ${url}`}

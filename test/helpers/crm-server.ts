@@ -7,7 +7,11 @@ import type { AddressInfo } from 'node:net';
 
 export type CrmBehaviour =
   | { status: number; headers?: Record<string, string>; delayMs?: number; body?: string }
+  /** Drop the connection before answering anything. */
   | { reset: true }
+  /** Send the status line and half a body, then drop the connection. */
+  | { resetAfterHeaders: number }
+  /** Never answer (until the server closes). */
   | { hang: true };
 
 export interface CrmServer {
@@ -17,13 +21,14 @@ export interface CrmServer {
   /** Bodies of requests answered 2xx: what the CRM actually accepted. */
   accepted: unknown[];
   headers: IncomingMessage['headers'][];
-  /** Decide the answer for the n-th request (0-based); defaults to 200. */
+  /** Decide the answer for the n-th request since this call (0-based); defaults to 200. */
   respond(behaviour: CrmBehaviour | ((index: number, body: unknown) => CrmBehaviour)): void;
   close(): Promise<void>;
 }
 
 export async function startCrmServer(): Promise<CrmServer> {
   let behaviour: CrmBehaviour | ((index: number, body: unknown) => CrmBehaviour) = { status: 200 };
+  let offset = 0;
   const received: unknown[] = [];
   const accepted: unknown[] = [];
   const headers: IncomingMessage['headers'][] = [];
@@ -39,11 +44,18 @@ export async function startCrmServer(): Promise<CrmServer> {
       } catch {
         /* keep the text */
       }
-      const index = received.length;
+      const index = received.length - offset;
       received.push(body);
       headers.push(req.headers);
       const plan = typeof behaviour === 'function' ? behaviour(index, body) : behaviour;
       if ('reset' in plan) return req.socket.destroy();
+      if ('resetAfterHeaders' in plan) {
+        if (plan.resetAfterHeaders >= 200 && plan.resetAfterHeaders < 300) accepted.push(body);
+        res.writeHead(plan.resetAfterHeaders, { 'content-type': 'application/json', 'content-length': '100' });
+        res.write('{"ok":');
+        setTimeout(() => req.socket.destroy(), 10);
+        return;
+      }
       if ('hang' in plan) return void open.add(res);
       const answer = () => {
         if (plan.status >= 200 && plan.status < 300) accepted.push(body);
@@ -61,7 +73,10 @@ export async function startCrmServer(): Promise<CrmServer> {
     received,
     accepted,
     headers,
-    respond: (next) => void (behaviour = next),
+    respond: (next) => {
+      behaviour = next;
+      offset = received.length;
+    },
     close: async () => {
       for (const res of open) res.destroy();
       server.closeAllConnections();

@@ -1,0 +1,86 @@
+/**
+ * `npm start`'s folder queue: the receiver writes failed forwards there, and the drainer
+ * delivers them with the retry worker's logic once the CRM is back.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createCrmForwarder } from '../../lambda/adapters/crm-client';
+import { createRetryQueue } from '../../lambda/adapters/retry-queue';
+import type { RetryQueueMessage } from '../../lambda/core/ports';
+import { createFolderDrainer, MAX_RECEIVES } from '../../scripts/lib/drain-folder-queue';
+import { type CrmServer, startCrmServer } from '../helpers/crm-server';
+
+let crm: CrmServer;
+let dir: string;
+
+beforeAll(async () => {
+  crm = await startCrmServer();
+});
+afterAll(() => crm.close());
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'retry-folder-'));
+  crm.respond({ status: 200 });
+  return () => rm(dir, { recursive: true, force: true });
+});
+
+const message = (n: number): RetryQueueMessage => ({
+  crmPayload: { type: 'conversationAICall', subject: `S${n}`, to: '+61400000000', name: 'N', summary: 'x', status: 'held', duration: n },
+  eventType: 'post_call_transcription',
+  conversationId: `conv_${n}`,
+  attempts: 3,
+  lastError: 'HTTP 503',
+  firstAttemptAt: '2026-11-22T10:00:00.000Z',
+});
+const forwarder = () => createCrmForwarder({ url: crm.url, timeoutMs: 1000, maxAttempts: 1 });
+const files = () => readdirSync(dir).filter((f) => f.endsWith('.json'));
+
+describe('the folder retry queue', () => {
+  it('writes one complete JSON file per message, with nothing half-written left behind', async () => {
+    const queue = createRetryQueue(pathToFileURL(dir).href);
+    await Promise.all([1, 2, 3].map((n) => queue.enqueue(message(n))));
+    expect(files()).toHaveLength(3);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    const bodies = files().map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')));
+    expect(bodies).toEqual(expect.arrayContaining([message(1), message(2), message(3)]));
+  });
+
+  it('keeps messages while the CRM fails and delivers them once it is back', async () => {
+    const queue = createRetryQueue(pathToFileURL(dir).href);
+    await queue.enqueue(message(1));
+    await queue.enqueue(message(2));
+    const drainer = createFolderDrainer(dir, forwarder());
+    crm.respond({ status: 503 });
+    expect(await drainer.drainOnce()).toEqual({ delivered: 0, kept: 2, deadLettered: 0 });
+    expect(files()).toHaveLength(2);
+    crm.respond({ status: 200 });
+    const before = crm.accepted.length;
+    expect(await drainer.drainOnce()).toEqual({ delivered: 2, kept: 0, deadLettered: 0 });
+    expect(files()).toEqual([]);
+    expect(crm.accepted.slice(before)).toEqual([message(1).crmPayload, message(2).crmPayload]);
+  });
+
+  it('moves a permanently refused payload to dead-letter/ at once', async () => {
+    await createRetryQueue(pathToFileURL(dir).href).enqueue(message(3));
+    crm.respond({ status: 400 });
+    expect(await createFolderDrainer(dir, forwarder()).drainOnce()).toEqual({ delivered: 0, kept: 0, deadLettered: 1 });
+    expect(files()).toEqual([]);
+    expect(readdirSync(join(dir, 'dead-letter'))).toHaveLength(1);
+  });
+
+  it(`dead-letters a message after ${MAX_RECEIVES} failed drains, like SQS maxReceiveCount`, async () => {
+    await createRetryQueue(pathToFileURL(dir).href).enqueue(message(4));
+    crm.respond({ status: 503 });
+    const drainer = createFolderDrainer(dir, forwarder());
+    for (let i = 1; i < MAX_RECEIVES; i++) expect((await drainer.drainOnce()).kept).toBe(1);
+    expect(await drainer.drainOnce()).toEqual({ delivered: 0, kept: 0, deadLettered: 1 });
+    expect(existsSync(join(dir, 'dead-letter'))).toBe(true);
+  });
+
+  it('does nothing when the folder does not exist yet', async () => {
+    expect(await createFolderDrainer(join(dir, 'missing'), forwarder()).drainOnce()).toEqual({ delivered: 0, kept: 0, deadLettered: 0 });
+  });
+});
