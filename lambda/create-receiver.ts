@@ -17,7 +17,13 @@ import { ConfigurationError, describeError, toErrorResponse } from './core/error
 import { handleWebhook, type WebhookDeps, type WebhookOutcome } from './core/handle-webhook';
 import { eventTypeDimension, metricValuesFor } from './core/request-facts';
 
-export type ReceiverHandler = (event: ApiGatewayEvent, context?: Pick<Context, 'awsRequestId'>) => Promise<APIGatewayProxyResult>;
+export type ReceiverHandler = (
+  event: ApiGatewayEvent,
+  context?: Partial<Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'>>,
+) => Promise<APIGatewayProxyResult>;
+
+/** Kept back from Lambda's remaining time to write the answer and its log line. */
+export const RESPONSE_RESERVE_MS = 1_500;
 
 export interface ReceiverOverrides {
   /** Replace any adapter (tests, the local server). */
@@ -52,9 +58,11 @@ export function createReceiver(env: Env, overrides: ReceiverOverrides = {}): Rec
   return async (event, context) => {
     const started = performance.now();
     const requestId = requestIdOf(event, context?.awsRequestId ?? randomUUID());
+    const remaining = context?.getRemainingTimeInMillis?.();
+    const deadlineMs = remaining === undefined ? undefined : deps.now() + remaining - RESPONSE_RESERVE_MS;
     let outcome: WebhookOutcome;
     try {
-      outcome = await handleWebhook(toWebhookRequest(event), deps);
+      outcome = await handleWebhook({ ...toWebhookRequest(event), deadlineMs }, deps);
     } catch (error) {
       // handleWebhook maps its own errors; this only catches an event we could not even read.
       outcome = { ...toErrorResponse(error), facts: { outcome: 'internal_error', error: describeError(error) } };

@@ -3,7 +3,7 @@
  * records that must come back (SPEC §5; Lambda "Reporting batch item failures"). The same CRM
  * client and rules as the receiver; one log line with metrics per record.
  */
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createCrmForwarder } from './adapters/crm-client';
 import { createMessageSender } from './adapters/retry-queue';
 import { createTelemetry, type LineWriter } from './adapters/telemetry';
@@ -12,7 +12,13 @@ import { ConfigurationError, describeError } from './core/errors';
 import { MetricName, type MetricValues } from './core/metrics';
 import { processRetry, type RetryDeps, type RetryOutcome } from './core/process-retry';
 
-export type RetryWorkerHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
+export type RetryWorkerHandler = (event: SQSEvent, context?: Partial<Pick<Context, 'getRemainingTimeInMillis'>>) => Promise<SQSBatchResponse>;
+
+/**
+ * Kept back from Lambda's remaining time to answer the batch. A worker that times out reports
+ * nothing, so SQS would redeliver the whole batch, delivered records included.
+ */
+export const BATCH_RESERVE_MS = 1_500;
 
 export interface RetryWorkerOverrides {
   deps?: Partial<RetryDeps>;
@@ -42,12 +48,14 @@ export function createRetryWorker(env: Env, overrides: RetryWorkerOverrides = {}
     return async (event) => ({ batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) });
   }
 
-  return async (event) => {
+  return async (event, context) => {
+    const remaining = context?.getRemainingTimeInMillis?.();
+    const deadlineMs = remaining === undefined ? undefined : Date.now() + remaining - BATCH_RESERVE_MS;
     const outcomes = await Promise.all(
       event.Records.map(async (record) => {
         let outcome: RetryOutcome;
         try {
-          outcome = await processRetry(record.body, deps);
+          outcome = await processRetry(record.body, deps, deadlineMs);
         } catch (error) {
           outcome = { verdict: 'retry', facts: { outcome: 'retry', error: describeError(error) } };
         }

@@ -7,6 +7,7 @@
  */
 import { AUDIO_CONTENT_TYPE, type PreparedAudio } from '../core/audio';
 import type { AudioStore } from '../core/ports';
+import { abortSignalAt } from './deadline';
 import { lazy } from './lazy';
 import { cjsExports } from './load-module';
 
@@ -25,7 +26,7 @@ export function createS3AudioStore({ bucket, forcePathStyle }: S3AudioStoreOptio
       requestChecksumCalculation: 'WHEN_REQUIRED',
       requestHandler: { connectionTimeout: 3_000, requestTimeout: 15_000 },
     });
-    return (audio: PreparedAudio) =>
+    return (audio: PreparedAudio, deadlineMs?: number) =>
       client.send(
         new PutObjectCommand({
           Bucket: bucket,
@@ -36,11 +37,12 @@ export function createS3AudioStore({ bucket, forcePathStyle }: S3AudioStoreOptio
           ChecksumSHA256: Buffer.from(audio.sha256, 'hex').toString('base64'),
           Metadata: { 'conversation-id': audio.conversationId, 'agent-id': audio.agentId, sha256: audio.sha256 },
         }),
+        { abortSignal: abortSignalAt(deadlineMs) },
       );
   });
   return {
-    async put(audio) {
-      await (await put())(audio);
+    async put(audio, deadlineMs) {
+      await (await put())(audio, deadlineMs);
     },
   };
 }

@@ -7,11 +7,12 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RetryQueue, RetryQueueMessage } from '../core/ports';
+import { abortSignalAt } from './deadline';
 import { lazy } from './lazy';
 import { cjsExports } from './load-module';
 
 /** Sends one message body to a queue: SQS, or a folder for `file:` URLs. */
-export type MessageSender = (body: string) => Promise<void>;
+export type MessageSender = (body: string, deadlineMs?: number) => Promise<void>;
 
 export function createMessageSender(queueUrl: string): MessageSender {
   return queueUrl.startsWith('file:') ? folderSender(fileURLToPath(queueUrl)) : sqsSender(queueUrl);
@@ -19,20 +20,20 @@ export function createMessageSender(queueUrl: string): MessageSender {
 
 export function createRetryQueue(queueUrl: string): RetryQueue {
   const send = createMessageSender(queueUrl);
-  return { enqueue: (message: RetryQueueMessage) => send(JSON.stringify(message)) };
+  return { enqueue: (message: RetryQueueMessage, deadlineMs?: number) => send(JSON.stringify(message), deadlineMs) };
 }
 
 /** The SQS client is loaded only when a forward has failed: the happy path never pays for it. */
 const loadSqs = lazy(async () => {
   const { SQSClient, SendMessageCommand } = cjsExports(await import('@aws-sdk/client-sqs'));
-  const client = new SQSClient({ maxAttempts: 3, requestHandler: { connectionTimeout: 2_000, requestTimeout: 3_000 } });
+  const client = new SQSClient({ maxAttempts: 3, requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 } });
   return { client, SendMessageCommand };
 });
 
 function sqsSender(queueUrl: string): MessageSender {
-  return async (body) => {
+  return async (body, deadlineMs) => {
     const { client, SendMessageCommand } = await loadSqs();
-    await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+    await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }), { abortSignal: abortSignalAt(deadlineMs) });
   };
 }
 

@@ -40,7 +40,15 @@ export interface WebhookRequest {
   /** Header names in lower case. */
   headers: Readonly<Record<string, string | undefined>>;
   sourceIp?: string;
+  /** When the answer is due (epoch ms), e.g. from Lambda's remaining time; none = no limit. */
+  deadlineMs?: number;
 }
+
+/**
+ * Time kept back from the CRM's retries for the retry-queue write, so a CRM that is slow to
+ * fail still leaves room to make the event durable before the deadline.
+ */
+export const QUEUE_RESERVE_MS = 6_000;
 
 export interface PipelineConfig {
   signatureToleranceSeconds: number;
@@ -107,8 +115,11 @@ async function process(request: WebhookRequest, deps: WebhookDeps, facts: Reques
   }
   if (!isSupported(event)) return skip(base, facts, `unsupported event type: ${event.type}`);
 
+  const deadlineMs = request.deadlineMs;
   const dispatch = () =>
-    event.type === 'post_call_audio' ? storeAudio(event, base, deps, facts) : forwardToCrm(event, base, deps, facts);
+    event.type === 'post_call_audio'
+      ? storeAudio(event, base, deps, facts, deadlineMs)
+      : forwardToCrm(event, base, deps, facts, deadlineMs);
   if (!deps.idempotency) return dispatch();
   return deduplicated(`${event.type}#${event.data.conversation_id}`, deps.idempotency, deps.now, facts, base, dispatch);
 }
@@ -197,12 +208,13 @@ async function forwardToCrm(
   base: SuccessBody,
   deps: WebhookDeps,
   facts: RequestFacts,
+  deadlineMs: number | undefined,
 ): Promise<SuccessBody> {
   const payload = toCrmPayload(event, deps.config.crmMapping);
   facts.crmStatus = payload.status;
   facts.crmTo = maskPhone(payload.to);
   const firstAttemptAt = new Date(deps.now()).toISOString();
-  const result = await deps.crm.forward(payload);
+  const result = await deps.crm.forward(payload, deadlineMs === undefined ? undefined : deadlineMs - QUEUE_RESERVE_MS);
   facts.crmAttempts = result.attempts;
   if (result.ok) {
     facts.outcome = 'forwarded';
@@ -218,7 +230,7 @@ async function forwardToCrm(
       attempts: result.attempts,
       lastError: result.lastError,
       firstAttemptAt,
-    });
+    }, deadlineMs);
   } catch (error) {
     throw new ForwardNotDurableError(`CRM failed (${result.lastError}); retry queue refused: ${describeError(error)}`);
   }
@@ -227,13 +239,19 @@ async function forwardToCrm(
 }
 
 /** SPEC §6: decode once, store at a deterministic key (idempotent on re-delivery). */
-async function storeAudio(event: AudioEvent, base: SuccessBody, deps: WebhookDeps, facts: RequestFacts): Promise<SuccessBody> {
+async function storeAudio(
+  event: AudioEvent,
+  base: SuccessBody,
+  deps: WebhookDeps,
+  facts: RequestFacts,
+  deadlineMs: number | undefined,
+): Promise<SuccessBody> {
   if (!deps.audioStore) throw new AudioStoreError('AUDIO_BUCKET is not configured');
   const audio = prepareAudio(event.data);
   facts.audioKey = audio.key;
   facts.audioBytes = audio.bytes.length;
   try {
-    await deps.audioStore.put(audio);
+    await deps.audioStore.put(audio, deadlineMs);
   } catch (error) {
     throw new AudioStoreError(describeError(error));
   }

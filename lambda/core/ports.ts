@@ -21,7 +21,8 @@ export type ForwardResult =
   | { ok: false; attempts: number; lastError: string; permanent: boolean };
 
 export interface CrmForwarder {
-  forward(payload: CrmPayload): Promise<ForwardResult>;
+  /** Tries until it succeeds, meets a permanent refusal, or runs out of attempts, budget or `deadlineMs`. */
+  forward(payload: CrmPayload, deadlineMs?: number): Promise<ForwardResult>;
 }
 
 /** The SQS message of SPEC §5, exactly these fields. */
@@ -34,12 +35,16 @@ export interface RetryQueueMessage {
   firstAttemptAt: string;
 }
 
+/**
+ * `deadlineMs` (epoch ms) is when the request must be answered; adapters abort their I/O then,
+ * so a slow dependency ends in a logged 500 rather than a Lambda timeout with no trace.
+ */
 export interface RetryQueue {
-  enqueue(message: RetryQueueMessage): Promise<void>;
+  enqueue(message: RetryQueueMessage, deadlineMs?: number): Promise<void>;
 }
 
 export interface AudioStore {
-  put(audio: PreparedAudio): Promise<void>;
+  put(audio: PreparedAudio, deadlineMs?: number): Promise<void>;
 }
 
 export type ClaimResult = 'claimed' | 'completed' | 'in_progress';

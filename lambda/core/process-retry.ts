@@ -12,8 +12,11 @@ import { parseRetryMessage, type RetryVerdict } from './retry-message';
 export interface RetryDeps {
   crm: CrmForwarder;
   /** Sends a message body to the dead-letter queue; without it, permanent failures retry until SQS moves them. */
-  deadLetter?: (body: string) => Promise<void>;
+  deadLetter?: (body: string, deadlineMs?: number) => Promise<void>;
 }
+
+/** Kept back from the CRM's retries for the dead-letter write. */
+export const DEAD_LETTER_RESERVE_MS = 3_000;
 
 export interface RetryOutcome {
   verdict: RetryVerdict;
@@ -27,11 +30,12 @@ export interface RetryOutcome {
   };
 }
 
-export async function processRetry(body: string, deps: RetryDeps): Promise<RetryOutcome> {
+/** `deadlineMs` (epoch ms): when the batch must be answered, so one slow CRM cannot time the whole batch out. */
+export async function processRetry(body: string, deps: RetryDeps, deadlineMs?: number): Promise<RetryOutcome> {
   const message = parseRetryMessage(body);
   if (!message) {
     // Not ours, or damaged: it can never be delivered, so a human should see it.
-    const sent = deps.deadLetter ? await deps.deadLetter(body).then(() => true, () => false) : false;
+    const sent = deps.deadLetter ? await deps.deadLetter(body, deadlineMs).then(() => true, () => false) : false;
     return { verdict: sent ? 'dead_letter' : 'retry', facts: { outcome: 'unreadable', error: 'message is not a retry queue message' } };
   }
   const facts: RetryOutcome['facts'] = {
@@ -40,7 +44,7 @@ export async function processRetry(body: string, deps: RetryDeps): Promise<Retry
     conversationId: message.conversationId,
     crmTo: maskPhone(message.crmPayload.to),
   };
-  const result = await deps.crm.forward(message.crmPayload);
+  const result = await deps.crm.forward(message.crmPayload, deadlineMs === undefined ? undefined : deadlineMs - DEAD_LETTER_RESERVE_MS);
   facts.crmAttempts = result.attempts;
   if (result.ok) return { verdict: 'delivered', facts: { ...facts, outcome: 'delivered' } };
 
@@ -48,7 +52,7 @@ export async function processRetry(body: string, deps: RetryDeps): Promise<Retry
   if (result.permanent && deps.deadLetter) {
     const updated = { ...message, attempts: message.attempts + result.attempts, lastError: result.lastError };
     try {
-      await deps.deadLetter(JSON.stringify(updated));
+      await deps.deadLetter(JSON.stringify(updated), deadlineMs);
       return { verdict: 'dead_letter', facts: { ...facts, outcome: 'dead_lettered' } };
     } catch (error) {
       facts.error += `; dead-letter queue refused: ${describeError(error)}`;

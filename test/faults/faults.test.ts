@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createReceiver, type ReceiverHandler } from '../../lambda/create-receiver';
+import { createRetryWorker } from '../../lambda/create-retry-worker';
 import { type CrmPayload, toCrmPayload } from '../../lambda/core/crm-payload';
 import { type FailureEvent, parseEvent, type TranscriptionEvent } from '../../lambda/core/events';
 import { formatSignatureHeader } from '../../lambda/core/verify-signature';
@@ -59,10 +60,17 @@ interface Delivery {
   body: Record<string, any>;
 }
 
-async function deliver(handler: ReceiverHandler, kind: SampleKind, options: Parameters<typeof sampleEvent>[1] = {}): Promise<Delivery> {
+async function deliver(
+  handler: ReceiverHandler,
+  kind: SampleKind,
+  options: Parameters<typeof sampleEvent>[1] = {},
+  remainingMs?: number,
+): Promise<Delivery> {
   const event = sampleEvent(kind, { audioSeconds: 0.5, ...options });
   const raw = JSON.stringify(event);
-  const result = await handler(apiGatewayEvent(raw, { 'elevenlabs-signature': formatSignatureHeader(SECRET, Math.floor(Date.now() / 1000), raw) }));
+  const started = Date.now();
+  const context = remainingMs === undefined ? undefined : { getRemainingTimeInMillis: () => remainingMs - (Date.now() - started) };
+  const result = await handler(apiGatewayEvent(raw, { 'elevenlabs-signature': formatSignatureHeader(SECRET, Math.floor(Date.now() / 1000), raw) }), context);
   return { event, result, body: JSON.parse(result.body) };
 }
 
@@ -260,6 +268,39 @@ describe('SQS and Secrets Manager faults', () => {
     clock += 5_000;
     const delivery = await deliver(handler, 'failure', { nowMs: clock });
     expect(delivery.body).toMatchObject({ forwarded: true });
+  });
+});
+
+describe('Lambda deadlines: a slow dependency ends in a logged answer, not a timeout', () => {
+  // Without the deadline each of these would wait on the hung dependency until the test
+  // timed out; with it, the handler answers with a logged outcome. (No wall-clock assertion:
+  // the outcome itself shows the deadline fired.)
+
+  it('S3 hangs → 500 with AudioStoreFailed before the Lambda timeout', async () => {
+    s3Proxy.plan(() => 'hang');
+    const delivery = await deliver(receiver(), 'audio', {}, 3_000);
+    expect(delivery.result.statusCode).toBe(500);
+    expect(logs.at(-1)).toMatchObject({ outcome: 'audio_store_failed', AudioStoreFailed: 1 });
+    await assertNothingLost([delivery], ['audio could not be stored']);
+  });
+
+  it('the CRM hangs → its retries stop early enough to queue the payload in time', async () => {
+    local.crm.respond({ hang: true });
+    const delivery = await deliver(receiver({ CRM_TIMEOUT_MS: '5000' }), 'transcription', {}, 8_000);
+    expect(delivery.body).toMatchObject({ queued: true });
+    await assertNothingLost([delivery]);
+  });
+
+  it('the retry worker answers its batch before its own timeout when the CRM hangs', async () => {
+    local.crm.respond({ hang: true });
+    const worker = createRetryWorker({ CRM_WEBHOOK_URL: local.crm.url, CRM_TIMEOUT_MS: '5000' }, { write: () => undefined });
+    const body = JSON.stringify({ crmPayload: expectedPayload(sampleEvent('transcription')), eventType: 'post_call_transcription', conversationId: 'c', attempts: 3, lastError: 'x', firstAttemptAt: new Date().toISOString() });
+    const started = Date.now();
+    const result = await worker(
+      { Records: [{ messageId: 'slow', body, attributes: { ApproximateReceiveCount: '1' } }] } as never,
+      { getRemainingTimeInMillis: () => 6_000 - (Date.now() - started) },
+    );
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'slow' }] });
   });
 });
 

@@ -5,7 +5,7 @@
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type ProxyFault = 'pass' | 'reset' | { status: number };
+export type ProxyFault = 'pass' | 'reset' | 'hang' | { status: number };
 
 export interface FaultProxy {
   endpoint: string;
@@ -22,6 +22,10 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   let seen = 0;
   const server: Server = createServer((req, res) => {
     const fault = decide(seen++);
+    if (fault === 'hang') {
+      req.resume();
+      return; // never answered; closeAllConnections() ends it
+    }
     if (fault === 'reset') {
       req.resume();
       req.socket.destroy();

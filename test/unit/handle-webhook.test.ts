@@ -3,7 +3,7 @@
  * and what reaches the CRM, the queue and the audio store.
  */
 import { describe, expect, it } from 'vitest';
-import { handleWebhook, type WebhookRequest } from '../../lambda/core/handle-webhook';
+import { handleWebhook, QUEUE_RESERVE_MS, type WebhookRequest } from '../../lambda/core/handle-webhook';
 import { parseSourceAllowlist } from '../../lambda/core/source-ip';
 import { formatSignatureHeader } from '../../lambda/core/verify-signature';
 import { memoryIdempotency, memoryWorld, NOW, TEST_SECRET } from '../helpers/memory-ports';
@@ -319,5 +319,19 @@ describe('deduplication (SPEC §2 step 6)', () => {
     const result = await handleWebhook(signed(transcription()), world.deps);
     expect(result.body).toMatchObject({ forwarded: true });
     expect(result.facts.idempotencyError).toContain('ResourceNotFoundException');
+  });
+});
+
+describe('deadlines', () => {
+  it('gives the CRM the deadline minus the queue reserve, and the queue and S3 the deadline itself', async () => {
+    const seen: Record<string, number | undefined> = {};
+    const world = memoryWorld();
+    world.deps.crm = { forward: async (_p, deadline) => ((seen.crm = deadline), { ok: false, attempts: 1, lastError: 'HTTP 503', permanent: false }) };
+    world.deps.retryQueue = { enqueue: async (_m, deadline) => void (seen.queue = deadline) };
+    world.deps.audioStore = { put: async (_a, deadline) => void (seen.audio = deadline) };
+    const deadlineMs = NOW + 20_000;
+    await handleWebhook({ ...signed(transcription()), deadlineMs }, world.deps);
+    await handleWebhook({ ...signed(audio()), deadlineMs }, world.deps);
+    expect(seen).toEqual({ crm: deadlineMs - QUEUE_RESERVE_MS, queue: deadlineMs, audio: deadlineMs });
   });
 });
