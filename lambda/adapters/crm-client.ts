@@ -31,13 +31,28 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
 const USER_AGENT = 'elevenlabs-webhook-receiver/1';
 
 /**
+ * Backstops for the per-attempt timer (`attemptTimeoutSignal`), set once on the Agent: no
+ * attempt outlives the 12 s forward budget, and CRM_TIMEOUT_MS is at most 12 000, so they only
+ * fire if aborting failed. Per-request `headersTimeout`/`bodyTimeout` values cost ~15 µs per
+ * forward in undici 7 (a tenth of the keep-alive POST itself); on the Agent they cost nothing
+ * (bench/per-event.ts, issue 5). undici's own timers are coarse (~1 s), hence the margin.
+ */
+const BACKSTOP_MS = FORWARD_BUDGET_MS + 1_000;
+
+/**
  * undici costs ~45 ms to import (NOTES.md), so it is loaded on the first forward, not at
  * cold start. The agent keeps connections alive across invocations; its keep-alive stays
  * under the common 5 s server idle timeout so we rarely write to a socket the CRM closed.
  */
 const loadUndici = lazy(async () => {
   const undici = cjsExports(await import('undici'));
-  const agent = new undici.Agent({ keepAliveTimeout: 4_000, keepAliveMaxTimeout: 60_000, connections: 32 });
+  const agent = new undici.Agent({
+    keepAliveTimeout: 4_000,
+    keepAliveMaxTimeout: 60_000,
+    connections: 32,
+    headersTimeout: BACKSTOP_MS,
+    bodyTimeout: BACKSTOP_MS,
+  });
   return { request: undici.request, agent };
 });
 
@@ -75,9 +90,6 @@ export function createCrmForwarder(options: CrmClientOptions): CrmForwarder {
             headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT },
             body,
             signal: timeout.signal,
-            // Backstops for the signal; undici's own timers are coarse (~1 s).
-            headersTimeout: attemptTimeout + 1_000,
-            bodyTimeout: attemptTimeout + 1_000,
           });
           await response.body.dump({ limit: MAX_RESPONSE_BYTES }).catch(() => undefined);
           const verdict = classifyStatus(response.statusCode);

@@ -1,0 +1,105 @@
+/**
+ * Figure 1: size of each Lambda bundle (SPEC §9), bytes and gzip, the entry (what INIT loads)
+ * and the total with the lazy chunks esbuild splits out (scripts/build.ts). Deterministic, so
+ * one reading is the median. Rebuilds first when dist is missing or older than its sources.
+ */
+import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { buildLambda, LAMBDAS } from '../scripts/build';
+import { ROOT } from './lib/child';
+import { kib, type Measurement, type Row } from './lib/report';
+
+type LambdaName = keyof typeof LAMBDAS;
+
+export interface BundleFigures {
+  entryBytes: number;
+  entryGzipBytes: number;
+  totalBytes: number;
+  totalGzipBytes: number;
+  chunks: number;
+}
+
+export interface BundleData {
+  rebuilt: boolean;
+  gzipLevel: number;
+  bundles: Record<string, BundleFigures>;
+}
+
+/** gzip's own default level, the figure people compare with `gzip -c | wc -c`. */
+const GZIP_LEVEL = 6;
+
+function newestMtime(path: string): number {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return Math.max(stat.mtimeMs, ...readdirSync(path).map((name) => newestMtime(join(path, name))));
+}
+
+/** dist is stale when any source, the build script or the lockfile changed after it was written. */
+export function distIsStale(): boolean {
+  const entries = (Object.keys(LAMBDAS) as LambdaName[]).map((name) => join(ROOT, 'dist', name, 'index.mjs'));
+  if (!entries.every(existsSync)) return true;
+  const built = Math.min(...entries.map((file) => statSync(file).mtimeMs));
+  const sources = Math.max(
+    newestMtime(join(ROOT, 'lambda')),
+    newestMtime(join(ROOT, 'scripts', 'build.ts')),
+    newestMtime(join(ROOT, 'package-lock.json')),
+  );
+  return sources > built;
+}
+
+export async function ensureBuilt(): Promise<boolean> {
+  if (!distIsStale()) return false;
+  for (const name of Object.keys(LAMBDAS) as LambdaName[]) await buildLambda(name);
+  return true;
+}
+
+function measureBundle(name: LambdaName): BundleFigures {
+  const dir = join(ROOT, 'dist', name);
+  const chunkDir = join(dir, 'chunks');
+  const chunkFiles = existsSync(chunkDir)
+    ? readdirSync(chunkDir)
+        .filter((f) => f.endsWith('.mjs'))
+        .map((f) => join(chunkDir, f))
+    : [];
+  const size = (file: string) => {
+    const bytes = readFileSync(file);
+    return { bytes: bytes.length, gzip: gzipSync(bytes, { level: GZIP_LEVEL }).length };
+  };
+  const entry = size(join(dir, 'index.mjs'));
+  const chunks = chunkFiles.map(size);
+  return {
+    entryBytes: entry.bytes,
+    entryGzipBytes: entry.gzip,
+    totalBytes: entry.bytes + chunks.reduce((s, c) => s + c.bytes, 0),
+    // Per file, as the deployment zip compresses each file on its own.
+    totalGzipBytes: entry.gzip + chunks.reduce((s, c) => s + c.gzip, 0),
+    chunks: chunks.length,
+  };
+}
+
+export async function benchBundleSize(): Promise<Measurement<BundleData>> {
+  const started = performance.now();
+  const rebuilt = await ensureBuilt();
+  const bundles: Record<string, BundleFigures> = {};
+  const rows: Row[] = [];
+  for (const name of Object.keys(LAMBDAS) as LambdaName[]) {
+    const f = measureBundle(name);
+    bundles[name] = f;
+    rows.push({
+      figure: `1. bundle dist/${name}`,
+      ours: `entry ${kib(f.entryBytes)} (gzip ${kib(f.entryGzipBytes)})`,
+      baseline: `total ${kib(f.totalBytes)} (gzip ${kib(f.totalGzipBytes)}), ${f.chunks} lazy chunks`,
+      comparison: `entry is ${((f.entryBytes / f.totalBytes) * 100).toFixed(0)}% of total`,
+      target: '(none; informs 2.)',
+      verdict: 'reported',
+    });
+  }
+  return {
+    name: 'bundleSize',
+    rows,
+    checks: [],
+    data: { rebuilt, gzipLevel: GZIP_LEVEL, bundles },
+    seconds: (performance.now() - started) / 1000,
+  };
+}
