@@ -16,7 +16,6 @@ import { benchColdImport } from './cold-import';
 import { ROOT } from './lib/child';
 import { applySafeAwsEnv } from './lib/local-env';
 import { type Measurement, renderMarkdown, renderTable } from './lib/report';
-import { checkedParseEquivalence } from './parse-equivalence';
 import { benchPerEvent } from './per-event';
 import { benchThroughput } from './throughput';
 import { benchVerifier } from './verifier';
@@ -39,7 +38,6 @@ const step = async <T>(label: string, run: () => Promise<Measurement<T>>): Promi
 await step('1. bundle size', benchBundleSize);
 await step('2. cold import', () => benchColdImport(quick));
 const perEvent = await step('3. per-event overhead', () => benchPerEvent(quick));
-await step('4a. parser fast path ≡ zod schemas', async () => checkedParseEquivalence(quick));
 await step('4. verifier vs ElevenLabs SDK', () => benchVerifier(quick));
 await step('5. audio', () => benchAudio(quick));
 await step('6. throughput', () => benchThroughput(quick, perEvent.data.crmPayloadBytes));

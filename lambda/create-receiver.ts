@@ -3,7 +3,6 @@
  * then each API Gateway event goes through the pure pipeline and comes back as a response
  * plus one log line that carries the metrics (SPEC §7).
  */
-import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { createCrmForwarder } from './adapters/crm-client';
 import { type ApiGatewayEvent, requestIdOf, toApiGatewayResult, toWebhookRequest } from './adapters/api-gateway';
@@ -46,7 +45,7 @@ export function createReceiver(env: Env, overrides: ReceiverOverrides = {}): Rec
     const failure = error instanceof ConfigurationError ? error : new ConfigurationError(detail);
     return async (event, context) => {
       const { statusCode, body } = toErrorResponse(failure);
-      report(telemetry, requestIdOf(event, context?.awsRequestId ?? randomUUID()), 0, {
+      report(telemetry, requestIdOf(event, context?.awsRequestId), 0, {
         statusCode,
         body,
         facts: { outcome: failure.kind, error: detail },
@@ -57,7 +56,7 @@ export function createReceiver(env: Env, overrides: ReceiverOverrides = {}): Rec
 
   return async (event, context) => {
     const started = performance.now();
-    const requestId = requestIdOf(event, context?.awsRequestId ?? randomUUID());
+    const requestId = requestIdOf(event, context?.awsRequestId);
     const remaining = context?.getRemainingTimeInMillis?.();
     const deadlineMs = remaining === undefined ? undefined : deps.now() + remaining - RESPONSE_RESERVE_MS;
     let outcome: WebhookOutcome;

@@ -3,6 +3,7 @@
  * and REST API payload 1.0 (SPEC §9); header names are folded to lower case (RFC 9110 §5.1).
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
 import type { WebhookRequest } from '../core/handle-webhook';
 
 export type ApiGatewayEvent = APIGatewayProxyEventV2 | APIGatewayProxyEvent;
@@ -27,8 +28,9 @@ function sourceIpOf(event: ApiGatewayEvent): string | undefined {
   return (event as APIGatewayProxyEvent).requestContext?.identity?.sourceIp ?? undefined;
 }
 
-export function requestIdOf(event: ApiGatewayEvent, fallback: string): string {
-  return event.requestContext?.requestId ?? fallback;
+/** API Gateway's request id, else Lambda's, else a new one (local runs). */
+export function requestIdOf(event: ApiGatewayEvent, lambdaRequestId: string | undefined): string {
+  return event.requestContext?.requestId ?? lambdaRequestId ?? randomUUID();
 }
 
 export function toApiGatewayResult(statusCode: number, body: unknown): APIGatewayProxyResult {

@@ -37,11 +37,15 @@ function sqsSender(queueUrl: string): MessageSender {
   };
 }
 
+/** Orders files written in the same millisecond by this process (names sort as they were sent). */
+let sequence = 0;
+
 /** One JSON file per message, written to a temp name then renamed so readers never see half a file. */
 function folderSender(directory: string): MessageSender {
   return async (body) => {
     await mkdir(directory, { recursive: true });
-    const name = `${Date.now()}-${randomUUID()}.json`;
+    sequence = (sequence + 1) % 1_000_000;
+    const name = `${Date.now()}-${String(sequence).padStart(6, '0')}-${randomUUID()}.json`;
     const temp = join(directory, `.${name}.tmp`);
     await writeFile(temp, body, { mode: 0o600 });
     await rename(temp, join(directory, name));

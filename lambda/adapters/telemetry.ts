@@ -29,9 +29,13 @@ export const stdoutWriter: LineWriter = (line) => {
   process.stdout.write(`${line}\n`);
 };
 
+type Directive = { Namespace: string; Dimensions: string[][]; Metrics: { Name: MetricName; Unit: string }[] };
+
 export function createTelemetry(write: LineWriter = stdoutWriter, now: () => number = Date.now): Telemetry {
   const line = (level: LogLevel, message: string, fields: LogFields | undefined, extra?: object) =>
-    write(JSON.stringify({ level, message, timestamp: new Date(now()).toISOString(), ...fields, ...extra }));
+    write(JSON.stringify(Object.assign({ level, message, timestamp: new Date(now()).toISOString() }, fields, extra)));
+  /** A request has one of a handful of metric sets; each set's directives are built once. */
+  const directiveCache = new Map<string, Directive[]>();
 
   return {
     log: (level, message, fields) => line(level, message, fields),
@@ -39,23 +43,12 @@ export function createTelemetry(write: LineWriter = stdoutWriter, now: () => num
       const names = Object.keys(metrics) as MetricName[];
       if (names.length === 0) return line(level, message, fields);
       const split = eventType !== undefined && names.includes('EventsReceived');
-      const definitions = (list: MetricName[]) => list.map((name) => ({ Name: name, Unit: METRIC_UNITS[name] }));
-      const directives = [
-        {
-          Namespace: METRICS_NAMESPACE,
-          Dimensions: [[SERVICE_DIMENSION]],
-          Metrics: definitions(split ? names.filter((n) => n !== 'EventsReceived') : names),
-        },
-        ...(split
-          ? [
-              {
-                Namespace: METRICS_NAMESPACE,
-                Dimensions: [[SERVICE_DIMENSION], [SERVICE_DIMENSION, EVENT_TYPE_DIMENSION]],
-                Metrics: definitions(['EventsReceived']),
-              },
-            ]
-          : []),
-      ].filter((d) => d.Metrics.length > 0);
+      const cacheKey = `${split}:${names.join(',')}`;
+      let directives = directiveCache.get(cacheKey);
+      if (!directives) {
+        directives = buildDirectives(names, split);
+        directiveCache.set(cacheKey, directives);
+      }
       line(level, message, fields, {
         _aws: { Timestamp: now(), CloudWatchMetrics: directives },
         [SERVICE_DIMENSION]: SERVICE_NAME,
@@ -64,4 +57,25 @@ export function createTelemetry(write: LineWriter = stdoutWriter, now: () => num
       });
     },
   };
+}
+
+/** EMF directives: every metric by Service; EventsReceived also by Service and EventType. */
+function buildDirectives(names: MetricName[], split: boolean): Directive[] {
+  const definitions = (list: MetricName[]) => list.map((name) => ({ Name: name, Unit: METRIC_UNITS[name] }));
+  return [
+    {
+      Namespace: METRICS_NAMESPACE,
+      Dimensions: [[SERVICE_DIMENSION]],
+      Metrics: definitions(split ? names.filter((n) => n !== 'EventsReceived') : names),
+    },
+    ...(split
+      ? [
+          {
+            Namespace: METRICS_NAMESPACE,
+            Dimensions: [[SERVICE_DIMENSION], [SERVICE_DIMENSION, EVENT_TYPE_DIMENSION]],
+            Metrics: definitions(['EventsReceived']),
+          },
+        ]
+      : []),
+  ].filter((d) => d.Metrics.length > 0);
 }

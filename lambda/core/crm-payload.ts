@@ -3,7 +3,7 @@
  * Every rule is an ordered list of candidates: the first usable one wins. Each rule has one
  * table test in test/unit/crm-payload.test.ts.
  */
-import type { FailureData, FailureEvent, TranscriptionData, TranscriptionEvent, TranscriptTurn } from './events';
+import type { FailureData, FailureEvent, TranscriptionData, TranscriptionEvent } from './events';
 import { NumberLikeSchema } from './events';
 
 export const CRM_STATUSES = ['held', 'no answer', 'voicemail', 'failed'] as const;
@@ -71,7 +71,7 @@ function variablesOf(data: TranscriptionData | FailureData): Variables {
 }
 
 function twilioBody(data: FailureData): Variables | undefined {
-  return data.metadata?.type === 'twilio' ? data.metadata.body : undefined;
+  return data.metadata?.type === 'twilio' ? (data.metadata.body ?? undefined) : undefined;
 }
 
 /**
@@ -123,7 +123,7 @@ export function callSubject(event: CrmSourceEvent, config: CrmMappingConfig): st
   const vars = variablesOf(event.data);
   const agentId = event.data.agent_id;
   const mapped =
-    agentId !== undefined && Object.hasOwn(config.subjectsByAgent, agentId) ? config.subjectsByAgent[agentId] : undefined;
+    agentId != null && Object.hasOwn(config.subjectsByAgent, agentId) ? config.subjectsByAgent[agentId] : undefined;
   const agentName = event.type === 'post_call_transcription' ? event.data.agent_name : undefined;
   return firstText(vars.subject, vars.campaign_name, vars.campaign, mapped, agentName, vars.agent_name) ?? config.defaultSubject;
 }
@@ -156,8 +156,13 @@ export function transcriptionStatus(data: TranscriptionData, duration: number): 
   return 'held';
 }
 
-function isUserSpeech(turn: TranscriptTurn): boolean {
-  return turn.role === 'user' && text(turn.message) !== undefined;
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A transcript turn (`{role, message, tool_results, ...}`) in which the contact said something. */
+function isUserSpeech(turn: unknown): boolean {
+  return isRecord(turn) && turn.role === 'user' && text(turn.message) !== undefined;
 }
 
 /**
@@ -165,10 +170,11 @@ function isUserSpeech(turn: TranscriptTurn): boolean {
  * (ElevenLabs API, ConversationHistoryTranscriptSystemToolResultCommonModel); older transcripts
  * carry the same marker inside the `result_value` string.
  */
-function turnReportsVoicemail(turn: TranscriptTurn): boolean {
-  return (turn.tool_results ?? []).some((result) => {
-    const structured = result.result as { result_type?: unknown } | null | undefined;
-    if (typeof structured === 'object' && structured?.result_type === VOICEMAIL_TOOL_SUCCESS) return true;
+function turnReportsVoicemail(turn: unknown): boolean {
+  if (!isRecord(turn) || !Array.isArray(turn.tool_results)) return false;
+  return turn.tool_results.some((result: unknown) => {
+    if (!isRecord(result)) return false;
+    if (isRecord(result.result) && result.result.result_type === VOICEMAIL_TOOL_SUCCESS) return true;
     return typeof result.result_value === 'string' && result.result_value.includes(VOICEMAIL_TOOL_SUCCESS);
   });
 }

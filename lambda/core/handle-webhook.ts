@@ -213,7 +213,7 @@ async function forwardToCrm(
   const payload = toCrmPayload(event, deps.config.crmMapping);
   facts.crmStatus = payload.status;
   facts.crmTo = maskPhone(payload.to);
-  const firstAttemptAt = new Date(deps.now()).toISOString();
+  const firstAttemptMs = deps.now();
   const result = await deps.crm.forward(payload, deadlineMs === undefined ? undefined : deadlineMs - QUEUE_RESERVE_MS);
   facts.crmAttempts = result.attempts;
   if (result.ok) {
@@ -229,7 +229,7 @@ async function forwardToCrm(
       conversationId: event.data.conversation_id,
       attempts: result.attempts,
       lastError: result.lastError,
-      firstAttemptAt,
+      firstAttemptAt: new Date(firstAttemptMs).toISOString(),
     }, deadlineMs);
   } catch (error) {
     throw new ForwardNotDurableError(`CRM failed (${result.lastError}); retry queue refused: ${describeError(error)}`);

@@ -65,6 +65,12 @@ describe('parseEvent: tolerance (SPEC §4)', () => {
     expect(parseEvent({ ...minimal, event_timestamp: '1739537297' }).eventTimestamp).toBe(1739537297);
   });
 
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])('treats the Object.prototype name %j as an unsupported type', (type) => {
+    const event = parseEvent({ type, data: { conversation_id: 'c1' } });
+    expect(event.type).toBe(type);
+    expect(isSupported(event)).toBe(false);
+  });
+
   it('returns unknown types as unsupported, with their ids', () => {
     const event = parseEvent({ type: 'post_call_video', data: { conversation_id: 'c1', agent_id: 'a1' } });
     expect(event).toMatchObject({ type: 'post_call_video', conversationId: 'c1', agentId: 'a1' });
