@@ -60,21 +60,25 @@ export function assertTimestampFresh(timestamp: number, nowMs: number, tolerance
   if (!(skew <= toleranceSeconds)) throw new SignatureError('timestamp outside tolerance');
 }
 
+function hmac(secret: string, timestamp: number, body: RawBody): Buffer {
+  return createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest();
+}
+
 /** Lower-case hex HMAC-SHA256 of `${timestamp}.${body}`. */
 export function computeSignature(secret: string, timestamp: number, body: RawBody): string {
-  return createHmac('sha256', secret).update(`${timestamp}.`).update(body).digest('hex');
+  return hmac(secret, timestamp, body).toString('hex');
 }
 
 /**
  * True when any `v0` matches the HMAC under any of the secrets. Every comparison runs
- * in constant time on equal-length buffers; lengths are public (always 64 hex digits).
+ * in constant time on the 32 raw bytes; only well-formed 64-hex-digit candidates are decoded.
  */
 export function signatureMatches(parsed: ParsedSignatureHeader, body: RawBody, secrets: readonly string[]): boolean {
-  const candidates = parsed.signatures.filter((s) => HEX_SHA256.test(s)).map((s) => Buffer.from(s, 'utf8'));
+  const candidates = parsed.signatures.filter((s) => HEX_SHA256.test(s)).map((s) => Buffer.from(s, 'hex'));
   if (candidates.length === 0) return false;
   let matched = false;
   for (const secret of secrets) {
-    const expected = Buffer.from(computeSignature(secret, parsed.timestamp, body), 'utf8');
+    const expected = hmac(secret, parsed.timestamp, body);
     for (const candidate of candidates) {
       // No early exit: the time taken does not depend on which entry matched.
       matched = timingSafeEqual(expected, candidate) || matched;
