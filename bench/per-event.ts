@@ -6,10 +6,9 @@
  * keep-alive Agent (the client the handler uses, lambda/adapters/crm-client.ts). Handler and
  * floor alternate in blocks so GC, JIT and machine drift fall on both; p50/p99 over all samples.
  */
-import { createHmac } from 'node:crypto';
-import { Agent, type Dispatcher, request } from 'undici';
 import { createReceiver } from '../lambda/create-receiver';
 import { startBenchCrmSink } from './lib/crm-sink';
+import { createFloor } from './lib/floor';
 import { BENCH_SECRET } from './lib/local-env';
 import { atMost, type Measurement, ms, times, verdict } from './lib/report';
 import { apiGatewayEvent, type SignedBody, signedTranscriptions } from './lib/signed-events';
@@ -25,11 +24,6 @@ export interface PerEventData {
   ratio: { p50: number; p99: number };
 }
 
-/** A JSON body of exactly `bytes` bytes, so the floor's POST is the size of the handler's. */
-function paddedJson(bytes: number): string {
-  return `{"p":"${'x'.repeat(Math.max(0, bytes - 8))}"}`;
-}
-
 export async function benchPerEvent(quick: boolean): Promise<Measurement<PerEventData>> {
   const started = performance.now();
   const events = quick ? 300 : 3000;
@@ -41,8 +35,6 @@ export async function benchPerEvent(quick: boolean): Promise<Measurement<PerEven
     { CRM_WEBHOOK_URL: sink.url, ELEVENLABS_WEBHOOK_SECRET: BENCH_SECRET },
     { write: () => undefined },
   );
-  // Same Agent settings as the CRM client, so the floor's connection reuse matches the handler's.
-  const agent = new Agent({ keepAliveTimeout: 4_000, keepAliveMaxTimeout: 60_000, connections: 32 });
 
   const bodies = signedTranscriptions(BENCH_SECRET, warmup + perRound * rounds);
   const gatewayEvents = bodies.map((b, i) => apiGatewayEvent(b, `bench-${i}`));
@@ -62,24 +54,15 @@ export async function benchPerEvent(quick: boolean): Promise<Measurement<PerEven
   // One event first, to learn the size of the CRM payload the handler sends.
   await runHandler(0);
   const crmPayloadBytes = sink.stats.lastBodyBytes;
-  const crmBody = paddedJson(crmPayloadBytes);
+  const floor = createFloor(BENCH_SECRET, sink.url, crmPayloadBytes);
   let observed = 0;
 
   const runFloor = async ({ body, headers }: SignedBody) => {
     const t0 = performance.now();
-    const t = headers['elevenlabs-signature']!.slice(2, headers['elevenlabs-signature']!.indexOf(','));
-    const digest = createHmac('sha256', BENCH_SECRET).update(`${t}.`).update(body).digest('hex');
-    const parsed = JSON.parse(body) as { type: string };
-    const response = await request(sink.url, {
-      method: 'POST',
-      dispatcher: agent as Dispatcher,
-      headers: { 'content-type': 'application/json', 'user-agent': 'bench-floor/1' },
-      body: crmBody,
-    });
-    await response.body.dump();
+    const result = await floor.run(body, headers['elevenlabs-signature']!);
     const elapsed = performance.now() - t0;
-    if (response.statusCode !== 200) throw new Error(`floor POST answered ${response.statusCode}`);
-    observed += digest.length + parsed.type.length; // keep the work observable so it is not optimised away
+    if (result.statusCode !== 200) throw new Error(`floor POST answered ${result.statusCode}`);
+    observed += result.digestLength + result.type.length; // keep the work observable so it is not optimised away
     return elapsed;
   };
 
@@ -157,7 +140,7 @@ export async function benchPerEvent(quick: boolean): Promise<Measurement<PerEven
       seconds: (performance.now() - started) / 1000,
     };
   } finally {
-    await agent.close();
+    await floor.close();
     await sink.close();
   }
 }

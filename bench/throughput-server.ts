@@ -8,12 +8,11 @@
  * mode `floor`:    HMAC-SHA256 over the body + JSON.parse + one POST of the CRM payload's size
  *                  over an undici keep-alive Agent, the same floor as figure 3.
  */
-import { createHmac } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { Agent, type Dispatcher, request } from 'undici';
 import { createReceiver } from '../lambda/create-receiver';
 import { createLocalServer, type LocalHandler, WEBHOOK_PATH } from '../scripts/lib/local-server';
 import { startBenchCrmSink } from './lib/crm-sink';
+import { createFloor } from './lib/floor';
 
 const mode = process.argv[2] === 'floor' ? 'floor' : 'receiver';
 const secret = process.env.BENCH_WEBHOOK_SECRET!;
@@ -24,21 +23,10 @@ let handler: LocalHandler;
 if (mode === 'receiver') {
   handler = createReceiver({ CRM_WEBHOOK_URL: sink.url, ELEVENLABS_WEBHOOK_SECRET: secret }, { write: () => undefined });
 } else {
-  const agent = new Agent({ keepAliveTimeout: 4_000, keepAliveMaxTimeout: 60_000, connections: 32 });
-  const crmBody = `{"p":"${'x'.repeat(Math.max(0, crmPayloadBytes - 8))}"}`;
+  const floor = createFloor(secret, sink.url, crmPayloadBytes);
   handler = async (event) => {
-    const header = event.headers['elevenlabs-signature'] ?? '';
-    const t = header.slice(2, header.indexOf(','));
-    const digest = createHmac('sha256', secret).update(`${t}.`).update(event.body ?? '').digest('hex');
-    const parsed = JSON.parse(event.body ?? '') as { type: string };
-    const response = await request(sink.url, {
-      method: 'POST',
-      dispatcher: agent as Dispatcher,
-      headers: { 'content-type': 'application/json', 'user-agent': 'bench-floor/1' },
-      body: crmBody,
-    });
-    await response.body.dump();
-    return { statusCode: response.statusCode, body: JSON.stringify({ received: true, type: parsed.type, d: digest.length }) };
+    const result = await floor.run(event.body ?? '', event.headers['elevenlabs-signature'] ?? '');
+    return { statusCode: result.statusCode, body: JSON.stringify({ received: true, type: result.type, d: result.digestLength }) };
   };
 }
 

@@ -22,8 +22,6 @@ export interface CrmClientOptions {
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
-  /** Called before each retry, for metrics and tests. */
-  onRetry?: (attempt: number, reason: string, delayMs: number) => void;
 }
 
 /** Largest CRM response body we read (then discard) so the connection can be reused. */
@@ -66,7 +64,6 @@ export function createCrmForwarder(options: CrmClientOptions): CrmForwarder {
     now = Date.now,
     sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     random = Math.random,
-    onRetry,
   } = options;
 
   return {
@@ -106,7 +103,6 @@ export function createCrmForwarder(options: CrmClientOptions): CrmForwarder {
         const delay = retryAfterMs ?? backoffDelay(attempt, backoffBaseMs, random);
         // A wait that would end past the budget cannot lead to a useful attempt: give up now.
         if (now() + delay >= deadline) break;
-        onRetry?.(attempt, lastError, delay);
         await sleep(delay);
       }
       return { ok: false, attempts: attempt, lastError, permanent: false };

@@ -51,7 +51,7 @@ export function createSecretSource(options: SecretSourceOptions): SecretSource {
         cached = { secrets, fetchedAt: now() };
         return secrets;
       } catch (error) {
-        throw error instanceof SecretUnavailableError ? error : new SecretUnavailableError(safeReason(error));
+        throw new SecretUnavailableError(safeReason(error));
       } finally {
         inFlight = undefined;
       }

@@ -33,7 +33,8 @@ export function metricValuesFor(facts: RequestFacts): MetricValues {
   const add = (name: MetricName, value = 1) => {
     values[name] = (values[name] ?? 0) + value;
   };
-  if (facts.type !== undefined && facts.outcome !== 'invalid_event') add(MetricName.EventsReceived);
+  // `type` is set once the event parsed, so refused and unreadable requests are not events.
+  if (facts.type !== undefined) add(MetricName.EventsReceived);
   if (facts.crmAttempts !== undefined && facts.crmAttempts > 1) add(MetricName.CrmForwardRetried, facts.crmAttempts - 1);
   if (facts.idempotencyError !== undefined) add(MetricName.IdempotencyUnavailable);
   switch (facts.outcome) {

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResult } from 'aws-lambda';
+import { PayloadTooLargeError, toErrorResponse } from '../../lambda/core/errors';
 
 /** Lambda's synchronous invocation payload limit (SPEC §6). */
 export const LAMBDA_MAX_EVENT_BYTES = 6_291_456;
@@ -55,7 +56,8 @@ export function createLocalServer({ handler, maxBodyBytes = LAMBDA_MAX_EVENT_BYT
 }
 
 function tooLarge(req: IncomingMessage, res: ServerResponse): void {
-  sendJson(res, 413, { error: 'payload too large' }, { connection: 'close' });
+  const { statusCode, body } = toErrorResponse(new PayloadTooLargeError());
+  sendJson(res, statusCode, body, { connection: 'close' });
   // Stop reading: the rest of the body is not worth receiving.
   res.on('finish', () => req.destroy());
 }
