@@ -53,6 +53,25 @@ const commaList = optionalText.transform((v) =>
   v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter((s) => s !== ''),
 );
 
+/**
+ * An SQS queue URL, or on a developer machine a `file:` folder queue. On Lambda nothing reads
+ * a folder, so a `file:` URL there would quietly lose every queued payload: refused.
+ */
+const queueUrl = optionalText.pipe(z.url({ protocol: /^(https?|file)$/, error: 'must be an SQS queue URL or a file: URL' }).optional());
+
+/** Adds an issue for every `file:` queue URL when running on Lambda (SPEC §8). */
+function refuseFolderQueuesOnLambda(names: readonly string[]) {
+  return (env: Record<string, unknown>, ctx: z.RefinementCtx) => {
+    if (!env.AWS_LAMBDA_FUNCTION_NAME) return;
+    for (const name of names) {
+      const value = env[name];
+      if (typeof value === 'string' && value.startsWith('file:')) {
+        ctx.addIssue({ code: 'custom', path: [name], message: 'is a file: folder queue, which nothing reads on Lambda; use the SQS queue URL' });
+      }
+    }
+  };
+}
+
 /** The CRM client's settings, shared by the receiver and the retry worker. */
 const CrmEnvShape = {
   CRM_WEBHOOK_URL: optionalText.pipe(z.string({ error: 'is required' }).pipe(httpUrl)),
@@ -66,7 +85,7 @@ const EnvSchema = z
     WEBHOOK_SECRET_ARN: optionalText,
     ELEVENLABS_WEBHOOK_SECRET: optionalText,
     SECRET_CACHE_SECONDS: integer(300, 0, 86_400),
-    CRM_RETRY_QUEUE_URL: optionalText.pipe(z.url({ protocol: /^(https?|file)$/, error: 'must be an SQS queue URL or a file: URL' }).optional()),
+    CRM_RETRY_QUEUE_URL: queueUrl,
     AUDIO_BUCKET: optionalText,
     SIGNATURE_TOLERANCE_SECONDS: integer(1_800, 1, 86_400),
     ALLOWED_SOURCE_IPS: optionalText.transform((v, ctx) => {
@@ -106,7 +125,8 @@ const EnvSchema = z
     if (env.AWS_LAMBDA_FUNCTION_NAME && !env.CRM_RETRY_QUEUE_URL) {
       ctx.addIssue({ code: 'custom', path: ['CRM_RETRY_QUEUE_URL'], message: 'is required on Lambda' });
     }
-  });
+  })
+  .superRefine(refuseFolderQueuesOnLambda(['CRM_RETRY_QUEUE_URL']));
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -146,14 +166,27 @@ export interface RetryWorkerConfig {
   crmWebhookUrl: string;
   crmTimeoutMs: number;
   crmMaxAttempts: number;
+  /** The queue the worker drains: failed records get a longer visibility there (SPEC §5 backoff). */
+  retryQueueUrl?: string;
   /** Where permanently refused payloads go at once (the retry queue's DLQ). */
   deadLetterQueueUrl?: string;
 }
 
-const WorkerEnvSchema = z.object({
-  ...CrmEnvShape,
-  CRM_DEAD_LETTER_QUEUE_URL: optionalText.pipe(z.url({ protocol: /^(https?|file)$/, error: 'must be an SQS queue URL or a file: URL' }).optional()),
-});
+const WorkerEnvSchema = z
+  .object({
+    ...CrmEnvShape,
+    CRM_RETRY_QUEUE_URL: queueUrl,
+    CRM_DEAD_LETTER_QUEUE_URL: queueUrl,
+    AWS_LAMBDA_FUNCTION_NAME: optionalText,
+  })
+  .superRefine((env, ctx) => {
+    // Without it a failing record comes back every visibility timeout and reaches the DLQ
+    // within the hour instead of after a day of backoff.
+    if (env.AWS_LAMBDA_FUNCTION_NAME && !env.CRM_RETRY_QUEUE_URL) {
+      ctx.addIssue({ code: 'custom', path: ['CRM_RETRY_QUEUE_URL'], message: 'is required on Lambda (the queue this worker drains)' });
+    }
+  })
+  .superRefine(refuseFolderQueuesOnLambda(['CRM_RETRY_QUEUE_URL', 'CRM_DEAD_LETTER_QUEUE_URL']));
 
 /** Parses the retry worker's environment (the CRM settings plus the dead-letter queue). */
 export function loadWorkerConfig(env: Env): RetryWorkerConfig {
@@ -162,6 +195,7 @@ export function loadWorkerConfig(env: Env): RetryWorkerConfig {
     crmWebhookUrl: e.CRM_WEBHOOK_URL,
     crmTimeoutMs: e.CRM_TIMEOUT_MS,
     crmMaxAttempts: e.CRM_MAX_ATTEMPTS,
+    retryQueueUrl: e.CRM_RETRY_QUEUE_URL,
     deadLetterQueueUrl: e.CRM_DEAD_LETTER_QUEUE_URL,
   };
 }

@@ -15,14 +15,12 @@ import { type Env, loadConfig, type ReceiverConfig } from './config';
 import { ConfigurationError, describeError, toErrorResponse } from './core/errors';
 import { handleWebhook, type WebhookDeps, type WebhookOutcome } from './core/handle-webhook';
 import { eventTypeDimension, metricValuesFor } from './core/request-facts';
+import { requestBudget } from './core/time-budget';
 
 export type ReceiverHandler = (
   event: ApiGatewayEvent,
   context?: Partial<Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'>>,
 ) => Promise<APIGatewayProxyResult>;
-
-/** Kept back from Lambda's remaining time to write the answer and its log line. */
-export const RESPONSE_RESERVE_MS = 1_500;
 
 export interface ReceiverOverrides {
   /** Replace any adapter (tests, the local server). */
@@ -54,20 +52,20 @@ export function createReceiver(env: Env, overrides: ReceiverOverrides = {}): Rec
     };
   }
 
+
   return async (event, context) => {
     const started = performance.now();
     const requestId = requestIdOf(event, context?.awsRequestId);
-    const remaining = context?.getRemainingTimeInMillis?.();
-    const deadlineMs = remaining === undefined ? undefined : deps.now() + remaining - RESPONSE_RESERVE_MS;
+    const budget = requestBudget(deps.now(), context?.getRemainingTimeInMillis?.());
     let outcome: WebhookOutcome;
     try {
-      outcome = await handleWebhook({ ...toWebhookRequest(event), deadlineMs }, deps);
+      outcome = await handleWebhook({ ...toWebhookRequest(event), budget }, deps);
     } catch (error) {
       // handleWebhook maps its own errors; this only catches an event we could not even read.
       outcome = { ...toErrorResponse(error), facts: { outcome: 'internal_error', error: describeError(error) } };
     }
     report(telemetry, requestId, performance.now() - started, outcome);
-    return toApiGatewayResult(outcome.statusCode, outcome.body);
+    return toApiGatewayResult(outcome.statusCode, outcome.body, outcome.headers);
   };
 }
 
@@ -125,6 +123,8 @@ function report(telemetry: Telemetry, requestId: string, latencyMs: number, outc
       audioBytes: facts.audioBytes,
       reason: facts.skipReason,
       idempotencyError: facts.idempotencyError,
+      fromElevenLabs: facts.mismatchFromElevenLabs,
+      secretStale: facts.secretStale,
       error: facts.error,
     },
     metricValuesFor(facts),

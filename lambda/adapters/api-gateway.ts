@@ -8,12 +8,20 @@ import type { WebhookRequest } from '../core/handle-webhook';
 
 export type ApiGatewayEvent = APIGatewayProxyEventV2 | APIGatewayProxyEvent;
 
+/**
+ * Reads whatever Lambda was given. A direct invocation or a test event may lack
+ * `requestContext`, `headers` or `body`: it is then answered by the normal rules (no signature
+ * → 401), never with a 500 (SPEC §2 step 1).
+ */
 export function toWebhookRequest(event: ApiGatewayEvent): WebhookRequest {
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(event.headers ?? {})) {
-    if (value !== undefined && value !== null) headers[name.toLowerCase()] = value;
+  const given: unknown = event?.headers;
+  if (typeof given === 'object' && given !== null) {
+    for (const [name, value] of Object.entries(given)) {
+      if (typeof value === 'string') headers[name.toLowerCase()] = value;
+    }
   }
-  const raw = event.body ?? '';
+  const raw = typeof event?.body === 'string' ? event.body : '';
   return {
     // SPEC §2.1: the bytes as sent. A UTF-8 body stays a string (the HMAC hashes it as UTF-8,
     // the same bytes as Buffer.from(body, 'utf8')) so a 6 MB audio event is not copied again.
@@ -23,20 +31,29 @@ export function toWebhookRequest(event: ApiGatewayEvent): WebhookRequest {
   };
 }
 
+/** Payload 2.0 has `requestContext.http.sourceIp`, 1.0 `requestContext.identity.sourceIp`. */
 function sourceIpOf(event: ApiGatewayEvent): string | undefined {
-  if ('http' in event.requestContext) return event.requestContext.http.sourceIp;
-  return (event as APIGatewayProxyEvent).requestContext?.identity?.sourceIp ?? undefined;
+  const context = event?.requestContext as
+    | { http?: { sourceIp?: unknown }; identity?: { sourceIp?: unknown } }
+    | undefined;
+  const ip = context?.http?.sourceIp ?? context?.identity?.sourceIp;
+  return typeof ip === 'string' ? ip : undefined;
 }
 
 /** API Gateway's request id, else Lambda's, else a new one (local runs). */
 export function requestIdOf(event: ApiGatewayEvent, lambdaRequestId: string | undefined): string {
-  return event.requestContext?.requestId ?? lambdaRequestId ?? randomUUID();
+  const id: unknown = event?.requestContext?.requestId;
+  return (typeof id === 'string' ? id : undefined) ?? lambdaRequestId ?? randomUUID();
 }
 
-export function toApiGatewayResult(statusCode: number, body: unknown): APIGatewayProxyResult {
+export function toApiGatewayResult(
+  statusCode: number,
+  body: unknown,
+  headers: Readonly<Record<string, string>> = {},
+): APIGatewayProxyResult {
   return {
     statusCode,
-    headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers },
     body: JSON.stringify(body),
   };
 }

@@ -7,7 +7,7 @@
  */
 import { AUDIO_CONTENT_TYPE, type PreparedAudio } from '../core/audio';
 import type { AudioStore } from '../core/ports';
-import { abortSignalAt } from './deadline';
+import { abortSignalAt, sdkClientOptions } from './deadline';
 import { lazy } from './lazy';
 import { cjsExports } from './load-module';
 
@@ -20,13 +20,8 @@ export function createS3AudioStore({ bucket, forcePathStyle }: S3AudioStoreOptio
   // Loaded on the first audio event only: transcriptions never load the S3 client.
   const put = lazy(async () => {
     const { S3Client, PutObjectCommand } = cjsExports(await import('@aws-sdk/client-s3'));
-    const client = new S3Client({
-      forcePathStyle,
-      maxAttempts: 3,
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      requestHandler: { connectionTimeout: 3_000, requestTimeout: 15_000 },
-    });
-    return (audio: PreparedAudio, deadlineMs?: number) =>
+    const client = new S3Client({ ...sdkClientOptions('audio'), forcePathStyle, requestChecksumCalculation: 'WHEN_REQUIRED' });
+    return (audio: PreparedAudio, deadlineMs: number) =>
       client.send(
         new PutObjectCommand({
           Bucket: bucket,

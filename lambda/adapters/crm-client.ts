@@ -7,8 +7,9 @@
 import { EventEmitter } from 'node:events';
 import type { Dispatcher } from 'undici';
 import { describeError } from '../core/errors';
-import { backoffDelay, classifyStatus, FORWARD_BUDGET_MS, parseRetryAfter } from '../core/forward-policy';
+import { backoffDelay, classifyStatus, parseRetryAfter } from '../core/forward-policy';
 import type { CrmForwarder, ForwardResult } from '../core/ports';
+import { CRM_FORWARD_BUDGET_MS } from '../core/time-budget';
 import { lazy } from './lazy';
 import { cjsExports } from './load-module';
 
@@ -35,7 +36,7 @@ const USER_AGENT = 'elevenlabs-webhook-receiver/1';
  * forward in undici 7 (a tenth of the keep-alive POST itself); on the Agent they cost nothing
  * (bench/per-event.ts, issue 5). undici's own timers are coarse (~1 s), hence the margin.
  */
-const BACKSTOP_MS = FORWARD_BUDGET_MS + 1_000;
+const BACKSTOP_MS = CRM_FORWARD_BUDGET_MS + 1_000;
 
 /**
  * undici costs ~45 ms to import (NOTES.md), so it is loaded on the first forward, not at
@@ -59,7 +60,7 @@ export function createCrmForwarder(options: CrmClientOptions): CrmForwarder {
     url,
     timeoutMs,
     maxAttempts,
-    budgetMs = FORWARD_BUDGET_MS,
+    budgetMs = CRM_FORWARD_BUDGET_MS,
     backoffBaseMs = 250,
     now = Date.now,
     sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
@@ -70,7 +71,7 @@ export function createCrmForwarder(options: CrmClientOptions): CrmForwarder {
     async forward(payload, deadlineMs): Promise<ForwardResult> {
       const { request, agent } = await loadUndici();
       const body = JSON.stringify(payload);
-      const deadline = Math.min(now() + budgetMs, deadlineMs ?? Number.POSITIVE_INFINITY);
+      const deadline = Math.min(now() + budgetMs, deadlineMs);
       let lastError = 'no time left before the deadline';
       let attempt = 0;
       while (attempt < maxAttempts) {

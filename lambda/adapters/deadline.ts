@@ -1,4 +1,23 @@
-/** An AbortSignal that fires at `deadlineMs` (epoch ms), for SDK calls; none without a deadline. */
-export function abortSignalAt(deadlineMs: number | undefined): AbortSignal | undefined {
-  return deadlineMs === undefined ? undefined : AbortSignal.timeout(Math.max(1, deadlineMs - Date.now()));
+/**
+ * How adapters bound their I/O (SPEC §11). Two mechanisms, because either alone leaves a gap:
+ * - an AbortSignal at the call's deadline (`client.send(command, { abortSignal })`) ends the
+ *   whole call, retries included;
+ * - `requestTimeout` with `throwOnRequestTimeout: true` ends one attempt so the SDK can retry
+ *   it. Without the flag, @smithy/node-http-handler 4.x only logs a warning and waits on a
+ *   server that accepted the connection and never answers (NOTES.md).
+ */
+import { SDK_ATTEMPTS } from '../core/time-budget';
+
+/** An AbortSignal that fires at `deadlineMs` (epoch ms), or at once if that has passed. */
+export function abortSignalAt(deadlineMs: number, now: () => number = Date.now): AbortSignal {
+  return AbortSignal.timeout(Math.max(1, Math.ceil(deadlineMs - now())));
+}
+
+/** Client options for one kind of AWS dependency: attempts and per-attempt timeouts that throw. */
+export function sdkClientOptions(kind: keyof typeof SDK_ATTEMPTS) {
+  const { maxAttempts, connectionTimeoutMs, requestTimeoutMs } = SDK_ATTEMPTS[kind];
+  return {
+    maxAttempts,
+    requestHandler: { connectionTimeout: connectionTimeoutMs, requestTimeout: requestTimeoutMs, throwOnRequestTimeout: true },
+  };
 }

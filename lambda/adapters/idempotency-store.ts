@@ -3,31 +3,30 @@
  * TTL attribute `expiration`). A conditional PutItem claims `type#conversation_id`; exactly
  * one concurrent delivery wins it. The pattern is Powertools Idempotency's (IN_PROGRESS with an
  * expiry, then COMPLETED), done in three calls so the receiver needs no extra library.
+ *
+ * A claim holds only until the claiming request's own hard end (`inProgressUntil`, epoch ms):
+ * after that, nothing of that request can still run, so a retry that finds the claim takes it
+ * over — a crashed or timed-out first delivery never blocks ElevenLabs' next retry.
  */
-import type { ClaimResult, IdempotencyStore } from '../core/ports';
+import type { ClaimRequest, ClaimResult, IdempotencyStore } from '../core/ports';
+import { abortSignalAt, sdkClientOptions } from './deadline';
 import { lazy } from './lazy';
 import { cjsExports } from './load-module';
 
-/** How long a completed record answers repeats (ElevenLabs retries within minutes). */
+/** How long a completed record answers repeats (ElevenLabs retries within about 40 minutes). */
 export const DEDUP_TTL_SECONDS = 7 * 24 * 60 * 60;
-/**
- * How long an IN_PROGRESS claim blocks other deliveries. Longer than API Gateway's 30 s
- * integration timeout and the receiver's own timeout, so a claim outlives its request only if
- * the function died mid-way; then the next delivery may take over.
- */
-export const IN_PROGRESS_SECONDS = 60;
 
 const loadDynamo = lazy(async () => {
   const sdk = cjsExports(await import('@aws-sdk/client-dynamodb'));
-  const client = new sdk.DynamoDBClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 2_000, requestTimeout: 3_000 } });
-  return { client, sdk };
+  return { client: new sdk.DynamoDBClient(sdkClientOptions('idempotency')), sdk };
 });
 
 export function createDynamoIdempotencyStore(tableName: string): IdempotencyStore {
   return {
-    async claim(key, nowMs): Promise<ClaimResult> {
+    async claim(key, { nowMs, holdUntilMs, deadlineMs }: ClaimRequest): Promise<ClaimResult> {
       const { client, sdk } = await loadDynamo();
-      const now = Math.floor(nowMs / 1000);
+      const abortSignal = abortSignalAt(deadlineMs);
+      const nowSeconds = Math.floor(nowMs / 1000);
       try {
         await client.send(
           new sdk.PutItemCommand({
@@ -35,28 +34,40 @@ export function createDynamoIdempotencyStore(tableName: string): IdempotencyStor
             Item: {
               id: { S: key },
               status: { S: 'IN_PROGRESS' },
-              expiration: { N: String(now + DEDUP_TTL_SECONDS) },
-              inProgressUntil: { N: String(now + IN_PROGRESS_SECONDS) },
+              expiration: { N: String(nowSeconds + DEDUP_TTL_SECONDS) },
+              inProgressUntil: { N: String(Math.ceil(holdUntilMs)) },
             },
             // New, or expired but not yet swept by TTL (which can lag by days), or a claim whose
-            // holder died: take it.
+            // holder's time is up: take it.
             ConditionExpression:
-              'attribute_not_exists(id) OR expiration < :now OR (#status = :inProgress AND inProgressUntil < :now)',
+              'attribute_not_exists(id) OR expiration < :nowSeconds OR (#status = :inProgress AND inProgressUntil < :nowMs)',
             ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':now': { N: String(now) }, ':inProgress': { S: 'IN_PROGRESS' } },
+            ExpressionAttributeValues: {
+              ':nowSeconds': { N: String(nowSeconds) },
+              ':nowMs': { N: String(Math.floor(nowMs)) },
+              ':inProgress': { S: 'IN_PROGRESS' },
+            },
           }),
+          { abortSignal },
         );
         return 'claimed';
       } catch (error) {
         if (!(error instanceof sdk.ConditionalCheckFailedException)) throw error;
       }
       const existing = await client.send(
-        new sdk.GetItemCommand({ TableName: tableName, Key: { id: { S: key } }, ConsistentRead: true, ProjectionExpression: '#status', ExpressionAttributeNames: { '#status': 'status' } }),
+        new sdk.GetItemCommand({
+          TableName: tableName,
+          Key: { id: { S: key } },
+          ConsistentRead: true,
+          ProjectionExpression: '#status',
+          ExpressionAttributeNames: { '#status': 'status' },
+        }),
+        { abortSignal },
       );
       return existing.Item?.status?.S === 'COMPLETED' ? 'completed' : 'in_progress';
     },
 
-    async complete(key, nowMs) {
+    async complete(key, nowMs, deadlineMs) {
       const { client, sdk } = await loadDynamo();
       await client.send(
         new sdk.UpdateItemCommand({
@@ -69,10 +80,11 @@ export function createDynamoIdempotencyStore(tableName: string): IdempotencyStor
             ':expiration': { N: String(Math.floor(nowMs / 1000) + DEDUP_TTL_SECONDS) },
           },
         }),
+        { abortSignal: abortSignalAt(deadlineMs) },
       );
     },
 
-    async release(key) {
+    async release(key, deadlineMs) {
       const { client, sdk } = await loadDynamo();
       // Only an unfinished claim is released; a COMPLETED record must keep answering repeats.
       await client
@@ -84,6 +96,7 @@ export function createDynamoIdempotencyStore(tableName: string): IdempotencyStor
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: { ':inProgress': { S: 'IN_PROGRESS' } },
           }),
+          { abortSignal: abortSignalAt(deadlineMs) },
         )
         .catch((error: unknown) => {
           if (!(error instanceof sdk.ConditionalCheckFailedException)) throw error;

@@ -7,12 +7,12 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RetryQueue, RetryQueueMessage } from '../core/ports';
-import { abortSignalAt } from './deadline';
+import { abortSignalAt, sdkClientOptions } from './deadline';
 import { lazy } from './lazy';
 import { cjsExports } from './load-module';
 
 /** Sends one message body to a queue: SQS, or a folder for `file:` URLs. */
-export type MessageSender = (body: string, deadlineMs?: number) => Promise<void>;
+export type MessageSender = (body: string, deadlineMs: number) => Promise<void>;
 
 export function createMessageSender(queueUrl: string): MessageSender {
   return queueUrl.startsWith('file:') ? folderSender(fileURLToPath(queueUrl)) : sqsSender(queueUrl);
@@ -20,15 +20,28 @@ export function createMessageSender(queueUrl: string): MessageSender {
 
 export function createRetryQueue(queueUrl: string): RetryQueue {
   const send = createMessageSender(queueUrl);
-  return { enqueue: (message: RetryQueueMessage, deadlineMs?: number) => send(JSON.stringify(message), deadlineMs) };
+  return { enqueue: (message: RetryQueueMessage, deadlineMs: number) => send(JSON.stringify(message), deadlineMs) };
 }
 
 /** The SQS client is loaded only when a forward has failed: the happy path never pays for it. */
 const loadSqs = lazy(async () => {
-  const { SQSClient, SendMessageCommand } = cjsExports(await import('@aws-sdk/client-sqs'));
-  const client = new SQSClient({ maxAttempts: 3, requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 } });
-  return { client, SendMessageCommand };
+  const { SQSClient, SendMessageCommand, ChangeMessageVisibilityCommand } = cjsExports(await import('@aws-sdk/client-sqs'));
+  const client = new SQSClient(sdkClientOptions('queue'));
+  return { client, SendMessageCommand, ChangeMessageVisibilityCommand };
 });
+
+/** Hides a received message for `seconds` (the retry worker's backoff, SPEC §5). */
+export type VisibilityChanger = (receiptHandle: string, seconds: number, deadlineMs: number) => Promise<void>;
+
+export function createVisibilityChanger(queueUrl: string): VisibilityChanger {
+  return async (receiptHandle, seconds, deadlineMs) => {
+    const { client, ChangeMessageVisibilityCommand } = await loadSqs();
+    await client.send(
+      new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }),
+      { abortSignal: abortSignalAt(deadlineMs) },
+    );
+  };
+}
 
 function sqsSender(queueUrl: string): MessageSender {
   return async (body, deadlineMs) => {

@@ -3,26 +3,38 @@
  * (ELEVENLABS_WEBHOOK_SECRET), cached per container for SECRET_CACHE_SECONDS (SPEC §8).
  * The SDK client is loaded on first use only, so a container configured with a plain
  * secret never pays for it.
+ *
+ * Faults (SPEC §11): a fetch is bounded (core/time-budget.ts), so a cold start against a
+ * stalled Secrets Manager fails closed within seconds. Once a secret was verified, an
+ * expired cache is refreshed in the background ("stale-while-revalidate", RFC 5861 §3) and
+ * the last verified secret keeps working meanwhile: no request waits on Secrets Manager
+ * again, and an outage of it costs nothing while the secret stays the same.
  */
 import { SecretUnavailableError } from '../core/errors';
+import type { SecretSource } from '../core/ports';
+import { callDeadline } from '../core/time-budget';
+import { parseWebhookSecret, type WebhookSecrets } from '../core/webhook-secrets';
+import { abortSignalAt, sdkClientOptions } from './deadline';
 import { lazy } from './lazy';
 import { cjsExports } from './load-module';
-import type { SecretSource } from '../core/ports';
-import { parseWebhookSecret, type WebhookSecrets } from '../core/webhook-secrets';
 
 /**
- * A signature mismatch may refetch the secret (a rotation), but at most this often per
- * container: otherwise every forged request would cost a Secrets Manager call.
+ * A signature mismatch may refetch the secret (a rotation), and a failed background refresh
+ * is retried, but at most this often per container: otherwise every forged request would
+ * cost a Secrets Manager call.
  */
 export const MIN_REFRESH_INTERVAL_MS = 10_000;
+
+/** Reads a SecretString by id, giving up at `deadlineMs`. */
+export type SecretStringFetcher = (secretId: string, deadlineMs: number) => Promise<string>;
 
 export interface SecretSourceOptions {
   secretArn?: string;
   plainSecret?: string;
   cacheSeconds: number;
   now: () => number;
-  /** Reads a SecretString by id; defaults to the AWS SDK. */
-  fetchSecretString?: (secretId: string) => Promise<string>;
+  /** Defaults to the AWS SDK. */
+  fetchSecretString?: SecretStringFetcher;
 }
 
 export function createSecretSource(options: SecretSourceOptions): SecretSource {
@@ -34,24 +46,28 @@ export function createSecretSource(options: SecretSourceOptions): SecretSource {
       if (!secrets) throw new SecretUnavailableError('no webhook secret configured');
       return secrets;
     };
-    return { current, refreshed: async () => undefined };
+    return { current, refreshed: async () => undefined, staleReason: () => undefined };
   }
 
   const fetchSecretString = options.fetchSecretString ?? secretsManagerFetcher();
   let cached: { secrets: WebhookSecrets; fetchedAt: number } | undefined;
-  let lastAttemptAt = -Infinity;
+  let lastAttemptAt = Number.NEGATIVE_INFINITY;
+  let lastError: string | undefined;
   let inFlight: Promise<WebhookSecrets> | undefined;
 
   /** One fetch at a time per container; concurrent callers share it. */
-  const fetchOnce = (): Promise<WebhookSecrets> => {
+  const fetchOnce = (deadlineMs: number): Promise<WebhookSecrets> => {
     inFlight ??= (async () => {
-      lastAttemptAt = now();
+      const startedAt = now();
+      lastAttemptAt = startedAt;
       try {
-        const secrets = parseWebhookSecret(await fetchSecretString(secretArn));
+        const secrets = parseWebhookSecret(await fetchSecretString(secretArn, callDeadline('secret', startedAt, deadlineMs)));
         cached = { secrets, fetchedAt: now() };
+        lastError = undefined;
         return secrets;
       } catch (error) {
-        throw new SecretUnavailableError(safeReason(error));
+        lastError = safeReason(error);
+        throw new SecretUnavailableError(lastError);
       } finally {
         inFlight = undefined;
       }
@@ -60,21 +76,22 @@ export function createSecretSource(options: SecretSourceOptions): SecretSource {
   };
 
   return {
-    async current() {
-      if (cached && now() - cached.fetchedAt < cacheSeconds * 1000) return cached.secrets;
-      try {
-        return await fetchOnce();
-      } catch (error) {
-        // Stay closed, but keep working on the last secret we verified with if Secrets
-        // Manager blips after the cache expires: the secret is still the secret.
-        if (cached) return cached.secrets;
-        throw error;
+    async current(deadlineMs) {
+      if (!cached) return fetchOnce(deadlineMs);
+      const expired = now() - cached.fetchedAt >= cacheSeconds * 1000;
+      const mayRetry = lastError === undefined || now() - lastAttemptAt >= MIN_REFRESH_INTERVAL_MS;
+      if (expired && !inFlight && mayRetry) {
+        // Background refresh with its own bound; its failure is reported by staleReason().
+        fetchOnce(Number.POSITIVE_INFINITY).catch(() => undefined);
       }
+      return cached.secrets;
     },
-    async refreshed() {
+    async refreshed(deadlineMs) {
+      if (inFlight) return inFlight.catch(() => undefined);
       if (now() - lastAttemptAt < MIN_REFRESH_INTERVAL_MS) return undefined;
-      return fetchOnce().catch(() => undefined);
+      return fetchOnce(deadlineMs).catch(() => undefined);
     },
+    staleReason: () => (cached && lastError !== undefined ? lastError : undefined),
   };
 }
 
@@ -84,19 +101,15 @@ function safeReason(error: unknown): string {
   return 'unknown error';
 }
 
-function secretsManagerFetcher(): (secretId: string) => Promise<string> {
-  const fetcher = lazy(async () => {
+function secretsManagerFetcher(): SecretStringFetcher {
+  const client = lazy(async () => {
     const { SecretsManagerClient, GetSecretValueCommand } = cjsExports(await import('@aws-sdk/client-secrets-manager'));
-    // Fail fast: a Lambda waiting on Secrets Manager is a webhook timing out.
-    const client = new SecretsManagerClient({
-      maxAttempts: 2,
-      requestHandler: { connectionTimeout: 2_000, requestTimeout: 3_000 },
-    });
-    return async (secretId: string) => {
-      const result = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
-      if (result.SecretString === undefined) throw new Error('secret has no SecretString (binary secrets are not supported)');
-      return result.SecretString;
-    };
+    return { client: new SecretsManagerClient(sdkClientOptions('secret')), GetSecretValueCommand };
   });
-  return async (secretId) => (await fetcher())(secretId);
+  return async (secretId, deadlineMs) => {
+    const { client: sm, GetSecretValueCommand } = await client();
+    const result = await sm.send(new GetSecretValueCommand({ SecretId: secretId }), { abortSignal: abortSignalAt(deadlineMs) });
+    if (result.SecretString === undefined) throw new Error('secret has no SecretString (binary secrets are not supported)');
+    return result.SecretString;
+  };
 }

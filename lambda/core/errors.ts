@@ -15,6 +15,10 @@ export abstract class WebhookError extends Error {
   get publicMessage(): string {
     return this.message;
   }
+  /** Response headers that come with this error (e.g. `Retry-After`). */
+  get headers(): Readonly<Record<string, string>> | undefined {
+    return undefined;
+  }
 }
 
 /** The four 401 reasons of SPEC §3, exactly as the spec spells them. */
@@ -79,13 +83,22 @@ export class PayloadTooLargeError extends WebhookError {
   }
 }
 
-/** Another delivery of the same event is being processed right now (SPEC §2 step 6). */
+/** How long an in-flight duplicate is told to wait: about ElevenLabs' second retry (SPEC §1). */
+export const DUPLICATE_RETRY_AFTER_SECONDS = 30;
+
+/**
+ * Another delivery of the same event is being processed right now (SPEC §2 step 6). 429, not
+ * 409: ElevenLabs retries 429 and ends its retries on any other 4xx.
+ */
 export class DuplicateInProgressError extends WebhookError {
-  readonly statusCode = 409;
+  readonly statusCode = 429;
   readonly kind = 'duplicate_in_progress';
   constructor() {
     super('duplicate delivery in progress');
     this.name = 'DuplicateInProgressError';
+  }
+  override get headers() {
+    return { 'retry-after': String(DUPLICATE_RETRY_AFTER_SECONDS) };
   }
 }
 
@@ -131,9 +144,10 @@ export class ConfigurationError extends WebhookError {
   }
 }
 
-export function toErrorResponse(error: unknown): { statusCode: number; body: ErrorBody } {
+export function toErrorResponse(error: unknown): { statusCode: number; body: ErrorBody; headers?: Readonly<Record<string, string>> } {
   if (error instanceof WebhookError) {
-    return { statusCode: error.statusCode, body: { error: error.publicMessage } };
+    const { headers } = error;
+    return { statusCode: error.statusCode, body: { error: error.publicMessage }, ...(headers ? { headers } : {}) };
   }
   return { statusCode: 500, body: { error: 'internal error' } };
 }

@@ -3,8 +3,6 @@
  * the clock and the random source.
  */
 
-/** Total time all attempts of one forward may take, waits included. */
-export const FORWARD_BUDGET_MS = 12_000;
 const BACKOFF_CAP_MS = 4_000;
 
 export type AttemptVerdict = 'success' | 'retry' | 'permanent';

@@ -21,7 +21,8 @@ import { type AudioEvent, type FailureEvent, isSupported, parseEvent, type Trans
 import { maskPhone } from './mask';
 import type { AudioStore, CrmForwarder, IdempotencyStore, RetryQueue, SecretSource } from './ports';
 import type { RequestFacts } from './request-facts';
-import { isSourceAllowed } from './source-ip';
+import { isElevenLabsAddress, isSourceAllowed } from './source-ip';
+import { callDeadline, QUEUE_WRITE_RESERVE_MS, type RequestBudget, requestBudget, withReserve } from './time-budget';
 import {
   assertTimestampFresh,
   bearerToken,
@@ -40,15 +41,9 @@ export interface WebhookRequest {
   /** Header names in lower case. */
   headers: Readonly<Record<string, string | undefined>>;
   sourceIp?: string;
-  /** When the answer is due (epoch ms), e.g. from Lambda's remaining time; none = no limit. */
-  deadlineMs?: number;
+  /** This request's time (core/time-budget.ts); without one, the receiver's Lambda timeout from `now`. */
+  budget?: RequestBudget;
 }
-
-/**
- * Time kept back from the CRM's retries for the retry-queue write, so a CRM that is slow to
- * fail still leaves room to make the event durable before the deadline.
- */
-export const QUEUE_RESERVE_MS = 6_000;
 
 export interface PipelineConfig {
   signatureToleranceSeconds: number;
@@ -82,13 +77,16 @@ export interface SuccessBody {
 export interface WebhookOutcome {
   statusCode: number;
   body: SuccessBody | { error: string };
+  /** Extra response headers, e.g. `Retry-After` on a 429. */
+  headers?: Readonly<Record<string, string>>;
   facts: RequestFacts;
 }
 
 export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps): Promise<WebhookOutcome> {
   const facts: RequestFacts = { outcome: 'internal_error' };
   try {
-    const body = await process(request, deps, facts);
+    const budget = request.budget ?? requestBudget(deps.now(), undefined);
+    const body = await runPipeline(request, budget, deps, facts);
     return { statusCode: 200, body, facts };
   } catch (error) {
     facts.outcome = error instanceof WebhookError ? error.kind : 'internal_error';
@@ -97,12 +95,22 @@ export async function handleWebhook(request: WebhookRequest, deps: WebhookDeps):
   }
 }
 
-async function process(request: WebhookRequest, deps: WebhookDeps, facts: RequestFacts): Promise<SuccessBody> {
+async function runPipeline(request: WebhookRequest, budget: RequestBudget, deps: WebhookDeps, facts: RequestFacts): Promise<SuccessBody> {
   const { config } = deps;
   if (config.sourceAllowlist && !isSourceAllowed(config.sourceAllowlist, request.sourceIp)) {
     throw new SourceNotAllowedError();
   }
-  facts.authenticatedBy = await authenticate(request, deps);
+  try {
+    facts.authenticatedBy = await authenticate(request, budget.deadlineMs, deps);
+  } catch (error) {
+    // A mismatch from ElevenLabs' own egress means our stored secret is wrong (SPEC §3).
+    if (error instanceof SignatureError && error.reason === 'signature mismatch' && isElevenLabsAddress(request.sourceIp)) {
+      facts.mismatchFromElevenLabs = true;
+    }
+    throw error;
+  } finally {
+    facts.secretStale = deps.secrets.staleReason();
+  }
 
   const event = parseEvent(parseJson(request.body));
   facts.type = event.type;
@@ -115,13 +123,13 @@ async function process(request: WebhookRequest, deps: WebhookDeps, facts: Reques
   }
   if (!isSupported(event)) return skip(base, facts, `unsupported event type: ${event.type}`);
 
-  const deadlineMs = request.deadlineMs;
+  const { deadlineMs } = budget;
   const dispatch = () =>
     event.type === 'post_call_audio'
       ? storeAudio(event, base, deps, facts, deadlineMs)
       : forwardToCrm(event, base, deps, facts, deadlineMs);
   if (!deps.idempotency) return dispatch();
-  return deduplicated(`${event.type}#${event.data.conversation_id}`, deps.idempotency, deps.now, facts, base, dispatch);
+  return deduplicated(`${event.type}#${event.data.conversation_id}`, deps.idempotency, budget, deps.now, facts, base, dispatch);
 }
 
 function skip(base: SuccessBody, facts: RequestFacts, reason: string): SuccessBody {
@@ -134,7 +142,7 @@ function skip(base: SuccessBody, facts: RequestFacts, reason: string): SuccessBo
  * SPEC §3. Cheap checks (header shape, timestamp) run before the secret is loaded, so
  * junk never costs a Secrets Manager call. A mismatch refetches the secret once.
  */
-async function authenticate(request: WebhookRequest, deps: WebhookDeps): Promise<'hmac' | 'bearer'> {
+async function authenticate(request: WebhookRequest, deadlineMs: number, deps: WebhookDeps): Promise<'hmac' | 'bearer'> {
   const signatureHeader = request.headers[SIGNATURE_HEADER]?.trim() || undefined;
   const bearer = bearerToken(request.headers.authorization);
   if (signatureHeader === undefined && bearer === undefined) throw new SignatureError('missing signature');
@@ -150,7 +158,8 @@ async function authenticate(request: WebhookRequest, deps: WebhookDeps): Promise
     }
     return parsed && signatureMatches(parsed, request.body, secrets.hmacSecrets) ? 'hmac' : undefined;
   };
-  const verdict = check(await deps.secrets.current()) ?? (await deps.secrets.refreshed().then((s) => s && check(s)));
+  const verdict =
+    check(await deps.secrets.current(deadlineMs)) ?? (await deps.secrets.refreshed(deadlineMs).then((s) => s && check(s)));
   if (verdict === undefined) throw new SignatureError(parsed ? 'signature mismatch' : 'missing signature');
   return verdict;
 }
@@ -165,14 +174,20 @@ function parseJson(body: RawBody): unknown {
 
 /**
  * SPEC §2 step 6. A completed record answers `deduplicated`; a claim held by a delivery in
- * flight answers 409 (not 200: that delivery may still fail, and only its own 5xx tells
- * ElevenLabs to retry). Any non-200 releases the claim so a retry is processed again. If the
- * table itself is unreachable we process anyway: a rare duplicate CRM record is better than
- * losing an audio or failure event, which ElevenLabs never re-sends.
+ * flight answers 429 with `Retry-After` (not 200: that delivery may still fail, and only its
+ * own 5xx tells ElevenLabs to retry; not 409: ElevenLabs ends its retries on 409). A claim is
+ * held only until this request's hard end, so a retry after a crash takes it over. Any non-200
+ * releases the claim so a retry is processed again.
+ *
+ * The table is an optimisation against duplicates, never a reason to lose an event: if it is
+ * unreachable or stalls, the claim times out and we process anyway (a rare duplicate CRM
+ * record beats losing an audio or failure event, which ElevenLabs never re-sends), and a
+ * stalled completion write still answers 200 (SPEC §11).
  */
 async function deduplicated(
   key: string,
   store: IdempotencyStore,
+  budget: RequestBudget,
   now: () => number,
   facts: RequestFacts,
   base: SuccessBody,
@@ -180,7 +195,12 @@ async function deduplicated(
 ): Promise<SuccessBody> {
   let claimed = false;
   try {
-    const claim = await store.claim(key, now());
+    const startedAt = now();
+    const claim = await store.claim(key, {
+      nowMs: startedAt,
+      holdUntilMs: budget.hardEndMs,
+      deadlineMs: callDeadline('idempotencyClaim', startedAt, budget.deadlineMs),
+    });
     if (claim === 'completed') {
       facts.outcome = 'deduplicated';
       return { ...base, deduplicated: true };
@@ -191,14 +211,17 @@ async function deduplicated(
     if (error instanceof DuplicateInProgressError) throw error;
     facts.idempotencyError = describeError(error);
   }
+  const recordFailure = (error: unknown) => {
+    facts.idempotencyError = describeError(error);
+  };
   let result: SuccessBody;
   try {
     result = await dispatch();
   } catch (error) {
-    if (claimed) await store.release(key).catch((e) => (facts.idempotencyError = describeError(e)));
+    if (claimed) await store.release(key, callDeadline('idempotencyWrite', now(), budget.deadlineMs)).catch(recordFailure);
     throw error;
   }
-  if (claimed) await store.complete(key, now()).catch((e) => (facts.idempotencyError = describeError(e)));
+  if (claimed) await store.complete(key, now(), callDeadline('idempotencyWrite', now(), budget.deadlineMs)).catch(recordFailure);
   return result;
 }
 
@@ -208,13 +231,13 @@ async function forwardToCrm(
   base: SuccessBody,
   deps: WebhookDeps,
   facts: RequestFacts,
-  deadlineMs: number | undefined,
+  deadlineMs: number,
 ): Promise<SuccessBody> {
   const payload = toCrmPayload(event, deps.config.crmMapping);
   facts.crmStatus = payload.status;
   facts.crmTo = maskPhone(payload.to);
   const firstAttemptMs = deps.now();
-  const result = await deps.crm.forward(payload, deadlineMs === undefined ? undefined : deadlineMs - QUEUE_RESERVE_MS);
+  const result = await deps.crm.forward(payload, withReserve(deadlineMs, QUEUE_WRITE_RESERVE_MS, firstAttemptMs));
   facts.crmAttempts = result.attempts;
   if (result.ok) {
     facts.outcome = 'forwarded';
@@ -230,7 +253,7 @@ async function forwardToCrm(
       attempts: result.attempts,
       lastError: result.lastError,
       firstAttemptAt: new Date(firstAttemptMs).toISOString(),
-    }, deadlineMs);
+    }, callDeadline('queueSend', deps.now(), deadlineMs));
   } catch (error) {
     throw new ForwardNotDurableError(`CRM failed (${result.lastError}); retry queue refused: ${describeError(error)}`);
   }
@@ -244,14 +267,14 @@ async function storeAudio(
   base: SuccessBody,
   deps: WebhookDeps,
   facts: RequestFacts,
-  deadlineMs: number | undefined,
+  deadlineMs: number,
 ): Promise<SuccessBody> {
   if (!deps.audioStore) throw new AudioStoreError('AUDIO_BUCKET is not configured');
   const audio = prepareAudio(event.data);
   facts.audioKey = audio.key;
   facts.audioBytes = audio.bytes.length;
   try {
-    await deps.audioStore.put(audio, deadlineMs);
+    await deps.audioStore.put(audio, callDeadline('audioPut', deps.now(), deadlineMs));
   } catch (error) {
     throw new AudioStoreError(describeError(error));
   }

@@ -12,6 +12,8 @@ export const EVENT_TYPE_DIMENSION = 'EventType';
 export const MetricName = {
   EventsReceived: 'EventsReceived',
   SignatureRejected: 'SignatureRejected',
+  SignatureMismatchFromElevenLabs: 'SignatureMismatchFromElevenLabs',
+  RequestRejected: 'RequestRejected',
   CrmForwardSucceeded: 'CrmForwardSucceeded',
   CrmForwardFailed: 'CrmForwardFailed',
   CrmForwardRetried: 'CrmForwardRetried',
@@ -29,6 +31,8 @@ export type MetricName = (typeof MetricName)[keyof typeof MetricName];
 export const METRIC_UNITS: Record<MetricName, 'Count' | 'Bytes'> = {
   EventsReceived: 'Count',
   SignatureRejected: 'Count',
+  SignatureMismatchFromElevenLabs: 'Count',
+  RequestRejected: 'Count',
   CrmForwardSucceeded: 'Count',
   CrmForwardFailed: 'Count',
   CrmForwardRetried: 'Count',

@@ -8,15 +8,14 @@ import { describeError } from './errors';
 import { maskPhone } from './mask';
 import type { CrmForwarder } from './ports';
 import { parseRetryMessage, type RetryVerdict } from './retry-message';
+import { callDeadline, WORKER_WRITE_RESERVE_MS, withReserve } from './time-budget';
 
 export interface RetryDeps {
   crm: CrmForwarder;
   /** Sends a message body to the dead-letter queue; without it, permanent failures retry until SQS moves them. */
-  deadLetter?: (body: string, deadlineMs?: number) => Promise<void>;
+  deadLetter?: (body: string, deadlineMs: number) => Promise<void>;
+  now?: () => number;
 }
-
-/** Kept back from the CRM's retries for the dead-letter write. */
-export const DEAD_LETTER_RESERVE_MS = 3_000;
 
 export interface RetryOutcome {
   verdict: RetryVerdict;
@@ -31,11 +30,14 @@ export interface RetryOutcome {
 }
 
 /** `deadlineMs` (epoch ms): when the batch must be answered, so one slow CRM cannot time the whole batch out. */
-export async function processRetry(body: string, deps: RetryDeps, deadlineMs?: number): Promise<RetryOutcome> {
+export async function processRetry(body: string, deps: RetryDeps, deadlineMs: number): Promise<RetryOutcome> {
+  const now = deps.now ?? Date.now;
   const message = parseRetryMessage(body);
   if (!message) {
     // Not ours, or damaged: it can never be delivered, so a human should see it.
-    const sent = deps.deadLetter ? await deps.deadLetter(body, deadlineMs).then(() => true, () => false) : false;
+    const sent = deps.deadLetter
+      ? await deps.deadLetter(body, callDeadline('queueSend', now(), deadlineMs)).then(() => true, () => false)
+      : false;
     return { verdict: sent ? 'dead_letter' : 'retry', facts: { outcome: 'unreadable', error: 'message is not a retry queue message' } };
   }
   const facts: RetryOutcome['facts'] = {
@@ -44,7 +46,7 @@ export async function processRetry(body: string, deps: RetryDeps, deadlineMs?: n
     conversationId: message.conversationId,
     crmTo: maskPhone(message.crmPayload.to),
   };
-  const result = await deps.crm.forward(message.crmPayload, deadlineMs === undefined ? undefined : deadlineMs - DEAD_LETTER_RESERVE_MS);
+  const result = await deps.crm.forward(message.crmPayload, withReserve(deadlineMs, WORKER_WRITE_RESERVE_MS, now()));
   facts.crmAttempts = result.attempts;
   if (result.ok) return { verdict: 'delivered', facts: { ...facts, outcome: 'delivered' } };
 
@@ -52,7 +54,7 @@ export async function processRetry(body: string, deps: RetryDeps, deadlineMs?: n
   if (result.permanent && deps.deadLetter) {
     const updated = { ...message, attempts: message.attempts + result.attempts, lastError: result.lastError };
     try {
-      await deps.deadLetter(JSON.stringify(updated), deadlineMs);
+      await deps.deadLetter(JSON.stringify(updated), callDeadline('queueSend', now(), deadlineMs));
       return { verdict: 'dead_letter', facts: { ...facts, outcome: 'dead_lettered' } };
     } catch (error) {
       facts.error += `; dead-letter queue refused: ${describeError(error)}`;

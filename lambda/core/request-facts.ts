@@ -23,6 +23,10 @@ export interface RequestFacts {
   skipReason?: string;
   /** Set when deduplication was wanted but its table could not be reached. */
   idempotencyError?: string;
+  /** A signature mismatch from one of ElevenLabs' published egress IPs (SPEC §3). */
+  mismatchFromElevenLabs?: boolean;
+  /** Why the secret cache could not be refreshed while the last verified secret is in use. */
+  secretStale?: string;
   /** Log-safe description of the failure, when there was one. */
   error?: string;
 }
@@ -40,6 +44,16 @@ export function metricValuesFor(facts: RequestFacts): MetricValues {
   switch (facts.outcome) {
     case 'signature_rejected':
       add(MetricName.SignatureRejected);
+      if (facts.mismatchFromElevenLabs) add(MetricName.SignatureMismatchFromElevenLabs);
+      break;
+    // The caller's faults other than authentication (SPEC §7): 400, 403, 413. A 400 comes after
+    // a valid signature, so it is an ElevenLabs event we could not read: a call record at risk.
+    case 'invalid_json':
+    case 'invalid_event':
+    case 'invalid_audio':
+    case 'source_not_allowed':
+    case 'payload_too_large':
+      add(MetricName.RequestRejected);
       break;
     case 'forwarded':
       add(MetricName.CrmForwardSucceeded);

@@ -6,7 +6,7 @@ import { BlockList, isIP } from 'node:net';
 
 /**
  * Every static egress IP ElevenLabs publishes for webhooks, default and data-residency
- * regions (seeds/elevenlabs-post-call-webhooks.md, "IP whitelisting").
+ * regions (ElevenLabs docs, post-call webhooks, "IP whitelisting"): 12 addresses.
  */
 export const ELEVENLABS_EGRESS_IPS: readonly string[] = [
   '34.67.146.145', // US (default)
@@ -19,6 +19,8 @@ export const ELEVENLABS_EGRESS_IPS: readonly string[] = [
   '34.140.184.144', // EU residency
   '34.93.26.174', // India residency
   '34.93.252.69', // India residency
+  '34.87.23.17', // Singapore residency
+  '34.126.179.103', // Singapore residency
 ];
 
 export const ELEVENLABS_PRESET = 'elevenlabs';
@@ -56,4 +58,15 @@ export function isSourceAllowed(list: BlockList, ip: string | undefined): boolea
   const family = isIP(address);
   if (family === 0) return false;
   return list.check(address, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+const ELEVENLABS_ADDRESSES: ReadonlySet<string> = new Set(ELEVENLABS_EGRESS_IPS);
+
+/**
+ * True when `ip` is one of ElevenLabs' published egress addresses: a signature mismatch from
+ * there means our stored secret is wrong, not that someone is probing (SPEC §3).
+ */
+export function isElevenLabsAddress(ip: string | undefined): boolean {
+  if (!ip) return false;
+  return ELEVENLABS_ADDRESSES.has(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)?.[1] ?? ip);
 }

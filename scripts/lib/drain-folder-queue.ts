@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { createMessageSender } from '../../lambda/adapters/retry-queue';
 import type { CrmForwarder } from '../../lambda/core/ports';
 import { processRetry } from '../../lambda/core/process-retry';
+import { RETRY_WORKER_TIMEOUT_MS, requestBudget } from '../../lambda/core/time-budget';
 
 export const MAX_RECEIVES = 8;
 
@@ -36,7 +37,9 @@ export function createFolderDrainer(directory: string, crm: CrmForwarder, maxRec
       const file = join(directory, name);
       const body = await readFile(file, 'utf8').catch(() => undefined);
       if (body === undefined) continue; // taken by someone else meanwhile
-      const { verdict } = await processRetry(body, { crm, deadLetter });
+      // Each message gets the time a worker invocation would have.
+      const { deadlineMs } = requestBudget(Date.now(), undefined, RETRY_WORKER_TIMEOUT_MS);
+      const { verdict } = await processRetry(body, { crm, deadLetter }, deadlineMs);
       if (verdict !== 'retry') {
         await unlink(file);
         receives.delete(name);

@@ -59,6 +59,7 @@ export function memoryWorld(overrides: Partial<WebhookDeps> = {}): MemoryWorld {
           world.secretFetches.refreshed += 1;
           return refreshed;
         },
+        staleReason: () => undefined,
       },
       crm: {
         async forward(payload) {
@@ -85,14 +86,18 @@ export function memoryWorld(overrides: Partial<WebhookDeps> = {}): MemoryWorld {
 }
 
 /** A Map-backed idempotency store with the DynamoDB adapter's semantics. */
-export function memoryIdempotency(): IdempotencyStore & { records: Map<string, 'in_progress' | 'completed'> } {
+export function memoryIdempotency(): IdempotencyStore & { records: Map<string, 'in_progress' | 'completed'>; holds: Map<string, number> } {
   const records = new Map<string, 'in_progress' | 'completed'>();
+  const holds = new Map<string, number>();
   return {
     records,
-    async claim(key): Promise<ClaimResult> {
+    holds,
+    async claim(key, { nowMs, holdUntilMs }): Promise<ClaimResult> {
       const existing = records.get(key);
-      if (existing) return existing;
+      if (existing === 'completed') return existing;
+      if (existing === 'in_progress' && (holds.get(key) ?? 0) >= nowMs) return existing;
       records.set(key, 'in_progress');
+      holds.set(key, holdUntilMs);
       return 'claimed';
     },
     async complete(key) {

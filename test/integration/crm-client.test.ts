@@ -14,6 +14,8 @@ beforeAll(async () => {
 afterAll(() => crm.close());
 beforeEach(() => crm.respond({ status: 200 }));
 
+/** No request deadline: the forward's own 12 s budget is the bound. */
+const FAR = Number.MAX_SAFE_INTEGER;
 const payload: CrmPayload = { type: 'conversationAICall', subject: 's', to: '+61400000000', name: 'n', summary: 'x', status: 'held', duration: 1 };
 
 /** A forwarder whose sleeps advance a fake clock instead of waiting. */
@@ -38,7 +40,7 @@ function forwarder(options: { maxAttempts?: number; budgetMs?: number; timeoutMs
 describe('createCrmForwarder', () => {
   it('POSTs the payload as JSON and succeeds on 2xx', async () => {
     const { client } = forwarder();
-    expect(await client.forward(payload)).toEqual({ ok: true, attempts: 1 });
+    expect(await client.forward(payload, FAR)).toEqual({ ok: true, attempts: 1 });
     expect(crm.received.at(-1)).toEqual(payload);
     expect(crm.headers.at(-1)).toMatchObject({ 'content-type': 'application/json' });
   });
@@ -46,7 +48,7 @@ describe('createCrmForwarder', () => {
   it('backs off exponentially with jitter between retries', async () => {
     crm.respond({ status: 503 });
     const { client, sleeps } = forwarder({ maxAttempts: 4 });
-    expect(await client.forward(payload)).toEqual({ ok: false, attempts: 4, lastError: 'HTTP 503', permanent: false });
+    expect(await client.forward(payload, FAR)).toEqual({ ok: false, attempts: 4, lastError: 'HTTP 503', permanent: false });
     // base 250 ms, equal jitter with random 0.5: 0.75 × 250, × 500, × 1000
     expect(sleeps).toEqual([188, 375, 750]);
   });
@@ -54,21 +56,21 @@ describe('createCrmForwarder', () => {
   it('honours Retry-After (seconds) when it fits the budget', async () => {
     crm.respond((i) => (i === 0 ? { status: 429, headers: { 'retry-after': '2' } } : { status: 200 }));
     const { client, sleeps } = forwarder();
-    expect(await client.forward(payload)).toEqual({ ok: true, attempts: 2 });
+    expect(await client.forward(payload, FAR)).toEqual({ ok: true, attempts: 2 });
     expect(sleeps).toEqual([2000]);
   });
 
   it('gives up at once when Retry-After is beyond the 12 s budget', async () => {
     crm.respond({ status: 503, headers: { 'retry-after': '30' } });
     const { client, sleeps } = forwarder();
-    expect(await client.forward(payload)).toMatchObject({ ok: false, attempts: 1 });
+    expect(await client.forward(payload, FAR)).toMatchObject({ ok: false, attempts: 1 });
     expect(sleeps).toEqual([]);
   });
 
   it('never waits past the budget', async () => {
     crm.respond({ status: 500 });
     const { client, sleeps } = forwarder({ maxAttempts: 10, budgetMs: 1000 });
-    const result = await client.forward(payload);
+    const result = await client.forward(payload, FAR);
     expect(result.ok).toBe(false);
     expect(sleeps.reduce((a, b) => a + b, 0)).toBeLessThan(1000);
   });
@@ -76,23 +78,23 @@ describe('createCrmForwarder', () => {
   it.each([400, 401, 404, 409, 422])('treats %i as permanent: one attempt', async (status) => {
     crm.respond({ status });
     const { client } = forwarder();
-    expect(await client.forward(payload)).toEqual({ ok: false, attempts: 1, lastError: `HTTP ${status}`, permanent: true });
+    expect(await client.forward(payload, FAR)).toEqual({ ok: false, attempts: 1, lastError: `HTTP ${status}`, permanent: true });
   });
 
   it.each([408, 429, 500, 502, 503, 504])('retries %i', async (status) => {
     crm.respond((i) => (i === 0 ? { status } : { status: 200 }));
     const { client } = forwarder();
-    expect(await client.forward(payload)).toEqual({ ok: true, attempts: 2 });
+    expect(await client.forward(payload, FAR)).toEqual({ ok: true, attempts: 2 });
   });
 
   it('times an attempt out after CRM_TIMEOUT_MS and retries', async () => {
     crm.respond((i) => (i === 0 ? { hang: true } : { status: 200 }));
     const { client } = forwarder({ timeoutMs: 150 });
-    expect(await client.forward(payload)).toEqual({ ok: true, attempts: 2 });
+    expect(await client.forward(payload, FAR)).toEqual({ ok: true, attempts: 2 });
   });
 
   it('reports a refused connection as a retryable network error', async () => {
     const client = createCrmForwarder({ url: 'http://127.0.0.1:1/crm', timeoutMs: 500, maxAttempts: 2, sleep: async () => undefined });
-    expect(await client.forward(payload)).toMatchObject({ ok: false, attempts: 2, permanent: false, lastError: expect.stringContaining('ECONNREFUSED') });
+    expect(await client.forward(payload, FAR)).toMatchObject({ ok: false, attempts: 2, permanent: false, lastError: expect.stringContaining('ECONNREFUSED') });
   });
 });

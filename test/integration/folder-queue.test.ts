@@ -38,10 +38,12 @@ const message = (n: number): RetryQueueMessage => ({
 const forwarder = () => createCrmForwarder({ url: crm.url, timeoutMs: 1000, maxAttempts: 1 });
 const files = () => readdirSync(dir).filter((f) => f.endsWith('.json'));
 
+const FAR = Number.MAX_SAFE_INTEGER;
+
 describe('the folder retry queue', () => {
   it('writes one complete JSON file per message, with nothing half-written left behind', async () => {
     const queue = createRetryQueue(pathToFileURL(dir).href);
-    await Promise.all([1, 2, 3].map((n) => queue.enqueue(message(n))));
+    await Promise.all([1, 2, 3].map((n) => queue.enqueue(message(n), FAR)));
     expect(files()).toHaveLength(3);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     const bodies = files().map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')));
@@ -50,8 +52,8 @@ describe('the folder retry queue', () => {
 
   it('keeps messages while the CRM fails and delivers them once it is back', async () => {
     const queue = createRetryQueue(pathToFileURL(dir).href);
-    await queue.enqueue(message(1));
-    await queue.enqueue(message(2));
+    await queue.enqueue(message(1), FAR);
+    await queue.enqueue(message(2), FAR);
     const drainer = createFolderDrainer(dir, forwarder());
     crm.respond({ status: 503 });
     expect(await drainer.drainOnce()).toEqual({ delivered: 0, kept: 2, deadLettered: 0 });
@@ -64,7 +66,7 @@ describe('the folder retry queue', () => {
   });
 
   it('moves a permanently refused payload to dead-letter/ at once', async () => {
-    await createRetryQueue(pathToFileURL(dir).href).enqueue(message(3));
+    await createRetryQueue(pathToFileURL(dir).href).enqueue(message(3), FAR);
     crm.respond({ status: 400 });
     expect(await createFolderDrainer(dir, forwarder()).drainOnce()).toEqual({ delivered: 0, kept: 0, deadLettered: 1 });
     expect(files()).toEqual([]);
@@ -72,7 +74,7 @@ describe('the folder retry queue', () => {
   });
 
   it(`dead-letters a message after ${MAX_RECEIVES} failed drains, like SQS maxReceiveCount`, async () => {
-    await createRetryQueue(pathToFileURL(dir).href).enqueue(message(4));
+    await createRetryQueue(pathToFileURL(dir).href).enqueue(message(4), FAR);
     crm.respond({ status: 503 });
     const drainer = createFolderDrainer(dir, forwarder());
     for (let i = 1; i < MAX_RECEIVES; i++) expect((await drainer.drainOnce()).kept).toBe(1);

@@ -4,7 +4,8 @@
  */
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDynamoIdempotencyStore, DEDUP_TTL_SECONDS, IN_PROGRESS_SECONDS } from '../../lambda/adapters/idempotency-store';
+import { createDynamoIdempotencyStore, DEDUP_TTL_SECONDS } from '../../lambda/adapters/idempotency-store';
+import type { ClaimRequest } from '../../lambda/core/ports';
 import { createReceiver } from '../../lambda/create-receiver';
 import { formatSignatureHeader } from '../../lambda/core/verify-signature';
 import { apiGatewayEvent } from '../helpers/api-gateway-event';
@@ -28,22 +29,25 @@ afterAll(async () => {
 });
 
 const now = Date.parse('2026-11-22T10:00:00Z');
+/** A claim made at `at` by a request whose Lambda stops 28 s later. */
+const at = (at: number, holdMs = 28_000): ClaimRequest => ({ nowMs: at, holdUntilMs: at + holdMs, deadlineMs: Date.now() + 5_000 });
+const later = () => Date.now() + 5_000;
 
 describe('the DynamoDB idempotency store', () => {
   const store = () => createDynamoIdempotencyStore(TABLE);
 
   it('claims a new key once; a repeat sees it in progress, then completed', async () => {
     const s = store();
-    expect(await s.claim('t#a', now)).toBe('claimed');
-    expect(await s.claim('t#a', now)).toBe('in_progress');
-    await s.complete('t#a', now);
-    expect(await s.claim('t#a', now + 1000)).toBe('completed');
+    expect(await s.claim('t#a', at(now))).toBe('claimed');
+    expect(await s.claim('t#a', at(now))).toBe('in_progress');
+    await s.complete('t#a', now, later());
+    expect(await s.claim('t#a', at(now + 1000))).toBe('completed');
   });
 
   it('writes the TTL attribute `expiration` in epoch seconds, 7 days out', async () => {
     const s = store();
-    await s.claim('t#ttl', now);
-    await s.complete('t#ttl', now);
+    await s.claim('t#ttl', at(now));
+    await s.complete('t#ttl', now, later());
     const item = await dynamo.client.send(new GetItemCommand({ TableName: TABLE, Key: { id: { S: 't#ttl' } } }));
     expect(item.Item?.expiration?.N).toBe(String(now / 1000 + DEDUP_TTL_SECONDS));
     expect(item.Item?.status?.S).toBe('COMPLETED');
@@ -51,42 +55,50 @@ describe('the DynamoDB idempotency store', () => {
 
   it('lets exactly one of many concurrent claims win', async () => {
     const s = store();
-    const results = await Promise.all(Array.from({ length: 12 }, () => s.claim('t#race', now)));
+    const results = await Promise.all(Array.from({ length: 12 }, () => s.claim('t#race', at(now))));
     expect(results.filter((r) => r === 'claimed')).toHaveLength(1);
     expect(results.filter((r) => r === 'in_progress')).toHaveLength(11);
   });
 
   it('releases an unfinished claim so a retry can take it', async () => {
     const s = store();
-    await s.claim('t#released', now);
-    await s.release('t#released');
-    expect(await s.claim('t#released', now)).toBe('claimed');
+    await s.claim('t#released', at(now));
+    await s.release('t#released', later());
+    expect(await s.claim('t#released', at(now))).toBe('claimed');
   });
 
   it('never releases a completed record', async () => {
     const s = store();
-    await s.claim('t#done', now);
-    await s.complete('t#done', now);
-    await s.release('t#done');
-    expect(await s.claim('t#done', now)).toBe('completed');
+    await s.claim('t#done', at(now));
+    await s.complete('t#done', now, later());
+    await s.release('t#done', later());
+    expect(await s.claim('t#done', at(now))).toBe('completed');
   });
 
-  it('takes over a claim whose holder died (older than the in-progress window)', async () => {
+  it("holds a claim exactly until the claiming request's own hard end, then lets a retry take it over", async () => {
     const s = store();
-    await s.claim('t#dead', now);
-    expect(await s.claim('t#dead', now + (IN_PROGRESS_SECONDS - 1) * 1000)).toBe('in_progress');
-    expect(await s.claim('t#dead', now + (IN_PROGRESS_SECONDS + 1) * 1000)).toBe('claimed');
+    await s.claim('t#dead', at(now, 28_000));
+    expect(await s.claim('t#dead', at(now + 27_999))).toBe('in_progress');
+    expect(await s.claim('t#dead', at(now + 28_001))).toBe('claimed');
+    // ElevenLabs' retry ~30 s after a crashed first delivery therefore always takes over.
+    await s.claim('t#crash', at(now, 28_000));
+    expect(await s.claim('t#crash', at(now + 30_000))).toBe('claimed');
   });
 
   it('treats an expired record as new even before TTL deletes it', async () => {
     const s = store();
-    await s.claim('t#old', now);
-    await s.complete('t#old', now);
-    expect(await s.claim('t#old', now + (DEDUP_TTL_SECONDS + 1) * 1000)).toBe('claimed');
+    await s.claim('t#old', at(now));
+    await s.complete('t#old', now, later());
+    expect(await s.claim('t#old', at(now + (DEDUP_TTL_SECONDS + 1) * 1000))).toBe('claimed');
   });
 
   it('fails loudly (for the pipeline to log) when the table does not exist', async () => {
-    await expect(createDynamoIdempotencyStore('missing-table').claim('t#x', now)).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    await expect(createDynamoIdempotencyStore('missing-table').claim('t#x', at(now))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+  });
+
+  it('gives up at the deadline it is given', async () => {
+    const past: ClaimRequest = { nowMs: now, holdUntilMs: now + 28_000, deadlineMs: Date.now() - 1 };
+    await expect(store().claim('t#late', past)).rejects.toMatchObject({ name: expect.stringMatching(/Abort|Timeout/) });
   });
 });
 
@@ -118,12 +130,38 @@ describe('the receiver with IDEMPOTENCY_TABLE', () => {
       expect(local.crm.received.length - before).toBe(1);
       const statuses = results.map((r) => r.statusCode).sort();
       expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(1);
-      expect(statuses.every((s) => s === 200 || s === 409)).toBe(true);
+      expect(statuses.every((s) => s === 200 || s === 429)).toBe(true);
       const bodies = results.map((r) => JSON.parse(r.body));
       expect(bodies.filter((b) => b.forwarded === true)).toHaveLength(1);
+      // In flight: 429 (which ElevenLabs retries, unlike 409) with Retry-After (SPEC §2 step 6).
+      for (const result of results.filter((r) => r.statusCode === 429)) {
+        expect(JSON.parse(result.body)).toEqual({ error: 'duplicate delivery in progress' });
+        expect(result.headers).toMatchObject({ 'retry-after': '30' });
+      }
     } finally {
       local.crm.respond({ status: 200 });
     }
+  });
+
+  it('lets ElevenLabs\' retry take over a first delivery that crashed after claiming (claim written, never completed)', async () => {
+    const body = JSON.stringify(sampleEvent('transcription', { conversationId: 'conv_dedup_crash' }));
+    const crashedAt = Date.now();
+    // The first delivery's Lambda (28 s left) claimed the event, then died before forwarding.
+    await createDynamoIdempotencyStore(TABLE).claim('post_call_transcription#conv_dedup_crash', at(crashedAt, 28_000));
+    const before = local.crm.received.length;
+    // An immediate retry finds the claim held: 429, nothing forwarded.
+    const early = await receiver()(signed(body), { getRemainingTimeInMillis: () => 28_000 });
+    expect(early.statusCode).toBe(429);
+    expect(local.crm.received.length - before).toBe(0);
+    // ElevenLabs' next retry, ~30 s later (the receiver's clock moved on): processed once.
+    const retryClock = () => Date.now() + 30_000;
+    const retried = createReceiver(
+      { ...local.env, WEBHOOK_SECRET_ARN: '', ELEVENLABS_WEBHOOK_SECRET: SECRET, IDEMPOTENCY_TABLE: TABLE },
+      { write: () => undefined, deps: { now: retryClock } },
+    );
+    const signedLater = apiGatewayEvent(body, { 'elevenlabs-signature': formatSignatureHeader(SECRET, Math.floor(retryClock() / 1000), body) });
+    expect(JSON.parse((await retried(signedLater)).body)).toMatchObject({ forwarded: true });
+    expect(local.crm.received.length - before).toBe(1);
   });
 
   it('does not let a failed audio delivery block its retry', async () => {

@@ -222,3 +222,23 @@ describe('REST API (payload 1.0) events', () => {
     expect(parse(result)).toMatchObject({ forwarded: true });
   });
 });
+
+describe('events without requestContext (a direct invocation, a console test event)', () => {
+  it.each([
+    ['an empty object', {}],
+    ['headers and a body but no requestContext', { headers: { 'content-type': 'application/json' }, body: '{}' }],
+    ['null headers', { headers: null, body: '{}' }],
+  ])('%s → 401 missing signature, never a 500', async (_name, event) => {
+    const result = await receiver()(event as never);
+    expect(result.statusCode).toBe(401);
+    expect(parse(result)).toEqual({ error: 'missing signature' });
+  });
+
+  it('a signed event without requestContext is processed by the normal rules', async () => {
+    const body = JSON.stringify(sampleEvent('transcription'));
+    const event = { headers: { 'ElevenLabs-Signature': formatSignatureHeader(SECRET, Math.floor(Date.now() / 1000), body) }, body };
+    const result = await receiver()(event as never);
+    expect(result.statusCode).toBe(200);
+    expect(parse(result)).toMatchObject({ forwarded: true });
+  });
+});

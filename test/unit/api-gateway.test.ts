@@ -41,3 +41,18 @@ describe('toApiGatewayResult', () => {
     });
   });
 });
+
+describe('events that are not what API Gateway sends', () => {
+  it.each([
+    ['no requestContext', { headers: { 'X-A': 'b' }, body: 'x' }, { body: 'x', headers: { 'x-a': 'b' }, sourceIp: undefined }],
+    ['nothing at all', {}, { body: '', headers: {}, sourceIp: undefined }],
+    ['headers that are not strings', { headers: { a: 1, b: null, c: 'ok' } }, { body: '', headers: { c: 'ok' }, sourceIp: undefined }],
+    ['a requestContext without http or identity', { requestContext: {} }, { body: '', headers: {}, sourceIp: undefined }],
+  ])('reads %s without throwing', (_name, event, expected) => {
+    expect(toWebhookRequest(event as never)).toEqual(expected);
+  });
+
+  it('adds extra headers such as Retry-After to the result', () => {
+    expect(toApiGatewayResult(429, { error: 'duplicate delivery in progress' }, { 'retry-after': '30' }).headers).toMatchObject({ 'retry-after': '30' });
+  });
+});

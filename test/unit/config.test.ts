@@ -83,6 +83,11 @@ describe('loadConfig (SPEC §8)', () => {
     ['CRM_SUBJECTS_BY_AGENT with a number', { ...minimal, CRM_SUBJECTS_BY_AGENT: '{"a":1}' }, 'CRM_SUBJECTS_BY_AGENT must be a JSON object whose values are strings'],
     ['CRM_RETRY_QUEUE_URL not a URL', { ...minimal, CRM_RETRY_QUEUE_URL: 'retry-queue' }, 'CRM_RETRY_QUEUE_URL'],
     ['no retry queue on Lambda', { ...minimal, AWS_LAMBDA_FUNCTION_NAME: 'receiver' }, 'CRM_RETRY_QUEUE_URL is required on Lambda'],
+    [
+      'a file: retry queue on Lambda',
+      { ...minimal, AWS_LAMBDA_FUNCTION_NAME: 'receiver', CRM_RETRY_QUEUE_URL: 'file:///tmp/retry' },
+      'CRM_RETRY_QUEUE_URL is a file: folder queue, which nothing reads on Lambda',
+    ],
   ])('names the variable: %s', (_name, env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigurationError);
     expect(() => loadConfig(env)).toThrow(message);
@@ -109,8 +114,19 @@ describe('loadWorkerConfig', () => {
     });
   });
 
-  it('does not need the receiver-only variables on Lambda', () => {
-    expect(() => loadWorkerConfig({ ...minimal, AWS_LAMBDA_FUNCTION_NAME: 'worker' })).not.toThrow();
+  it('does not need the receiver-only variables on Lambda, only the queue it drains', () => {
+    const sqs = 'https://sqs.ap-southeast-2.amazonaws.com/123456789012/crm-retry';
+    expect(loadWorkerConfig({ ...minimal, AWS_LAMBDA_FUNCTION_NAME: 'worker', CRM_RETRY_QUEUE_URL: sqs }).retryQueueUrl).toBe(sqs);
+    expect(() => loadWorkerConfig({ ...minimal, AWS_LAMBDA_FUNCTION_NAME: 'worker' })).toThrow(
+      'CRM_RETRY_QUEUE_URL is required on Lambda (the queue this worker drains)',
+    );
+  });
+
+  it.each(['CRM_RETRY_QUEUE_URL', 'CRM_DEAD_LETTER_QUEUE_URL'])('refuses a file: %s on Lambda, where nothing reads a folder', (name) => {
+    const sqs = 'https://sqs.ap-southeast-2.amazonaws.com/123456789012/q';
+    const env = { ...minimal, AWS_LAMBDA_FUNCTION_NAME: 'worker', CRM_RETRY_QUEUE_URL: sqs, [name]: 'file:///tmp/queue' };
+    expect(() => loadWorkerConfig(env)).toThrow(`${name} is a file: folder queue, which nothing reads on Lambda; use the SQS queue URL`);
+    expect(() => loadWorkerConfig({ ...env, AWS_LAMBDA_FUNCTION_NAME: '' })).not.toThrow();
   });
 
   it('names a missing CRM_WEBHOOK_URL', () => {

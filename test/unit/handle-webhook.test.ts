@@ -3,7 +3,9 @@
  * and what reaches the CRM, the queue and the audio store.
  */
 import { describe, expect, it } from 'vitest';
-import { handleWebhook, QUEUE_RESERVE_MS, type WebhookRequest } from '../../lambda/core/handle-webhook';
+import { handleWebhook, type WebhookRequest } from '../../lambda/core/handle-webhook';
+import type { ClaimRequest } from '../../lambda/core/ports';
+import { DEPENDENCY_LIMITS_MS, QUEUE_WRITE_RESERVE_MS, requestBudget } from '../../lambda/core/time-budget';
 import { parseSourceAllowlist } from '../../lambda/core/source-ip';
 import { formatSignatureHeader } from '../../lambda/core/verify-signature';
 import { memoryIdempotency, memoryWorld, NOW, TEST_SECRET } from '../helpers/memory-ports';
@@ -299,13 +301,33 @@ describe('deduplication (SPEC §2 step 6)', () => {
     expect(store.records.get('post_call_audio#conv_3')).toBe('completed');
   });
 
-  it('answers 409 while another delivery of the same event is in flight', async () => {
+  it('answers 429 with Retry-After while another delivery of the same event is in flight', async () => {
     const store = memoryIdempotency();
     store.records.set('post_call_transcription#conv_1', 'in_progress');
+    store.holds.set('post_call_transcription#conv_1', NOW + 20_000);
     const world = memoryWorld({ idempotency: store });
     const result = await handleWebhook(signed(transcription()), world.deps);
-    expect(result).toMatchObject({ statusCode: 409, body: { error: 'duplicate delivery in progress' } });
+    // ElevenLabs retries 429 but ends its retries on 409 and every other 4xx (SPEC §1).
+    expect(result).toMatchObject({ statusCode: 429, body: { error: 'duplicate delivery in progress' }, headers: { 'retry-after': '30' } });
     expect(world.crmCalls).toEqual([]);
+  });
+
+  it('holds its claim until the request\'s hard end, so a retry after a crash takes over', async () => {
+    const claims: ClaimRequest[] = [];
+    const store = memoryIdempotency();
+    const world = memoryWorld({ idempotency: { ...store, claim: (key, request) => (claims.push(request), store.claim(key, request)) } });
+    const budget = requestBudget(NOW, 28_000);
+    await handleWebhook({ ...signed(transcription()), budget }, world.deps);
+    expect(claims[0]).toEqual({ nowMs: NOW, holdUntilMs: NOW + 28_000, deadlineMs: NOW + DEPENDENCY_LIMITS_MS.idempotencyClaim });
+  });
+
+  it('answers 200 when the completion write fails or stalls (the event was delivered)', async () => {
+    const store = memoryIdempotency();
+    const world = memoryWorld({ idempotency: { ...store, complete: async () => Promise.reject(new Error('TimeoutError: stalled')) } });
+    const result = await handleWebhook(signed(transcription()), world.deps);
+    expect(result).toMatchObject({ statusCode: 200, body: { forwarded: true } });
+    expect(result.facts.idempotencyError).toContain('stalled');
+    expect(world.crmCalls).toHaveLength(1);
   });
 
   it('processes anyway when the table is unreachable (never lose an event)', async () => {
@@ -322,16 +344,34 @@ describe('deduplication (SPEC §2 step 6)', () => {
   });
 });
 
-describe('deadlines', () => {
-  it('gives the CRM the deadline minus the queue reserve, and the queue and S3 the deadline itself', async () => {
-    const seen: Record<string, number | undefined> = {};
+describe('deadlines (SPEC §11: every dependency call bounded)', () => {
+  it.each([
+    ['a full Lambda budget', 28_000],
+    ['a nearly spent budget', 3_000],
+  ])('with %s, each call gets the earlier of the request deadline and its own limit', async (_name, remainingMs) => {
+    const seen: Record<string, number> = {};
     const world = memoryWorld();
+    world.deps.secrets = { ...world.deps.secrets, current: async (deadline) => ((seen.secret = deadline), { hmacSecrets: [TEST_SECRET] }) };
     world.deps.crm = { forward: async (_p, deadline) => ((seen.crm = deadline), { ok: false, attempts: 1, lastError: 'HTTP 503', permanent: false }) };
     world.deps.retryQueue = { enqueue: async (_m, deadline) => void (seen.queue = deadline) };
     world.deps.audioStore = { put: async (_a, deadline) => void (seen.audio = deadline) };
-    const deadlineMs = NOW + 20_000;
-    await handleWebhook({ ...signed(transcription()), deadlineMs }, world.deps);
-    await handleWebhook({ ...signed(audio()), deadlineMs }, world.deps);
-    expect(seen).toEqual({ crm: deadlineMs - QUEUE_RESERVE_MS, queue: deadlineMs, audio: deadlineMs });
+    const budget = requestBudget(NOW, remainingMs);
+    await handleWebhook({ ...signed(transcription()), budget }, world.deps);
+    await handleWebhook({ ...signed(audio()), budget }, world.deps);
+    const bound = (limit: number) => Math.min(budget.deadlineMs, NOW + limit);
+    expect(seen).toEqual({
+      secret: budget.deadlineMs,
+      crm: Math.max(NOW, budget.deadlineMs - QUEUE_WRITE_RESERVE_MS),
+      queue: bound(DEPENDENCY_LIMITS_MS.queueSend),
+      audio: bound(DEPENDENCY_LIMITS_MS.audioPut),
+    });
+  });
+
+  it('uses the receiver\'s Lambda timeout as the budget when none is given (local runs)', async () => {
+    let seen = 0;
+    const world = memoryWorld();
+    world.deps.crm = { forward: async (_p, deadline) => ((seen = deadline), { ok: true, attempts: 1 }) };
+    await handleWebhook(signed(transcription()), world.deps);
+    expect(seen).toBe(requestBudget(NOW, undefined).deadlineMs - QUEUE_WRITE_RESERVE_MS);
   });
 });

@@ -30,6 +30,8 @@ function deps(result: ForwardResult, deadLetter: 'ok' | 'fail' | 'none' = 'ok') 
   };
 }
 
+const FAR = Number.MAX_SAFE_INTEGER;
+
 describe('processRetry', () => {
   it.each<[string, ForwardResult, 'ok' | 'fail' | 'none', string, number]>([
     ['delivered', { ok: true, attempts: 1 }, 'ok', 'delivered', 0],
@@ -39,7 +41,7 @@ describe('processRetry', () => {
     ['permanent failure, no DLQ configured → retry', { ok: false, attempts: 1, lastError: 'HTTP 400', permanent: true }, 'none', 'retry', 0],
   ])('%s', async (_name, result, dlq, verdict, deadCount) => {
     const world = deps(result, dlq);
-    const outcome = await processRetry(JSON.stringify(message), world.deps);
+    const outcome = await processRetry(JSON.stringify(message), world.deps, FAR);
     expect(outcome.verdict).toBe(verdict);
     expect(world.forwarded).toEqual([message.crmPayload]);
     expect(world.dead).toHaveLength(deadCount);
@@ -48,7 +50,7 @@ describe('processRetry', () => {
 
   it('adds the new attempts to the dead-lettered message', async () => {
     const world = deps({ ok: false, attempts: 1, lastError: 'HTTP 422', permanent: true });
-    await processRetry(JSON.stringify(message), world.deps);
+    await processRetry(JSON.stringify(message), world.deps, FAR);
     expect(JSON.parse(world.dead[0]!)).toEqual({ ...message, attempts: 4, lastError: 'HTTP 422' });
   });
 
@@ -59,7 +61,7 @@ describe('processRetry', () => {
     ['a payload with an unknown status', JSON.stringify({ ...message, crmPayload: { ...message.crmPayload, status: 'maybe' } })],
   ])('dead-letters %s without calling the CRM', async (_name, body) => {
     const world = deps({ ok: true, attempts: 1 });
-    const outcome = await processRetry(body, world.deps);
+    const outcome = await processRetry(body, world.deps, FAR);
     expect(outcome).toMatchObject({ verdict: 'dead_letter', facts: { outcome: 'unreadable' } });
     expect(world.forwarded).toEqual([]);
     expect(world.dead).toEqual([body]);

@@ -1,16 +1,23 @@
+/**
+ * The webhook secret's cache (SPEC §8) and its fault rules (SPEC §11): a bounded fetch at cold
+ * start, stale-while-revalidate after the cache expires, rate-limited refetches on mismatch.
+ */
 import { describe, expect, it } from 'vitest';
 import { createSecretSource, MIN_REFRESH_INTERVAL_MS } from '../../lambda/adapters/secrets';
 import { SecretUnavailableError } from '../../lambda/core/errors';
+import { DEPENDENCY_LIMITS_MS } from '../../lambda/core/time-budget';
+
+const FAR = Number.MAX_SAFE_INTEGER;
 
 function source(values: (string | Error)[], cacheSeconds = 300) {
   let clock = 0;
-  const fetched: string[] = [];
+  const fetched: { id: string; deadlineMs: number }[] = [];
   const s = createSecretSource({
     secretArn: 'arn:secret',
     cacheSeconds,
     now: () => clock,
-    fetchSecretString: async (id) => {
-      fetched.push(id);
+    fetchSecretString: async (id, deadlineMs) => {
+      fetched.push({ id, deadlineMs });
       const next = values.length > 1 ? values.shift()! : values[0]!;
       if (next instanceof Error) throw next;
       return next;
@@ -19,58 +26,90 @@ function source(values: (string | Error)[], cacheSeconds = 300) {
   return { s, fetched, tick: (ms: number) => void (clock += ms) };
 }
 
+/** Lets a background refresh settle. */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
 describe('createSecretSource', () => {
   it('uses the plain secret when no ARN is set, and never refetches', async () => {
     const s = createSecretSource({ plainSecret: 'wsec_plain', cacheSeconds: 300, now: () => 0 });
-    expect(await s.current()).toEqual({ hmacSecrets: ['wsec_plain'] });
-    expect(await s.refreshed()).toBeUndefined();
+    expect(await s.current(FAR)).toEqual({ hmacSecrets: ['wsec_plain'] });
+    expect(await s.refreshed(FAR)).toBeUndefined();
+    expect(s.staleReason()).toBeUndefined();
   });
 
   it('fails closed when nothing is configured', async () => {
     const s = createSecretSource({ cacheSeconds: 300, now: () => 0 });
-    await expect(s.current()).rejects.toBeInstanceOf(SecretUnavailableError);
+    await expect(s.current(FAR)).rejects.toBeInstanceOf(SecretUnavailableError);
   });
 
-  it('caches for SECRET_CACHE_SECONDS, then fetches again', async () => {
+  it('bounds a cold-start fetch by the secret limit, or the request deadline if sooner', async () => {
+    const { s, fetched } = source(['one']);
+    await s.current(FAR);
+    expect(fetched[0]!.deadlineMs).toBe(DEPENDENCY_LIMITS_MS.secret);
+    const other = source(['one']);
+    await other.s.current(1_000);
+    expect(other.fetched[0]!.deadlineMs).toBe(1_000);
+  });
+
+  it('caches for SECRET_CACHE_SECONDS, then refreshes in the background while the cached secret answers', async () => {
     const { s, fetched, tick } = source(['one', 'two'], 60);
-    expect((await s.current()).hmacSecrets).toEqual(['one']);
+    expect((await s.current(FAR)).hmacSecrets).toEqual(['one']);
     tick(59_000);
-    expect((await s.current()).hmacSecrets).toEqual(['one']);
+    expect((await s.current(FAR)).hmacSecrets).toEqual(['one']);
+    expect(fetched).toHaveLength(1);
     tick(2_000);
-    expect((await s.current()).hmacSecrets).toEqual(['two']);
+    // Expired: this request is answered with the cached secret at once, without waiting.
+    expect((await s.current(FAR)).hmacSecrets).toEqual(['one']);
+    await settle();
     expect(fetched).toHaveLength(2);
+    expect((await s.current(FAR)).hmacSecrets).toEqual(['two']);
   });
 
   it('shares one fetch between concurrent callers', async () => {
     const { s, fetched } = source(['one']);
-    await Promise.all(Array.from({ length: 5 }, () => s.current()));
+    await Promise.all(Array.from({ length: 5 }, () => s.current(FAR)));
     expect(fetched).toHaveLength(1);
   });
 
   it('refetches after a mismatch at most once per interval', async () => {
     const { s, fetched, tick } = source(['one', 'two', 'three']);
-    await s.current();
-    expect(await s.refreshed()).toBeUndefined(); // just fetched
+    await s.current(FAR);
+    expect(await s.refreshed(FAR)).toBeUndefined(); // just fetched
     tick(MIN_REFRESH_INTERVAL_MS);
-    expect((await s.refreshed())?.hmacSecrets).toEqual(['two']);
-    expect(await s.refreshed()).toBeUndefined();
+    expect((await s.refreshed(FAR))?.hmacSecrets).toEqual(['two']);
+    expect(await s.refreshed(FAR)).toBeUndefined();
     expect(fetched).toHaveLength(2);
   });
 
   it('fails closed at cold start when Secrets Manager is unreachable, naming no value', async () => {
     const { s } = source([new Error('connect ETIMEDOUT')]);
-    await expect(s.current()).rejects.toMatchObject({ message: 'webhook secret unavailable', detail: 'Error: connect ETIMEDOUT' });
+    await expect(s.current(FAR)).rejects.toMatchObject({ message: 'webhook secret unavailable', detail: 'Error: connect ETIMEDOUT' });
   });
 
-  it('keeps the last verified secret if a later fetch fails', async () => {
-    const { s, tick } = source(['one', new Error('throttled')], 1);
-    await s.current();
+  it('keeps the last verified secret when a refresh fails, says why, and retries at most once per interval', async () => {
+    const { s, tick, fetched } = source(['one', new Error('TimeoutError: stalled'), new Error('still down'), 'two'], 1);
+    await s.current(FAR);
     tick(5_000);
-    expect((await s.current()).hmacSecrets).toEqual(['one']);
+    expect((await s.current(FAR)).hmacSecrets).toEqual(['one']);
+    await settle();
+    expect(s.staleReason()).toBe('Error: TimeoutError: stalled');
+    tick(1_000);
+    expect((await s.current(FAR)).hmacSecrets).toEqual(['one']);
+    await settle();
+    expect(fetched).toHaveLength(2); // no new attempt within the interval
+    tick(MIN_REFRESH_INTERVAL_MS);
+    await s.current(FAR);
+    await settle();
+    expect(s.staleReason()).toBe('Error: still down');
+    tick(MIN_REFRESH_INTERVAL_MS);
+    await s.current(FAR);
+    await settle();
+    expect((await s.current(FAR)).hmacSecrets).toEqual(['two']);
+    expect(s.staleReason()).toBeUndefined();
   });
 
   it('fails closed on the stack placeholder', async () => {
     const { s } = source(['{"hmacSecret":""}']);
-    await expect(s.current()).rejects.toMatchObject({ detail: 'Error: secret JSON has an empty hmacSecret (not configured yet)' });
+    await expect(s.current(FAR)).rejects.toMatchObject({ detail: 'Error: secret JSON has an empty hmacSecret (not configured yet)' });
   });
 });

@@ -20,8 +20,9 @@ describe('parseSourceAllowlist + isSourceAllowed', () => {
     expect(isSourceAllowed(parseSourceAllowlist(list), ip)).toBe(expected);
   });
 
-  it('lists all ten published egress IPs', () => {
-    expect(ELEVENLABS_EGRESS_IPS).toHaveLength(10);
+  it('lists all twelve published egress IPs, Singapore residency included', () => {
+    expect(ELEVENLABS_EGRESS_IPS).toHaveLength(12);
+    expect(ELEVENLABS_EGRESS_IPS).toEqual(expect.arrayContaining(['34.87.23.17', '34.126.179.103']));
     const list = parseSourceAllowlist('elevenlabs');
     for (const ip of ELEVENLABS_EGRESS_IPS) expect(isSourceAllowed(list, ip)).toBe(true);
   });

@@ -1,0 +1,83 @@
+/**
+ * Every time limit of the system, in one place (SPEC §5 "Forwarding", §11 "Faults, time
+ * limits and alarms"). A request gets one deadline from Lambda's remaining time; each
+ * dependency call is bounded by the earlier of that deadline and its own limit, so a stalled
+ * dependency ends in a logged answer instead of a Lambda timeout with no trace. The stack
+ * (infra/) sets its Lambda timeouts from the same constants.
+ *
+ * Pure: callers pass `now` (epoch ms).
+ */
+
+/** Lambda timeouts the stack sets. API Gateway HTTP APIs give an integration at most 30 s. */
+export const RECEIVER_TIMEOUT_MS = 28_000;
+export const RETRY_WORKER_TIMEOUT_MS = 30_000;
+
+/** Kept back from Lambda's remaining time to write the answer and its log line. */
+export const RESPONSE_RESERVE_MS = 1_500;
+
+/** SPEC §5: all attempts of one CRM forward, waits included. */
+export const CRM_FORWARD_BUDGET_MS = 12_000;
+
+/**
+ * Kept back from the CRM's retries for the retry-queue write (SQS: 2 attempts of 2 s plus a
+ * backoff), so a CRM that is slow to fail still leaves room to make the event durable.
+ */
+export const QUEUE_WRITE_RESERVE_MS = 5_000;
+
+/** Kept back from the worker's CRM retries for its dead-letter write and visibility change. */
+export const WORKER_WRITE_RESERVE_MS = 4_000;
+
+/**
+ * Per dependency: the longest one call may take, all SDK attempts included. Secrets Manager's
+ * bound makes a cold start against a stalled endpoint answer 500 within ~6 s (SPEC §11).
+ */
+export const DEPENDENCY_LIMITS_MS = {
+  secret: 4_500,
+  idempotencyClaim: 2_000,
+  idempotencyWrite: 1_500,
+  queueSend: 4_500,
+  audioPut: 20_000,
+  visibilityChange: 2_000,
+} as const;
+export type Dependency = keyof typeof DEPENDENCY_LIMITS_MS;
+
+/**
+ * Per-attempt settings for the AWS SDK clients: `requestTimeout` with `throwOnRequestTimeout`
+ * (without it @smithy/node-http-handler only logs a warning, NOTES.md) and `maxAttempts`.
+ * attempts × requestTimeout (+ the SDK's short backoff) stays within the dependency's limit.
+ */
+export const SDK_ATTEMPTS = {
+  secret: { maxAttempts: 2, connectionTimeoutMs: 1_000, requestTimeoutMs: 2_000 },
+  idempotency: { maxAttempts: 2, connectionTimeoutMs: 500, requestTimeoutMs: 800 },
+  queue: { maxAttempts: 2, connectionTimeoutMs: 1_000, requestTimeoutMs: 2_000 },
+  audio: { maxAttempts: 3, connectionTimeoutMs: 2_000, requestTimeoutMs: 8_000 },
+} as const;
+
+/** One request's time: when it must be answered, and when Lambda would stop it. */
+export interface RequestBudget {
+  /** Epoch ms by which the answer must be ready (the hard end minus the response reserve). */
+  deadlineMs: number;
+  /** Epoch ms at which Lambda stops the function; nothing of this request can run later. */
+  hardEndMs: number;
+}
+
+/**
+ * The budget of a request starting at `nowMs`. `remainingMs` is Lambda's
+ * `getRemainingTimeInMillis()`; without it (local runs, tests) the Lambda timeout is assumed,
+ * so calls are bounded the same way everywhere.
+ */
+export function requestBudget(nowMs: number, remainingMs: number | undefined, timeoutMs = RECEIVER_TIMEOUT_MS): RequestBudget {
+  const remaining = remainingMs !== undefined && Number.isFinite(remainingMs) ? Math.max(0, remainingMs) : timeoutMs;
+  const hardEndMs = nowMs + remaining;
+  return { hardEndMs, deadlineMs: hardEndMs - Math.min(RESPONSE_RESERVE_MS, remaining / 2) };
+}
+
+/** The end (epoch ms) of one call to `dependency` starting at `nowMs` within `deadlineMs`. */
+export function callDeadline(dependency: Dependency, nowMs: number, deadlineMs: number): number {
+  return Math.min(deadlineMs, nowMs + DEPENDENCY_LIMITS_MS[dependency]);
+}
+
+/** `deadlineMs` minus a reserve for what must still happen after, never before `nowMs`. */
+export function withReserve(deadlineMs: number, reserveMs: number, nowMs: number): number {
+  return Math.max(nowMs, deadlineMs - reserveMs);
+}
