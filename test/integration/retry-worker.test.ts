@@ -7,7 +7,9 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createRetryWorker } from '../../lambda/create-retry-worker';
 import type { RetryQueueMessage } from '../../lambda/core/ports';
-import { redrive } from '../../scripts/lib/redrive';
+import { redrive, regionOfQueueUrl } from '../../scripts/lib/redrive';
+import { type AwsFake, startAwsFake } from '../helpers/aws-json-server';
+import { startBlackHole } from '../helpers/black-hole';
 import { type LocalAws, startLocalAws } from '../helpers/local-aws';
 
 let local: LocalAws;
@@ -108,64 +110,165 @@ describe('the retry worker', () => {
   });
 });
 
-describe('DLQ re-drive', () => {
-  const client = () => new SQSClient({});
+describe('DLQ re-drive with an SQS message-move task', () => {
+  let sqs: AwsFake;
+  beforeAll(async () => {
+    sqs = await startAwsFake({ moveBatch: 10 });
+  });
+  afterAll(() => sqs.close());
+  // Calls without a QueueUrl (StartMessageMoveTask) go to the client's endpoint, not a queue's host.
+  const client = () => new SQSClient({ region: 'ap-southeast-2', endpoint: sqs.endpoint });
+  /** A retry queue whose redrive policy names `<name>-dlq`, as the stack deploys them. */
+  const queues = (name: string) => {
+    const queueUrl = sqs.queueUrl(name, { deadLetter: { name: `${name}-dlq`, maxReceiveCount: 13 } });
+    return { queueUrl, dlqUrl: sqs.queueUrl(`${name}-dlq`), dlq: `${name}-dlq` };
+  };
+  const quiet = { client: undefined as SQSClient | undefined, print: () => undefined, pollIntervalMs: 1 };
 
-  it('dry run: lists each message masked, moves nothing, leaves them visible', async () => {
-    const dlq = 'redrive-dry-dlq';
-    const dlqUrl = local.aws.queueUrl(dlq);
-    const queueUrl = local.aws.queueUrl('redrive-dry-queue');
-    local.aws.put(dlq, JSON.stringify(message(10)));
-    local.aws.put(dlq, 'garbage');
+  it('dry run: previews each message masked, moves nothing, leaves them visible', async () => {
+    const { dlqUrl, dlq } = queues('dry');
+    sqs.put(dlq, JSON.stringify(message(10)));
+    sqs.put(dlq, 'garbage');
     const lines: string[] = [];
-    const result = await redrive({ dlqUrl, queueUrl, dryRun: true, client: client(), print: (l) => lines.push(l) });
-    expect(result).toEqual({ listed: 2, moved: 0 });
-    expect(local.aws.messages(dlq)).toHaveLength(2);
-    expect(local.aws.messages('redrive-dry-queue')).toHaveLength(0);
-    expect(lines.join('\n')).toMatch(/would move .*post_call_transcription .*conversation=conv_retry_10 .*to=\+\*{8}898 .*attempts=3/);
-    expect(lines.join('\n')).toMatch(/unreadable message \(7 bytes\)/);
-    for (const text of ['Jane', 'private summary', '+61413052898']) expect(lines.join('\n')).not.toContain(text);
+    const result = await redrive({ dlqUrl, dryRun: true, client: client(), print: (l) => lines.push(l) });
+    expect(result).toEqual({ kind: 'previewed', listed: 2, total: 2 });
+    expect(sqs.messages(dlq)).toHaveLength(2);
+    expect(sqs.messages('dry')).toHaveLength(0);
+    expect(sqs.moveTasks).toEqual([]);
+    const output = lines.join('\n');
+    expect(output).toMatch(/would move .*post_call_transcription .*conversation=conv_retry_10 .*to=\+\*{8}898 .*attempts=3/);
+    expect(output).toMatch(/unreadable message \(7 bytes\)/);
+    expect(output).toContain('dry run: 2 message(s) would be moved to their source queue; nothing changed');
+    for (const text of ['Jane', 'private summary', '+61413052898']) expect(output).not.toContain(text);
     // Visible again at once: a real run right after sees them.
-    const again = await redrive({ dlqUrl, queueUrl, dryRun: true, client: client(), print: () => undefined });
-    expect(again.listed).toBe(2);
+    expect(await redrive({ dlqUrl, dryRun: true, client: client(), print: () => undefined })).toMatchObject({ listed: 2 });
   });
 
-  it('moves every message back to the retry queue unchanged and empties the DLQ', async () => {
-    const dlq = 'redrive-dlq';
-    const dlqUrl = local.aws.queueUrl(dlq);
-    const queueUrl = local.aws.queueUrl('redrive-queue');
+  it('previews at most --max messages and says how many there are', async () => {
+    const { dlqUrl, dlq } = queues('dry-max');
+    for (let i = 0; i < 5; i++) sqs.put(dlq, JSON.stringify(message(20 + i)));
+    const lines: string[] = [];
+    expect(await redrive({ dlqUrl, dryRun: true, max: 3, client: client(), print: (l) => lines.push(l) })).toEqual({ kind: 'previewed', listed: 3, total: 5 });
+    expect(lines.at(-1)).toBe('dry run: 5 message(s) would be moved to their source queue (showing 3); nothing changed');
+  });
+
+  it('moves every message back to its source queue unchanged, showing progress, and ends', async () => {
+    const { dlqUrl, dlq } = queues('move');
     const bodies = Array.from({ length: 23 }, (_, i) => JSON.stringify(message(100 + i)));
-    for (const body of bodies) local.aws.put(dlq, body);
-    const result = await redrive({ dlqUrl, queueUrl, dryRun: false, client: client(), print: () => undefined });
-    expect(result).toEqual({ listed: 23, moved: 23 });
-    expect(local.aws.messages(dlq)).toEqual([]);
-    expect(local.aws.messages('redrive-queue').sort()).toEqual([...bodies].sort());
+    for (const body of bodies) sqs.put(dlq, body);
+    const lines: string[] = [];
+    const result = await redrive({ ...quiet, dlqUrl, dryRun: false, client: client(), print: (l) => lines.push(l) });
+    expect(result).toEqual({ kind: 'completed', moved: 23, toMove: 23 });
+    expect(sqs.messages(dlq)).toEqual([]);
+    expect(sqs.messages('move').sort()).toEqual([...bodies].sort());
+    expect(lines).toEqual([
+      'moving 23 message(s) to their source queue with an SQS message-move task',
+      '  moved 10 of 23',
+      '  moved 20 of 23',
+      '  moved 23 of 23',
+      'done: moved 23 message(s); the retry worker forwards them again',
+    ]);
   });
 
-  it('stops after --max messages', async () => {
-    const dlq = 'redrive-max-dlq';
-    const dlqUrl = local.aws.queueUrl(dlq);
-    for (let i = 0; i < 5; i++) local.aws.put(dlq, JSON.stringify(message(200 + i)));
-    const result = await redrive({ dlqUrl, queueUrl: local.aws.queueUrl('redrive-max-queue'), dryRun: false, max: 3, client: client(), print: () => undefined });
-    expect(result).toEqual({ listed: 3, moved: 3 });
-    expect(local.aws.messages(dlq)).toHaveLength(2);
+  it('always ends, even when the worker dead-letters failures again while the task runs', async () => {
+    const { dlqUrl, dlq } = queues('loop');
+    for (let i = 0; i < 25; i++) sqs.put(dlq, JSON.stringify(message(200 + i)));
+    let sent = 0;
+    // Every progress line, the worker sends another failure to the DLQ under a new message id.
+    const print = () => void (sent++, sqs.put(dlq, JSON.stringify(message(300 + sent))));
+    const result = await redrive({ ...quiet, dlqUrl, dryRun: false, client: client(), print });
+    expect(result).toMatchObject({ kind: 'completed', toMove: 25 });
+    expect(sqs.messages(dlq).length).toBeGreaterThan(0); // the new failures wait for the next re-drive
   });
 
-  it('runs as `npm run redrive -- --dlq ... --queue ... --dry-run`', async () => {
-    const dlq = 'redrive-cli-dlq';
-    const dlqUrl = local.aws.queueUrl(dlq);
-    local.aws.put(dlq, JSON.stringify(message(300)));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/redrive.ts', '--dlq', dlqUrl, '--queue', local.aws.queueUrl('redrive-cli-queue'), '--dry-run'], {
-      cwd: ROOT,
-      env: process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+  it('moves to --queue when given', async () => {
+    const { dlqUrl, dlq } = queues('dest');
+    const other = sqs.queueUrl('dest-other');
+    sqs.put(dlq, JSON.stringify(message(400)));
+    expect(await redrive({ ...quiet, dlqUrl, queueUrl: other, dryRun: false, client: client() })).toMatchObject({ kind: 'completed', moved: 1 });
+    expect(sqs.messages('dest-other')).toHaveLength(1);
+    expect(sqs.messages('dest')).toHaveLength(0);
+  });
+
+  it('stops watching after --timeout and says the task keeps running in SQS', async () => {
+    const stuck = await startAwsFake({ moveBatch: 0 }); // a task that never progresses
+    try {
+      const dlqUrl = (stuck.queueUrl('slow', { deadLetter: { name: 'slow-dlq', maxReceiveCount: 13 } }), stuck.queueUrl('slow-dlq'));
+      stuck.put('slow-dlq', JSON.stringify(message(500)));
+      let clock = Date.now();
+      const lines: string[] = [];
+      const result = await redrive({
+        dlqUrl,
+        dryRun: false,
+        client: new SQSClient({ region: 'ap-southeast-2', endpoint: stuck.endpoint }),
+        print: (l) => lines.push(l),
+        timeoutMs: 60_000,
+        now: () => clock,
+        sleep: async (ms) => void (clock += ms),
+        pollIntervalMs: 20_000,
+      });
+      expect(result).toEqual({ kind: 'still-running', moved: 0, toMove: 1 });
+      expect(lines.at(-1)).toMatch(/^still running after 60 s; SQS keeps moving \(watch with `aws sqs list-message-move-tasks --source-arn arn:aws:sqs:ap-southeast-2:123456789012:slow-dlq`\)$/);
+    } finally {
+      await stuck.close();
+    }
+  });
+
+  it('says so when the dead-letter queue is empty', async () => {
+    const { dlqUrl } = queues('empty');
+    expect(await redrive({ dlqUrl, dryRun: false, client: client(), print: () => undefined })).toEqual({ kind: 'empty' });
+    expect(sqs.moveTasks.filter((t) => t.sourceArn.endsWith(':empty-dlq'))).toEqual([]);
+  });
+
+  it('reads the region from the queue URL', () => {
+    expect(regionOfQueueUrl('https://sqs.eu-west-1.amazonaws.com/123456789012/q')).toBe('eu-west-1');
+    expect(regionOfQueueUrl('https://ap-southeast-2.queue.amazonaws.com/123456789012/q')).toBe('ap-southeast-2');
+    expect(regionOfQueueUrl('http://127.0.0.1:4566/123456789012/q')).toBeUndefined();
+  });
+
+  const run = (args: string[], env: NodeJS.ProcessEnv = { ...process.env, AWS_ENDPOINT_URL_SQS: sqs.endpoint }) =>
+    new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/redrive.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+      child.on('close', (code) => resolve({ code, out, err }));
     });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    expect(out).toContain('dry run: 1 message(s) would be moved; nothing changed');
+
+  it('ends with one line and exit 1 when SQS accepts the connection and never answers', async () => {
+    const hole = await startBlackHole();
+    try {
+      const { code, err } = await run(['--dlq', `${hole.endpoint}/123456789012/stalled-dlq`], { ...process.env, AWS_ENDPOINT_URL_SQS: hole.endpoint });
+      expect(code).toBe(1);
+      expect(err.trim()).toMatch(/^redrive failed: (TimeoutError|AbortError)/);
+      expect(hole.connections()).toBeGreaterThan(0);
+    } finally {
+      await hole.close();
+    }
+  });
+
+  it('runs as `npm run redrive -- --dlq ... --dry-run`', async () => {
+    const { dlqUrl, dlq } = queues('cli');
+    sqs.put(dlq, JSON.stringify(message(600)));
+    const { code, out } = await run(['--dlq', dlqUrl, '--dry-run']);
+    expect(out).toContain('dry run: 1 message(s) would be moved to their source queue; nothing changed');
     expect(code).toBe(0);
-    expect(local.aws.messages(dlq)).toHaveLength(1);
+    expect(sqs.messages(dlq)).toHaveLength(1);
+  });
+
+  it.each([
+    ['no --dlq', [], 2, /^--dlq is required/],
+    ['an unknown flag', ['--dlq', 'https://sqs.ap-southeast-2.amazonaws.com/1/q', '--bogus'], 2, /Unknown option '--bogus'/],
+    ['a bad --max', ['--dlq', 'https://sqs.ap-southeast-2.amazonaws.com/1/q', '--max', 'lots'], 2, /^--max must be a whole number/],
+    ['a --dlq that is not a URL', ['--dlq', 'my-dlq'], 2, /^--dlq must be an SQS queue URL/],
+    ['a queue that is not a dead-letter queue', ['--dlq', 'QUEUE_NOT_DLQ'], 1, /^redrive failed: .*Dead Letter Queue/],
+  ])('%s: one clear line, the right exit code, no stack trace', async (_name, args, exitCode, pattern) => {
+    const resolved = args.map((a) => (a === 'QUEUE_NOT_DLQ' ? sqs.queueUrl('plain-queue') : a));
+    if (resolved.includes(sqs.queueUrl('plain-queue'))) sqs.put('plain-queue', 'x');
+    const { code, err } = await run(resolved);
+    expect(code).toBe(exitCode);
+    expect(err.trim().split('\n')[0]).toMatch(pattern);
+    expect(err).not.toMatch(/\n\s+at /);
   });
 });
