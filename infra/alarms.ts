@@ -1,19 +1,18 @@
 /**
- * The alarms of SPEC §5/§7/§9, each notifying the alarm topic. Custom metrics come from
- * webhookMetric(), i.e. from the constants the Lambda code emits with. Every alarm reads a
- * five-minute Sum and treats missing data as "not breaching": these metrics are only written
- * when something happens, so no data means nothing went wrong
- * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-missing-data).
+ * The alarms of SPEC §11, built from one table. Each pages the alarm topic (and says when it
+ * cleared) and links to its runbook entry in the README. Custom metrics come from
+ * webhookMetric(), i.e. from the constants the Lambda code emits with. Alarms on metrics that
+ * are only written when something happens treat missing data as "not breaching": no data means
+ * nothing went wrong (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/AlarmThatSendsEmail.html#alarms-and-missing-data).
+ * The no-traffic alarm is the exception: there, missing data is the problem.
+ *
+ * What does not page: `CrmForwardFailed` on its own. A failed forward is queued and retried
+ * for a day; what puts a CRM record at risk is a queue nobody drains (its oldest message's
+ * age), the DLQ, or a forward that could not be queued (`CrmForwardNotDurable`).
  */
-import { Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
-import {
-  Alarm,
-  ComparisonOperator,
-  type IMetric,
-  Stats,
-  TreatMissingData,
-} from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, type IMetric, Stats, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
@@ -23,98 +22,167 @@ import { MetricName } from '../lambda/core/metrics';
 import { METRIC_PERIOD, webhookMetric } from './metrics';
 
 /**
- * `SignatureRejected` in five minutes that counts as a spike. A few rejections are normal
- * (scanners, a clock far off); a burst means the secret in Secrets Manager no longer matches
- * the one ElevenLabs signs with, or someone is probing the URL.
+ * `SignatureRejected` in five minutes that counts as a spike: someone probing the URL. A wrong
+ * stored secret is caught sooner and at any volume by `SignatureMismatchFromElevenLabs`.
  */
 export const SIGNATURE_REJECTED_SPIKE = 10;
+/** A retry-queue message older than this means the CRM has been failing for an hour, or nothing drains the queue. */
+export const RETRY_QUEUE_MAX_AGE = Duration.hours(1);
+/** CloudWatch: an alarm's period × evaluation periods may not exceed 7 days. */
+export const MAX_NO_TRAFFIC_HOURS = 168;
 
 export interface WebhookAlarmsProps {
   readonly topic: ITopic;
   readonly api: IHttpApi;
   readonly receiver: IFunction;
   readonly retryWorker: IFunction;
+  readonly retryQueue: IQueue;
   readonly deadLetterQueue: IQueue;
+  /** Where the README lives (a URL, or the default `README.md`); each alarm links to its entry. */
+  readonly runbookUrl: string;
+  /** Page when no event arrived for this many hours (off when undefined). */
+  readonly noTrafficHours?: number;
 }
 
-/** What docs/deploy.md's runbook calls each alarm; the alarm name is `<stack name>-<id>`. */
+/** Every alarm the stack can create; the README runbook has one entry (heading) per id. */
 export const ALARM_IDS = [
-  'CrmForwardFailed',
+  'CrmRetryQueueOldestMessage',
+  'CrmDeadLetterQueueNotEmpty',
   'CrmForwardNotDurable',
-  'DeadLetterQueueNotEmpty',
+  'SignatureMismatchFromElevenLabs',
+  'SignatureRejectedSpike',
+  'RequestRejected',
+  'SecretUnavailable',
+  'AudioStoreFailed',
+  'IdempotencyUnavailable',
   'ReceiverErrors',
   'ReceiverThrottles',
   'RetryWorkerErrors',
   'RetryWorkerThrottles',
   'Api5xx',
-  'SignatureRejectedSpike',
-  'AudioStoreFailed',
-  'SecretUnavailable',
-  'IdempotencyUnavailable',
+  'NoTraffic',
 ] as const;
 export type AlarmId = (typeof ALARM_IDS)[number];
+
+/** The README anchor of an alarm's runbook entry: GitHub's slug of the heading `` `<id>` ``. */
+export function runbookAnchor(id: AlarmId): string {
+  return id.toLowerCase();
+}
+
+interface AlarmSpec {
+  readonly id: AlarmId;
+  readonly metric: IMetric;
+  readonly threshold: number;
+  readonly description: string;
+  readonly comparison?: ComparisonOperator;
+  readonly missingData?: TreatMissingData;
+}
+
+/** The table: what pages, at what threshold, and why it matters. */
+function alarmSpecs(props: WebhookAlarmsProps): AlarmSpec[] {
+  const { api, receiver, retryWorker, retryQueue, deadLetterQueue } = props;
+  const lambdaSum = { period: METRIC_PERIOD, statistic: Stats.SUM };
+  const queueMax = { period: METRIC_PERIOD, statistic: Stats.MAXIMUM };
+  const specs: AlarmSpec[] = [
+    {
+      id: 'CrmRetryQueueOldestMessage',
+      metric: retryQueue.metricApproximateAgeOfOldestMessage(queueMax),
+      threshold: RETRY_QUEUE_MAX_AGE.toSeconds(),
+      description: 'A CRM payload has waited in the retry queue for over an hour: the CRM keeps failing, or nothing drains the queue.',
+    },
+    {
+      id: 'CrmDeadLetterQueueNotEmpty',
+      metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible(queueMax),
+      threshold: 1,
+      description: 'CRM payloads gave up retrying (a day of failures, or a permanent 4xx) and wait in the dead-letter queue for a re-drive.',
+    },
+    {
+      id: 'CrmForwardNotDurable',
+      metric: webhookMetric(MetricName.CrmForwardNotDurable),
+      threshold: 1,
+      description: 'A CRM forward failed and the retry queue refused it: the receiver answered 5xx and the record exists only if ElevenLabs retries.',
+    },
+    {
+      id: 'SignatureMismatchFromElevenLabs',
+      metric: webhookMetric(MetricName.SignatureMismatchFromElevenLabs),
+      threshold: 1,
+      description: 'A webhook from one of ElevenLabs\' own IPs failed its signature: the stored secret is wrong or stale, and every event is being refused.',
+    },
+    {
+      id: 'SignatureRejectedSpike',
+      metric: webhookMetric(MetricName.SignatureRejected),
+      threshold: SIGNATURE_REJECTED_SPIKE,
+      description: `${SIGNATURE_REJECTED_SPIKE}+ requests in five minutes failed authentication: someone is probing the URL, or a sender's clock is far off.`,
+    },
+    {
+      id: 'RequestRejected',
+      metric: webhookMetric(MetricName.RequestRejected),
+      threshold: 1,
+      description: 'A request was refused as malformed (400), from a source not allowed (403) or too large (413). A signed event answered 400 is a call record ElevenLabs will not resend.',
+    },
+    {
+      id: 'SecretUnavailable',
+      metric: webhookMetric(MetricName.SecretUnavailable),
+      threshold: 1,
+      description: 'The webhook secret is missing, still the placeholder, or Secrets Manager is unreachable: webhooks are refused with 500.',
+    },
+    {
+      id: 'AudioStoreFailed',
+      metric: webhookMetric(MetricName.AudioStoreFailed),
+      threshold: 1,
+      description: 'A recording could not be written to S3; ElevenLabs does not resend audio.',
+    },
+    {
+      id: 'IdempotencyUnavailable',
+      metric: webhookMetric(MetricName.IdempotencyUnavailable),
+      threshold: 1,
+      description: 'The idempotency table could not be used; webhooks are still processed, but a re-delivery may reach the CRM twice.',
+    },
+    { id: 'ReceiverErrors', metric: receiver.metricErrors(lambdaSum), threshold: 1, description: 'The receiver Lambda failed (crash, timeout or out of memory).' },
+    { id: 'ReceiverThrottles', metric: receiver.metricThrottles(lambdaSum), threshold: 1, description: 'The receiver Lambda was throttled: webhooks were answered with an error.' },
+    { id: 'RetryWorkerErrors', metric: retryWorker.metricErrors(lambdaSum), threshold: 1, description: 'The retry worker Lambda failed (crash or timeout); its batch will be received again.' },
+    { id: 'RetryWorkerThrottles', metric: retryWorker.metricThrottles(lambdaSum), threshold: 1, description: 'The retry worker Lambda was throttled.' },
+    {
+      id: 'Api5xx',
+      metric: api.metricServerError(lambdaSum),
+      threshold: 1,
+      description: 'The webhook URL answered 5xx: ElevenLabs counts it as a failed delivery and retries only transcriptions.',
+    },
+  ];
+  if (props.noTrafficHours !== undefined) {
+    specs.push({
+      id: 'NoTraffic',
+      metric: webhookMetric(MetricName.EventsReceived, { period: Duration.hours(props.noTrafficHours) }),
+      threshold: 1,
+      comparison: ComparisonOperator.LESS_THAN_THRESHOLD,
+      missingData: TreatMissingData.BREACHING,
+      description: `No event arrived for ${props.noTrafficHours} hours: ElevenLabs may have disabled the webhook (10+ consecutive failures), or its URL changed.`,
+    });
+  }
+  return specs;
+}
 
 export class WebhookAlarms extends Construct {
   readonly alarms: Alarm[] = [];
 
   constructor(scope: Construct, id: string, props: WebhookAlarmsProps) {
     super(scope, id);
-    const { api, receiver, retryWorker, deadLetterQueue } = props;
     const action = new SnsAction(props.topic);
-
-    const add = (alarmId: AlarmId, metric: IMetric, threshold: number, description: string) => {
-      const alarm = new Alarm(this, alarmId, {
-        alarmName: `${Stack.of(this).stackName}-${alarmId}`,
-        alarmDescription: `${description} Runbook: docs/deploy.md, "${alarmId}".`,
-        metric,
-        threshold,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    for (const spec of alarmSpecs(props)) {
+      const alarm = new Alarm(this, spec.id, {
+        alarmName: `${Stack.of(this).stackName}-${spec.id}`,
+        alarmDescription: `${spec.description} Runbook: ${props.runbookUrl}#${runbookAnchor(spec.id)}`,
+        metric: spec.metric,
+        threshold: spec.threshold,
+        comparisonOperator: spec.comparison ?? ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
         datapointsToAlarm: 1,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
+        treatMissingData: spec.missingData ?? TreatMissingData.NOT_BREACHING,
       });
       // OK too, so whoever was paged also learns when it cleared.
       alarm.addAlarmAction(action);
       alarm.addOkAction(action);
       this.alarms.push(alarm);
-    };
-
-    add(
-      'CrmForwardFailed',
-      webhookMetric(MetricName.CrmForwardFailed),
-      1,
-      'A CRM forward failed after all attempts (receiver: now queued for retry; worker: a retry failed).',
-    );
-    add(
-      'CrmForwardNotDurable',
-      webhookMetric(MetricName.CrmForwardNotDurable),
-      1,
-      'A CRM forward failed and the retry queue refused it: the receiver answered 5xx and the record exists only if ElevenLabs retries.',
-    );
-    add(
-      'DeadLetterQueueNotEmpty',
-      deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: METRIC_PERIOD, statistic: Stats.MAXIMUM }),
-      1,
-      'CRM payloads gave up retrying (8 receives or a permanent 4xx) and wait in the dead-letter queue for a re-drive.',
-    );
-    add('ReceiverErrors', receiver.metricErrors({ period: METRIC_PERIOD, statistic: Stats.SUM }), 1, 'The receiver Lambda failed (crash, timeout or out of memory).');
-    add('ReceiverThrottles', receiver.metricThrottles({ period: METRIC_PERIOD, statistic: Stats.SUM }), 1, 'The receiver Lambda was throttled: webhooks were answered with an error.');
-    add('RetryWorkerErrors', retryWorker.metricErrors({ period: METRIC_PERIOD, statistic: Stats.SUM }), 1, 'The retry worker Lambda failed (crash or timeout); its batch will be received again.');
-    add('RetryWorkerThrottles', retryWorker.metricThrottles({ period: METRIC_PERIOD, statistic: Stats.SUM }), 1, 'The retry worker Lambda was throttled.');
-    add('Api5xx', api.metricServerError({ period: METRIC_PERIOD, statistic: Stats.SUM }), 1, 'The webhook URL answered 5xx: ElevenLabs counts it as a failed delivery and retries only transcriptions.');
-    add(
-      'SignatureRejectedSpike',
-      webhookMetric(MetricName.SignatureRejected),
-      SIGNATURE_REJECTED_SPIKE,
-      `${SIGNATURE_REJECTED_SPIKE}+ webhooks in five minutes failed authentication: the stored secret may not match ElevenLabs', or someone is probing the URL.`,
-    );
-    add('AudioStoreFailed', webhookMetric(MetricName.AudioStoreFailed), 1, 'A recording could not be written to S3; ElevenLabs does not retry audio, so it is lost.');
-    add('SecretUnavailable', webhookMetric(MetricName.SecretUnavailable), 1, 'The webhook secret is missing, still the placeholder, or Secrets Manager is unreachable: every webhook is refused with 500.');
-    add(
-      'IdempotencyUnavailable',
-      webhookMetric(MetricName.IdempotencyUnavailable),
-      1,
-      'The idempotency table could not be used; webhooks are still processed, but a re-delivery may reach the CRM twice.',
-    );
+    }
   }
 }

@@ -1,7 +1,7 @@
 /**
  * The CDK app: `npx cdk synth|deploy` runs it through cdk.json (`npx tsx infra/app.ts`).
  * Options come as context: `npx cdk deploy -c alarmEmail=ops@example.com -c crmWebhookUrl=...`
- * (see docs/deploy.md for the full list).
+ * (the README's "Deploy" section lists them all).
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';

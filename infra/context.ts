@@ -63,6 +63,9 @@ export function settingsFromContext(context: ContextReader, processEnv: Readonly
     crmDefaultSubject: text('crmDefaultSubject'),
     crmSubjectsByAgent: record('crmSubjectsByAgent'),
     audioRetentionDays: whole('audioRetentionDays'),
+    archiveAfterDays: whole('archiveAfterDays'),
+    noTrafficHours: whole('noTrafficHours'),
+    runbookUrl: text('runbookUrl'),
     reservedConcurrency: whole('reservedConcurrency'),
     logRetentionDays: whole('logRetentionDays'),
   });

@@ -51,6 +51,8 @@ export class WebhookDashboard extends Construct {
         ),
         [
           webhookMetric(MetricName.SignatureRejected, { label: 'signature rejected' }),
+          webhookMetric(MetricName.SignatureMismatchFromElevenLabs, { label: 'mismatch from ElevenLabs IPs' }),
+          webhookMetric(MetricName.RequestRejected, { label: 'rejected (400/403/413)' }),
           webhookMetric(MetricName.Deduplicated, { label: 'deduplicated' }),
         ],
       ),

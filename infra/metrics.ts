@@ -26,6 +26,8 @@ export interface WebhookMetricOptions {
   readonly eventType?: string;
   readonly statistic?: string;
   readonly label?: string;
+  /** Default: METRIC_PERIOD. */
+  readonly period?: Duration;
 }
 
 /** One of the receiver's or worker's EMF metrics, with the dimensions it is emitted with. */
@@ -38,7 +40,7 @@ export function webhookMetric(name: MetricName, options: WebhookMetricOptions = 
       ...(options.eventType === undefined ? {} : { [EVENT_TYPE_DIMENSION]: options.eventType }),
     },
     statistic: options.statistic ?? Stats.SUM,
-    period: METRIC_PERIOD,
+    period: options.period ?? METRIC_PERIOD,
     ...(options.label === undefined ? {} : { label: options.label }),
   });
 }

@@ -13,14 +13,16 @@ import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { BlockPublicAccess, Bucket, BucketEncryption, type CfnBucket, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { BlockPublicAccess, Bucket, BucketEncryption, type CfnBucket, ObjectOwnership, StorageClass } from 'aws-cdk-lib/aws-s3';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { RETRY_MAX_RECEIVES } from '../lambda/core/retry-schedule';
 import { parseSourceAllowlist } from '../lambda/core/source-ip';
-import { WebhookAlarms } from './alarms';
+import { RECEIVER_TIMEOUT_MS, RETRY_WORKER_TIMEOUT_MS } from '../lambda/core/time-budget';
+import { MAX_NO_TRAFFIC_HOURS, WebhookAlarms } from './alarms';
 import { WebhookDashboard } from './dashboard';
 import { NodeFunction } from './node-function';
 
@@ -28,28 +30,38 @@ import { NodeFunction } from './node-function';
 export const DEFAULT_CRM_WEBHOOK_URL = 'https://qr4h1dage6.execute-api.ap-southeast-2.amazonaws.com/crm/calls/webhook/is';
 export const WEBHOOK_PATH = '/webhooks/elevenlabs';
 export const DEFAULT_AUDIO_RETENTION_DAYS = 365;
+/** SPEC §9: recordings and the event archive move to Glacier Instant Retrieval after this. */
+export const DEFAULT_ARCHIVE_AFTER_DAYS = 30;
+/** Where alarm descriptions point for their runbook entry, unless `runbookUrl` says otherwise. */
+export const DEFAULT_RUNBOOK_URL = 'README.md';
 export const DEFAULT_LOG_RETENTION_DAYS = 90;
 /** SPEC §8: what the secret holds until someone puts ElevenLabs' secret in it (fails closed). */
 export const PLACEHOLDER_SECRET_STRING = '{"hmacSecret":""}';
 
 /**
- * Timing. The receiver's slowest path is a CRM forward (12 s budget, SPEC §5) that then
- * queues the payload (SQS client: 3 s per attempt), after a Secrets Manager fetch on a cold
- * start. API Gateway HTTP APIs give an integration at most 30 s
- * (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html); the
- * Lambda stops first so its own timeout, not a gateway 503, is what gets logged.
+ * Timing (lambda/core/time-budget.ts owns the figures). API Gateway HTTP APIs give an
+ * integration at most 30 s (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html);
+ * the Lambda stops first so its own timeout, not a gateway 503, is what gets logged.
  */
-export const RECEIVER_TIMEOUT = Duration.seconds(28);
+export const RECEIVER_TIMEOUT = Duration.millis(RECEIVER_TIMEOUT_MS);
 export const INTEGRATION_TIMEOUT = Duration.seconds(29);
-/** The worker forwards up to 10 records at once, each within the 12 s budget, then maybe a DLQ send. */
-export const RETRY_WORKER_TIMEOUT = Duration.seconds(30);
+export const RETRY_WORKER_TIMEOUT = Duration.millis(RETRY_WORKER_TIMEOUT_MS);
 /**
- * At least 6× the worker's timeout, as AWS advises for SQS event sources
- * (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html). Five minutes
- * also spaces the 8 receives out to ~40 minutes of CRM outage before a message reaches the DLQ.
+ * The retry queue's own visibility timeout: how soon a batch comes back if the worker dies
+ * mid-way (at least 6× the worker's timeout, as AWS advises for SQS event sources,
+ * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html). A record the
+ * worker reports as failed is hidden for longer (lambda/core/retry-schedule.ts).
  */
 export const RETRY_VISIBILITY_TIMEOUT = Duration.minutes(5);
-export const MAX_RECEIVE_COUNT = 8;
+/** SQS moves a message to the DLQ after this many receives: 26.5 h of backoff (SPEC §5: ≥ 24 h). */
+export const MAX_RECEIVE_COUNT = RETRY_MAX_RECEIVES;
+/**
+ * The longest SQS keeps a message (14 days). A queue nobody drains pages after an hour
+ * (the oldest-message alarm), long before anything expires; a DLQ message keeps its first
+ * enqueue time, so the DLQ must keep messages at least as long as the source queue does
+ * (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html).
+ */
+export const QUEUE_RETENTION = Duration.days(14);
 /**
  * Memory for a 6 MB audio event: the event body string, the parsed base64 string and the
  * decoded buffer are all held at once. Lambda allocates CPU in proportion to memory
@@ -76,8 +88,14 @@ export interface WebhookStackProps extends StackProps {
   readonly crmDefaultSubject?: string;
   /** CRM_SUBJECTS_BY_AGENT (SPEC §5): agent id → subject. */
   readonly crmSubjectsByAgent?: Readonly<Record<string, string>>;
-  /** Days a recording is kept in S3. Default 365. */
+  /** Days a recording (and an archived event) is kept in S3. Default 365. */
   readonly audioRetentionDays?: number;
+  /** Days after which recordings and archived events move to Glacier Instant Retrieval. Default 30. */
+  readonly archiveAfterDays?: number;
+  /** Page when no event arrived for this many hours (1–168); off by default. */
+  readonly noTrafficHours?: number;
+  /** Where alarm descriptions link for their runbook entry, e.g. the README's URL in your repository. */
+  readonly runbookUrl?: string;
   /** Reserved concurrency for the receiver. Default: none (shares the account pool). */
   readonly reservedConcurrency?: number;
   /** Days Lambda and API access logs are kept; one of CloudWatch's allowed values. Default 90. */
@@ -112,18 +130,20 @@ export class WebhookStack extends Stack {
       ? Secret.fromSecretPartialArn(this, 'WebhookSecret', props.webhookSecretArn)
       : new Secret(this, 'WebhookSecret', {
           description:
-            'ElevenLabs post-call webhook HMAC secret: {"hmacSecret": "wsec_...", "previousHmacSecrets"?: [...]}. See docs/deploy.md.',
+            'ElevenLabs post-call webhook HMAC secret: {"hmacSecret": "wsec_...", "previousHmacSecrets"?: [...]}. See the README, "Put the secret into Secrets Manager".',
           // A placeholder, not a secret: the receiver reads an empty hmacSecret as "not
           // configured" and answers 500 until the real one is put in (SPEC §3, fails closed).
           // CloudFormation only writes SecretString when this template value changes, so a
           // redeploy never overwrites the value put in with put-secret-value.
           secretStringValue: SecretValue.unsafePlainText(PLACEHOLDER_SECRET_STRING),
+          // Holds what ElevenLabs showed once; a `cdk destroy` must not throw it away.
+          removalPolicy: RemovalPolicy.RETAIN,
         });
     if (this.secret instanceof Secret) {
       Validations.of(this.secret).acknowledge({
         id: 'AwsSolutions-SMG4',
         reason:
-          'ElevenLabs generates the HMAC secret and shows it once when the webhook is created; AWS cannot rotate it. Rotation is manual and overlapping (previousHmacSecrets), documented in docs/deploy.md.',
+          'ElevenLabs generates the HMAC secret and shows it once when the webhook is created; AWS cannot rotate it. Rotation is manual and overlapping (previousHmacSecrets), documented in the README.',
       });
     }
 
@@ -146,8 +166,15 @@ export class WebhookStack extends Stack {
       serverAccessLogsBucket: accessLogsBucket,
       serverAccessLogsPrefix: 'audio-bucket/',
       lifecycleRules: [
-        { id: 'expire-recordings', expiration: Duration.days(settings.audioRetentionDays) },
-        // The receiver uses single PutObject calls, but a stray multipart upload must not linger.
+        {
+          id: 'archive-then-expire',
+          // Glacier Instant Retrieval: a twelfth of Standard's storage price, still read in
+          // milliseconds. S3 does not transition objects under 128 KB by default, so small
+          // archived events stay in Standard (https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html).
+          transitions: [{ storageClass: StorageClass.GLACIER_INSTANT_RETRIEVAL, transitionAfter: Duration.days(settings.archiveAfterDays) }],
+          expiration: Duration.days(settings.audioRetentionDays),
+        },
+        // A recording streamed in parts that was interrupted must not linger as parts.
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
       // Call recordings are business records: deleting the stack must not delete them.
@@ -160,12 +187,14 @@ export class WebhookStack extends Stack {
       enforceSSL: true,
       // A message keeps its first enqueue time when moved to a DLQ, so the DLQ must keep it
       // longer than the source queue did (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html).
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: QUEUE_RETENTION,
+      // Payloads that gave up wait here for a re-drive; a `cdk destroy` must not drop them.
+      removalPolicy: RemovalPolicy.RETAIN,
     });
     this.retryQueue = new Queue(this, 'CrmRetryQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: Duration.days(4),
+      retentionPeriod: QUEUE_RETENTION,
       visibilityTimeout: RETRY_VISIBILITY_TIMEOUT,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
@@ -243,6 +272,10 @@ export class WebhookStack extends Stack {
     });
     const retryWorker = this.retryWorker.function;
     retryWorker.addEnvironment('CRM_WEBHOOK_URL', settings.crmWebhookUrl);
+
+    // CRM_RETRY_QUEUE_URL: the queue it drains; a failed record's visibility is lengthened
+    // there (ChangeMessageVisibility, granted with the event source below).
+    retryWorker.addEnvironment('CRM_RETRY_QUEUE_URL', this.retryQueue.queueUrl);
 
     // CRM_DEAD_LETTER_QUEUE_URL: a permanent 4xx goes to the DLQ at once (SendMessage only).
     retryWorker.addEnvironment('CRM_DEAD_LETTER_QUEUE_URL', this.deadLetterQueue.queueUrl);
@@ -328,7 +361,10 @@ export class WebhookStack extends Stack {
       api: this.api,
       receiver,
       retryWorker,
+      retryQueue: this.retryQueue,
       deadLetterQueue: this.deadLetterQueue,
+      runbookUrl: settings.runbookUrl,
+      ...(props.noTrafficHours === undefined ? {} : { noTrafficHours: props.noTrafficHours }),
     });
     const dashboard = new WebhookDashboard(this, 'Dashboard', {
       api: this.api,
@@ -341,13 +377,13 @@ export class WebhookStack extends Stack {
 
     // --- Outputs --------------------------------------------------------------------------
     new CfnOutput(this, 'WebhookUrl', { value: this.webhookUrl, description: 'Paste into ElevenLabs: Agents Platform → Settings → Post-call webhook' });
-    new CfnOutput(this, 'SecretArn', { value: this.secret.secretArn, description: 'Put the ElevenLabs webhook secret here (docs/deploy.md)' });
+    new CfnOutput(this, 'SecretArn', { value: this.secret.secretArn, description: 'Put the ElevenLabs webhook secret here (README, "Put the secret into Secrets Manager")' });
     new CfnOutput(this, 'AudioBucketName', { value: this.audioBucket.bucketName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
     new CfnOutput(this, 'RetryQueueUrl', { value: this.retryQueue.queueUrl });
     new CfnOutput(this, 'DlqUrl', { value: this.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'DashboardName', { value: dashboard.dashboard.dashboardName });
-    // Where the runbook's Logs Insights queries look (docs/deploy.md).
+    // Where the runbook's Logs Insights queries look (README, "Runbook").
     new CfnOutput(this, 'ReceiverLogGroup', { value: this.receiver.logGroup.logGroupName });
     new CfnOutput(this, 'RetryWorkerLogGroup', { value: this.retryWorker.logGroup.logGroupName });
     new CfnOutput(this, 'ApiAccessLogGroup', { value: accessLogs.logGroupName });
@@ -358,6 +394,8 @@ interface Settings {
   crmWebhookUrl: string;
   allowedSourceIps?: string;
   audioRetentionDays: number;
+  archiveAfterDays: number;
+  runbookUrl: string;
   logRetention: RetentionDays;
 }
 
@@ -390,6 +428,17 @@ function validate(props: WebhookStackProps): Settings {
   if (!Number.isInteger(audioRetentionDays) || audioRetentionDays < 1) {
     throw new Error(`audioRetentionDays must be a whole number of days ≥ 1, got ${audioRetentionDays}`);
   }
+  const archiveAfterDays = props.archiveAfterDays ?? DEFAULT_ARCHIVE_AFTER_DAYS;
+  if (!Number.isInteger(archiveAfterDays) || archiveAfterDays < 1 || archiveAfterDays >= audioRetentionDays) {
+    throw new Error(`archiveAfterDays must be a whole number of days ≥ 1 and below audioRetentionDays (${audioRetentionDays}), got ${archiveAfterDays}`);
+  }
+  if (props.noTrafficHours !== undefined && (!Number.isInteger(props.noTrafficHours) || props.noTrafficHours < 1 || props.noTrafficHours > MAX_NO_TRAFFIC_HOURS)) {
+    throw new Error(`noTrafficHours must be a whole number of hours from 1 to ${MAX_NO_TRAFFIC_HOURS}, got ${props.noTrafficHours}`);
+  }
+  const runbookUrl = props.runbookUrl ?? DEFAULT_RUNBOOK_URL;
+  if (runbookUrl !== DEFAULT_RUNBOOK_URL && !/^https:\/\/\S+$/.test(runbookUrl)) {
+    throw new Error(`runbookUrl must be an https URL of the README, got "${runbookUrl}"`);
+  }
   if (props.reservedConcurrency !== undefined && (!Number.isInteger(props.reservedConcurrency) || props.reservedConcurrency < 1)) {
     throw new Error(`reservedConcurrency must be a whole number ≥ 1, got ${props.reservedConcurrency}`);
   }
@@ -402,6 +451,8 @@ function validate(props: WebhookStackProps): Settings {
     crmWebhookUrl,
     ...(allowedSourceIps === undefined ? {} : { allowedSourceIps }),
     audioRetentionDays,
+    archiveAfterDays,
+    runbookUrl,
     logRetention: logRetentionDays as RetentionDays,
   };
 }

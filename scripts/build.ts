@@ -1,6 +1,6 @@
 /**
  * `npm run build`: bundles each Lambda into dist/<name>/index.mjs (SPEC §9) with esbuild.
- * ESM, target node22, minified, with source maps. Code splitting keeps the SDK clients and
+ * ESM, target node24 (the Lambda runtime, SPEC §9), minified, with source maps. Code splitting keeps the SDK clients and
  * undici in chunks beside index.mjs that load on the path that needs them (cold start).
  */
 import { rm } from 'node:fs/promises';
@@ -28,7 +28,7 @@ export async function buildLambda(name: keyof typeof LAMBDAS, options: Partial<B
     splitting: true,
     format: 'esm',
     platform: 'node',
-    target: 'node22',
+    target: 'node24',
     minify: true,
     sourcemap: 'linked',
     sourcesContent: false,

@@ -79,8 +79,8 @@ export async function redrive(options: RedriveOptions): Promise<RedriveResult> {
   const region = regionOfQueueUrl(options.dlqUrl);
   const client = options.client ?? new SQSClient({ ...sdkClientOptions('queue'), ...(region ? { region } : {}) });
   /** Every SQS call is bounded (SPEC §11): a stalled endpoint ends the command with an error. */
-  const send = <T>(command: Parameters<SQSClient['send']>[0]) =>
-    client.send(command as never, { abortSignal: abortSignalAt(now() + DEPENDENCY_LIMITS_MS.queueSend, now) }) as Promise<T>;
+  const send: Send = (command) =>
+    client.send(command as never, { abortSignal: abortSignalAt(now() + DEPENDENCY_LIMITS_MS.queueSend, now) }) as never;
   try {
     const attributes = await send<{ Attributes?: Record<string, string> }>(
       new GetQueueAttributesCommand({ QueueUrl: options.dlqUrl, AttributeNames: ['QueueArn', 'ApproximateNumberOfMessages'] }),
@@ -110,7 +110,8 @@ export async function redrive(options: RedriveOptions): Promise<RedriveResult> {
   }
 }
 
-type Send = <T>(command: Parameters<SQSClient['send']>[0]) => Promise<T>;
+/** Any SQS command, bounded; the caller names the output shape it reads. */
+type Send = <T = unknown>(command: object) => Promise<T>;
 
 async function preview(options: RedriveOptions, send: Send, print: (line: string) => void, total: number, target: string): Promise<RedriveResult> {
   const max = options.max ?? DEFAULT_PREVIEW;

@@ -9,13 +9,23 @@ import type { SQSEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTelemetry } from '../../lambda/adapters/telemetry';
 import { createRetryWorker } from '../../lambda/create-retry-worker';
-import { AudioStoreError, ForwardNotDurableError, SecretUnavailableError, SignatureError } from '../../lambda/core/errors';
+import {
+  AudioStoreError,
+  ForwardNotDurableError,
+  InvalidJsonError,
+  SecretUnavailableError,
+  SignatureError,
+  SourceNotAllowedError,
+} from '../../lambda/core/errors';
 import { EVENT_TYPES } from '../../lambda/core/events';
 import { MetricName, METRICS_NAMESPACE, SERVICE_DIMENSION, SERVICE_NAME } from '../../lambda/core/metrics';
 import { eventTypeDimension, metricValuesFor, type RequestFacts } from '../../lambda/core/request-facts';
-import { ALARM_IDS, SIGNATURE_REJECTED_SPIKE } from '../../infra/alarms';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ALARM_IDS, type AlarmId, RETRY_QUEUE_MAX_AGE, runbookAnchor, SIGNATURE_REJECTED_SPIKE } from '../../infra/alarms';
+import { githubSlug } from '../helpers/markdown';
 import { EVENT_TYPE_VALUES } from '../../infra/metrics';
-import { resourcesOf, templateOf } from './stack-fixture';
+import { REPO_ROOT, resourcesOf, templateOf } from './stack-fixture';
 
 interface Dimension {
   Name: string;
@@ -23,6 +33,8 @@ interface Dimension {
 }
 interface AlarmProps {
   AlarmName: string;
+  AlarmDescription: string;
+  EvaluationPeriods: number;
   Namespace?: string;
   MetricName?: string;
   Dimensions?: Dimension[];
@@ -69,6 +81,9 @@ function receiverIdentities(): Set<string> {
     { outcome: 'deduplicated', type: 'post_call_transcription', idempotencyError: 'table down' },
     { outcome: new SecretUnavailableError('no secret').kind },
     { outcome: new SignatureError('signature mismatch').kind },
+    { outcome: new SignatureError('signature mismatch').kind, mismatchFromElevenLabs: true },
+    { outcome: new InvalidJsonError().kind },
+    { outcome: new SourceNotAllowedError().kind },
     { outcome: 'skipped', type: 'some_future_type' },
   ];
   for (const facts of outcomes) {
@@ -138,7 +153,7 @@ describe('the emitted metrics (sanity of the harness)', () => {
 
 describe('custom-metric alarms', () => {
   it('use the namespace, metric names and the [Service] dimension set from lambda/core/metrics.ts', () => {
-    expect(customAlarms().length).toBeGreaterThanOrEqual(6);
+    expect(customAlarms().length).toBeGreaterThanOrEqual(7);
     for (const alarm of customAlarms()) {
       expect(Object.values(MetricName)).toContain(alarm.MetricName);
       expect(alarm.Dimensions).toEqual([{ Name: SERVICE_DIMENSION, Value: SERVICE_NAME }]);
@@ -154,50 +169,104 @@ describe('custom-metric alarms', () => {
   });
 
   it.each([
-    ['CrmForwardFailed', MetricName.CrmForwardFailed, 1],
     ['CrmForwardNotDurable', MetricName.CrmForwardNotDurable, 1],
+    ['SignatureMismatchFromElevenLabs', MetricName.SignatureMismatchFromElevenLabs, 1],
+    ['SignatureRejectedSpike', MetricName.SignatureRejected, SIGNATURE_REJECTED_SPIKE],
+    ['RequestRejected', MetricName.RequestRejected, 1],
     ['AudioStoreFailed', MetricName.AudioStoreFailed, 1],
     ['SecretUnavailable', MetricName.SecretUnavailable, 1],
     ['IdempotencyUnavailable', MetricName.IdempotencyUnavailable, 1],
-    ['SignatureRejectedSpike', MetricName.SignatureRejected, SIGNATURE_REJECTED_SPIKE],
   ])('%s alarms on %s ≥ %d in five minutes', (id, metric, threshold) => {
     expect(alarmNamed(id)).toMatchObject({
       MetricName: metric,
       Threshold: threshold,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       Period: 300,
+      EvaluationPeriods: 1,
       TreatMissingData: 'notBreaching',
     });
+  });
+
+  it('does not page on CrmForwardFailed alone: a failed forward is queued and retried for a day', () => {
+    expect(customAlarms().map((a) => a.MetricName)).not.toContain(MetricName.CrmForwardFailed);
+    expect(dashboardMetrics().some((m) => m[0] === METRICS_NAMESPACE && m[1] === MetricName.CrmForwardFailed)).toBe(true);
   });
 });
 
 describe('AWS-metric alarms', () => {
   it.each([
-    ['DeadLetterQueueNotEmpty', 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', 'CrmDeadLetterQueue'],
-    ['ReceiverErrors', 'AWS/Lambda', 'Errors', 'FunctionName', 'ReceiverFunction'],
-    ['ReceiverThrottles', 'AWS/Lambda', 'Throttles', 'FunctionName', 'ReceiverFunction'],
-    ['RetryWorkerErrors', 'AWS/Lambda', 'Errors', 'FunctionName', 'RetryWorkerFunction'],
-    ['RetryWorkerThrottles', 'AWS/Lambda', 'Throttles', 'FunctionName', 'RetryWorkerFunction'],
-    ['Api5xx', 'AWS/ApiGateway', '5xx', 'ApiId', 'HttpApi'],
-  ])('%s watches %s %s of this stack\'s resource', (id, namespace, metric, dimension, resource) => {
+    ['CrmRetryQueueOldestMessage', 'AWS/SQS', 'ApproximateAgeOfOldestMessage', 'QueueName', 'CrmRetryQueue', RETRY_QUEUE_MAX_AGE.toSeconds()],
+    ['CrmDeadLetterQueueNotEmpty', 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', 'CrmDeadLetterQueue', 1],
+    ['ReceiverErrors', 'AWS/Lambda', 'Errors', 'FunctionName', 'ReceiverFunction', 1],
+    ['ReceiverThrottles', 'AWS/Lambda', 'Throttles', 'FunctionName', 'ReceiverFunction', 1],
+    ['RetryWorkerErrors', 'AWS/Lambda', 'Errors', 'FunctionName', 'RetryWorkerFunction', 1],
+    ['RetryWorkerThrottles', 'AWS/Lambda', 'Throttles', 'FunctionName', 'RetryWorkerFunction', 1],
+    ['Api5xx', 'AWS/ApiGateway', '5xx', 'ApiId', 'HttpApi', 1],
+  ])('%s watches %s %s of this stack\'s %s', (id, namespace, metric, dimension, resource, threshold) => {
     const alarm = alarmNamed(id);
-    expect(alarm).toMatchObject({ Namespace: namespace, MetricName: metric, Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    expect(alarm).toMatchObject({ Namespace: namespace, MetricName: metric, Threshold: threshold, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
     expect(alarm.Dimensions).toHaveLength(1);
     expect(alarm.Dimensions![0]!.Name).toBe(dimension);
     expect(JSON.stringify(alarm.Dimensions![0]!.Value)).toContain(resource);
+  });
+
+  it('the retry queue\'s age alarm reads the oldest message (Maximum), an hour', () => {
+    expect(alarmNamed('CrmRetryQueueOldestMessage')).toMatchObject({ Statistic: 'Maximum', Threshold: 3600 });
+  });
+});
+
+describe('the no-traffic alarm (-c noTrafficHours=N)', () => {
+  it('is off by default', () => {
+    expect(alarms.map((a) => a.AlarmName)).not.toContain('TestWebhook-NoTraffic');
+  });
+
+  it.each([6, 48])('with %i hours: pages when EventsReceived stays below 1 for that long, missing data included', (hours) => {
+    const t = templateOf({ noTrafficHours: hours });
+    const alarm = Object.values(resourcesOf(t, 'AWS::CloudWatch::Alarm'))
+      .map((a) => a.Properties as unknown as AlarmProps)
+      .find((a) => a.AlarmName === 'TestWebhook-NoTraffic')!;
+    expect(alarm).toMatchObject({
+      MetricName: MetricName.EventsReceived,
+      Namespace: METRICS_NAMESPACE,
+      Dimensions: [{ Name: SERVICE_DIMENSION, Value: SERVICE_NAME }],
+      Statistic: 'Sum',
+      Period: hours * 3600,
+      EvaluationPeriods: 1,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+    });
+    const dims = Object.fromEntries(alarm.Dimensions!.map((d) => [d.Name, d.Value]));
+    expect(emitted).toContain(identity(alarm.Namespace!, alarm.MetricName!, dims));
   });
 });
 
 describe('every alarm', () => {
   it('is one of the runbook\'s alarms and notifies the alarm topic on ALARM and OK', () => {
     const topic = Object.keys(resourcesOf(template, 'AWS::SNS::Topic'))[0]!;
-    expect(alarms.map((a) => a.AlarmName).sort()).toEqual(ALARM_IDS.map((id) => `TestWebhook-${id}`).sort());
+    const expected = ALARM_IDS.filter((id) => id !== 'NoTraffic');
+    expect(alarms.map((a) => a.AlarmName).sort()).toEqual(expected.map((id) => `TestWebhook-${id}`).sort());
     for (const alarm of alarms) {
       expect(alarm.AlarmActions).toEqual([{ Ref: topic }]);
       expect(alarm.OKActions).toEqual([{ Ref: topic }]);
     }
   });
+
+  it.each(ALARM_IDS)('%s links to a runbook entry that exists in the README', (id: AlarmId) => {
+    const t = id === 'NoTraffic' ? templateOf({ noTrafficHours: 24, runbookUrl: 'https://example.com/README.md' }) : template;
+    const alarm = Object.values(resourcesOf(t, 'AWS::CloudWatch::Alarm'))
+      .map((a) => a.Properties as unknown as AlarmProps)
+      .find((a) => a.AlarmName === `TestWebhook-${id}`)!;
+    const base = id === 'NoTraffic' ? 'https://example.com/README.md' : 'README.md';
+    expect(alarm.AlarmDescription).toMatch(new RegExp(`Runbook: ${base.replace(/[.]/g, '\\.')}#${runbookAnchor(id)}$`));
+    expect(readmeAnchors).toContain(runbookAnchor(id));
+  });
 });
+
+const readmeAnchors = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8')
+  .split('\n')
+  .filter((line) => /^#{1,6} /.test(line))
+  .map((line) => githubSlug(line.replace(/^#+ /, '')));
 
 /** The dashboard's metric arrays: [namespace, name, dim, value, ..., options?] per graph line. */
 function dashboardMetrics(): unknown[][] {

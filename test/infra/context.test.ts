@@ -39,6 +39,9 @@ describe('settingsFromContext', () => {
         crmDefaultSubject: 'Sales call',
         crmSubjectsByAgent: '{"agent_a":"Renewals"}',
         audioRetentionDays: '30',
+        archiveAfterDays: '7',
+        noTrafficHours: '12',
+        runbookUrl: 'https://github.com/acme/receiver/blob/main/README.md',
         reservedConcurrency: '20',
         logRetentionDays: '14',
       }),
@@ -54,6 +57,9 @@ describe('settingsFromContext', () => {
       crmDefaultSubject: 'Sales call',
       crmSubjectsByAgent: { agent_a: 'Renewals' },
       audioRetentionDays: 30,
+      archiveAfterDays: 7,
+      noTrafficHours: 12,
+      runbookUrl: 'https://github.com/acme/receiver/blob/main/README.md',
       reservedConcurrency: 20,
       logRetentionDays: 14,
     });
@@ -74,6 +80,8 @@ describe('settingsFromContext', () => {
   it.each([
     [{ audioRetentionDays: 'thirty' }, /audioRetentionDays must be a whole number/],
     [{ reservedConcurrency: '-1' }, /reservedConcurrency must be a whole number/],
+    [{ noTrafficHours: '6h' }, /noTrafficHours must be a whole number/],
+    [{ archiveAfterDays: '1.5' }, /archiveAfterDays must be a whole number/],
     [{ crmSubjectsByAgent: '{not json' }, /crmSubjectsByAgent must be a JSON object/],
     [{ crmSubjectsByAgent: '{"a":1}' }, /values are strings/],
     [{ alarmEmail: { nested: true } }, /alarmEmail must be a string/],

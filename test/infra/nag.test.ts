@@ -36,6 +36,9 @@ const EVERY_OPTION: WebhookStackProps = {
   allowedAgentIds: ['agent_a'],
   reservedConcurrency: 10,
   crmSubjectsByAgent: { agent_a: 'Renewals' },
+  noTrafficHours: 24,
+  archiveAfterDays: 60,
+  runbookUrl: 'https://github.com/acme/receiver/blob/main/README.md',
 };
 
 describe('cdk-nag AwsSolutions', () => {
@@ -60,9 +63,7 @@ describe('cdk-nag AwsSolutions', () => {
     expect(Object.keys(acks).sort()).toEqual(
       [
         'HttpApi AwsSolutions-APIG4',
-        'Receiver/Function AwsSolutions-L1',
         'Receiver/Role AwsSolutions-IAM5[Resource::<AudioBucket96BEECBA.Arn>/audio/*]',
-        'RetryWorker/Function AwsSolutions-L1',
         'WebhookSecret AwsSolutions-SMG4',
       ].sort(),
     );

@@ -48,7 +48,7 @@ describe('npx cdk synth', () => {
       const outdir = join(workdir, 'cdk.out');
       await run(
         'npx',
-        ['--no', 'cdk', 'synth', '--no-notices', '--quiet', '--output', outdir, '-c', 'alarmEmail=ops@example.com', '-c', 'audioRetentionDays=30'],
+        ['--no', 'cdk', 'synth', '--no-notices', '--quiet', '--output', outdir, '-c', 'alarmEmail=ops@example.com', '-c', 'audioRetentionDays=60', '-c', 'noTrafficHours=12'],
         { cwd: REPO_ROOT, env: offlineEnv(), timeout: 110_000, maxBuffer: 16 * 1024 * 1024 },
       );
 
@@ -67,6 +67,11 @@ describe('npx cdk synth', () => {
         Endpoint: 'ops@example.com',
       });
       expect(JSON.stringify(template.Outputs.WebhookUrl!.Value)).toContain('.execute-api.ap-southeast-2.');
+      // -c noTrafficHours=12 turns the no-traffic alarm on, with a 12-hour period.
+      expect(resources.find((r) => r.Type === 'AWS::CloudWatch::Alarm' && String(r.Properties.AlarmName).endsWith('-NoTraffic'))?.Properties).toMatchObject({
+        Period: 12 * 3600,
+        TreatMissingData: 'breaching',
+      });
 
       // Both Lambda code assets were staged from dist/, without source maps.
       const assets = JSON.parse(readFileSync(join(outdir, `${DEFAULT_STACK_NAME}.assets.json`), 'utf8')) as {

@@ -4,9 +4,12 @@
  */
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { retryDelaySeconds, retryHorizonSeconds } from '../../lambda/core/retry-schedule';
 import {
   DEFAULT_CRM_WEBHOOK_URL,
+  MAX_RECEIVE_COUNT,
   PLACEHOLDER_SECRET_STRING,
+  QUEUE_RETENTION,
   RECEIVER_TIMEOUT,
   RETRY_VISIBILITY_TIMEOUT,
   RETRY_WORKER_TIMEOUT,
@@ -75,10 +78,10 @@ describe('HTTP API', () => {
 });
 
 describe('Lambda functions', () => {
-  it('runs both on Node.js 22, arm64, from the dist folders, with index.handler', () => {
+  it('runs both on Node.js 24, arm64, from the dist folders, with index.handler', () => {
     for (const name of ['ReceiverFunction', 'RetryWorkerFunction']) {
       expect(functionNamed(name).props).toMatchObject({
-        Runtime: 'nodejs22.x',
+        Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         Handler: 'index.handler',
         Code: { S3Key: expect.stringMatching(/^[0-9a-f]{64}\.zip$/) },
@@ -122,18 +125,23 @@ describe('Lambda functions', () => {
     });
   });
 
-  it('sets the retry worker environment: the CRM URL and the DLQ for permanent refusals', () => {
+  it('sets the retry worker environment: the CRM URL, the queue it drains (backoff) and the DLQ for permanent refusals', () => {
     const env = (functionNamed('RetryWorkerFunction').props.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(env).toEqual({
       CRM_WEBHOOK_URL: DEFAULT_CRM_WEBHOOK_URL,
+      CRM_RETRY_QUEUE_URL: ref(logicalId(template, 'AWS::SQS::Queue', 'CrmRetryQueue')),
       CRM_DEAD_LETTER_QUEUE_URL: ref(logicalId(template, 'AWS::SQS::Queue', 'CrmDeadLetterQueue')),
     });
   });
 });
 
 describe('secret', () => {
-  it('is created with the fail-closed placeholder', () => {
-    template.hasResourceProperties('AWS::SecretsManager::Secret', { SecretString: PLACEHOLDER_SECRET_STRING });
+  it('is created with the fail-closed placeholder, and retained on cdk destroy', () => {
+    template.hasResource('AWS::SecretsManager::Secret', {
+      Properties: Match.objectLike({ SecretString: PLACEHOLDER_SECRET_STRING }),
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
     expect(JSON.parse(PLACEHOLDER_SECRET_STRING)).toEqual({ hmacSecret: '' });
   });
 
@@ -160,7 +168,14 @@ describe('audio bucket', () => {
         },
         BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
         LifecycleConfiguration: {
-          Rules: Match.arrayWith([Match.objectLike({ ExpirationInDays: 365, Status: 'Enabled' })]),
+          Rules: Match.arrayWith([
+            Match.objectLike({
+              ExpirationInDays: 365,
+              Status: 'Enabled',
+              Transitions: [{ StorageClass: 'GLACIER_IR', TransitionInDays: 30 }],
+            }),
+            Match.objectLike({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' }),
+          ]),
         },
         LoggingConfiguration: Match.objectLike({ DestinationBucketName: Match.anyValue() }),
       }),
@@ -180,30 +195,41 @@ describe('audio bucket', () => {
     });
   });
 
-  it('keeps recordings for audioRetentionDays', () => {
-    templateOf({ audioRetentionDays: 30 }).hasResourceProperties('AWS::S3::Bucket', {
-      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Id: 'expire-recordings', ExpirationInDays: 30 })]) },
+  it('keeps recordings and archived events for audioRetentionDays, in Glacier Instant Retrieval after archiveAfterDays', () => {
+    templateOf({ audioRetentionDays: 400, archiveAfterDays: 60 }).hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({ Id: 'archive-then-expire', ExpirationInDays: 400, Transitions: [{ StorageClass: 'GLACIER_IR', TransitionInDays: 60 }] }),
+        ]),
+      },
     });
   });
 });
 
 describe('queues', () => {
-  it('moves a message to the DLQ after 8 receives, with a visibility ≥ 6× the worker timeout', () => {
+  it('moves a message to the DLQ only after the backoff schedule spans a day, with a visibility ≥ 6× the worker timeout', () => {
     const dlq = logicalId(template, 'AWS::SQS::Queue', 'CrmDeadLetterQueue');
+    expect(retryHorizonSeconds(MAX_RECEIVE_COUNT)).toBeGreaterThanOrEqual(24 * 3600);
     template.hasResourceProperties('AWS::SQS::Queue', {
-      RedrivePolicy: { deadLetterTargetArn: arnOf(dlq), maxReceiveCount: 8 },
+      RedrivePolicy: { deadLetterTargetArn: arnOf(dlq), maxReceiveCount: MAX_RECEIVE_COUNT },
       SqsManagedSseEnabled: true,
       VisibilityTimeout: RETRY_VISIBILITY_TIMEOUT.toSeconds(),
     });
     expect(RETRY_VISIBILITY_TIMEOUT.toSeconds()).toBeGreaterThanOrEqual(6 * RETRY_WORKER_TIMEOUT.toSeconds());
   });
 
-  it('keeps dead letters 14 days, encrypted, longer than the retry queue keeps messages', () => {
+  it('keeps messages 14 days in both queues, far beyond the backoff, and retains the DLQ on cdk destroy', () => {
     const queues = resourcesOf(template, 'AWS::SQS::Queue');
-    const dlq = queues[logicalId(template, 'AWS::SQS::Queue', 'CrmDeadLetterQueue')]!.Properties!;
+    const dlqId = logicalId(template, 'AWS::SQS::Queue', 'CrmDeadLetterQueue');
+    const dlq = queues[dlqId]!.Properties!;
     const retry = queues[logicalId(template, 'AWS::SQS::Queue', 'CrmRetryQueue')]!.Properties!;
-    expect(dlq).toMatchObject({ MessageRetentionPeriod: 14 * 24 * 3600, SqsManagedSseEnabled: true });
-    expect(dlq.MessageRetentionPeriod).toBeGreaterThan(retry.MessageRetentionPeriod as number);
+    expect(dlq).toMatchObject({ MessageRetentionPeriod: QUEUE_RETENTION.toSeconds(), SqsManagedSseEnabled: true });
+    // A DLQ message keeps its first enqueue time: the DLQ must keep it at least as long.
+    expect(dlq.MessageRetentionPeriod).toBeGreaterThanOrEqual(retry.MessageRetentionPeriod as number);
+    const toDlq = retryHorizonSeconds(MAX_RECEIVE_COUNT) + retryDelaySeconds(MAX_RECEIVE_COUNT);
+    expect(retry.MessageRetentionPeriod as number).toBeGreaterThan(toDlq + 7 * 24 * 3600);
+    template.hasResource('AWS::SQS::Queue', { Properties: Match.objectLike({ MessageRetentionPeriod: QUEUE_RETENTION.toSeconds() }), DeletionPolicy: 'Retain' });
+    expect((template.toJSON().Resources as Record<string, { DeletionPolicy?: string }>)[dlqId]!.DeletionPolicy).toBe('Retain');
   });
 
   it('denies non-TLS access to both queues', () => {
@@ -341,6 +367,11 @@ describe('props', () => {
     [{ allowedSourceIps: 'elevenlabs,not-an-ip' }, /allowedSourceIps: "not-an-ip"/],
     [{ alarmEmail: 'ops' }, /alarmEmail/],
     [{ audioRetentionDays: 0 }, /audioRetentionDays/],
+    [{ archiveAfterDays: 0 }, /archiveAfterDays/],
+    [{ archiveAfterDays: 365 }, /archiveAfterDays .*below audioRetentionDays \(365\)/],
+    [{ noTrafficHours: 0 }, /noTrafficHours/],
+    [{ noTrafficHours: 169 }, /noTrafficHours must be a whole number of hours from 1 to 168/],
+    [{ runbookUrl: 'javascript:alert(1)' }, /runbookUrl/],
     [{ reservedConcurrency: 1.5 }, /reservedConcurrency/],
     [{ logRetentionDays: 45 }, /logRetentionDays/],
     [{ webhookSecretArn: 'elevenlabs/webhook' }, /webhookSecretArn/],

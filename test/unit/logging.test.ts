@@ -121,3 +121,52 @@ describe('request log lines', () => {
     expect(log).toContain('+********898');
   });
 });
+
+describe('metrics for refused requests (SPEC §3, §7)', () => {
+  const signedWith = (secret: string, sourceIp: string) => {
+    const body = JSON.stringify(sampleEvent('transcription'));
+    return apiGatewayEvent(body, { 'ElevenLabs-Signature': formatSignatureHeader(secret, Math.floor(Date.now() / 1000), body) }, sourceIp);
+  };
+
+  it.each([
+    ['from an ElevenLabs egress IP: the stored secret is wrong', '34.87.23.17', 1],
+    ['from an IPv4-mapped ElevenLabs address', '::ffff:35.204.38.71', 1],
+    ['from anywhere else: probing, not a wrong secret', '203.0.113.9', undefined],
+  ])('a signature mismatch %s', async (_name, ip, fromElevenLabs) => {
+    const { handler, lines } = receiverWithLog();
+    const result = await handler(signedWith('wsec_not_the_stored_one', ip));
+    expect(result.statusCode).toBe(401);
+    const line = JSON.parse(lines[0]!);
+    expect(line.SignatureRejected).toBe(1);
+    expect(line.SignatureMismatchFromElevenLabs).toBe(fromElevenLabs);
+    expect(line.fromElevenLabs).toBe(fromElevenLabs === 1 ? true : undefined);
+  });
+
+  it('a malformed header from an ElevenLabs IP is not a secret problem', async () => {
+    const { handler, lines } = receiverWithLog();
+    await handler(apiGatewayEvent('{}', { 'ElevenLabs-Signature': 'garbage' }, '34.67.146.145'));
+    expect(JSON.parse(lines[0]!).SignatureMismatchFromElevenLabs).toBeUndefined();
+  });
+
+  it.each([
+    ['invalid JSON (400)', '{not json', 400],
+    ['an invalid event (400)', '{"type":"post_call_audio","data":{"conversation_id":"c","agent_id":"a"}}', 400],
+    ['invalid audio (400)', '{"type":"post_call_audio","data":{"conversation_id":"c","agent_id":"a","full_audio":"!!"}}', 400],
+  ])('RequestRejected for %s', async (_name, body, status) => {
+    const { handler, lines } = receiverWithLog();
+    const event = apiGatewayEvent(body, { 'ElevenLabs-Signature': formatSignatureHeader(TEST_SECRET, Math.floor(Date.now() / 1000), body) });
+    expect((await handler(event)).statusCode).toBe(status);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ RequestRejected: 1 });
+  });
+
+  it('RequestRejected for a source outside ALLOWED_SOURCE_IPS (403), and nothing for a 401', async () => {
+    const lines: string[] = [];
+    const handler = createReceiver(
+      { CRM_WEBHOOK_URL: 'http://127.0.0.1:9/crm', ELEVENLABS_WEBHOOK_SECRET: TEST_SECRET, ALLOWED_SOURCE_IPS: 'elevenlabs' },
+      { write: (line) => lines.push(line) },
+    );
+    expect((await handler(apiGatewayEvent('{}', {}, '203.0.113.9'))).statusCode).toBe(403);
+    expect((await handler(apiGatewayEvent('{}', {}, '34.67.146.145'))).statusCode).toBe(401);
+    expect(lines.map((l) => JSON.parse(l).RequestRejected)).toEqual([1, undefined]);
+  });
+});
