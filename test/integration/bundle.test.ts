@@ -15,6 +15,15 @@ import { sampleEvent } from '../fixtures/samples';
 const SECRET = 'wsec_bundle_secret';
 let local: LocalAws;
 
+describe('the Node.js these bundles run on', () => {
+  // `npm run test:node24` sets EXPECT_NODE_MAJOR=24 so a run that silently fell back to the
+  // machine's Node cannot pass as a Node 24 run.
+  it('is the one the run asked for', () => {
+    const expected = process.env.EXPECT_NODE_MAJOR ?? process.versions.node.split('.')[0];
+    expect(process.versions.node.split('.')[0]).toBe(expected);
+  });
+});
+
 beforeAll(async () => {
   local = await startLocalAws();
   local.aws.secrets.set(local.env.WEBHOOK_SECRET_ARN!, SECRET);
