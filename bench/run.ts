@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (issue 5): the six figures side by side in one run, each with its baseline
+ * `npm run bench`: the figures side by side in one run, each with its baseline
  * measured in the same run, checked against the issue's targets. Prints a table and writes
  * every figure to bench/results.json (`--quick`: small counts, same code paths, written to
  * bench/results.quick.json so the committed full-run figures stay as they are).
@@ -17,6 +17,7 @@ import { ROOT } from './lib/child';
 import { applySafeAwsEnv } from './lib/local-env';
 import { type Measurement, renderMarkdown, renderTable } from './lib/report';
 import { benchPerEvent } from './per-event';
+import { benchStalls } from './stalls';
 import { benchThroughput } from './throughput';
 import { benchVerifier } from './verifier';
 
@@ -41,6 +42,7 @@ const perEvent = await step('3. per-event overhead', () => benchPerEvent(quick))
 await step('4. verifier vs ElevenLabs SDK', () => benchVerifier(quick));
 await step('5. audio', () => benchAudio(quick));
 await step('6. throughput', () => benchThroughput(quick, perEvent.data.crmPayloadBytes));
+await step('7. stalled dependencies', benchStalls);
 
 const rows = measurements.flatMap((m) => m.rows);
 const checks = measurements.flatMap((m) => m.checks);
