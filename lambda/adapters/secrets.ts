@@ -37,10 +37,10 @@ export interface SecretSourceOptions {
   fetchSecretString?: SecretStringFetcher;
 }
 
+/** The webhook secret (SPEC §3, §8): WEBHOOK_SECRET_ARN wins over ELEVENLABS_WEBHOOK_SECRET. */
 export function createSecretSource(options: SecretSourceOptions): SecretSource {
-  const { secretArn, plainSecret, cacheSeconds, now } = options;
+  const { secretArn, plainSecret } = options;
   if (!secretArn) {
-    // WEBHOOK_SECRET_ARN wins; without it the plain secret is all there is (SPEC §8).
     const secrets = plainSecret ? parseWebhookSecret(plainSecret) : undefined;
     const current = async () => {
       if (!secrets) throw new SecretUnavailableError('no webhook secret configured');
@@ -48,26 +48,54 @@ export function createSecretSource(options: SecretSourceOptions): SecretSource {
     };
     return { current, refreshed: async () => undefined, staleReason: () => undefined };
   }
+  const cache = createCachedSecret({ ...options, secretId: secretArn, parse: parseWebhookSecret });
+  return {
+    current: (deadlineMs) => cache.current(deadlineMs).catch((error: unknown) => Promise.reject(new SecretUnavailableError(safeReason(error)))),
+    refreshed: (deadlineMs) => cache.refreshed(deadlineMs),
+    staleReason: () => cache.staleReason(),
+  };
+}
 
+export interface CachedSecret<T> {
+  /** The cached value; fetched (bounded) only when none was ever fetched, else refreshed in the background. */
+  current(deadlineMs: number): Promise<T>;
+  /** A fresh fetch after a mismatch, at most every MIN_REFRESH_INTERVAL_MS; undefined if not fetched. */
+  refreshed(deadlineMs: number): Promise<T | undefined>;
+  /** Why the last background refresh failed, while the cached value is still in use. */
+  staleReason(): string | undefined;
+}
+
+export interface CachedSecretOptions<T> {
+  secretId: string;
+  /** Turns the SecretString into the value; throws a log-safe error when it is unusable. */
+  parse: (secretString: string) => T;
+  cacheSeconds: number;
+  now: () => number;
+  fetchSecretString?: SecretStringFetcher;
+}
+
+/** A Secrets Manager value cached per container, with the fault rules described at the top. */
+export function createCachedSecret<T>(options: CachedSecretOptions<T>): CachedSecret<T> {
+  const { secretId, parse, cacheSeconds, now } = options;
   const fetchSecretString = options.fetchSecretString ?? secretsManagerFetcher();
-  let cached: { secrets: WebhookSecrets; fetchedAt: number } | undefined;
+  let cached: { value: T; fetchedAt: number } | undefined;
   let lastAttemptAt = Number.NEGATIVE_INFINITY;
   let lastError: string | undefined;
-  let inFlight: Promise<WebhookSecrets> | undefined;
+  let inFlight: Promise<T> | undefined;
 
   /** One fetch at a time per container; concurrent callers share it. */
-  const fetchOnce = (deadlineMs: number): Promise<WebhookSecrets> => {
+  const fetchOnce = (deadlineMs: number): Promise<T> => {
     inFlight ??= (async () => {
       const startedAt = now();
       lastAttemptAt = startedAt;
       try {
-        const secrets = parseWebhookSecret(await fetchSecretString(secretArn, callDeadline('secret', startedAt, deadlineMs)));
-        cached = { secrets, fetchedAt: now() };
+        const value = parse(await fetchSecretString(secretId, callDeadline('secret', startedAt, deadlineMs)));
+        cached = { value, fetchedAt: now() };
         lastError = undefined;
-        return secrets;
+        return value;
       } catch (error) {
         lastError = safeReason(error);
-        throw new SecretUnavailableError(lastError);
+        throw error;
       } finally {
         inFlight = undefined;
       }
@@ -84,7 +112,7 @@ export function createSecretSource(options: SecretSourceOptions): SecretSource {
         // Background refresh with its own bound; its failure is reported by staleReason().
         fetchOnce(Number.POSITIVE_INFINITY).catch(() => undefined);
       }
-      return cached.secrets;
+      return cached.value;
     },
     async refreshed(deadlineMs) {
       if (inFlight) return inFlight.catch(() => undefined);
