@@ -3,7 +3,7 @@
  * implement these; tests may pass their own.
  */
 import type { PreparedAudio } from './audio';
-import type { CrmPayload } from './crm-payload';
+import type { CrmPayload } from './crm-payload-schema';
 import type { WebhookSecrets } from './webhook-secrets';
 
 export interface SecretSource {
