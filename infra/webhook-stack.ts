@@ -19,6 +19,8 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { parseNameFields } from '../lambda/core/contact-name';
+import { parseDefaultCountry } from '../lambda/core/phone-number';
 import { parseSourceAllowlist } from '../lambda/core/source-ip';
 import { WebhookAlarms } from './alarms';
 import { WebhookDashboard } from './dashboard';
@@ -76,6 +78,10 @@ export interface WebhookStackProps extends StackProps {
   readonly crmDefaultSubject?: string;
   /** CRM_SUBJECTS_BY_AGENT (SPEC §5): agent id → subject. */
   readonly crmSubjectsByAgent?: Readonly<Record<string, string>>;
+  /** CRM_NAME_FIELDS (SPEC §5): the single name fields, replacing the default list. */
+  readonly crmNameFields?: readonly string[];
+  /** CRM_DEFAULT_COUNTRY (SPEC §5, §8): ISO 3166 alpha-2 country for numbers without `+`. Default AU. */
+  readonly crmDefaultCountry?: string;
   /** Days a recording is kept in S3. Default 365. */
   readonly audioRetentionDays?: number;
   /** Reserved concurrency for the receiver. Default: none (shares the account pool). */
@@ -232,6 +238,9 @@ export class WebhookStack extends Stack {
     if (props.crmSubjectsByAgent && Object.keys(props.crmSubjectsByAgent).length > 0) {
       receiver.addEnvironment('CRM_SUBJECTS_BY_AGENT', JSON.stringify(props.crmSubjectsByAgent));
     }
+    // Checked with the receiver's own parsers: a value that synthesises is one the receiver accepts.
+    if (props.crmNameFields?.length) receiver.addEnvironment('CRM_NAME_FIELDS', checkedProp('crmNameFields', () => nameFieldsValue(props.crmNameFields!)));
+    if (props.crmDefaultCountry !== undefined) receiver.addEnvironment('CRM_DEFAULT_COUNTRY', checkedProp('crmDefaultCountry', () => parseDefaultCountry(props.crmDefaultCountry!)));
 
     // --- Retry worker ---------------------------------------------------------------------
     this.retryWorker = new NodeFunction(this, 'RetryWorker', {
@@ -416,4 +425,21 @@ function validate(props: WebhookStackProps): Settings {
  */
 function secretPolicyArns(secret: ISecret, imported: boolean): string[] {
   return imported ? [secret.secretArn, `${secret.secretArn}-??????`] : [secret.secretArn];
+}
+
+/** Runs one of the receiver's parsers on a prop; its error names the prop (never the value). */
+function checkedProp(name: string, parse: () => string): string {
+  try {
+    return parse();
+  } catch (error) {
+    throw new Error(`${name} ${(error as Error).message}`);
+  }
+}
+
+/** CRM_NAME_FIELDS is a comma list, so one entry must be one field name (no commas inside). */
+function nameFieldsValue(fields: readonly string[]): string {
+  const entries = fields.map((field) => field.trim()).filter((field) => field !== '');
+  const parsed = parseNameFields(entries.join(','));
+  if (parsed.length !== entries.length) throw new Error('must hold one field name per entry');
+  return parsed.join(',');
 }

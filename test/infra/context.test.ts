@@ -38,6 +38,8 @@ describe('settingsFromContext', () => {
         allowedAgentIds: 'agent_a,agent_b',
         crmDefaultSubject: 'Sales call',
         crmSubjectsByAgent: '{"agent_a":"Renewals"}',
+        crmNameFields: 'contact_name, Patient Name',
+        crmDefaultCountry: ' NZ ',
         audioRetentionDays: '30',
         reservedConcurrency: '20',
         logRetentionDays: '14',
@@ -53,6 +55,8 @@ describe('settingsFromContext', () => {
       allowedAgentIds: ['agent_a', 'agent_b'],
       crmDefaultSubject: 'Sales call',
       crmSubjectsByAgent: { agent_a: 'Renewals' },
+      crmNameFields: ['contact_name', 'Patient Name'],
+      crmDefaultCountry: 'NZ',
       audioRetentionDays: 30,
       reservedConcurrency: 20,
       logRetentionDays: 14,
@@ -61,10 +65,15 @@ describe('settingsFromContext', () => {
 
   it('accepts JSON values from cdk.json context', () => {
     const settings = settingsFromContext(
-      reader({ allowedAgentIds: ['agent_a'], crmSubjectsByAgent: { agent_a: 'Renewals' }, audioRetentionDays: 90 }),
+      reader({ allowedAgentIds: ['agent_a'], crmSubjectsByAgent: { agent_a: 'Renewals' }, crmNameFields: ['caller_name', 'First Name'], audioRetentionDays: 90 }),
       {},
     );
-    expect(settings.props).toEqual({ allowedAgentIds: ['agent_a'], crmSubjectsByAgent: { agent_a: 'Renewals' }, audioRetentionDays: 90 });
+    expect(settings.props).toEqual({
+      allowedAgentIds: ['agent_a'],
+      crmSubjectsByAgent: { agent_a: 'Renewals' },
+      crmNameFields: ['caller_name', 'First Name'],
+      audioRetentionDays: 90,
+    });
   });
 
   it('treats empty values as unset', () => {
@@ -77,6 +86,7 @@ describe('settingsFromContext', () => {
     [{ crmSubjectsByAgent: '{not json' }, /crmSubjectsByAgent must be a JSON object/],
     [{ crmSubjectsByAgent: '{"a":1}' }, /values are strings/],
     [{ alarmEmail: { nested: true } }, /alarmEmail must be a string/],
+    [{ crmDefaultCountry: ['AU'] }, /crmDefaultCountry must be a string/],
   ])('rejects %o naming the option', (values, message) => {
     expect(() => settingsFromContext(reader(values), {})).toThrow(message);
   });
