@@ -62,6 +62,8 @@ export function settingsFromContext(context: ContextReader, processEnv: Readonly
     allowedAgentIds: list('allowedAgentIds'),
     crmDefaultSubject: text('crmDefaultSubject'),
     crmSubjectsByAgent: record('crmSubjectsByAgent'),
+    crmNameFields: list('crmNameFields'),
+    crmDefaultCountry: text('crmDefaultCountry'),
     audioRetentionDays: whole('audioRetentionDays'),
     archiveAfterDays: whole('archiveAfterDays'),
     noTrafficHours: whole('noTrafficHours'),

@@ -20,6 +20,8 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { RETRY_MAX_RECEIVES } from '../lambda/core/retry-schedule';
+import { parseNameFields } from '../lambda/core/contact-name';
+import { parseDefaultCountry } from '../lambda/core/phone-number';
 import { parseSourceAllowlist } from '../lambda/core/source-ip';
 import { RECEIVER_TIMEOUT_MS, RETRY_WORKER_TIMEOUT_MS } from '../lambda/core/time-budget';
 import { MAX_NO_TRAFFIC_HOURS, WebhookAlarms } from './alarms';
@@ -88,6 +90,10 @@ export interface WebhookStackProps extends StackProps {
   readonly crmDefaultSubject?: string;
   /** CRM_SUBJECTS_BY_AGENT (SPEC §5): agent id → subject. */
   readonly crmSubjectsByAgent?: Readonly<Record<string, string>>;
+  /** CRM_NAME_FIELDS (SPEC §5): the single name fields, replacing the default list. */
+  readonly crmNameFields?: readonly string[];
+  /** CRM_DEFAULT_COUNTRY (SPEC §5, §8): ISO 3166 alpha-2 country for numbers without `+`. Default AU. */
+  readonly crmDefaultCountry?: string;
   /** Days a recording (and an archived event) is kept in S3. Default 365. */
   readonly audioRetentionDays?: number;
   /** Days after which recordings and archived events move to Glacier Instant Retrieval. Default 30. */
@@ -261,6 +267,9 @@ export class WebhookStack extends Stack {
     if (props.crmSubjectsByAgent && Object.keys(props.crmSubjectsByAgent).length > 0) {
       receiver.addEnvironment('CRM_SUBJECTS_BY_AGENT', JSON.stringify(props.crmSubjectsByAgent));
     }
+    // Checked with the receiver's own parsers: a value that synthesises is one the receiver accepts.
+    if (props.crmNameFields?.length) receiver.addEnvironment('CRM_NAME_FIELDS', checkedProp('crmNameFields', () => nameFieldsValue(props.crmNameFields!)));
+    if (props.crmDefaultCountry !== undefined) receiver.addEnvironment('CRM_DEFAULT_COUNTRY', checkedProp('crmDefaultCountry', () => parseDefaultCountry(props.crmDefaultCountry!)));
 
     // --- Retry worker ---------------------------------------------------------------------
     this.retryWorker = new NodeFunction(this, 'RetryWorker', {
@@ -467,4 +476,21 @@ function validate(props: WebhookStackProps): Settings {
  */
 function secretPolicyArns(secret: ISecret, imported: boolean): string[] {
   return imported ? [secret.secretArn, `${secret.secretArn}-??????`] : [secret.secretArn];
+}
+
+/** Runs one of the receiver's parsers on a prop; its error names the prop (never the value). */
+function checkedProp(name: string, parse: () => string): string {
+  try {
+    return parse();
+  } catch (error) {
+    throw new Error(`${name} ${(error as Error).message}`);
+  }
+}
+
+/** CRM_NAME_FIELDS is a comma list, so one entry must be one field name (no commas inside). */
+function nameFieldsValue(fields: readonly string[]): string {
+  const entries = fields.map((field) => field.trim()).filter((field) => field !== '');
+  const parsed = parseNameFields(entries.join(','));
+  if (parsed.length !== entries.length) throw new Error('must hold one field name per entry');
+  return parsed.join(',');
 }

@@ -4,7 +4,9 @@
  */
 import type { BlockList } from 'node:net';
 import * as z from 'zod';
+import { parseNameFields } from './core/contact-name';
 import { ConfigurationError } from './core/errors';
+import { type CountryCode, DEFAULT_COUNTRY, parseDefaultCountry } from './core/phone-number';
 import { parseSourceAllowlist } from './core/source-ip';
 
 export const DEFAULT_CRM_SUBJECT = 'Conversational AI call';
@@ -23,6 +25,9 @@ export interface ReceiverConfig {
   allowedAgentIds?: ReadonlySet<string>;
   crmDefaultSubject: string;
   crmSubjectsByAgent: Readonly<Record<string, string>>;
+  /** CRM_NAME_FIELDS; undefined = the SPEC §5 list. */
+  crmNameFields?: readonly string[];
+  crmDefaultCountry: CountryCode;
   idempotencyTable?: string;
   /** Path-style S3 addressing, for local S3 servers (SPEC §8). */
   s3ForcePathStyle: boolean;
@@ -72,6 +77,18 @@ function refuseFolderQueuesOnLambda(names: readonly string[]) {
   };
 }
 
+/** Runs one of the core's own parsers (shared with the CDK stack) and reports its message. */
+function parsedWith<T>(parse: (value: string) => T) {
+  return (value: string, ctx: z.RefinementCtx<string>): T => {
+    try {
+      return parse(value);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  };
+}
+
 /** The CRM client's settings, shared by the receiver and the retry worker. */
 const CrmEnvShape = {
   CRM_WEBHOOK_URL: optionalText.pipe(z.string({ error: 'is required' }).pipe(httpUrl)),
@@ -79,7 +96,11 @@ const CrmEnvShape = {
   CRM_MAX_ATTEMPTS: integer(3, 1, 10),
 };
 
-const EnvSchema = z
+/**
+ * The receiver's variables. Built on first use, so the retry worker's bundle, which shares this
+ * file, leaves out what only the receiver parses (the phone-number library and its metadata).
+ */
+const buildEnvSchema = () => z
   .object({
     ...CrmEnvShape,
     WEBHOOK_SECRET_ARN: optionalText,
@@ -115,6 +136,9 @@ const EnvSchema = z
       }
       return parsed.data;
     }),
+    // SPEC §5 name rule and number rule; the parsers name no value in their errors.
+    CRM_NAME_FIELDS: optionalText.pipe(z.string().transform(parsedWith(parseNameFields)).optional()),
+    CRM_DEFAULT_COUNTRY: optionalText.pipe(z.string().transform(parsedWith(parseDefaultCountry)).optional()),
     IDEMPOTENCY_TABLE: optionalText,
     AWS_LAMBDA_FUNCTION_NAME: optionalText,
     AWS_ENDPOINT_URL_S3: optionalText,
@@ -127,6 +151,8 @@ const EnvSchema = z
     }
   })
   .superRefine(refuseFolderQueuesOnLambda(['CRM_RETRY_QUEUE_URL']));
+
+let envSchema: ReturnType<typeof buildEnvSchema> | undefined;
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -141,7 +167,7 @@ function parseEnv<T extends z.ZodType>(schema: T, env: Env): z.output<T> {
 
 /** Parses the receiver's environment; throws one `ConfigurationError` naming every bad variable. */
 export function loadConfig(env: Env): ReceiverConfig {
-  const e = parseEnv(EnvSchema, env);
+  const e = parseEnv((envSchema ??= buildEnvSchema()), env);
   return {
     webhookSecretArn: e.WEBHOOK_SECRET_ARN,
     webhookSecret: e.ELEVENLABS_WEBHOOK_SECRET,
@@ -156,6 +182,8 @@ export function loadConfig(env: Env): ReceiverConfig {
     allowedAgentIds: e.ALLOWED_AGENT_IDS,
     crmDefaultSubject: e.CRM_DEFAULT_SUBJECT,
     crmSubjectsByAgent: e.CRM_SUBJECTS_BY_AGENT,
+    crmNameFields: e.CRM_NAME_FIELDS,
+    crmDefaultCountry: e.CRM_DEFAULT_COUNTRY ?? DEFAULT_COUNTRY,
     idempotencyTable: e.IDEMPOTENCY_TABLE,
     s3ForcePathStyle: Boolean(e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL),
     onLambda: Boolean(e.AWS_LAMBDA_FUNCTION_NAME),

@@ -76,7 +76,12 @@ function buildDeps(config: ReceiverConfig, overrides: ReceiverOverrides): Webhoo
       signatureToleranceSeconds: config.signatureToleranceSeconds,
       sourceAllowlist: config.sourceAllowlist,
       allowedAgentIds: config.allowedAgentIds,
-      crmMapping: { defaultSubject: config.crmDefaultSubject, subjectsByAgent: config.crmSubjectsByAgent },
+      crmMapping: {
+        defaultSubject: config.crmDefaultSubject,
+        subjectsByAgent: config.crmSubjectsByAgent,
+        nameFields: config.crmNameFields,
+        defaultCountry: config.crmDefaultCountry,
+      },
     },
     now,
     secrets: createSecretSource({

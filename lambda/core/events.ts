@@ -49,6 +49,30 @@ const JsonObjectSchema = z.custom<Record<string, unknown>>(
 /** Dynamic variables and data-collection results: any JSON object, read key by key later. */
 const VariablesSchema = JsonObjectSchema;
 
+/**
+ * What `transcript` holds when it is not a list of turns: ElevenLabs can send an OpenTelemetry
+ * transcript instead (SPEC §4), and status rules then read other facts (SPEC §5 rule 4).
+ */
+export const NOT_A_TURN_LIST = 'not-a-turn-list';
+/**
+ * A list of turns stays the very array that was parsed: turns are many and nested, and the CRM
+ * needs two facts from them, which call-status.ts reads defensively, so they are neither copied
+ * nor validated one by one (that cost ~8 µs per event for nothing we use, bench/verifier.ts).
+ * Absent or null stays absent; anything else becomes the marker.
+ */
+const TranscriptSchema = z
+  .unknown()
+  .optional()
+  .transform((value): unknown[] | typeof NOT_A_TURN_LIST | undefined =>
+    Array.isArray(value) ? value : value == null ? undefined : NOT_A_TURN_LIST,
+  );
+
+/**
+ * `metadata.error` of the GET-conversation model: `{code, reason?}` or null; a plain string is
+ * read as the reason. A blank string says nothing and reads as absent, like any other type.
+ */
+const CallErrorSchema = lenient(z.union([JsonObjectSchema, z.string().trim().min(1)]));
+
 /** `metadata.phone_call` is a union on `type` (twilio, sip_trunking, exotel) or null. */
 const PhoneCallSchema = z.object({
   type: lenient(z.string()),
@@ -66,17 +90,23 @@ export const TranscriptionDataSchema = z.object({
   agent_id: lenient(IdSchema),
   agent_name: lenient(z.string()),
   call_duration_secs: lenient(NumberLikeSchema),
+  /** The platform's verdict (`done`, `failed`, …; GET-conversation model). */
+  status: lenient(z.string()),
   /**
-   * Opaque here, as in the production receiver's contract (seeds/tether-…-openapi.md:
-   * "transcript array — opaque"): turns are many and nested, and the CRM needs two facts from
-   * them, which crm-payload.ts reads defensively. Validating every turn cost ~8 µs per event
-   * for nothing we use (bench/verifier.ts).
+   * Whether ElevenLabs kept any audio, the contact's and the agent's: they say whether audio was
+   * *stored*, not whether anyone spoke (recording may be off). `has_audio` decides the audio
+   * check (SPEC §10).
    */
-  transcript: lenient(z.array(z.unknown())),
+  has_audio: lenient(z.boolean()),
+  has_user_audio: lenient(z.boolean()),
+  has_response_audio: lenient(z.boolean()),
+  /** Opaque, as in the production receiver's contract (seeds/tether-…-openapi.md: "transcript array — opaque"). */
+  transcript: TranscriptSchema,
   metadata: lenient(
     z.object({
       call_duration_secs: lenient(NumberLikeSchema),
       termination_reason: lenient(z.string()),
+      error: CallErrorSchema,
       phone_call: lenient(PhoneCallSchema),
     }),
   ),

@@ -7,7 +7,7 @@
  * (SPEC §11). The pipeline computes the deadlines (core/time-budget.ts).
  */
 import type { PreparedAudio } from './audio';
-import type { CrmPayload } from './crm-payload';
+import type { CrmPayload } from './crm-payload-schema';
 import type { WebhookSecrets } from './webhook-secrets';
 
 export interface SecretSource {

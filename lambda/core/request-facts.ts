@@ -3,7 +3,7 @@
  * line and the metrics of SPEC §7. Holds no personal data: the contact number is masked
  * before it gets here.
  */
-import type { CrmStatus } from './crm-payload';
+import type { CrmStatus } from './crm-payload-schema';
 import { EVENT_TYPES } from './events';
 import { MetricName, type MetricValues } from './metrics';
 

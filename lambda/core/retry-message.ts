@@ -1,20 +1,12 @@
 /**
  * The retry queue message of SPEC §5, read back by the retry worker. Anything that does not
  * match can never be delivered, so it goes to the dead-letter queue for a human to look at.
+ * The payload is checked by the very schema the receiver's payloads are built to fit
+ * (crm-payload-schema.ts), so whatever the receiver queues is accepted here.
  */
 import * as z from 'zod';
-import { CRM_STATUSES, type CrmPayload } from './crm-payload';
+import { CrmPayloadSchema } from './crm-payload-schema';
 import type { RetryQueueMessage } from './ports';
-
-const CrmPayloadSchema = z.strictObject({
-  type: z.literal('conversationAICall'),
-  subject: z.string(),
-  to: z.string(),
-  name: z.string(),
-  summary: z.string(),
-  status: z.enum(CRM_STATUSES),
-  duration: z.number().int().nonnegative(),
-});
 
 export const RetryQueueMessageSchema = z.object({
   crmPayload: CrmPayloadSchema,
@@ -36,5 +28,5 @@ export function parseRetryMessage(body: string): RetryQueueMessage | undefined {
     return undefined;
   }
   const parsed = RetryQueueMessageSchema.safeParse(json);
-  return parsed.success ? { ...parsed.data, crmPayload: parsed.data.crmPayload as CrmPayload } : undefined;
+  return parsed.success ? parsed.data : undefined;
 }

@@ -38,6 +38,8 @@ describe('settingsFromContext', () => {
         allowedAgentIds: 'agent_a,agent_b',
         crmDefaultSubject: 'Sales call',
         crmSubjectsByAgent: '{"agent_a":"Renewals"}',
+        crmNameFields: 'contact_name, Patient Name',
+        crmDefaultCountry: ' NZ ',
         audioRetentionDays: '30',
         archiveAfterDays: '7',
         noTrafficHours: '12',
@@ -56,6 +58,8 @@ describe('settingsFromContext', () => {
       allowedAgentIds: ['agent_a', 'agent_b'],
       crmDefaultSubject: 'Sales call',
       crmSubjectsByAgent: { agent_a: 'Renewals' },
+      crmNameFields: ['contact_name', 'Patient Name'],
+      crmDefaultCountry: 'NZ',
       audioRetentionDays: 30,
       archiveAfterDays: 7,
       noTrafficHours: 12,
@@ -67,10 +71,15 @@ describe('settingsFromContext', () => {
 
   it('accepts JSON values from cdk.json context', () => {
     const settings = settingsFromContext(
-      reader({ allowedAgentIds: ['agent_a'], crmSubjectsByAgent: { agent_a: 'Renewals' }, audioRetentionDays: 90 }),
+      reader({ allowedAgentIds: ['agent_a'], crmSubjectsByAgent: { agent_a: 'Renewals' }, crmNameFields: ['caller_name', 'First Name'], audioRetentionDays: 90 }),
       {},
     );
-    expect(settings.props).toEqual({ allowedAgentIds: ['agent_a'], crmSubjectsByAgent: { agent_a: 'Renewals' }, audioRetentionDays: 90 });
+    expect(settings.props).toEqual({
+      allowedAgentIds: ['agent_a'],
+      crmSubjectsByAgent: { agent_a: 'Renewals' },
+      crmNameFields: ['caller_name', 'First Name'],
+      audioRetentionDays: 90,
+    });
   });
 
   it('treats empty values as unset', () => {
@@ -85,6 +94,7 @@ describe('settingsFromContext', () => {
     [{ crmSubjectsByAgent: '{not json' }, /crmSubjectsByAgent must be a JSON object/],
     [{ crmSubjectsByAgent: '{"a":1}' }, /values are strings/],
     [{ alarmEmail: { nested: true } }, /alarmEmail must be a string/],
+    [{ crmDefaultCountry: ['AU'] }, /crmDefaultCountry must be a string/],
   ])('rejects %o naming the option', (values, message) => {
     expect(() => settingsFromContext(reader(values), {})).toThrow(message);
   });

@@ -362,7 +362,28 @@ describe('props', () => {
     expect(Object.values(resourcesOf(t, 'AWS::Logs::LogGroup')).map((g) => g.Properties?.RetentionInDays)).toEqual([30, 30, 30]);
   });
 
+  it('sets CRM_NAME_FIELDS and CRM_DEFAULT_COUNTRY only when given, as the receiver reads them', () => {
+    const t = templateOf({ crmNameFields: ['contact_name', ' Patient Name '], crmDefaultCountry: 'nz' });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('receiver'),
+      Environment: { Variables: Match.objectLike({ CRM_NAME_FIELDS: 'contact_name,Patient Name', CRM_DEFAULT_COUNTRY: 'NZ' }) },
+    });
+    const receiverVariables = (tpl: Template) =>
+      Object.values(resourcesOf(tpl, 'AWS::Lambda::Function'))
+        .filter((f) => String(f.Properties?.Description).includes('receiver'))
+        .map((f) => Object.keys((f.Properties?.Environment as { Variables: object }).Variables));
+    // The defaults live in lambda/config.ts: the default stack sets neither variable.
+    const defaults = receiverVariables(template);
+    expect(defaults).toHaveLength(1);
+    expect(defaults[0]).not.toContain('CRM_NAME_FIELDS');
+    expect(defaults[0]).not.toContain('CRM_DEFAULT_COUNTRY');
+  });
+
   it.each([
+    [{ crmNameFields: ['name', 'contact.name'] }, /crmNameFields must be a comma list of field names/],
+    [{ crmNameFields: ['first_name,last_name'] }, /crmNameFields must hold one field name per entry/],
+    [{ crmDefaultCountry: 'Australia' }, /crmDefaultCountry must be an ISO 3166 alpha-2 country code/],
+    [{ crmDefaultCountry: 'ZZ' }, /crmDefaultCountry must be an ISO 3166 alpha-2 country code/],
     [{ crmWebhookUrl: 'ftp://crm.example.com' }, /crmWebhookUrl/],
     [{ allowedSourceIps: 'elevenlabs,not-an-ip' }, /allowedSourceIps: "not-an-ip"/],
     [{ alarmEmail: 'ops' }, /alarmEmail/],

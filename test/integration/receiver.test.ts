@@ -66,7 +66,8 @@ describe('transcription and failure → CRM', () => {
     const result = await receiver()(signed(sampleEvent('failure')));
     expect(parse(result)).toMatchObject({ type: 'call_initiation_failure', forwarded: true });
     expect(local.crm.received.slice(before)).toEqual([
-      expect.objectContaining({ to: '+441111111111', status: 'no answer', summary: 'Call not connected: busy (SIP 487).', duration: 0 }),
+      // The docs' placeholder "+441111111111" is not a valid UK number: SPEC v2 §5 sends "Unknown".
+      expect.objectContaining({ to: 'Unknown', status: 'no answer', summary: 'Call not connected: busy (SIP 487).', duration: 0 }),
     ]);
   });
 

@@ -15,6 +15,8 @@ describe('loadConfig (SPEC §8)', () => {
       signatureToleranceSeconds: 1800,
       crmDefaultSubject: DEFAULT_CRM_SUBJECT,
       crmSubjectsByAgent: {},
+      crmNameFields: undefined,
+      crmDefaultCountry: 'AU',
       sourceAllowlist: undefined,
       allowedAgentIds: undefined,
       idempotencyTable: undefined,
@@ -38,6 +40,8 @@ describe('loadConfig (SPEC §8)', () => {
       ALLOWED_AGENT_IDS: 'a1, a2,',
       CRM_DEFAULT_SUBJECT: 'Outbound call',
       CRM_SUBJECTS_BY_AGENT: '{"a1":"Renewals"}',
+      CRM_NAME_FIELDS: 'contact_name, Patient Name,',
+      CRM_DEFAULT_COUNTRY: 'nz',
       IDEMPOTENCY_TABLE: 'table',
       AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:4569',
       AWS_LAMBDA_FUNCTION_NAME: 'receiver',
@@ -53,6 +57,8 @@ describe('loadConfig (SPEC §8)', () => {
       signatureToleranceSeconds: 300,
       crmDefaultSubject: 'Outbound call',
       crmSubjectsByAgent: { a1: 'Renewals' },
+      crmNameFields: ['contact_name', 'Patient Name'],
+      crmDefaultCountry: 'NZ',
       idempotencyTable: 'table',
       s3ForcePathStyle: true,
       onLambda: true,
@@ -63,10 +69,12 @@ describe('loadConfig (SPEC §8)', () => {
   });
 
   it('treats empty values as unset', () => {
-    expect(loadConfig({ ...minimal, AUDIO_BUCKET: '', CRM_TIMEOUT_MS: ' ', ALLOWED_AGENT_IDS: ',' })).toMatchObject({
+    expect(loadConfig({ ...minimal, AUDIO_BUCKET: '', CRM_TIMEOUT_MS: ' ', ALLOWED_AGENT_IDS: ',', CRM_NAME_FIELDS: ' ', CRM_DEFAULT_COUNTRY: '' })).toMatchObject({
       audioBucket: undefined,
       crmTimeoutMs: 5000,
       allowedAgentIds: undefined,
+      crmNameFields: undefined,
+      crmDefaultCountry: 'AU',
     });
   });
 
@@ -88,6 +96,17 @@ describe('loadConfig (SPEC §8)', () => {
       { ...minimal, AWS_LAMBDA_FUNCTION_NAME: 'receiver', CRM_RETRY_QUEUE_URL: 'file:///tmp/retry' },
       'CRM_RETRY_QUEUE_URL is a file: folder queue, which nothing reads on Lambda',
     ],
+    ['CRM_NAME_FIELDS only commas', { ...minimal, CRM_NAME_FIELDS: ',,' }, 'CRM_NAME_FIELDS must name at least one field'],
+    ['CRM_NAME_FIELDS with a dot path', { ...minimal, CRM_NAME_FIELDS: 'name,contact.name' }, 'CRM_NAME_FIELDS must be a comma list of field names'],
+    ['CRM_NAME_FIELDS with markup', { ...minimal, CRM_NAME_FIELDS: '<script>alert(1)</script>' }, 'CRM_NAME_FIELDS must be a comma list of field names'],
+    ['CRM_NAME_FIELDS of separators only', { ...minimal, CRM_NAME_FIELDS: '_, -' }, 'CRM_NAME_FIELDS must be a comma list of field names'],
+    ['CRM_NAME_FIELDS with a 65-character name', { ...minimal, CRM_NAME_FIELDS: 'n'.repeat(65) }, 'CRM_NAME_FIELDS must be a comma list of field names'],
+    ['CRM_NAME_FIELDS with 33 names', { ...minimal, CRM_NAME_FIELDS: Array.from({ length: 33 }, (_, i) => `f${i}`).join(',') }, 'CRM_NAME_FIELDS must name at most 32 fields'],
+    ['CRM_DEFAULT_COUNTRY a name', { ...minimal, CRM_DEFAULT_COUNTRY: 'Australia' }, 'CRM_DEFAULT_COUNTRY must be an ISO 3166 alpha-2 country code'],
+    ['CRM_DEFAULT_COUNTRY alpha-3', { ...minimal, CRM_DEFAULT_COUNTRY: 'AUS' }, 'CRM_DEFAULT_COUNTRY must be an ISO 3166 alpha-2 country code'],
+    ['CRM_DEFAULT_COUNTRY a calling code', { ...minimal, CRM_DEFAULT_COUNTRY: '+61' }, 'CRM_DEFAULT_COUNTRY must be an ISO 3166 alpha-2 country code'],
+    ['CRM_DEFAULT_COUNTRY unknown to the numbering plans', { ...minimal, CRM_DEFAULT_COUNTRY: 'ZZ' }, 'CRM_DEFAULT_COUNTRY must be an ISO 3166 alpha-2 country code'],
+    ['CRM_DEFAULT_COUNTRY "__proto__"', { ...minimal, CRM_DEFAULT_COUNTRY: '__proto__' }, 'CRM_DEFAULT_COUNTRY must be an ISO 3166 alpha-2 country code'],
   ])('names the variable: %s', (_name, env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigurationError);
     expect(() => loadConfig(env)).toThrow(message);
@@ -101,6 +120,24 @@ describe('loadConfig (SPEC §8)', () => {
 
   it('never echoes a value in its errors', () => {
     expect(() => loadConfig({ ...minimal, CRM_TIMEOUT_MS: 'wsec_leaky_value' })).not.toThrow(/wsec_leaky_value/);
+  });
+
+  it.each([
+    ['CRM_NAME_FIELDS', 'name,wsec_leaky.value'],
+    ['CRM_DEFAULT_COUNTRY', 'wsec_leaky_value'],
+  ])('never echoes %s in its error', (variable, value) => {
+    expect(() => loadConfig({ ...minimal, [variable]: value })).toThrow(variable);
+    expect(() => loadConfig({ ...minimal, [variable]: value })).not.toThrow(/leaky/);
+  });
+
+  it('accepts every country the numbering plans know, in any case', () => {
+    for (const code of ['AU', 'nz', ' Gb ', 'US', 'SG', 'IN']) {
+      expect(loadConfig({ ...minimal, CRM_DEFAULT_COUNTRY: code }).crmDefaultCountry).toBe(code.trim().toUpperCase());
+    }
+  });
+
+  it('accepts name fields in any spelling the payloads use', () => {
+    expect(loadConfig({ ...minimal, CRM_NAME_FIELDS: 'First Name,user-name,名前' }).crmNameFields).toEqual(['First Name', 'user-name', '名前']);
   });
 });
 

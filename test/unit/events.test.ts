@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidEventError } from '../../lambda/core/errors';
-import { isSupported, parseEvent } from '../../lambda/core/events';
+import { isSupported, NOT_A_TURN_LIST, parseEvent, type TranscriptionEvent } from '../../lambda/core/events';
+import { failedCall, longCall, otelTranscriptCall, realCall } from '../fixtures/real-calls';
 import { clone, SEED_EVENTS } from '../fixtures/samples';
 
 describe('parseEvent: the seed examples', () => {
@@ -75,6 +76,62 @@ describe('parseEvent: tolerance (SPEC §4)', () => {
     const event = parseEvent({ type: 'post_call_video', data: { conversation_id: 'c1', agent_id: 'a1' } });
     expect(event).toMatchObject({ type: 'post_call_video', conversationId: 'c1', agentId: 'a1' });
     expect(isSupported(event)).toBe(false);
+  });
+});
+
+describe('parseEvent: the GET-conversation model (SPEC v2 §1, §4)', () => {
+  const data = (body: unknown) => (parseEvent(clone(body)) as TranscriptionEvent).data;
+
+  it('keeps status, the audio flags and metadata.error', () => {
+    const parsed = data(failedCall({ code: 1011, reason: 'LLM request timed out' }));
+    expect(parsed.status).toBe('failed');
+    expect(parsed.metadata?.error).toEqual({ code: 1011, reason: 'LLM request timed out' });
+    expect(parsed).toMatchObject({ has_audio: true, has_user_audio: true, has_response_audio: true });
+  });
+
+  it.each<[string, unknown, unknown]>([
+    ['an error object', { code: 1011, reason: 'x' }, { code: 1011, reason: 'x' }],
+    ['a string error', 'stream closed', 'stream closed'],
+    ['null', null, null],
+    ['a blank string reads as absent', '  ', undefined],
+    ['a number reads as absent', 500, undefined],
+    ['a list reads as absent', ['x'], undefined],
+  ])('metadata.error: %s', (_name, error, expected) => {
+    expect(data(realCall({}, (d) => (d.metadata.error = error))).metadata?.error).toEqual(expected);
+  });
+
+  it.each<[string, unknown, boolean | null | undefined]>([
+    ['true', true, true],
+    ['false', false, false],
+    ['null', null, null],
+    ['a string reads as absent', 'false', undefined],
+  ])('has_audio %s', (_name, value, expected) => {
+    expect(data(realCall({}, (d) => (d.has_audio = value))).has_audio).toEqual(expected);
+  });
+
+  it('reads a wrong-typed status as absent', () => {
+    expect(data(realCall({}, (d) => (d.status = 3))).status).toBeUndefined();
+  });
+
+  it.each<[string, unknown, unknown]>([
+    ['a list of turns stays that list', [{ role: 'user', message: 'hi' }], [{ role: 'user', message: 'hi' }]],
+    ['an empty list is a list', [], []],
+    ['absent stays absent', undefined, undefined],
+    ['null reads as absent', null, undefined],
+    ['an OpenTelemetry object is marked', { resourceSpans: [] }, NOT_A_TURN_LIST],
+    ['a string is marked', 'user: hi', NOT_A_TURN_LIST],
+    ['a number is marked', 7, NOT_A_TURN_LIST],
+  ])('transcript: %s', (_name, transcript, expected) => {
+    expect(data(realCall({}, (d) => (d.transcript = transcript))).transcript).toEqual(expected);
+  });
+
+  it('keeps the very array it was given (turns are neither copied nor validated)', () => {
+    const body = longCall(290_000);
+    expect((parseEvent(body) as TranscriptionEvent).data.transcript).toBe(body.data.transcript);
+  });
+
+  it('accepts a transcript in another format', () => {
+    expect(isSupported(parseEvent(otelTranscriptCall()))).toBe(true);
   });
 });
 

@@ -2,11 +2,13 @@
  * SPEC §7: one structured line per request that doubles as the EMF metrics document, and no
  * secret, signature, transcript, summary, name or full phone number in any line.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createReceiver } from '../../lambda/create-receiver';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambda/core/metrics';
 import { formatSignatureHeader } from '../../lambda/core/verify-signature';
 import { memoryWorld, TEST_SECRET } from '../helpers/memory-ports';
+import { collected, type Json, realCall, realInitiationFailure } from '../fixtures/real-calls';
 import { sampleEvent } from '../fixtures/samples';
 import { apiGatewayEvent } from '../helpers/api-gateway-event';
 
@@ -168,5 +170,93 @@ describe('metrics for refused requests (SPEC §3, §7)', () => {
     expect((await handler(apiGatewayEvent('{}', {}, '203.0.113.9'))).statusCode).toBe(403);
     expect((await handler(apiGatewayEvent('{}', {}, '34.67.146.145'))).statusCode).toBe(401);
     expect(lines.map((l) => JSON.parse(l).RequestRejected)).toEqual([1, undefined]);
+  });
+});
+
+describe('property: no name and no unmasked number reaches a log line', () => {
+  /** A distinctive given or family name followed by arbitrary text (quotes, emoji, controls). */
+  const namePartArb = fc
+    .tuple(fc.constantFrom('Siobhán', 'Zoë', 'Tūī', 'Łucja', 'Nguyễn', '李娜', 'Ngozi', 'Þórdís', 'Oluwaseun'), fc.string({ unit: 'grapheme', maxLength: 12 }))
+    .map(([name, tail]) => `${name}${tail}`.trim());
+  /** Digits of a number, as a country code and a national number. */
+  const digitsArb = fc.oneof(
+    fc.stringMatching(/^4\d{8}$/).map((n) => ({ country: '61', national: n })), // AU mobile
+    fc.stringMatching(/^[2378]\d{8}$/).map((n) => ({ country: '61', national: n })), // AU landline
+    fc.stringMatching(/^[2-9]\d{2}[2-9]\d{6}$/).map((n) => ({ country: '1', national: n })), // NANP
+    fc.stringMatching(/^\d{9,13}$/).map((n) => ({ country: '64', national: n })), // anything
+  );
+  /** How the platform, a SIP trunk or a CRM import might write that number. */
+  const numberArb = fc.tuple(digitsArb, fc.integer({ min: 0, max: 5 })).map(([{ country, national }, style]) => {
+    const e164 = `+${country}${national}`;
+    const written = [
+      e164,
+      `+${country} ${national.slice(0, 3)} ${national.slice(3, 6)} ${national.slice(6)}`,
+      country === '61' ? `0${national}` : e164,
+      `tel:+${country}-${national}`,
+      `sip:${e164}@trunk.example.com;transport=tls`,
+      `${country}${national}`,
+    ][style]!;
+    return { written, digits: `${country}${national}` };
+  });
+  const sipUserArb = namePartArb.map((user) => `sip:${encodeURIComponent(user)}@pbx.example.com`);
+
+  type Case = { body: Json; secrets: string[]; digits?: string };
+  const caseArb: fc.Arbitrary<Case> = fc
+    .record({
+      first: namePartArb,
+      last: namePartArb,
+      where: fc.constantFrom('name', 'caller_name', 'first/last variables', 'First Name/Last Name collected', 'user_name collected', 'failure'),
+      number: fc.option(numberArb, { nil: undefined }),
+      sipUser: fc.option(sipUserArb, { nil: undefined }),
+      inbound: fc.boolean(),
+    })
+    .map(({ first, last, where, number, sipUser, inbound }) => {
+      const contact = sipUser ?? number?.written ?? '+61491570156';
+      const full = `${first} ${last}`;
+      const secrets = [full, first, last, ...(sipUser ? [decodeURIComponent(sipUser.slice(4, sipUser.indexOf('@')))] : [])];
+      if (where === 'failure') {
+        const body = realInitiationFailure('busy', { to: contact });
+        body.data.conversation_initiation_client_data.dynamic_variables = { first_name: first, last_name: last };
+        return { body, secrets, digits: number?.digits };
+      }
+      const body = realCall({ direction: inbound ? 'inbound' : 'outbound', contactNumber: contact, dataCollection: {} });
+      const variables = body.data.conversation_initiation_client_data.dynamic_variables;
+      const results = body.data.analysis.data_collection_results;
+      if (where === 'name' || where === 'caller_name') variables[where] = full;
+      if (where === 'first/last variables') Object.assign(variables, { first_name: first, last_name: last });
+      if (where === 'First Name/Last Name collected') Object.assign(results, { 'First Name': collected('First Name', first), 'Last Name': collected('Last Name', last) });
+      if (where === 'user_name collected') results.user_name = collected('user_name', full);
+      // The name in the summary too: a summary must never be logged either.
+      body.data.analysis.transcript_summary = `${full} confirmed the appointment.`;
+      return { body, secrets, digits: number?.digits };
+    });
+
+  it('holds for arbitrary names and numbers, forwarded or queued', async () => {
+    const { handler, lines, world } = receiverWithLog();
+    let checked = 0;
+    await fc.assert(
+      fc.asyncProperty(caseArb, fc.boolean(), async ({ body, secrets, digits }, crmDown) => {
+        world.setCrmResult(crmDown ? { ok: false, attempts: 3, lastError: 'HTTP 503', permanent: false } : { ok: true, attempts: 1 });
+        lines.length = 0;
+        const response = await handler(signedEvent(body).event);
+        expect(response.statusCode).toBe(200);
+        const log = lines.join('\n');
+        for (const secret of secrets) {
+          expect(log).not.toContain(secret);
+          expect(log).not.toContain(JSON.stringify(secret).slice(1, -1)); // as JSON would escape it
+        }
+        if (digits !== undefined) {
+          expect(log).not.toContain(digits);
+          const crmTo = JSON.parse(lines[0]!).crmTo as string;
+          // A valid number is logged masked, its last three digits only; anything else as "Unknown".
+          expect(crmTo === 'Unknown' || (crmTo.endsWith(digits.slice(-3)) && /^\+\*+\d{3}$/.test(crmTo))).toBe(true);
+        }
+        checked += 1;
+      }),
+      { seed: 20261125, numRuns: 150 },
+    );
+    expect(checked).toBe(150);
+    // The CRM did get the names: the property is about logs, not about dropping data.
+    expect(world.crmCalls.some((payload) => payload.name !== 'Unknown')).toBe(true);
   });
 });
