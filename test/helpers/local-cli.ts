@@ -64,25 +64,41 @@ export interface RunningServer {
   url: string;
   /** Everything it printed so far (stdout and stderr). */
   output(): string;
-  /** Sends `signal` and resolves with the exit code once it has exited. */
+  /** Sends `signal` to the process started (npm, or node) and resolves with its exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Cleanup after a failed test: SIGKILL to the whole process group (npm, tsx and node). */
+  destroy(): Promise<void>;
 }
 
 /** Starts `npm start` (via npm, or scripts/start.ts directly) and waits for its banner. */
 export async function startServer(env: NodeJS.ProcessEnv, { viaNpm = false, timeoutMs = 30_000 } = {}): Promise<RunningServer> {
-  const child = viaNpm
-    ? spawn('npm', ['run', 'start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // A process group of its own, so cleanup can reach tsx and node behind npm even after a SIGKILL.
+  const options = { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] as ('ignore' | 'pipe')[], detached: true };
+  const child = viaNpm ? spawn('npm', ['run', 'start'], options) : spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], options);
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   let gone = false;
   void exited.then(() => (gone = true));
-  await waitFor(() => gone || output.includes('npm run send -- all'), timeoutMs, () => output);
+  const destroy = async () => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+    if (!gone) await exited;
+  };
+  await waitFor(() => gone || output.includes('npm run send -- all'), timeoutMs, () => output).catch(async (error: unknown) => {
+    await destroy();
+    throw error;
+  });
   if (gone) throw new Error(`npm start exited early:\n${output}`);
   const url = /webhook URL\s+(\S+)/.exec(output)?.[1];
-  if (!url) throw new Error(`no URL in the banner:\n${output}`);
+  if (!url) {
+    await destroy();
+    throw new Error(`no URL in the banner:\n${output}`);
+  }
   return {
     child,
     url,
@@ -91,6 +107,7 @@ export async function startServer(env: NodeJS.ProcessEnv, { viaNpm = false, time
       if (!gone) child.kill(signal);
       return exited;
     },
+    destroy,
   };
 }
 

@@ -34,7 +34,7 @@ beforeAll(async () => {
   server = await startServer(cliEnv({ LOCAL_ENV_FILE: envFile, PORT: '0', ELEVENLABS_WEBHOOK_SECRET: SECRET, CRM_WEBHOOK_URL: crm.url }), { viaNpm: true });
 }, 60_000);
 afterAll(async () => {
-  await server?.stop('SIGKILL');
+  await server?.destroy();
   await crm?.close();
   rmSync(base, { recursive: true, force: true });
 });

@@ -13,7 +13,7 @@ const base = mkdtempSync(join(tmpdir(), 'local-start-'));
 const dataDir = join(base, 'data');
 const running: RunningServer[] = [];
 afterAll(async () => {
-  await Promise.all(running.map((server) => server.stop('SIGKILL')));
+  await Promise.all(running.map((server) => server.destroy()));
   rmSync(base, { recursive: true, force: true });
 });
 
