@@ -1,102 +1,220 @@
 /**
- * `npm start`: the receiver on your machine, no AWS needed. The real handler behind a local
- * HTTP server; an embedded S3 (s3rver, data in .local/s3); the secret from the environment,
- * `.env` or a generated one; a CRM sink that prints payloads unless CRM_WEBHOOK_URL is set;
- * failed forwards kept in .local/retry-queue in place of SQS.
+ * `npm start`: the receiver on your machine, no AWS needed. The production handler behind a
+ * local HTTP server, with real local parts in place of AWS: an embedded S3 (s3rver) for audio,
+ * an embedded DynamoDB (dynalite) for deduplication, a folder in place of the SQS retry queue
+ * (drained with the retry worker's logic), and a CRM sink that prints payloads unless
+ * CRM_WEBHOOK_URL is set. Everything it keeps lives in the data folder (LOCAL_DATA_DIR).
+ * See docs/local-development.md for what each line it prints means.
  */
-import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createCrmForwarder } from '../lambda/adapters/crm-client';
+import { ConfigurationError } from '../lambda/core/errors';
 import { loadConfig, loadWorkerConfig } from '../lambda/config';
 import { createReceiver } from '../lambda/create-receiver';
+import { CliError, parseCliArgs, runCli } from './lib/cli';
 import { startCrmSink } from './lib/crm-sink';
-import { createFolderDrainer } from './lib/drain-folder-queue';
+import { prepareDataFolder } from './lib/data-folder';
+import { createFolderDrainer, DEAD_LETTER_FOLDER, MAX_RECEIVES } from './lib/drain-folder-queue';
+import { startEmbeddedDynamo } from './lib/embedded-dynamo';
 import { startEmbeddedS3 } from './lib/embedded-s3';
+import { LocalConfigError, LOCAL_BUCKET, LOCAL_IDEMPOTENCY_TABLE, loadLocalConfig, loadLocalEnv, localPaths, shownPath } from './lib/local-config';
+import { chooseServerSecret, configuredSecret, describeSource, readSavedSecret, saveSecret } from './lib/local-secret';
 import { createLocalServer, WEBHOOK_PATH } from './lib/local-server';
-import { DEFAULT_PORT, LOCAL_BUCKET, LOCAL_DIR, loadDotEnv, secretOrGenerate } from './lib/local-env';
+import { createRequestLog } from './lib/request-log';
+import { describeDrain, describeWaiting, type DrainLoop, startDrainLoop } from './lib/retry-drains';
+import { isServerAlive, readServerRecord, removeServerRecord, writeServerRecord } from './lib/server-record';
 
-loadDotEnv();
-mkdirSync(LOCAL_DIR, { recursive: true });
-// The AWS SDK reads region, credentials and endpoints from process.env, so this is the env we use.
-const env = process.env;
-env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const port = Number(env.PORT ?? DEFAULT_PORT);
-const host = env.HOST ?? '127.0.0.1';
-const shown = relative(process.cwd(), LOCAL_DIR) || '.';
+const print = (line: string) => process.stdout.write(`${line}\n`);
+const FIX = 'fix it in your environment or .env (see .env.example)';
+/** Closing the embedded servers should take milliseconds; past this, stop anyway. */
+const SHUTDOWN_GRACE_MS = 3_000;
 
-const { secret, generated } = secretOrGenerate();
-env.ELEVENLABS_WEBHOOK_SECRET = secret;
-delete env.WEBHOOK_SECRET_ARN; // local runs never read Secrets Manager
+const HELP = `usage: npm start
 
-const bucket = env.AUDIO_BUCKET || LOCAL_BUCKET;
-const s3 = await startEmbeddedS3(join(LOCAL_DIR, 's3'), [bucket]);
-Object.assign(env, s3.env, { AUDIO_BUCKET: bucket });
+Runs the receiver locally; takes its settings from the environment and .env
+(PORT, HOST, LOCAL_DATA_DIR, RETRY_DRAIN_INTERVAL_MS, LOG_FORMAT and the receiver's own).
+See docs/local-development.md.`;
 
-let crmNote = `forwarding to CRM_WEBHOOK_URL (${env.CRM_WEBHOOK_URL})`;
-if (!env.CRM_WEBHOOK_URL) {
-  const sink = await startCrmSink((payload) => console.log(`\n[crm sink] received:\n${JSON.stringify(payload, null, 2)}\n`));
-  env.CRM_WEBHOOK_URL = sink.url;
-  crmNote = 'CRM sink prints each payload here (set CRM_WEBHOOK_URL to forward to a real CRM)';
-}
-env.CRM_RETRY_QUEUE_URL ||= pathToFileURL(join(LOCAL_DIR, 'retry-queue')).href;
-// Only a folder queue is drained here; an SQS queue has its own worker.
-const retryDir = env.CRM_RETRY_QUEUE_URL.startsWith('file:') ? fileURLToPath(env.CRM_RETRY_QUEUE_URL) : undefined;
+await runCli('npm start', async () => {
+  if (parseCliArgs({ options: { help: { type: 'boolean', short: 'h' } } }).values.help) {
+    print(HELP);
+    return 0;
+  }
+  let loaded: ReturnType<typeof loadLocalEnv>;
+  let config: ReturnType<typeof loadLocalConfig>;
+  try {
+    loaded = loadLocalEnv(process.env);
+    config = loadLocalConfig(loaded.env);
+  } catch (error) {
+    if (error instanceof LocalConfigError) throw new CliError(`${error.message}; ${FIX}`);
+    throw error;
+  }
+  // The AWS SDK reads region, credentials and endpoints from process.env, so this is the env we use.
+  const env = Object.assign(process.env, loaded.env);
+  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  // The receiver's own settings, checked before anything starts or is written. What npm start
+  // fills in itself (secret, sink, folder queue, bucket) gets stand-ins here; loadConfig checks
+  // the real values again below.
+  checkReceiverConfig({
+    ...env,
+    WEBHOOK_SECRET_ARN: '',
+    ELEVENLABS_WEBHOOK_SECRET: 'stand-in',
+    CRM_WEBHOOK_URL: env.CRM_WEBHOOK_URL || 'http://127.0.0.1/crm',
+    CRM_RETRY_QUEUE_URL: env.CRM_RETRY_QUEUE_URL || 'file:///retry-queue',
+  });
 
-try {
-  loadConfig(env);
-} catch (error) {
-  console.error(`${(error as Error).message}\nFix the variable in your environment or .env (see .env.example).`);
-  await s3.close();
-  process.exit(1);
-}
-const handler = createReceiver(env);
+  const paths = localPaths(config.dataDir);
+  const problem = prepareDataFolder(config.dataDir);
+  if (problem) throw new CliError(problem);
+  const running = readServerRecord(paths.serverFile);
+  if (running && (await isServerAlive(running))) {
+    throw new CliError(`npm start is already running against ${shownPath(config.dataDir)} (pid ${running.pid}, ${running.url}); stop it first, or use another LOCAL_DATA_DIR`);
+  }
 
-// The retry worker's local twin: drain the folder queue on an interval with the same logic.
-const drainIntervalMs = Number(env.RETRY_DRAIN_INTERVAL_MS ?? 15_000);
-const workerConfig = loadWorkerConfig(env);
-if (retryDir) {
-  const drainer = createFolderDrainer(
-    retryDir,
-    createCrmForwarder({ url: workerConfig.crmWebhookUrl, timeoutMs: workerConfig.crmTimeoutMs, maxAttempts: workerConfig.crmMaxAttempts }),
-  );
-  setInterval(() => {
-    void drainer.drainOnce().then(({ delivered, kept, deadLettered }) => {
-      if (delivered + kept + deadLettered === 0) return;
-      console.log(`[retry queue] delivered ${delivered}, still failing ${kept}, dead-lettered ${deadLettered}`);
+  // The secret: one source of truth, recorded in server.json for `npm run send`.
+  const chosen = chooseServerSecret(configuredSecret(env, loaded.fromDotEnv), readSavedSecret(paths.secretFile));
+  if (chosen.source === 'generated') saveSecret(paths.secretFile, chosen.secret);
+  env.ELEVENLABS_WEBHOOK_SECRET = chosen.secret;
+  const ignoredArn = Boolean(env.WEBHOOK_SECRET_ARN?.trim());
+  delete env.WEBHOOK_SECRET_ARN; // local runs never read Secrets Manager
+
+  const stops: (() => Promise<unknown>)[] = [];
+  const stopAll = () => Promise.allSettled(stops.splice(0).map((stop) => stop()));
+  try {
+    const bucket = env.AUDIO_BUCKET || LOCAL_BUCKET;
+    const s3 = await startEmbeddedS3(paths.s3Dir, [bucket]);
+    stops.push(() => s3.close());
+    Object.assign(env, s3.env, { AUDIO_BUCKET: bucket });
+
+    const table = env.IDEMPOTENCY_TABLE || LOCAL_IDEMPOTENCY_TABLE;
+    const dynamo = await startEmbeddedDynamo(paths.dynamoDir, table);
+    stops.push(() => dynamo.close());
+    Object.assign(env, dynamo.env);
+
+    let crmNote = `forwarding to CRM_WEBHOOK_URL (${env.CRM_WEBHOOK_URL})`;
+    if (!env.CRM_WEBHOOK_URL) {
+      const sink = await startCrmSink((payload) => print(`\n[crm sink] received:\n${JSON.stringify(payload, null, 2)}\n`));
+      stops.push(() => new Promise((resolve) => sink.server.close(resolve)));
+      env.CRM_WEBHOOK_URL = sink.url;
+      crmNote = 'a sink that prints each payload here (set CRM_WEBHOOK_URL to forward to a real CRM)';
+    }
+    env.CRM_RETRY_QUEUE_URL ||= pathToFileURL(paths.retryDir).href;
+    // Only a folder queue is drained here; an SQS queue has its own worker.
+    const retryDir = env.CRM_RETRY_QUEUE_URL.startsWith('file:') ? fileURLToPath(env.CRM_RETRY_QUEUE_URL) : undefined;
+
+    checkReceiverConfig(env);
+
+    const requestLog = createRequestLog(config.logFormat, print);
+    const handler = createReceiver(env, { write: requestLog.write });
+    let drains: DrainLoop | undefined;
+    let drainer: ReturnType<typeof createFolderDrainer> | undefined;
+    const deadLetterShown = retryDir ? `${shownPath(join(retryDir, DEAD_LETTER_FOLDER))}/` : '';
+    const server = createLocalServer({
+      handler,
+      onServed: (request) => {
+        const outcome = requestLog.served(request);
+        if (outcome === 'queued' && drainer && drains) {
+          const loop = drains;
+          void drainer.countWaiting().then((waiting) => print(describeWaiting(waiting, loop.nextDrainAt(), Date.now())));
+        }
+      },
     });
-  }, drainIntervalMs).unref();
-}
-const server = createLocalServer({ handler });
-server.listen(port, host, () => {
-  const { port: bound } = server.address() as AddressInfo;
-  const url = `http://${host}:${bound}${WEBHOOK_PATH}`;
-  console.log(`
-ElevenLabs webhook receiver running locally
+    stops.push(async () => {
+      drains?.stop();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    });
+
+    const bound = await new Promise<number>((resolve, reject) => {
+      server.once('error', (error: NodeJS.ErrnoException) =>
+        reject(
+          new CliError(
+            error.code === 'EADDRINUSE'
+              ? `port ${config.port} is in use (another npm start?); stop it, or set PORT to another port`
+              : `the local server could not listen on ${config.host}:${config.port}: ${error.code ?? error.message}`,
+          ),
+        ),
+      );
+      server.listen(config.port, config.host, () => resolve((server.address() as AddressInfo).port));
+    });
+    // A server on every interface is still reached on this machine through 127.0.0.1.
+    const urlHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
+    const url = `http://${urlHost}:${bound}${WEBHOOK_PATH}`;
+    writeServerRecord(paths.serverFile, { pid: process.pid, url, secret: chosen.secret, secretSource: chosen.source, startedAt: new Date().toISOString() });
+    stops.push(async () => removeServerRecord(paths.serverFile, process.pid));
+
+    const secretLine =
+      chosen.source === 'generated'
+        ? `${chosen.secret}  (${describeSource(chosen.source, shownPath(paths.secretFile))}; shown this once)`
+        : describeSource(chosen.source, shownPath(paths.secretFile));
+    const drainEvery = `${config.retryDrainIntervalMs / 1000} s`;
+    print(`
+ElevenLabs webhook receiver running locally (the production handler; Ctrl-C stops it)
   webhook URL   ${url}
-  secret        ${generated ? `${secret}  (generated, saved in ${shown}/webhook-secret)` : 'from ELEVENLABS_WEBHOOK_SECRET'}
-  audio         embedded S3 at ${s3.endpoint}, bucket "${bucket}" (files under ${shown}/s3/${bucket}/audio/)
+  secret        ${secretLine}${ignoredArn ? '\n                (WEBHOOK_SECRET_ARN is ignored locally)' : ''}
+  audio         embedded S3 at ${s3.endpoint}, bucket "${bucket}" (files under ${shownPath(paths.s3Dir)}/${bucket}/audio/)
+  dedup         embedded DynamoDB at ${dynamo.endpoint}, table "${table}" (kept in ${shownPath(paths.dynamoDir)}/)
   CRM           ${crmNote}
-  retry queue   ${env.CRM_RETRY_QUEUE_URL}${retryDir ? ` (drained every ${drainIntervalMs / 1000} s)` : ''}
+  retry queue   ${retryDir ? `${shownPath(retryDir)}/ (drained now and every ${drainEvery}; after ${MAX_RECEIVES} failed drains: ${deadLetterShown})` : `${env.CRM_RETRY_QUEUE_URL} (not drained here)`}
+  log           ${config.logFormat === 'json' ? 'the JSON line Lambda writes, per request' : 'one line per request (LOG_FORMAT=json for the JSON line Lambda writes)'}
+  data folder   ${shownPath(config.dataDir)}/ (npm run reset empties it)
 
 Next, in another terminal, send signed sample events:
-  npm run send -- all${bound === DEFAULT_PORT ? '' : ` --url ${url}`}
+  npm run send -- all
 `);
+
+    if (retryDir) {
+      const crmConfig = loadWorkerConfig(env);
+      const folder = createFolderDrainer(
+        retryDir,
+        createCrmForwarder({ url: crmConfig.crmWebhookUrl, timeoutMs: crmConfig.crmTimeoutMs, maxAttempts: crmConfig.crmMaxAttempts }),
+      );
+      drainer = folder;
+      drains = startDrainLoop({
+        drain: folder.drainOnce,
+        intervalMs: config.retryDrainIntervalMs,
+        onDrained: async (summary) => {
+          const now = Date.now();
+          const line = describeDrain(summary, await folder.countWaiting(), drains?.nextDrainAt() ?? now, now, deadLetterShown);
+          if (line) print(line);
+        },
+      });
+    }
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+
+  // Ctrl-C, or SIGINT/SIGTERM from a process manager: close everything, say goodbye, exit 0.
+  // Ctrl-C reaches npm, tsx and this process at once, so a second signal while stopping is expected.
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      let said = false;
+      const done = () => {
+        if (said) return;
+        said = true;
+        print(`Stopped. Local data kept in ${shownPath(config.dataDir)}/ (npm run reset empties it).`);
+        resolve(0);
+      };
+      setTimeout(done, SHUTDOWN_GRACE_MS).unref();
+      void stopAll().then(done);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
 });
 
-server.on('error', (error: NodeJS.ErrnoException) => {
-  console.error(
-    error.code === 'EADDRINUSE'
-      ? `Port ${port} is in use (another \`npm start\`?). Stop it, or run with PORT=<other port> npm start.`
-      : `Local server failed: ${error.message}`,
-  );
-  void s3.close().finally(() => process.exit(1));
-});
-
-const shutdown = () => {
-  server.close();
-  void s3.close().finally(() => process.exit(0));
-};
-process.on('SIGINT', shutdown);
-process.on('SIGTERM', shutdown);
+/** The receiver's configuration as Lambda would load it (lambda/config.ts), or one line naming what is wrong. */
+function checkReceiverConfig(env: NodeJS.ProcessEnv): void {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    const detail = error instanceof ConfigurationError ? error.detail : (error as Error).message;
+    throw new CliError(`invalid configuration: ${detail}; ${FIX}`);
+  }
+}

@@ -1,100 +1,104 @@
 /**
  * A local HTTP server in front of the real handler: each `POST /webhooks/elevenlabs` becomes
- * an API Gateway HTTP API (payload 2.0) event, the way API Gateway would build it.
+ * an API Gateway HTTP API (payload 2.0) event, the way API Gateway would build it
+ * (lambda-event.ts). Lambda's size limit applies to that whole event (SPEC §6).
  */
-import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResult } from 'aws-lambda';
 import { PayloadTooLargeError, toErrorResponse } from '../../lambda/core/errors';
+import { eventBytes, eventSkeleton, LAMBDA_MAX_EVENT_BYTES, WEBHOOK_PATH, withBody } from './lambda-event';
 
-/** Lambda's synchronous invocation payload limit (SPEC §6). */
-export const LAMBDA_MAX_EVENT_BYTES = 6_291_456;
-export const WEBHOOK_PATH = '/webhooks/elevenlabs';
+export { LAMBDA_MAX_EVENT_BYTES, WEBHOOK_PATH };
 
 export type LocalHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResult>;
 
-export interface LocalServerOptions {
-  handler: LocalHandler;
-  maxBodyBytes?: number;
+/** One answered request, for the per-request log line. */
+export interface ServedRequest {
+  method: string;
+  /** The path without its query string. */
+  path: string;
+  statusCode: number;
+  /** From the first byte of the request to the answer. */
+  latencyMs: number;
+  /** The API Gateway request id, when the handler ran: its log line carries the same id. */
+  requestId?: string;
+  /** For answers the local server gives itself (404, 405, 413, 502); the handler's log line has the others. */
+  outcome?: string;
+  /** The response body (JSON). */
+  body: string;
 }
 
-/** API Gateway passes these as text; anything else arrives base64-encoded. */
-const TEXT_CONTENT = /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded)|[^;]*\+json)/i;
+export interface LocalServerOptions {
+  handler: LocalHandler;
+  /** The whole event's limit in bytes (envelope included); Lambda's by default. */
+  maxEventBytes?: number;
+  onServed?: (request: ServedRequest) => void;
+}
 
-export function createLocalServer({ handler, maxBodyBytes = LAMBDA_MAX_EVENT_BYTES }: LocalServerOptions): Server {
+export function createLocalServer({ handler, maxEventBytes = LAMBDA_MAX_EVENT_BYTES, onServed }: LocalServerOptions): Server {
   return createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path !== WEBHOOK_PATH) return sendJson(res, 404, { error: 'not found' });
-    if (req.method !== 'POST') return sendJson(res, 405, { error: 'method not allowed' }, { allow: 'POST' });
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > maxBodyBytes) return tooLarge(req, res);
+    const started = performance.now();
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const answer = (statusCode: number, body: string, extra: Partial<ServedRequest> = {}, headers: Record<string, string> = {}) => {
+      if (res.headersSent) return;
+      res.writeHead(statusCode, { 'content-type': 'application/json', ...headers });
+      res.end(body);
+      onServed?.({ method: req.method ?? '', path, statusCode, latencyMs: performance.now() - started, body, ...extra });
+    };
 
+    if (path !== WEBHOOK_PATH) {
+      req.resume(); // read what was sent so keep-alive clients see the answer, not a reset
+      return answer(404, '{"error":"not found"}', { outcome: 'not_found' });
+    }
+    if (req.method !== 'POST') {
+      req.resume();
+      return answer(405, '{"error":"method not allowed"}', { outcome: 'method_not_allowed' }, { allow: 'POST' });
+    }
+
+    const skeleton = eventSkeleton({
+      headers: headersOf(req),
+      httpVersion: req.httpVersion,
+      sourceIp: (req.socket.remoteAddress ?? '').replace(/^::ffff:/, ''),
+      nowMs: Date.now(),
+    });
+    // The encoded body is never smaller than the bytes received (base64 grows them by a third,
+    // JSON escaping only adds), so past this many bytes the event is over the limit for sure.
+    const maxBodyBytes = maxEventBytes - eventBytes(skeleton);
     const chunks: Buffer[] = [];
     let size = 0;
-    let refused = false;
+    let over = false;
     req.on('data', (chunk: Buffer) => {
-      if (refused) return;
       size += chunk.length;
+      if (over) return; // keep reading to the end so the client sees the 413, not a reset
       if (size > maxBodyBytes) {
-        refused = true; // chunked bodies announce no length: count as they stream in
-        tooLarge(req, res);
+        over = true;
+        chunks.length = 0;
         return;
       }
       chunks.push(chunk);
     });
     req.on('end', () => {
-      if (refused) return;
-      handler(toEvent(req, Buffer.concat(chunks, size)))
-        .then((result) => {
-          res.writeHead(result.statusCode, result.headers as Record<string, string>);
-          res.end(result.body);
-        })
-        .catch(() => sendJson(res, 502, { error: 'handler failed' }));
+      const tooLarge = () => {
+        const { statusCode, body } = toErrorResponse(new PayloadTooLargeError());
+        answer(statusCode, JSON.stringify(body), { outcome: 'payload_too_large' });
+      };
+      if (over) return tooLarge();
+      const event = withBody(skeleton, Buffer.concat(chunks, size));
+      chunks.length = 0;
+      if (eventBytes(event) > maxEventBytes) return tooLarge();
+      const requestId = event.requestContext.requestId;
+      handler(event)
+        .then((result) => answer(result.statusCode, result.body, { requestId }, result.headers as Record<string, string>))
+        .catch(() => answer(502, '{"error":"handler failed"}', { outcome: 'handler_failed' }));
     });
     req.on('error', () => res.destroy());
   });
 }
 
-function tooLarge(req: IncomingMessage, res: ServerResponse): void {
-  const { statusCode, body } = toErrorResponse(new PayloadTooLargeError());
-  sendJson(res, statusCode, body, { connection: 'close' });
-  // Stop reading: the rest of the body is not worth receiving.
-  res.on('finish', () => req.destroy());
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  if (res.headersSent) return;
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify(body));
-}
-
-function toEvent(req: IncomingMessage, body: Buffer): APIGatewayProxyEventV2 {
+function headersOf(req: IncomingMessage): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
   }
-  const text = TEXT_CONTENT.test(headers['content-type'] ?? '');
-  const now = Date.now();
-  const sourceIp = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-  return {
-    version: '2.0',
-    routeKey: `POST ${WEBHOOK_PATH}`,
-    rawPath: WEBHOOK_PATH,
-    rawQueryString: '',
-    headers,
-    requestContext: {
-      accountId: 'local',
-      apiId: 'local',
-      domainName: headers.host ?? 'localhost',
-      domainPrefix: 'localhost',
-      http: { method: 'POST', path: WEBHOOK_PATH, protocol: `HTTP/${req.httpVersion}`, sourceIp, userAgent: headers['user-agent'] ?? '' },
-      requestId: randomUUID(),
-      routeKey: `POST ${WEBHOOK_PATH}`,
-      stage: '$default',
-      time: new Date(now).toUTCString(),
-      timeEpoch: now,
-    },
-    body: text ? body.toString('utf8') : body.toString('base64'),
-    isBase64Encoded: !text,
-  };
+  return headers;
 }

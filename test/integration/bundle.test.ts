@@ -9,6 +9,7 @@ import type { APIGatewayProxyResult, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatSignatureHeader } from '../../lambda/core/verify-signature';
 import { apiGatewayEvent } from '../helpers/api-gateway-event';
+import { captureStdout, jsonLines } from '../helpers/capture-stdout';
 import { type LocalAws, startLocalAws } from '../helpers/local-aws';
 import { sampleEvent } from '../fixtures/samples';
 
@@ -53,21 +54,30 @@ describe('dist/receiver/index.mjs', () => {
   it('exports a handler that forwards a transcription and stores audio', async () => {
     const handler = await importBundle<(e: unknown) => Promise<APIGatewayProxyResult>>('receiver', local.env);
     const before = local.crm.received.length;
-    const transcription = await handler(signed(sampleEvent('transcription')));
+    const { result: transcription, lines } = await captureStdout(() => handler(signed(sampleEvent('transcription'))));
     expect(JSON.parse(transcription.body)).toMatchObject({ forwarded: true });
     expect(local.crm.received.length).toBe(before + 1);
 
-    const audio = await handler(signed(sampleEvent('audio', { conversationId: 'conv_bundle', agentId: 'agent_bundle', audioSeconds: 0.5 })));
-    expect(JSON.parse(audio.body)).toMatchObject({ audioKey: 'audio/agent_bundle/conv_bundle.mp3' });
+    const audioRun = await captureStdout(() =>
+      handler(signed(sampleEvent('audio', { conversationId: 'conv_bundle', agentId: 'agent_bundle', audioSeconds: 0.5 }))),
+    );
+    expect(JSON.parse(audioRun.result.body)).toMatchObject({ audioKey: 'audio/agent_bundle/conv_bundle.mp3' });
     expect(await local.getObject('audio/agent_bundle/conv_bundle.mp3')).toBeDefined();
+    // The bundle writes one request line each, as Lambda would, with no secret in it.
+    expect(jsonLines([...lines, ...audioRun.lines])).toEqual([
+      expect.objectContaining({ message: 'webhook request', outcome: 'forwarded', statusCode: 200 }),
+      expect.objectContaining({ message: 'webhook request', outcome: 'audio_stored', conversationId: 'conv_bundle' }),
+    ]);
+    expect([...lines, ...audioRun.lines].join('\n')).not.toContain(SECRET);
   });
 
   it('queues through SQS when the CRM is down', async () => {
     local.crm.respond({ status: 503 });
     try {
       const handler = await importBundle<(e: unknown) => Promise<APIGatewayProxyResult>>('receiver', { ...local.env, CRM_MAX_ATTEMPTS: '1' });
-      const result = await handler(signed(sampleEvent('failure')));
+      const { result, lines } = await captureStdout(() => handler(signed(sampleEvent('failure'))));
       expect(JSON.parse(result.body)).toMatchObject({ queued: true });
+      expect(jsonLines(lines)).toEqual([expect.objectContaining({ message: 'webhook request', outcome: 'queued', CrmForwardQueued: 1 })]);
     } finally {
       local.crm.respond({ status: 200 });
     }
@@ -81,8 +91,9 @@ describe('dist/retry-worker/index.mjs', () => {
     const message = { crmPayload: payload, eventType: 'post_call_transcription', conversationId: 'c', attempts: 3, lastError: 'HTTP 503', firstAttemptAt: new Date().toISOString() };
     const record = (id: string, body: string) => ({ messageId: id, body, attributes: { ApproximateReceiveCount: '1' } }) as unknown as SQSEvent['Records'][number];
     const before = local.crm.received.length;
-    const result = await handler({ Records: [record('m1', JSON.stringify(message))] });
+    const { result, lines } = await captureStdout(() => handler({ Records: [record('m1', JSON.stringify(message))] }));
     expect(result).toEqual({ batchItemFailures: [] });
+    expect(jsonLines(lines)).toEqual([expect.objectContaining({ message: 'retry record', messageId: 'm1', outcome: 'delivered' })]);
     expect(local.crm.received.slice(before)).toEqual([payload]);
   });
 });

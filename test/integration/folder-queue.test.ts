@@ -11,7 +11,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCrmForwarder } from '../../lambda/adapters/crm-client';
 import { createRetryQueue } from '../../lambda/adapters/retry-queue';
 import type { RetryQueueMessage } from '../../lambda/core/ports';
-import { createFolderDrainer, MAX_RECEIVES } from '../../scripts/lib/drain-folder-queue';
+import { createFolderDrainer, MAX_RECEIVES, parseQueueFileName, queueFileName } from '../../scripts/lib/drain-folder-queue';
 import { type CrmServer, startCrmServer } from '../helpers/crm-server';
 
 let crm: CrmServer;
@@ -73,13 +73,31 @@ describe('the folder retry queue', () => {
     expect(readdirSync(join(dir, 'dead-letter'))).toHaveLength(1);
   });
 
-  it(`dead-letters a message after ${MAX_RECEIVES} failed drains, like SQS maxReceiveCount`, async () => {
+  it(`dead-letters a message after ${MAX_RECEIVES} failed drains, like SQS maxReceiveCount, counting across restarts`, async () => {
     await createRetryQueue(pathToFileURL(dir).href).enqueue(message(4), FAR);
     crm.respond({ status: 503 });
-    const drainer = createFolderDrainer(dir, forwarder());
-    for (let i = 1; i < MAX_RECEIVES; i++) expect((await drainer.drainOnce()).kept).toBe(1);
-    expect(await drainer.drainOnce()).toEqual({ delivered: 0, kept: 0, deadLettered: 1 });
-    expect(existsSync(join(dir, 'dead-letter'))).toBe(true);
+    const before = crm.received.length;
+    const [original] = files();
+    // Three drains, then `npm start` restarts: a new drainer must carry on counting from 3.
+    const first = createFolderDrainer(dir, forwarder());
+    for (let i = 1; i <= 3; i++) expect((await first.drainOnce()).kept).toBe(1);
+    expect(files()).toEqual([original!.replace(/\.json$/, '.failed-3.json')]);
+    expect(JSON.parse(readFileSync(join(dir, files()[0]!), 'utf8'))).toEqual(message(4)); // the body is untouched
+    const restarted = createFolderDrainer(dir, forwarder());
+    expect(await restarted.countWaiting()).toBe(1);
+    for (let i = 4; i < MAX_RECEIVES; i++) expect((await restarted.drainOnce()).kept).toBe(1);
+    expect(await restarted.drainOnce()).toEqual({ delivered: 0, kept: 0, deadLettered: 1 });
+    expect(files()).toEqual([]);
+    expect(readdirSync(join(dir, 'dead-letter'))).toEqual([original]);
+    expect(crm.received.length - before).toBe(MAX_RECEIVES);
+  });
+
+  it('reads queue file names: the receiver’s, and those carrying a failed-drain count', () => {
+    expect(parseQueueFileName('1795-000001-abc.json')).toEqual({ id: '1795-000001-abc', failedDrains: 0 });
+    expect(parseQueueFileName('1795-000001-abc.failed-7.json')).toEqual({ id: '1795-000001-abc', failedDrains: 7 });
+    expect(parseQueueFileName('.1795-000001-abc.json.tmp')).toBeUndefined();
+    expect(parseQueueFileName('dead-letter')).toBeUndefined();
+    expect(queueFileName({ id: 'x', failedDrains: 2 })).toBe('x.failed-2.json');
   });
 
   it('does nothing when the folder does not exist yet', async () => {
