@@ -235,7 +235,7 @@ export class WebhookStack extends Stack {
     // CRM_WEBHOOK_URL: an HTTPS POST, no AWS permission.
     receiver.addEnvironment('CRM_WEBHOOK_URL', settings.crmWebhookUrl);
 
-    // CRM_RETRY_QUEUE_URL: adapters/retry-queue.ts calls SendMessage (SSE-SQS needs no KMS grant).
+    // CRM_RETRY_QUEUE_URL: adapters/queue.ts calls SendMessage (SSE-SQS needs no KMS grant).
     receiver.addEnvironment('CRM_RETRY_QUEUE_URL', this.retryQueue.queueUrl);
     receiver.addToRolePolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.retryQueue.queueArn] }));
 

@@ -29,10 +29,16 @@ export interface ReceiverConfig {
   crmNameFields?: readonly string[];
   crmDefaultCountry: CountryCode;
   idempotencyTable?: string;
+  /** SPEC §10: keep every verified transcription and failure event in the calls bucket. */
+  archiveEvents: boolean;
+  /** SPEC §10: where audio checks are scheduled (off when undefined), and after how long. */
+  audioCheckQueueUrl?: string;
+  audioCheckDelaySeconds: number;
   /** Path-style S3 addressing, for local S3 servers (SPEC §8). */
   s3ForcePathStyle: boolean;
   onLambda: boolean;
 }
+
 
 const optionalText = z
   .string()
@@ -52,6 +58,16 @@ function integer(defaultValue: number, min: number, max: number) {
 }
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+
+/** SPEC §8: `true` or `false` (any case); anything else names the variable. */
+const booleanFlag = optionalText.pipe(
+  z
+    .string()
+    .transform((v) => v.toLowerCase())
+    .pipe(z.enum(['true', 'false'], { error: 'must be true or false' }))
+    .optional()
+    .transform((v) => v === 'true'),
+);
 
 /** A comma list, or undefined when unset/empty. */
 const commaList = optionalText.transform((v) =>
@@ -140,6 +156,10 @@ const buildEnvSchema = () => z
     CRM_NAME_FIELDS: optionalText.pipe(z.string().transform(parsedWith(parseNameFields)).optional()),
     CRM_DEFAULT_COUNTRY: optionalText.pipe(z.string().transform(parsedWith(parseDefaultCountry)).optional()),
     IDEMPOTENCY_TABLE: optionalText,
+    ARCHIVE_EVENTS: booleanFlag,
+    AUDIO_CHECK_QUEUE_URL: queueUrl,
+    // SQS DelaySeconds is at most 900 (15 minutes).
+    AUDIO_CHECK_DELAY_SECONDS: integer(600, 0, 900),
     AWS_LAMBDA_FUNCTION_NAME: optionalText,
     AWS_ENDPOINT_URL_S3: optionalText,
     AWS_ENDPOINT_URL: optionalText,
@@ -149,8 +169,12 @@ const buildEnvSchema = () => z
     if (env.AWS_LAMBDA_FUNCTION_NAME && !env.CRM_RETRY_QUEUE_URL) {
       ctx.addIssue({ code: 'custom', path: ['CRM_RETRY_QUEUE_URL'], message: 'is required on Lambda' });
     }
+    // The archive lives in the calls bucket (SPEC §8 AUDIO_BUCKET).
+    if (env.ARCHIVE_EVENTS && !env.AUDIO_BUCKET) {
+      ctx.addIssue({ code: 'custom', path: ['ARCHIVE_EVENTS'], message: 'needs AUDIO_BUCKET (the calls bucket the archive is written to)' });
+    }
   })
-  .superRefine(refuseFolderQueuesOnLambda(['CRM_RETRY_QUEUE_URL']));
+  .superRefine(refuseFolderQueuesOnLambda(['CRM_RETRY_QUEUE_URL', 'AUDIO_CHECK_QUEUE_URL']));
 
 let envSchema: ReturnType<typeof buildEnvSchema> | undefined;
 
@@ -185,6 +209,9 @@ export function loadConfig(env: Env): ReceiverConfig {
     crmNameFields: e.CRM_NAME_FIELDS,
     crmDefaultCountry: e.CRM_DEFAULT_COUNTRY ?? DEFAULT_COUNTRY,
     idempotencyTable: e.IDEMPOTENCY_TABLE,
+    archiveEvents: e.ARCHIVE_EVENTS,
+    audioCheckQueueUrl: e.AUDIO_CHECK_QUEUE_URL,
+    audioCheckDelaySeconds: e.AUDIO_CHECK_DELAY_SECONDS,
     s3ForcePathStyle: Boolean(e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL),
     onLambda: Boolean(e.AWS_LAMBDA_FUNCTION_NAME),
   };
@@ -225,5 +252,49 @@ export function loadWorkerConfig(env: Env): RetryWorkerConfig {
     crmMaxAttempts: e.CRM_MAX_ATTEMPTS,
     retryQueueUrl: e.CRM_RETRY_QUEUE_URL,
     deadLetterQueueUrl: e.CRM_DEAD_LETTER_QUEUE_URL,
+  };
+}
+
+export interface AudioWorkerConfig {
+  audioBucket: string;
+  /** The queue the worker drains: failed checks get a longer visibility there (backoff). */
+  audioCheckQueueUrl?: string;
+  apiKeySecretArn?: string;
+  apiKey?: string;
+  elevenLabsApiBaseUrl: string;
+  secretCacheSeconds: number;
+  s3ForcePathStyle: boolean;
+}
+
+const AudioWorkerEnvSchema = z
+  .object({
+    AUDIO_BUCKET: optionalText.pipe(z.string({ error: 'is required (the calls bucket recordings are stored in)' })),
+    AUDIO_CHECK_QUEUE_URL: queueUrl,
+    ELEVENLABS_API_KEY_SECRET_ARN: optionalText,
+    ELEVENLABS_API_KEY: optionalText,
+    ELEVENLABS_API_BASE_URL: optionalText.pipe(httpUrl.optional()).transform((v) => (v ?? 'https://api.elevenlabs.io').replace(/\/+$/, '')),
+    SECRET_CACHE_SECONDS: integer(300, 0, 86_400),
+    AWS_LAMBDA_FUNCTION_NAME: optionalText,
+    AWS_ENDPOINT_URL_S3: optionalText,
+    AWS_ENDPOINT_URL: optionalText,
+  })
+  .superRefine((env, ctx) => {
+    if (env.AWS_LAMBDA_FUNCTION_NAME && !env.AUDIO_CHECK_QUEUE_URL) {
+      ctx.addIssue({ code: 'custom', path: ['AUDIO_CHECK_QUEUE_URL'], message: 'is required on Lambda (the queue this worker drains)' });
+    }
+  })
+  .superRefine(refuseFolderQueuesOnLambda(['AUDIO_CHECK_QUEUE_URL']));
+
+/** Parses the audio worker's environment (SPEC §8, §10). */
+export function loadAudioWorkerConfig(env: Env): AudioWorkerConfig {
+  const e = parseEnv(AudioWorkerEnvSchema, env);
+  return {
+    audioBucket: e.AUDIO_BUCKET,
+    audioCheckQueueUrl: e.AUDIO_CHECK_QUEUE_URL,
+    apiKeySecretArn: e.ELEVENLABS_API_KEY_SECRET_ARN,
+    apiKey: e.ELEVENLABS_API_KEY,
+    elevenLabsApiBaseUrl: e.ELEVENLABS_API_BASE_URL,
+    secretCacheSeconds: e.SECRET_CACHE_SECONDS,
+    s3ForcePathStyle: Boolean(e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL),
   };
 }

@@ -8,7 +8,8 @@ import { createCrmForwarder } from './adapters/crm-client';
 import { type ApiGatewayEvent, requestIdOf, toApiGatewayResult, toWebhookRequest } from './adapters/api-gateway';
 import { createS3AudioStore } from './adapters/audio-store';
 import { createDynamoIdempotencyStore } from './adapters/idempotency-store';
-import { createRetryQueue } from './adapters/retry-queue';
+import { createAudioCheckQueue, createRetryQueue } from './adapters/queue';
+import { createS3EventArchive } from './adapters/event-archive';
 import { createSecretSource } from './adapters/secrets';
 import { createTelemetry, type LineWriter, type LogLevel, type Telemetry } from './adapters/telemetry';
 import { type Env, loadConfig, type ReceiverConfig } from './config';
@@ -82,6 +83,7 @@ function buildDeps(config: ReceiverConfig, overrides: ReceiverOverrides): Webhoo
         nameFields: config.crmNameFields,
         defaultCountry: config.crmDefaultCountry,
       },
+      audioCheckDelaySeconds: config.audioCheckDelaySeconds,
     },
     now,
     secrets: createSecretSource({
@@ -102,6 +104,11 @@ function buildDeps(config: ReceiverConfig, overrides: ReceiverOverrides): Webhoo
       ? createS3AudioStore({ bucket: config.audioBucket, forcePathStyle: config.s3ForcePathStyle })
       : undefined,
     idempotency: config.idempotencyTable ? createDynamoIdempotencyStore(config.idempotencyTable) : undefined,
+    archive:
+      config.archiveEvents && config.audioBucket
+        ? createS3EventArchive({ bucket: config.audioBucket, forcePathStyle: config.s3ForcePathStyle })
+        : undefined,
+    audioChecks: config.audioCheckQueueUrl ? createAudioCheckQueue(config.audioCheckQueueUrl) : undefined,
     ...overrides.deps,
   };
 }
@@ -130,6 +137,10 @@ function report(telemetry: Telemetry, requestId: string, latencyMs: number, outc
       idempotencyError: facts.idempotencyError,
       fromElevenLabs: facts.mismatchFromElevenLabs,
       secretStale: facts.secretStale,
+      archive: facts.archive,
+      archiveError: facts.archiveError,
+      audioCheck: facts.audioCheck,
+      audioCheckError: facts.audioCheckError,
       error: facts.error,
     },
     metricValuesFor(facts),

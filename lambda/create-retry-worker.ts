@@ -7,7 +7,7 @@
  */
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createCrmForwarder } from './adapters/crm-client';
-import { createMessageSender, createVisibilityChanger, type VisibilityChanger } from './adapters/retry-queue';
+import { createMessageSender, createVisibilityChanger, type VisibilityChanger } from './adapters/queue';
 import { createTelemetry, type LineWriter, type Telemetry } from './adapters/telemetry';
 import { type Env, loadWorkerConfig } from './config';
 import { ConfigurationError, describeError } from './core/errors';

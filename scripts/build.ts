@@ -12,6 +12,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 export const LAMBDAS = {
   receiver: 'lambda/receiver.ts',
   'retry-worker': 'lambda/retry-worker.ts',
+  'audio-worker': 'lambda/audio-worker.ts',
 } as const;
 
 /** The AWS SDK's CommonJS parts call `require`; ESM has none unless we make one (NOTES.md). */

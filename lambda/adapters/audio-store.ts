@@ -7,9 +7,8 @@
  */
 import { AUDIO_CONTENT_TYPE, type PreparedAudio } from '../core/audio';
 import type { AudioStore } from '../core/ports';
-import { abortSignalAt, sdkClientOptions } from './deadline';
-import { lazy } from './lazy';
-import { cjsExports } from './load-module';
+import { abortSignalAt } from './deadline';
+import { loadS3 } from './s3';
 
 export interface S3AudioStoreOptions {
   bucket: string;
@@ -17,13 +16,12 @@ export interface S3AudioStoreOptions {
 }
 
 export function createS3AudioStore({ bucket, forcePathStyle }: S3AudioStoreOptions): AudioStore {
-  // Loaded on the first audio event only: transcriptions never load the S3 client.
-  const put = lazy(async () => {
-    const { S3Client, PutObjectCommand } = cjsExports(await import('@aws-sdk/client-s3'));
-    const client = new S3Client({ ...sdkClientOptions('audio'), forcePathStyle, requestChecksumCalculation: 'WHEN_REQUIRED' });
-    return (audio: PreparedAudio, deadlineMs: number) =>
-      client.send(
-        new PutObjectCommand({
+  return {
+    async put(audio: PreparedAudio, deadlineMs: number) {
+      // Loaded on the first audio event only: transcriptions never load the S3 client for this.
+      const { client, sdk } = await loadS3('audio', forcePathStyle);
+      await client.send(
+        new sdk.PutObjectCommand({
           Bucket: bucket,
           Key: audio.key,
           Body: audio.bytes,
@@ -34,10 +32,6 @@ export function createS3AudioStore({ bucket, forcePathStyle }: S3AudioStoreOptio
         }),
         { abortSignal: abortSignalAt(deadlineMs) },
       );
-  });
-  return {
-    async put(audio, deadlineMs) {
-      await (await put())(audio, deadlineMs);
     },
   };
 }

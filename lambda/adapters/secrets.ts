@@ -11,7 +11,8 @@
  * again, and an outage of it costs nothing while the secret stays the same.
  */
 import { SecretUnavailableError } from '../core/errors';
-import type { SecretSource } from '../core/ports';
+import { parseApiKeySecret } from '../core/api-key';
+import type { ApiKeySource, SecretSource } from '../core/ports';
 import { callDeadline } from '../core/time-budget';
 import { parseWebhookSecret, type WebhookSecrets } from '../core/webhook-secrets';
 import { abortSignalAt, sdkClientOptions } from './deadline';
@@ -54,6 +55,28 @@ export function createSecretSource(options: SecretSourceOptions): SecretSource {
     refreshed: (deadlineMs) => cache.refreshed(deadlineMs),
     staleReason: () => cache.staleReason(),
   };
+}
+
+export interface ApiKeySourceOptions {
+  secretArn?: string;
+  plainKey?: string;
+  cacheSeconds: number;
+  now: () => number;
+  fetchSecretString?: SecretStringFetcher;
+}
+
+/**
+ * The ElevenLabs API key (SPEC §8): ELEVENLABS_API_KEY_SECRET_ARN wins over ELEVENLABS_API_KEY;
+ * neither (or an empty value) means recovery is off. A fetch failure throws, so the audio
+ * check is retried rather than reported missing.
+ */
+export function createApiKeySource(options: ApiKeySourceOptions): ApiKeySource {
+  if (!options.secretArn) {
+    const key = options.plainKey ? parseApiKeySecret(options.plainKey) : undefined;
+    return { current: async () => key };
+  }
+  const cache = createCachedSecret({ ...options, secretId: options.secretArn, parse: parseApiKeySecret });
+  return { current: (deadlineMs) => cache.current(deadlineMs) };
 }
 
 export interface CachedSecret<T> {

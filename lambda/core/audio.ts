@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { InvalidAudioError } from './errors';
 import type { AudioData } from './events';
+import { audioKey } from './storage-keys';
 
 export const AUDIO_CONTENT_TYPE = 'audio/mpeg';
 
@@ -18,9 +19,7 @@ export interface PreparedAudio {
   agentId: string;
 }
 
-export function audioKey(agentId: string, conversationId: string): string {
-  return `audio/${agentId}/${conversationId}.mp3`;
-}
+export { audioKey } from './storage-keys';
 
 /**
  * Decodes base64 (RFC 4648 §4; padding optional) and rejects anything else. Node's decoder

@@ -13,6 +13,7 @@
  */
 import * as z from 'zod';
 import { InvalidEventError } from './errors';
+import { isKeySafeId } from './storage-keys';
 
 export const EVENT_TYPES = ['post_call_transcription', 'post_call_audio', 'call_initiation_failure'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -37,10 +38,8 @@ export const NumberLikeSchema = z.union([
 ]);
 
 const IdSchema = z.string().trim().min(1).max(256);
-/** Ids that become part of an S3 key: no separators, nothing to escape. */
-const KeySafeIdSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'must be 1-128 letters, digits, "_", "." or "-"');
+/** Ids that become part of an S3 key (core/storage-keys.ts): no separators, nothing to escape. */
+const KeySafeIdSchema = z.string().refine(isKeySafeId, 'must be 1-128 letters, digits, "_", "." or "-"');
 /** A JSON object, passed through as it is (the data schemas below copy what they read). */
 const JsonObjectSchema = z.custom<Record<string, unknown>>(
   (value) => typeof value === 'object' && value !== null && !Array.isArray(value),

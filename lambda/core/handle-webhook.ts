@@ -19,7 +19,8 @@ import {
 } from './errors';
 import { type AudioEvent, type FailureEvent, isSupported, parseEvent, type TranscriptionEvent } from './events';
 import { maskPhone } from './mask';
-import type { AudioStore, CrmForwarder, IdempotencyStore, RetryQueue, SecretSource } from './ports';
+import { keepCall } from './keep-call';
+import type { AudioCheckQueue, AudioStore, CrmForwarder, EventArchive, IdempotencyStore, RetryQueue, SecretSource } from './ports';
 import type { RequestFacts } from './request-facts';
 import { isElevenLabsAddress, isSourceAllowed } from './source-ip';
 import { callDeadline, QUEUE_WRITE_RESERVE_MS, type RequestBudget, requestBudget, withReserve } from './time-budget';
@@ -50,6 +51,8 @@ export interface PipelineConfig {
   sourceAllowlist?: BlockList;
   allowedAgentIds?: ReadonlySet<string>;
   crmMapping: CrmMappingConfig;
+  /** SPEC §10 AUDIO_CHECK_DELAY_SECONDS; default 600. */
+  audioCheckDelaySeconds?: number;
 }
 
 export interface WebhookDeps {
@@ -60,6 +63,10 @@ export interface WebhookDeps {
   retryQueue?: RetryQueue;
   audioStore?: AudioStore;
   idempotency?: IdempotencyStore;
+  /** SPEC §10: present when ARCHIVE_EVENTS=true. */
+  archive?: EventArchive;
+  /** SPEC §10: present when AUDIO_CHECK_QUEUE_URL is set. */
+  audioChecks?: AudioCheckQueue;
 }
 
 export interface SuccessBody {
@@ -127,7 +134,7 @@ async function runPipeline(request: WebhookRequest, budget: RequestBudget, deps:
   const dispatch = () =>
     event.type === 'post_call_audio'
       ? storeAudio(event, base, deps, facts, deadlineMs)
-      : forwardToCrm(event, base, deps, facts, deadlineMs);
+      : forwardAndKeep(event, request.body, base, deps, facts, deadlineMs);
   if (!deps.idempotency) return dispatch();
   return deduplicated(`${event.type}#${event.data.conversation_id}`, deps.idempotency, budget, deps.now, facts, base, dispatch);
 }
@@ -223,6 +230,23 @@ async function deduplicated(
   }
   if (claimed) await store.complete(key, now(), callDeadline('idempotencyWrite', now(), budget.deadlineMs)).catch(recordFailure);
   return result;
+}
+
+/** SPEC §5 and §10: the CRM forward, with the archive and the audio check running alongside. */
+async function forwardAndKeep(
+  event: TranscriptionEvent | FailureEvent,
+  rawBody: RawBody,
+  base: SuccessBody,
+  deps: WebhookDeps,
+  facts: RequestFacts,
+  deadlineMs: number,
+): Promise<SuccessBody> {
+  const kept = keepCall(event, rawBody, { ...deps, audioCheckDelaySeconds: deps.config.audioCheckDelaySeconds ?? 600 }, facts, deadlineMs);
+  try {
+    return await forwardToCrm(event, base, deps, facts, deadlineMs);
+  } finally {
+    await kept;
+  }
 }
 
 /** SPEC §5: forward, else queue, else 500 (the only CRM case where a retry helps). */

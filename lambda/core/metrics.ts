@@ -25,6 +25,15 @@ export const MetricName = {
   Deduplicated: 'Deduplicated',
   SecretUnavailable: 'SecretUnavailable',
   IdempotencyUnavailable: 'IdempotencyUnavailable',
+  EventArchived: 'EventArchived',
+  ArchiveFailed: 'ArchiveFailed',
+  AudioCheckScheduled: 'AudioCheckScheduled',
+  AudioCheckNotScheduled: 'AudioCheckNotScheduled',
+  AudioAlreadyStored: 'AudioAlreadyStored',
+  AudioRecovered: 'AudioRecovered',
+  AudioRecoveredBytes: 'AudioRecoveredBytes',
+  AudioMissing: 'AudioMissing',
+  AudioUnavailable: 'AudioUnavailable',
 } as const;
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];
 
@@ -44,6 +53,15 @@ export const METRIC_UNITS: Record<MetricName, 'Count' | 'Bytes'> = {
   Deduplicated: 'Count',
   SecretUnavailable: 'Count',
   IdempotencyUnavailable: 'Count',
+  EventArchived: 'Count',
+  ArchiveFailed: 'Count',
+  AudioCheckScheduled: 'Count',
+  AudioCheckNotScheduled: 'Count',
+  AudioAlreadyStored: 'Count',
+  AudioRecovered: 'Count',
+  AudioRecoveredBytes: 'Bytes',
+  AudioMissing: 'Count',
+  AudioUnavailable: 'Count',
 };
 
 export type MetricValues = Partial<Record<MetricName, number>>;

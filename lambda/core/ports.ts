@@ -69,3 +69,75 @@ export interface IdempotencyStore {
   /** Forget a claim so that a retry of a failed delivery is processed again. */
   release(key: string, deadlineMs: number): Promise<void>;
 }
+
+/** Bytes arriving over time (an HTTP response body); the consumer may destroy it on failure. */
+export type ByteStream = AsyncIterable<Uint8Array>;
+
+export interface RecordingMetadata {
+  conversationId: string;
+  agentId: string;
+}
+
+/** Recordings in the calls bucket (SPEC §10), for the audio worker and the backfill. */
+export interface RecordingStore {
+  /** True when a complete recording, with its sha256 metadata, is stored at `key`. */
+  isStored(key: string, deadlineMs: number): Promise<boolean>;
+  /**
+   * Streams `body` to `key` as a multipart upload, hashing it on the way, then records the
+   * hash as metadata. Any failure aborts the upload: no partial object is ever left at `key`.
+   */
+  store(key: string, body: ByteStream, metadata: RecordingMetadata, deadlineMs: number): Promise<{ bytes: number; sha256: string }>;
+}
+
+/** ElevenLabs' answer to `GET /v1/convai/conversations/{id}/audio`. */
+export type AudioAnswer = { status: 200; body: ByteStream } | { status: number; body?: undefined };
+
+export interface ConversationListQuery {
+  afterUnixSeconds?: number;
+  beforeUnixSeconds?: number;
+  agentId?: string;
+  cursor?: string;
+  pageSize: number;
+}
+
+export interface ConversationPage {
+  conversations: { conversationId: string; agentId: string; startTimeUnixSeconds: number }[];
+  nextCursor?: string;
+  hasMore: boolean;
+}
+
+/** The ElevenLabs API, bounded by `deadlineMs` (SPEC §10, §11). */
+export interface ElevenLabsApi {
+  conversationAudio(conversationId: string, apiKey: string, deadlineMs: number): Promise<AudioAnswer>;
+  listConversations(query: ConversationListQuery, apiKey: string, deadlineMs: number): Promise<ConversationPage>;
+}
+
+/** The ElevenLabs API key; `undefined` when none is configured (recovery off). */
+export interface ApiKeySource {
+  current(deadlineMs: number): Promise<string | undefined>;
+}
+
+/** The event archive (SPEC §10): the verified body of an event, as received. */
+export interface EventArchive {
+  put(entry: ArchiveEntry, deadlineMs: number): Promise<void>;
+}
+
+export interface ArchiveEntry {
+  key: string;
+  body: string | Buffer;
+  conversationId: string;
+  agentId: string;
+  eventTimestamp?: number;
+}
+
+/** The audio-check queue (SPEC §10): delayed messages for the audio worker. */
+export interface AudioCheckQueue {
+  schedule(message: AudioCheckMessage, delaySeconds: number, deadlineMs: number): Promise<void>;
+}
+
+/** SPEC §10: exactly these fields. */
+export interface AudioCheckMessage {
+  conversationId: string;
+  agentId: string;
+  eventTimestamp: number | null;
+}

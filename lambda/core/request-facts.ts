@@ -27,6 +27,11 @@ export interface RequestFacts {
   mismatchFromElevenLabs?: boolean;
   /** Why the secret cache could not be refreshed while the last verified secret is in use. */
   secretStale?: string;
+  /** SPEC §10: the event archive and the audio check, and why one failed or was skipped. */
+  archive?: 'archived' | 'failed' | 'skipped';
+  archiveError?: string;
+  audioCheck?: 'scheduled' | 'not_scheduled' | 'skipped';
+  audioCheckError?: string;
   /** Log-safe description of the failure, when there was one. */
   error?: string;
 }
@@ -41,6 +46,10 @@ export function metricValuesFor(facts: RequestFacts): MetricValues {
   if (facts.type !== undefined) add(MetricName.EventsReceived);
   if (facts.crmAttempts !== undefined && facts.crmAttempts > 1) add(MetricName.CrmForwardRetried, facts.crmAttempts - 1);
   if (facts.idempotencyError !== undefined) add(MetricName.IdempotencyUnavailable);
+  if (facts.archive === 'archived') add(MetricName.EventArchived);
+  if (facts.archive === 'failed') add(MetricName.ArchiveFailed);
+  if (facts.audioCheck === 'scheduled') add(MetricName.AudioCheckScheduled);
+  if (facts.audioCheck === 'not_scheduled') add(MetricName.AudioCheckNotScheduled);
   switch (facts.outcome) {
     case 'signature_rejected':
       add(MetricName.SignatureRejected);

@@ -11,6 +11,11 @@
 /** Lambda timeouts the stack sets. API Gateway HTTP APIs give an integration at most 30 s. */
 export const RECEIVER_TIMEOUT_MS = 28_000;
 export const RETRY_WORKER_TIMEOUT_MS = 30_000;
+/**
+ * The audio worker streams one recording per invocation (SPEC §10): at 128 kbit/s a two-hour
+ * call is 115 MB, which takes well under a minute between ElevenLabs, Lambda and S3.
+ */
+export const AUDIO_WORKER_TIMEOUT_MS = 300_000;
 
 /** Kept back from Lambda's remaining time to write the answer and its log line. */
 export const RESPONSE_RESERVE_MS = 1_500;
@@ -38,6 +43,13 @@ export const DEPENDENCY_LIMITS_MS = {
   queueSend: 4_500,
   audioPut: 20_000,
   visibilityChange: 2_000,
+  /** The event archive's PutObject (SPEC §10): a transcription body is at most Lambda's 6 MB. */
+  archivePut: 10_000,
+  /** HeadObject before an audio check, and the metadata copy after a recovery. */
+  recordingHead: 3_000,
+  recordingCopy: 30_000,
+  /** One page of the ElevenLabs conversation list (the backfill). */
+  conversationList: 15_000,
 } as const;
 export type Dependency = keyof typeof DEPENDENCY_LIMITS_MS;
 
@@ -51,7 +63,17 @@ export const SDK_ATTEMPTS = {
   idempotency: { maxAttempts: 2, connectionTimeoutMs: 500, requestTimeoutMs: 800 },
   queue: { maxAttempts: 2, connectionTimeoutMs: 1_000, requestTimeoutMs: 2_000 },
   audio: { maxAttempts: 3, connectionTimeoutMs: 2_000, requestTimeoutMs: 8_000 },
+  /** Multipart parts of 5 MiB and a server-side copy of up to a few hundred MB. */
+  recording: { maxAttempts: 3, connectionTimeoutMs: 2_000, requestTimeoutMs: 30_000 },
 } as const;
+
+/**
+ * The ElevenLabs audio endpoint streams; these bound the wait for its headers and for each
+ * next chunk of the body (undici's headersTimeout / bodyTimeout). The whole download is bounded
+ * by the worker's deadline.
+ */
+export const ELEVENLABS_HEADERS_TIMEOUT_MS = 15_000;
+export const ELEVENLABS_BODY_IDLE_TIMEOUT_MS = 30_000;
 
 /** One request's time: when it must be answered, and when Lambda would stop it. */
 export interface RequestBudget {

@@ -10,7 +10,7 @@
 import { mkdir, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createMessageSender } from '../../lambda/adapters/retry-queue';
+import { createMessageSender } from '../../lambda/adapters/queue';
 import type { CrmForwarder } from '../../lambda/core/ports';
 import { processRetry } from '../../lambda/core/process-retry';
 import { RETRY_WORKER_TIMEOUT_MS, requestBudget } from '../../lambda/core/time-budget';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCrmForwarder } from '../../lambda/adapters/crm-client';
-import { createRetryQueue } from '../../lambda/adapters/retry-queue';
+import { createRetryQueue } from '../../lambda/adapters/queue';
 import type { RetryQueueMessage } from '../../lambda/core/ports';
 import { createFolderDrainer, MAX_RECEIVES, parseQueueFileName, queueFileName } from '../../scripts/lib/drain-folder-queue';
 import { type CrmServer, startCrmServer } from '../helpers/crm-server';

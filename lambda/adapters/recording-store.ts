@@ -1,0 +1,124 @@
+/**
+ * Recordings in the calls bucket for the audio worker and the backfill (SPEC §10).
+ *
+ * `store` streams a recording of any length into S3 with a multipart upload
+ * (`@aws-sdk/lib-storage`), computing its SHA-256 on the way, so memory is bounded by the
+ * parts in flight (PART_SIZE × (QUEUE_SIZE + 1)), not by the recording. Object metadata is
+ * fixed when a multipart upload starts, before the hash exists, so it is recorded afterwards
+ * with a server-side CopyObject of the object onto itself (`MetadataDirective: REPLACE`,
+ * one request, up to 5 GB; S3 User Guide, "Editing object metadata").
+ *
+ * No truncated object, ever: a multipart upload only becomes an object when it completes, and
+ * lib-storage aborts it (AbortMultipartUpload) when the body fails — a dropped connection, or
+ * the deadline, which fails the body on purpose. An object whose metadata copy did not happen
+ * counts as not stored (`isStored` wants the sha256), so the next check fetches it again.
+ */
+import { createHash } from 'node:crypto';
+import { Readable, Transform } from 'node:stream';
+import { AUDIO_CONTENT_TYPE } from '../core/audio';
+import type { ByteStream, RecordingMetadata, RecordingStore } from '../core/ports';
+import { callDeadline } from '../core/time-budget';
+import { abortSignalAt } from './deadline';
+import { lazy } from './lazy';
+import { cjsExports } from './load-module';
+import { isNotFound, loadS3 } from './s3';
+
+/** S3's minimum part size: the least memory per part in flight. */
+export const PART_SIZE = 5 * 1024 * 1024;
+/** Parts uploading at once: enough to keep the connection to S3 busy. */
+export const QUEUE_SIZE = 3;
+/** Kept back from the deadline so an abandoned upload is still aborted before the worker must answer. */
+const ABORT_RESERVE_MS = 5_000;
+/** Where a recovered recording came from (metadata `source`). */
+export const RECOVERED_SOURCE = 'elevenlabs-api';
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+const loadUpload = lazy(async () => cjsExports(await import('@aws-sdk/lib-storage')).Upload);
+
+export interface S3RecordingStoreOptions {
+  bucket: string;
+  forcePathStyle: boolean;
+  now?: () => number;
+}
+
+export function createS3RecordingStore({ bucket, forcePathStyle, now = Date.now }: S3RecordingStoreOptions): RecordingStore {
+  return {
+    async isStored(key, deadlineMs) {
+      const { client, sdk } = await loadS3('recording', forcePathStyle);
+      try {
+        const head = await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: abortSignalAt(deadlineMs, now) });
+        return SHA256_HEX.test(head.Metadata?.sha256 ?? '');
+      } catch (error) {
+        if (isNotFound(error)) return false;
+        throw error;
+      }
+    },
+
+    async store(key, body, metadata, deadlineMs) {
+      const { client, sdk } = await loadS3('recording', forcePathStyle);
+      const Upload = await loadUpload();
+      const { stream, digest } = hashing(body);
+      const objectMetadata = { 'conversation-id': metadata.conversationId, 'agent-id': metadata.agentId, source: RECOVERED_SOURCE };
+      const upload = new Upload({
+        client,
+        params: { Bucket: bucket, Key: key, Body: stream, ContentType: AUDIO_CONTENT_TYPE, Metadata: objectMetadata },
+        partSize: PART_SIZE,
+        queueSize: QUEUE_SIZE,
+        leavePartsOnError: false,
+      });
+      // Fail the body before the deadline: lib-storage then aborts the multipart upload itself.
+      const failBody = setTimeout(
+        () => stream.destroy(new Error('the recording did not finish streaming before the deadline')),
+        Math.max(0, deadlineMs - ABORT_RESERVE_MS - now()),
+      );
+      let backstop: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          upload.done(),
+          new Promise((_, reject) => {
+            backstop = setTimeout(() => reject(new Error('the upload did not finish before the deadline')), Math.max(0, deadlineMs - now()));
+          }),
+        ]);
+      } catch (error) {
+        stream.destroy();
+        throw error;
+      } finally {
+        clearTimeout(failBody);
+        clearTimeout(backstop);
+      }
+      const { bytes, sha256 } = digest();
+      await client.send(
+        new sdk.CopyObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          CopySource: `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`,
+          MetadataDirective: 'REPLACE',
+          ContentType: AUDIO_CONTENT_TYPE,
+          Metadata: { ...objectMetadata, sha256 },
+        }),
+        { abortSignal: abortSignalAt(callDeadline('recordingCopy', now(), deadlineMs), now) },
+      );
+      return { bytes, sha256 };
+    },
+  };
+}
+
+/** `body` passed through unchanged, hashed and counted as it goes; errors of `body` fail the stream. */
+function hashing(body: ByteStream): { stream: Transform; digest: () => { bytes: number; sha256: string } } {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const stream = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      done(null, chunk);
+    },
+  });
+  const source = body instanceof Readable ? body : Readable.from(body, { objectMode: false });
+  source.on('error', (error) => stream.destroy(error));
+  stream.on('close', () => {
+    if (!source.readableEnded) source.destroy();
+  });
+  source.pipe(stream);
+  return { stream, digest: () => ({ bytes, sha256: hash.digest('hex') }) };
+}

@@ -1,0 +1,37 @@
+/**
+ * The S3 client, loaded on the first call that needs it (a container that only forwards
+ * transcriptions with the archive off never pays its ~30 ms import) and shared by the adapters
+ * that use the same settings: the receiver's audio store and event archive share one.
+ */
+import type { SDK_ATTEMPTS } from '../core/time-budget';
+import { sdkClientOptions } from './deadline';
+import { lazy } from './lazy';
+import { cjsExports } from './load-module';
+
+type S3Module = typeof import('@aws-sdk/client-s3');
+type Kind = keyof typeof SDK_ATTEMPTS;
+
+const loadModule = lazy(async () => cjsExports(await import('@aws-sdk/client-s3')));
+const clients = new Map<string, Promise<{ sdk: S3Module; client: InstanceType<S3Module['S3Client']> }>>();
+
+/** One client per (attempt settings, addressing style), built once per container. */
+export function loadS3(kind: Kind, forcePathStyle: boolean) {
+  const id = `${kind}:${forcePathStyle}`;
+  let client = clients.get(id);
+  if (!client) {
+    client = loadModule().then((sdk) => ({
+      sdk,
+      // WHEN_REQUIRED: no CRC of every body by the SDK; PutObject calls send their own SHA-256.
+      client: new sdk.S3Client({ ...sdkClientOptions(kind), forcePathStyle, requestChecksumCalculation: 'WHEN_REQUIRED' }),
+    }));
+    client.catch(() => clients.delete(id));
+    clients.set(id, client);
+  }
+  return client;
+}
+
+/** HeadObject's "not there" comes back as a 404 `NotFound` (there is no body to name it). */
+export function isNotFound(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } } | null;
+  return e?.name === 'NotFound' || e?.name === 'NoSuchKey' || e?.$metadata?.httpStatusCode === 404;
+}

@@ -1,0 +1,116 @@
+/**
+ * "Every call kept" (SPEC §10): is a call's recording in the bucket, and if not, can it be
+ * recovered from the ElevenLabs API? One function, `checkRecording`, used by the audio worker
+ * (one queued check) and the backfill (every conversation in a time range) alike.
+ *
+ * Why this exists: real recordings are 128 kbit/s MP3, so a call longer than ~4.9 minutes
+ * makes an audio webhook bigger than Lambda's 6 MB event limit; it never reaches the receiver,
+ * and ElevenLabs never resends audio. The API serves the same recording at any length.
+ */
+import * as z from 'zod';
+import { describeError } from './errors';
+import type { ApiKeySource, AudioCheckMessage, ElevenLabsApi, RecordingStore } from './ports';
+import { audioKey, isKeySafeId } from './storage-keys';
+import { callDeadline } from './time-budget';
+
+/** What one check found or did; the worker maps each to its metric and log line. */
+export type AudioCheckOutcome =
+  /** The recording is in the bucket (from the webhook, or an earlier check). */
+  | { kind: 'already_stored'; key: string }
+  /** Streamed from the ElevenLabs API into the bucket. */
+  | { kind: 'recovered'; key: string; bytes: number; sha256: string }
+  /** ElevenLabs has no recording (recording off, deleted, zero retention): nothing to keep. */
+  | { kind: 'unavailable'; key: string }
+  /** Not in the bucket and not recoverable by retrying: a human must look (alarmed). */
+  | { kind: 'missing'; key: string; reason: string }
+  /** A transient failure: try again later (SQS redelivers, with backoff). */
+  | { kind: 'retry'; key: string; reason: string };
+
+export const NO_API_KEY = 'no ElevenLabs API key configured (recovery is off)';
+export const API_KEY_REJECTED = 'ElevenLabs API key rejected';
+
+/** How to treat ElevenLabs' status for the audio endpoint (SPEC §10). */
+export function classifyAudioStatus(status: number): 'stream' | 'unavailable' | 'key_rejected' | 'retry' | 'refused' {
+  if (status === 200) return 'stream';
+  if (status === 404) return 'unavailable';
+  if (status === 401 || status === 403) return 'key_rejected';
+  if (status === 408 || status === 429 || status >= 500) return 'retry';
+  return 'refused';
+}
+
+export interface AudioCheckDeps {
+  recordings: RecordingStore;
+  apiKey: ApiKeySource;
+  elevenLabs: ElevenLabsApi;
+  now?: () => number;
+}
+
+/**
+ * Checks one conversation's recording and recovers it when it is missing. Never throws: every
+ * failure is an outcome. `deadlineMs` bounds everything, the stream included.
+ */
+export async function checkRecording(message: AudioCheckMessage, deps: AudioCheckDeps, deadlineMs: number): Promise<AudioCheckOutcome> {
+  const now = deps.now ?? Date.now;
+  const key = audioKey(message.agentId, message.conversationId);
+  try {
+    if (await deps.recordings.isStored(key, callDeadline('recordingHead', now(), deadlineMs))) return { kind: 'already_stored', key };
+  } catch (error) {
+    return { kind: 'retry', key, reason: `S3: ${describeError(error)}` };
+  }
+
+  let apiKey: string | undefined;
+  try {
+    apiKey = await deps.apiKey.current(deadlineMs);
+  } catch (error) {
+    return { kind: 'retry', key, reason: `API key secret unavailable: ${describeError(error)}` };
+  }
+  if (apiKey === undefined) return { kind: 'missing', key, reason: NO_API_KEY };
+
+  let answer: Awaited<ReturnType<ElevenLabsApi['conversationAudio']>>;
+  try {
+    answer = await deps.elevenLabs.conversationAudio(message.conversationId, apiKey, deadlineMs);
+  } catch (error) {
+    return { kind: 'retry', key, reason: `ElevenLabs API: ${describeError(error)}` };
+  }
+  switch (classifyAudioStatus(answer.status)) {
+    case 'unavailable':
+      return { kind: 'unavailable', key };
+    case 'key_rejected':
+      return { kind: 'missing', key, reason: API_KEY_REJECTED };
+    case 'retry':
+      return { kind: 'retry', key, reason: `ElevenLabs API answered HTTP ${answer.status}` };
+    case 'refused':
+      return { kind: 'missing', key, reason: `ElevenLabs API answered HTTP ${answer.status}` };
+    case 'stream':
+      break;
+  }
+  if (answer.body === undefined) return { kind: 'retry', key, reason: 'ElevenLabs API answered 200 without a body' };
+  try {
+    const stored = await deps.recordings.store(key, answer.body, { conversationId: message.conversationId, agentId: message.agentId }, deadlineMs);
+    return { kind: 'recovered', key, ...stored };
+  } catch (error) {
+    // The upload was aborted: nothing is left at the key, and the next try starts afresh.
+    return { kind: 'retry', key, reason: `recording not stored: ${describeError(error)}` };
+  }
+}
+
+const KeySafeId = z.string().refine(isKeySafeId);
+
+/** The queue message of SPEC §10, read back: `{"conversationId","agentId","eventTimestamp"}`. */
+export const AudioCheckMessageSchema = z.object({
+  conversationId: KeySafeId,
+  agentId: KeySafeId,
+  eventTimestamp: z.number().int().nonnegative().nullable().optional(),
+});
+
+/** Parses an audio-check message body; undefined when it is not one (it can never succeed). */
+export function parseAudioCheckMessage(body: string): AudioCheckMessage | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  const parsed = AudioCheckMessageSchema.safeParse(json);
+  return parsed.success ? { ...parsed.data, eventTimestamp: parsed.data.eventTimestamp ?? null } : undefined;
+}

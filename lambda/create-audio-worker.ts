@@ -1,0 +1,155 @@
+/**
+ * Wires the audio worker (SPEC §10): an SQS batch of audio checks in, `batchItemFailures` out
+ * naming only the checks that must come back. Records are checked one after another (each may
+ * stream a recording of hundreds of MB; memory stays bounded by one upload's parts). A check
+ * that must come back is first hidden for longer on each receive (core/retry-schedule.ts), as
+ * in the retry worker. One log line with metrics per record.
+ */
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { createElevenLabsApi } from './adapters/elevenlabs-api';
+import { createVisibilityChanger, type VisibilityChanger } from './adapters/queue';
+import { createS3RecordingStore } from './adapters/recording-store';
+import { createApiKeySource } from './adapters/secrets';
+import { createTelemetry, type LineWriter, type LogLevel, type Telemetry } from './adapters/telemetry';
+import { type Env, loadAudioWorkerConfig } from './config';
+import { type AudioCheckDeps, type AudioCheckOutcome, checkRecording, parseAudioCheckMessage } from './core/audio-check';
+import { ConfigurationError, describeError } from './core/errors';
+import { MetricName, type MetricValues } from './core/metrics';
+import { retryDelaySeconds } from './core/retry-schedule';
+import { AUDIO_WORKER_TIMEOUT_MS, callDeadline, requestBudget } from './core/time-budget';
+
+export type AudioWorkerHandler = (event: SQSEvent, context?: Partial<Pick<Context, 'getRemainingTimeInMillis'>>) => Promise<SQSBatchResponse>;
+
+export interface AudioWorkerDeps extends AudioCheckDeps {
+  delayRetry?: VisibilityChanger;
+}
+
+export interface AudioWorkerOverrides {
+  deps?: Partial<AudioWorkerDeps>;
+  write?: LineWriter;
+}
+
+/** Below this much time left, a record is not started: it comes back on the next receive. */
+const MIN_TIME_FOR_A_CHECK_MS = 5_000;
+
+export function createAudioWorker(env: Env, overrides: AudioWorkerOverrides = {}): AudioWorkerHandler {
+  const telemetry = createTelemetry(overrides.write);
+  let deps: AudioWorkerDeps;
+  try {
+    deps = buildDeps(env, overrides);
+  } catch (error) {
+    const detail = error instanceof ConfigurationError ? error.detail : describeError(error);
+    telemetry.log('error', 'invalid configuration', { error: detail });
+    return async (event) => ({ batchItemFailures: (event?.Records ?? []).map((r) => ({ itemIdentifier: r.messageId })) });
+  }
+
+  return async (event, context) => {
+    const now = deps.now ?? Date.now;
+    const { deadlineMs } = requestBudget(now(), context?.getRemainingTimeInMillis?.(), AUDIO_WORKER_TIMEOUT_MS);
+    const failures: { itemIdentifier: string }[] = [];
+    for (const record of Array.isArray(event?.Records) ? event.Records : []) {
+      if (deadlineMs - now() < MIN_TIME_FOR_A_CHECK_MS) {
+        failures.push({ itemIdentifier: record.messageId });
+        continue;
+      }
+      if (await handleRecord(record, deps, deadlineMs, telemetry)) failures.push({ itemIdentifier: record.messageId });
+    }
+    return { batchItemFailures: failures };
+  };
+}
+
+function buildDeps(env: Env, overrides: AudioWorkerOverrides): AudioWorkerDeps {
+  const config = loadAudioWorkerConfig(env);
+  const now = overrides.deps?.now ?? Date.now;
+  return {
+    recordings: createS3RecordingStore({ bucket: config.audioBucket, forcePathStyle: config.s3ForcePathStyle, now }),
+    apiKey: createApiKeySource({
+      secretArn: config.apiKeySecretArn,
+      plainKey: config.apiKey,
+      cacheSeconds: config.secretCacheSeconds,
+      now,
+    }),
+    elevenLabs: createElevenLabsApi({ baseUrl: config.elevenLabsApiBaseUrl, now }),
+    delayRetry:
+      config.audioCheckQueueUrl && !config.audioCheckQueueUrl.startsWith('file:') ? createVisibilityChanger(config.audioCheckQueueUrl) : undefined,
+    now,
+    ...overrides.deps,
+  };
+}
+
+/** Checks one record; true when it must come back. */
+async function handleRecord(record: SQSRecord, deps: AudioWorkerDeps, deadlineMs: number, telemetry: Telemetry): Promise<boolean> {
+  const now = deps.now ?? Date.now;
+  const receiveCount = receiveCountOf(record);
+  const message = parseAudioCheckMessage(String(record.body ?? ''));
+  if (!message) {
+    // Can never succeed: let it reach the dead-letter queue (alarmed) without waiting.
+    if (deps.delayRetry && record.receiptHandle) {
+      await deps.delayRetry(record.receiptHandle, 0, callDeadline('visibilityChange', now(), deadlineMs)).catch(() => undefined);
+    }
+    telemetry.log('error', 'audio check', { messageId: record.messageId, receiveCount, outcome: 'unreadable', error: 'message is not an audio check' });
+    return true;
+  }
+  const started = now();
+  const outcome = await checkRecording(message, deps, deadlineMs);
+  let retryInSeconds: number | undefined;
+  let backoffError: string | undefined;
+  if (outcome.kind === 'retry' && deps.delayRetry && record.receiptHandle) {
+    retryInSeconds = retryDelaySeconds(receiveCount);
+    try {
+      await deps.delayRetry(record.receiptHandle, retryInSeconds, callDeadline('visibilityChange', now(), deadlineMs));
+    } catch (error) {
+      backoffError = describeError(error);
+      retryInSeconds = undefined;
+    }
+  }
+  telemetry.logWithMetrics(
+    LEVELS[outcome.kind],
+    'audio check',
+    {
+      messageId: record.messageId,
+      receiveCount,
+      conversationId: message.conversationId,
+      agentId: message.agentId,
+      outcome: outcome.kind,
+      key: outcome.key,
+      bytes: outcome.kind === 'recovered' ? outcome.bytes : undefined,
+      reason: outcome.kind === 'missing' || outcome.kind === 'retry' ? outcome.reason : undefined,
+      retryInSeconds,
+      backoffError,
+      latencyMs: now() - started,
+    },
+    audioCheckMetrics(outcome),
+  );
+  return outcome.kind === 'retry';
+}
+
+const LEVELS: Record<AudioCheckOutcome['kind'], LogLevel> = {
+  already_stored: 'info',
+  recovered: 'info',
+  unavailable: 'info',
+  missing: 'warn',
+  retry: 'warn',
+};
+
+/** SPEC §7: the metric each outcome moves (a retry moves none: SQS brings it back, its DLQ is alarmed). */
+export function audioCheckMetrics(outcome: AudioCheckOutcome): MetricValues {
+  switch (outcome.kind) {
+    case 'already_stored':
+      return { [MetricName.AudioAlreadyStored]: 1 };
+    case 'recovered':
+      return { [MetricName.AudioRecovered]: 1, [MetricName.AudioRecoveredBytes]: outcome.bytes };
+    case 'unavailable':
+      return { [MetricName.AudioUnavailable]: 1 };
+    case 'missing':
+      return { [MetricName.AudioMissing]: 1 };
+    case 'retry':
+      return {};
+  }
+}
+
+/** SQS's ApproximateReceiveCount: 1 on the first receive. */
+function receiveCountOf(record: SQSRecord): number {
+  const count = Number(record.attributes?.ApproximateReceiveCount);
+  return Number.isInteger(count) && count >= 1 ? count : 1;
+}
