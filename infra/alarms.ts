@@ -38,6 +38,8 @@ export interface WebhookAlarmsProps {
   readonly retryWorker: IFunction;
   readonly retryQueue: IQueue;
   readonly deadLetterQueue: IQueue;
+  readonly audioWorker: IFunction;
+  readonly audioCheckDeadLetterQueue: IQueue;
   /** Where the README lives (a URL, or the default `README.md`); each alarm links to its entry. */
   readonly runbookUrl: string;
   /** Page when no event arrived for this many hours (off when undefined). */
@@ -55,10 +57,14 @@ export const ALARM_IDS = [
   'SecretUnavailable',
   'AudioStoreFailed',
   'IdempotencyUnavailable',
+  'AudioMissing',
+  'AudioCheckDeadLetterQueueNotEmpty',
   'ReceiverErrors',
   'ReceiverThrottles',
   'RetryWorkerErrors',
   'RetryWorkerThrottles',
+  'AudioWorkerErrors',
+  'AudioWorkerThrottles',
   'Api5xx',
   'NoTraffic',
 ] as const;
@@ -80,7 +86,7 @@ interface AlarmSpec {
 
 /** The table: what pages, at what threshold, and why it matters. */
 function alarmSpecs(props: WebhookAlarmsProps): AlarmSpec[] {
-  const { api, receiver, retryWorker, retryQueue, deadLetterQueue } = props;
+  const { api, receiver, retryWorker, retryQueue, deadLetterQueue, audioWorker, audioCheckDeadLetterQueue } = props;
   const lambdaSum = { period: METRIC_PERIOD, statistic: Stats.SUM };
   const queueMax = { period: METRIC_PERIOD, statistic: Stats.MAXIMUM };
   const specs: AlarmSpec[] = [
@@ -138,10 +144,24 @@ function alarmSpecs(props: WebhookAlarmsProps): AlarmSpec[] {
       threshold: 1,
       description: 'The idempotency table could not be used; webhooks are still processed, but a re-delivery may reach the CRM twice.',
     },
+    {
+      id: 'AudioMissing',
+      metric: webhookMetric(MetricName.AudioMissing),
+      threshold: 1,
+      description: 'A call\'s recording is not in the bucket and could not be recovered: no ElevenLabs API key is configured, or ElevenLabs rejected it.',
+    },
+    {
+      id: 'AudioCheckDeadLetterQueueNotEmpty',
+      metric: audioCheckDeadLetterQueue.metricApproximateNumberOfMessagesVisible(queueMax),
+      threshold: 1,
+      description: 'Audio checks gave up (a day of ElevenLabs API or S3 failures, or an unreadable message): those recordings may not be in the bucket.',
+    },
     { id: 'ReceiverErrors', metric: receiver.metricErrors(lambdaSum), threshold: 1, description: 'The receiver Lambda failed (crash, timeout or out of memory).' },
     { id: 'ReceiverThrottles', metric: receiver.metricThrottles(lambdaSum), threshold: 1, description: 'The receiver Lambda was throttled: webhooks were answered with an error.' },
     { id: 'RetryWorkerErrors', metric: retryWorker.metricErrors(lambdaSum), threshold: 1, description: 'The retry worker Lambda failed (crash or timeout); its batch will be received again.' },
     { id: 'RetryWorkerThrottles', metric: retryWorker.metricThrottles(lambdaSum), threshold: 1, description: 'The retry worker Lambda was throttled.' },
+    { id: 'AudioWorkerErrors', metric: audioWorker.metricErrors(lambdaSum), threshold: 1, description: 'The audio worker Lambda failed (crash, timeout or out of memory); its audio check will be received again.' },
+    { id: 'AudioWorkerThrottles', metric: audioWorker.metricThrottles(lambdaSum), threshold: 1, description: 'The audio worker Lambda was throttled; audio checks wait in their queue.' },
     {
       id: 'Api5xx',
       metric: api.metricServerError(lambdaSum),

@@ -84,12 +84,25 @@ export class WebhookDashboard extends Construct {
     this.dashboard.addWidgets(
       graph(
         'Audio',
-        [webhookMetric(MetricName.AudioBytes, { label: 'bytes stored' })],
         [
-          webhookMetric(MetricName.AudioStored, { label: 'recordings stored' }),
+          webhookMetric(MetricName.AudioBytes, { label: 'bytes stored from webhooks' }),
+          webhookMetric(MetricName.AudioRecoveredBytes, { label: 'bytes recovered from the API' }),
+        ],
+        [
+          webhookMetric(MetricName.AudioStored, { label: 'recordings stored (webhook)' }),
           webhookMetric(MetricName.AudioStoreFailed, { label: 'store failed' }),
+          webhookMetric(MetricName.AudioRecovered, { label: 'recovered (API)' }),
+          webhookMetric(MetricName.AudioAlreadyStored, { label: 'check: already stored' }),
+          webhookMetric(MetricName.AudioUnavailable, { label: 'check: ElevenLabs has none' }),
+          webhookMetric(MetricName.AudioMissing, { label: 'check: missing' }),
         ],
       ),
+      graph('Every call kept', [
+        webhookMetric(MetricName.EventArchived, { label: 'events archived' }),
+        webhookMetric(MetricName.ArchiveFailed, { label: 'archive failed' }),
+        webhookMetric(MetricName.AudioCheckScheduled, { label: 'audio checks scheduled' }),
+        webhookMetric(MetricName.AudioCheckNotScheduled, { label: 'audio checks not scheduled' }),
+      ]),
       graph(
         'Lambda errors and throttles',
         [

@@ -23,7 +23,8 @@ import { RETRY_MAX_RECEIVES } from '../lambda/core/retry-schedule';
 import { parseNameFields } from '../lambda/core/contact-name';
 import { parseDefaultCountry } from '../lambda/core/phone-number';
 import { parseSourceAllowlist } from '../lambda/core/source-ip';
-import { RECEIVER_TIMEOUT_MS, RETRY_WORKER_TIMEOUT_MS } from '../lambda/core/time-budget';
+import { AUDIO_WORKER_TIMEOUT_MS, RECEIVER_TIMEOUT_MS, RETRY_WORKER_TIMEOUT_MS } from '../lambda/core/time-budget';
+import { DEFAULT_ELEVENLABS_API_BASE_URL } from '../lambda/adapters/elevenlabs-api';
 import { MAX_NO_TRAFFIC_HOURS, WebhookAlarms } from './alarms';
 import { WebhookDashboard } from './dashboard';
 import { NodeFunction } from './node-function';
@@ -39,6 +40,10 @@ export const DEFAULT_RUNBOOK_URL = 'README.md';
 export const DEFAULT_LOG_RETENTION_DAYS = 90;
 /** SPEC §8: what the secret holds until someone puts ElevenLabs' secret in it (fails closed). */
 export const PLACEHOLDER_SECRET_STRING = '{"hmacSecret":""}';
+/** SPEC §10: what the API-key secret holds until someone puts a key in it (recovery off, AudioMissing). */
+export const PLACEHOLDER_API_KEY_STRING = '{"apiKey":""}';
+/** SPEC §10 AUDIO_CHECK_DELAY_SECONDS: long enough for ElevenLabs' own audio webhook to arrive first. */
+export const DEFAULT_AUDIO_CHECK_DELAY_SECONDS = 600;
 
 /**
  * Timing (lambda/core/time-budget.ts owns the figures). API Gateway HTTP APIs give an
@@ -72,6 +77,14 @@ export const QUEUE_RETENTION = Duration.days(14);
  */
 export const RECEIVER_MEMORY_MB = 1024;
 export const RETRY_WORKER_MEMORY_MB = 256;
+/**
+ * The audio worker holds one upload's parts in memory (~20 MiB, lambda/adapters/recording-store.ts)
+ * whatever the recording's length; 512 MB buys the CPU and network share to stream it fast.
+ */
+export const AUDIO_WORKER_MEMORY_MB = 512;
+export const AUDIO_WORKER_TIMEOUT = Duration.millis(AUDIO_WORKER_TIMEOUT_MS);
+/** ≥ 6× the audio worker's timeout (AWS guidance for SQS event sources). */
+export const AUDIO_CHECK_VISIBILITY_TIMEOUT = Duration.minutes(30);
 /** Stage-wide throttle: far above ElevenLabs' rate (a few webhooks per call), low enough to cap abuse. */
 export const STAGE_THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;
 
@@ -110,6 +123,14 @@ export interface WebhookStackProps extends StackProps {
   readonly receiverCodePath?: string;
   /** Folder of the retry-worker bundle. Default `dist/retry-worker`. */
   readonly retryWorkerCodePath?: string;
+  /** Folder of the audio-worker bundle. Default `dist/audio-worker`. */
+  readonly audioWorkerCodePath?: string;
+  /** Use an existing Secrets Manager secret for the ElevenLabs API key instead of creating one. */
+  readonly elevenLabsApiKeySecretArn?: string;
+  /** ELEVENLABS_API_BASE_URL: the ElevenLabs API origin (data-residency workspaces use their own). */
+  readonly elevenLabsApiBaseUrl?: string;
+  /** AUDIO_CHECK_DELAY_SECONDS (0–900). Default 600. */
+  readonly audioCheckDelaySeconds?: number;
 }
 
 const distFolder = (name: string) => fileURLToPath(new URL(`../dist/${name}`, import.meta.url));
@@ -125,6 +146,10 @@ export class WebhookStack extends Stack {
   readonly alarmTopic: Topic;
   readonly receiver: NodeFunction;
   readonly retryWorker: NodeFunction;
+  readonly audioWorker: NodeFunction;
+  readonly apiKeySecret: ISecret;
+  readonly audioCheckQueue: Queue;
+  readonly audioCheckDeadLetterQueue: Queue;
 
   constructor(scope: Construct, id: string, props: WebhookStackProps = {}) {
     super(scope, id, props);
@@ -205,6 +230,39 @@ export class WebhookStack extends Stack {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
 
+    // --- Audio-check queue and its dead-letter queue (SPEC §10) ------------------------------
+    this.audioCheckDeadLetterQueue = new Queue(this, 'AudioCheckDeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: QUEUE_RETENTION,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.audioCheckQueue = new Queue(this, 'AudioCheckQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: QUEUE_RETENTION,
+      visibilityTimeout: AUDIO_CHECK_VISIBILITY_TIMEOUT,
+      // The same backoff as CRM retries: a day of ElevenLabs API trouble before the DLQ.
+      deadLetterQueue: { queue: this.audioCheckDeadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
+    });
+
+    // --- ElevenLabs API key (SPEC §10): readable by the audio worker only -----------------
+    this.apiKeySecret = props.elevenLabsApiKeySecretArn
+      ? Secret.fromSecretPartialArn(this, 'ElevenLabsApiKey', props.elevenLabsApiKeySecretArn)
+      : new Secret(this, 'ElevenLabsApiKey', {
+          description:
+            'ElevenLabs API key the audio worker uses to fetch recordings the webhook could not deliver: {"apiKey": "sk_..."}; a key restricted to reading conversations is enough (README, "Recordings of any length"). Empty = recovery off.',
+          secretStringValue: SecretValue.unsafePlainText(PLACEHOLDER_API_KEY_STRING),
+          removalPolicy: RemovalPolicy.RETAIN,
+        });
+    if (this.apiKeySecret instanceof Secret) {
+      Validations.of(this.apiKeySecret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'ElevenLabs issues the API key in its own console and shows it once; AWS cannot rotate it. Rotation is manual: create a new key in ElevenLabs, put it here, delete the old one.',
+      });
+    }
+
     // --- Idempotency table ----------------------------------------------------------------
     this.idempotencyTable = new Table(this, 'IdempotencyTable', {
       partitionKey: { name: 'id', type: AttributeType.STRING },
@@ -260,6 +318,20 @@ export class WebhookStack extends Stack {
       'dynamodb:DeleteItem',
     );
 
+    // ARCHIVE_EVENTS: adapters/event-archive.ts calls PutObject under calls/ (SPEC §10).
+    receiver.addEnvironment('ARCHIVE_EVENTS', 'true');
+    receiver.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [this.audioBucket.arnForObjects('calls/*')] }));
+    Validations.of(this.receiver.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(this.audioBucket.node.defaultChild as CfnBucket)}.Arn>/calls/*]`,
+      reason:
+        'Archive keys are calls/<agent_id>/<conversation_id>/<type>.json, known only per request; the grant is PutObject only, on that prefix of this one bucket.',
+    });
+
+    // AUDIO_CHECK_QUEUE_URL: adapters/queue.ts calls SendMessage with DelaySeconds.
+    receiver.addEnvironment('AUDIO_CHECK_QUEUE_URL', this.audioCheckQueue.queueUrl);
+    receiver.addEnvironment('AUDIO_CHECK_DELAY_SECONDS', String(settings.audioCheckDelaySeconds));
+    receiver.addToRolePolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.audioCheckQueue.queueArn] }));
+
     // Optional behaviour, set only when asked for (lambda/config.ts defaults otherwise).
     if (settings.allowedSourceIps !== undefined) receiver.addEnvironment('ALLOWED_SOURCE_IPS', settings.allowedSourceIps);
     if (props.allowedAgentIds?.length) receiver.addEnvironment('ALLOWED_AGENT_IDS', props.allowedAgentIds.join(','));
@@ -298,6 +370,50 @@ export class WebhookStack extends Stack {
     // maxConcurrency 2 (the minimum) caps a recovering CRM at 20 forwards in flight.
     retryWorker.addEventSource(
       new SqsEventSource(this.retryQueue, { batchSize: 10, reportBatchItemFailures: true, maxConcurrency: 2 }),
+    );
+
+    // --- Audio worker (SPEC §10) ----------------------------------------------------------
+    this.audioWorker = new NodeFunction(this, 'AudioWorker', {
+      codePath: props.audioWorkerCodePath ?? distFolder('audio-worker'),
+      description: 'ElevenLabs audio worker: recovers recordings the webhook could not deliver, streamed from the ElevenLabs API',
+      timeout: AUDIO_WORKER_TIMEOUT,
+      memorySize: AUDIO_WORKER_MEMORY_MB,
+      logRetention,
+    });
+    const audioWorker = this.audioWorker.function;
+
+    // AUDIO_BUCKET: HeadObject (s3:GetObject), the multipart upload and the metadata copy onto
+    // itself (s3:PutObject, s3:GetObject as the copy source), AbortMultipartUpload; audio/ only.
+    audioWorker.addEnvironment('AUDIO_BUCKET', this.audioBucket.bucketName);
+    audioWorker.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
+        resources: [this.audioBucket.arnForObjects('audio/*')],
+      }),
+    );
+    Validations.of(this.audioWorker.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(this.audioBucket.node.defaultChild as CfnBucket)}.Arn>/audio/*]`,
+      reason:
+        'Recording keys are audio/<agent_id>/<conversation_id>.mp3, known only per message; the grant covers reading, writing and aborting uploads on that prefix of this one bucket, never deleting.',
+    });
+
+    // ELEVENLABS_API_KEY_SECRET_ARN: GetSecretValue on that secret; the receiver gets no grant to it.
+    audioWorker.addEnvironment('ELEVENLABS_API_KEY_SECRET_ARN', this.apiKeySecret.secretArn);
+    audioWorker.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: secretPolicyArns(this.apiKeySecret, props.elevenLabsApiKeySecretArn !== undefined),
+      }),
+    );
+
+    // ELEVENLABS_API_BASE_URL: an HTTPS GET, no AWS permission.
+    audioWorker.addEnvironment('ELEVENLABS_API_BASE_URL', settings.elevenLabsApiBaseUrl);
+
+    // AUDIO_CHECK_QUEUE_URL: the queue it drains; failed checks get a longer visibility there
+    // (ChangeMessageVisibility, granted with the event source). One recording per invocation.
+    audioWorker.addEnvironment('AUDIO_CHECK_QUEUE_URL', this.audioCheckQueue.queueUrl);
+    audioWorker.addEventSource(
+      new SqsEventSource(this.audioCheckQueue, { batchSize: 1, reportBatchItemFailures: true, maxConcurrency: 4 }),
     );
 
     // --- HTTP API -------------------------------------------------------------------------
@@ -372,6 +488,8 @@ export class WebhookStack extends Stack {
       retryWorker,
       retryQueue: this.retryQueue,
       deadLetterQueue: this.deadLetterQueue,
+      audioWorker,
+      audioCheckDeadLetterQueue: this.audioCheckDeadLetterQueue,
       runbookUrl: settings.runbookUrl,
       ...(props.noTrafficHours === undefined ? {} : { noTrafficHours: props.noTrafficHours }),
     });
@@ -395,12 +513,21 @@ export class WebhookStack extends Stack {
     // Where the runbook's Logs Insights queries look (README, "Runbook").
     new CfnOutput(this, 'ReceiverLogGroup', { value: this.receiver.logGroup.logGroupName });
     new CfnOutput(this, 'RetryWorkerLogGroup', { value: this.retryWorker.logGroup.logGroupName });
+    new CfnOutput(this, 'AudioWorkerLogGroup', { value: this.audioWorker.logGroup.logGroupName });
+    new CfnOutput(this, 'ElevenLabsApiKeySecretArn', {
+      value: this.apiKeySecret.secretArn,
+      description: 'Put an ElevenLabs API key that can read conversations here, to recover recordings (README, "Recordings of any length")',
+    });
+    new CfnOutput(this, 'AudioCheckQueueUrl', { value: this.audioCheckQueue.queueUrl });
+    new CfnOutput(this, 'AudioCheckDlqUrl', { value: this.audioCheckDeadLetterQueue.queueUrl });
     new CfnOutput(this, 'ApiAccessLogGroup', { value: accessLogs.logGroupName });
   }
 }
 
 interface Settings {
   crmWebhookUrl: string;
+  elevenLabsApiBaseUrl: string;
+  audioCheckDelaySeconds: number;
   allowedSourceIps?: string;
   audioRetentionDays: number;
   archiveAfterDays: number;
@@ -444,6 +571,17 @@ function validate(props: WebhookStackProps): Settings {
   if (props.noTrafficHours !== undefined && (!Number.isInteger(props.noTrafficHours) || props.noTrafficHours < 1 || props.noTrafficHours > MAX_NO_TRAFFIC_HOURS)) {
     throw new Error(`noTrafficHours must be a whole number of hours from 1 to ${MAX_NO_TRAFFIC_HOURS}, got ${props.noTrafficHours}`);
   }
+  const elevenLabsApiBaseUrl = (props.elevenLabsApiBaseUrl ?? DEFAULT_ELEVENLABS_API_BASE_URL).replace(/\/+$/, '');
+  if (!/^https:\/\/[^\s/]+$/.test(elevenLabsApiBaseUrl)) {
+    throw new Error(`elevenLabsApiBaseUrl must be an https origin such as https://api.elevenlabs.io, got "${elevenLabsApiBaseUrl}"`);
+  }
+  if (props.elevenLabsApiKeySecretArn !== undefined && !/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+/.test(props.elevenLabsApiKeySecretArn)) {
+    throw new Error('elevenLabsApiKeySecretArn must be a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)');
+  }
+  const audioCheckDelaySeconds = props.audioCheckDelaySeconds ?? DEFAULT_AUDIO_CHECK_DELAY_SECONDS;
+  if (!Number.isInteger(audioCheckDelaySeconds) || audioCheckDelaySeconds < 0 || audioCheckDelaySeconds > 900) {
+    throw new Error(`audioCheckDelaySeconds must be a whole number from 0 to 900 (SQS DelaySeconds), got ${audioCheckDelaySeconds}`);
+  }
   const runbookUrl = props.runbookUrl ?? DEFAULT_RUNBOOK_URL;
   if (runbookUrl !== DEFAULT_RUNBOOK_URL && !/^https:\/\/\S+$/.test(runbookUrl)) {
     throw new Error(`runbookUrl must be an https URL of the README, got "${runbookUrl}"`);
@@ -458,6 +596,8 @@ function validate(props: WebhookStackProps): Settings {
   }
   return {
     crmWebhookUrl,
+    elevenLabsApiBaseUrl,
+    audioCheckDelaySeconds,
     ...(allowedSourceIps === undefined ? {} : { allowedSourceIps }),
     audioRetentionDays,
     archiveAfterDays,

@@ -8,7 +8,9 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import type { SQSEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTelemetry } from '../../lambda/adapters/telemetry';
+import { audioCheckMetrics } from '../../lambda/create-audio-worker';
 import { createRetryWorker } from '../../lambda/create-retry-worker';
+import type { AudioCheckOutcome } from '../../lambda/core/audio-check';
 import {
   AudioStoreError,
   ForwardNotDurableError,
@@ -85,6 +87,8 @@ function receiverIdentities(): Set<string> {
     { outcome: new InvalidJsonError().kind },
     { outcome: new SourceNotAllowedError().kind },
     { outcome: 'skipped', type: 'some_future_type' },
+    { outcome: 'forwarded', type: 'post_call_transcription', archive: 'archived', audioCheck: 'scheduled' },
+    { outcome: 'forwarded', type: 'post_call_transcription', archive: 'failed', audioCheck: 'not_scheduled' },
   ];
   for (const facts of outcomes) {
     telemetry.logWithMetrics('info', 'webhook request', {}, metricValuesFor(facts), eventTypeDimension(facts.type));
@@ -117,6 +121,20 @@ async function workerIdentities(): Promise<Set<string>> {
   return new Set(lines.flatMap(emfIdentities));
 }
 
+/** What the audio worker emits for each outcome of a check (its one mapping, audioCheckMetrics). */
+function audioWorkerIdentities(): Set<string> {
+  const lines: string[] = [];
+  const telemetry = createTelemetry((line) => lines.push(line));
+  const outcomes: AudioCheckOutcome[] = [
+    { kind: 'already_stored', key: 'k' },
+    { kind: 'recovered', key: 'k', bytes: 10, sha256: '0'.repeat(64) },
+    { kind: 'unavailable', key: 'k' },
+    { kind: 'missing', key: 'k', reason: 'no key' },
+  ];
+  for (const outcome of outcomes) telemetry.logWithMetrics('info', 'audio check', {}, audioCheckMetrics(outcome));
+  return new Set(lines.flatMap(emfIdentities));
+}
+
 let template: Template;
 let alarms: AlarmProps[];
 let emitted: Set<string>;
@@ -125,7 +143,7 @@ beforeAll(async () => {
   template = templateOf();
   alarms = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties as unknown as AlarmProps);
   workerEmitted = await workerIdentities();
-  emitted = new Set([...receiverIdentities(), ...workerEmitted]);
+  emitted = new Set([...receiverIdentities(), ...workerEmitted, ...audioWorkerIdentities()]);
 });
 
 const customAlarms = () => alarms.filter((a) => a.Namespace === METRICS_NAMESPACE);
@@ -176,6 +194,7 @@ describe('custom-metric alarms', () => {
     ['AudioStoreFailed', MetricName.AudioStoreFailed, 1],
     ['SecretUnavailable', MetricName.SecretUnavailable, 1],
     ['IdempotencyUnavailable', MetricName.IdempotencyUnavailable, 1],
+    ['AudioMissing', MetricName.AudioMissing, 1],
   ])('%s alarms on %s ≥ %d in five minutes', (id, metric, threshold) => {
     expect(alarmNamed(id)).toMatchObject({
       MetricName: metric,
@@ -197,6 +216,9 @@ describe('AWS-metric alarms', () => {
   it.each([
     ['CrmRetryQueueOldestMessage', 'AWS/SQS', 'ApproximateAgeOfOldestMessage', 'QueueName', 'CrmRetryQueue', RETRY_QUEUE_MAX_AGE.toSeconds()],
     ['CrmDeadLetterQueueNotEmpty', 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', 'CrmDeadLetterQueue', 1],
+    ['AudioCheckDeadLetterQueueNotEmpty', 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', 'AudioCheckDeadLetterQueue', 1],
+    ['AudioWorkerErrors', 'AWS/Lambda', 'Errors', 'FunctionName', 'AudioWorkerFunction', 1],
+    ['AudioWorkerThrottles', 'AWS/Lambda', 'Throttles', 'FunctionName', 'AudioWorkerFunction', 1],
     ['ReceiverErrors', 'AWS/Lambda', 'Errors', 'FunctionName', 'ReceiverFunction', 1],
     ['ReceiverThrottles', 'AWS/Lambda', 'Throttles', 'FunctionName', 'ReceiverFunction', 1],
     ['RetryWorkerErrors', 'AWS/Lambda', 'Errors', 'FunctionName', 'RetryWorkerFunction', 1],

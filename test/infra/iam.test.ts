@@ -53,8 +53,8 @@ describe('receiver role', () => {
       'logs:CreateLogStream': [arnOf(logs)],
       'logs:PutLogEvents': [arnOf(logs)],
       'secretsmanager:GetSecretValue': [{ Ref: secret }],
-      'sqs:SendMessage': [arnOf(queue)],
-      's3:PutObject': [{ 'Fn::Join': ['', [arnOf(bucket), '/audio/*']] }],
+      's3:PutObject': [{ 'Fn::Join': ['', [arnOf(bucket), '/audio/*']] }, { 'Fn::Join': ['', [arnOf(bucket), '/calls/*']] }],
+      'sqs:SendMessage': [arnOf(logicalId(template, 'AWS::SQS::Queue', 'AudioCheckQueue')), arnOf(queue)],
       'dynamodb:GetItem': [arnOf(table)],
       'dynamodb:PutItem': [arnOf(table)],
       'dynamodb:UpdateItem': [arnOf(table)],
@@ -66,6 +66,39 @@ describe('receiver role', () => {
     const arn = 'arn:aws:secretsmanager:ap-southeast-2:123456789012:secret:elevenlabs/webhook';
     const t = templateOf({ webhookSecretArn: arn });
     expect(permissions(statementsOf(t, 'ReceiverRole'))['secretsmanager:GetSecretValue']).toEqual([arn, `${arn}-??????`]);
+  });
+});
+
+describe('the ElevenLabs API key', () => {
+  it('is readable by the audio worker only: no other role names it', () => {
+    const apiKey = logicalId(template, 'AWS::SecretsManager::Secret', 'ElevenLabsApiKey');
+    expect(permissions(statementsOf(template, 'AudioWorkerRole'))['secretsmanager:GetSecretValue']).toEqual([{ Ref: apiKey }]);
+    for (const role of ['ReceiverRole', 'RetryWorkerRole']) {
+      expect(JSON.stringify(statementsOf(template, role)), role).not.toContain(apiKey);
+    }
+  });
+});
+
+describe('audio worker role', () => {
+  it('reads, writes and aborts uploads under audio/ only, never deletes; consumes its own queue', () => {
+    const logs = logicalId(template, 'AWS::Logs::LogGroup', 'AudioWorkerLogs');
+    const bucket = logicalId(template, 'AWS::S3::Bucket', 'AudioBucket');
+    const queue = arnOf(logicalId(template, 'AWS::SQS::Queue', 'AudioCheckQueue'));
+    const apiKey = logicalId(template, 'AWS::SecretsManager::Secret', 'ElevenLabsApiKey');
+    const audio = { 'Fn::Join': ['', [arnOf(bucket), '/audio/*']] };
+    expect(permissions(statementsOf(template, 'AudioWorkerRole'))).toEqual({
+      'logs:CreateLogStream': [arnOf(logs)],
+      'logs:PutLogEvents': [arnOf(logs)],
+      's3:GetObject': [audio],
+      's3:PutObject': [audio],
+      's3:AbortMultipartUpload': [audio],
+      'secretsmanager:GetSecretValue': [{ Ref: apiKey }],
+      'sqs:ReceiveMessage': [queue],
+      'sqs:DeleteMessage': [queue],
+      'sqs:ChangeMessageVisibility': [queue],
+      'sqs:GetQueueAttributes': [queue],
+      'sqs:GetQueueUrl': [queue],
+    });
   });
 });
 
@@ -113,6 +146,12 @@ describe('every policy in the stack', () => {
         CRM_RETRY_QUEUE_URL: 'sqs:SendMessage',
         AUDIO_BUCKET: 's3:PutObject',
         IDEMPOTENCY_TABLE: 'dynamodb:PutItem',
+        AUDIO_CHECK_QUEUE_URL: 'sqs:SendMessage',
+      },
+      AudioWorkerRole: {
+        AUDIO_BUCKET: 's3:GetObject',
+        ELEVENLABS_API_KEY_SECRET_ARN: 'secretsmanager:GetSecretValue',
+        AUDIO_CHECK_QUEUE_URL: 'sqs:ChangeMessageVisibility',
       },
       RetryWorkerRole: {
         CRM_RETRY_QUEUE_URL: 'sqs:ChangeMessageVisibility',

@@ -64,7 +64,10 @@ describe('cdk-nag AwsSolutions', () => {
       [
         'HttpApi AwsSolutions-APIG4',
         'Receiver/Role AwsSolutions-IAM5[Resource::<AudioBucket96BEECBA.Arn>/audio/*]',
+        'Receiver/Role AwsSolutions-IAM5[Resource::<AudioBucket96BEECBA.Arn>/calls/*]',
+        'AudioWorker/Role AwsSolutions-IAM5[Resource::<AudioBucket96BEECBA.Arn>/audio/*]',
         'WebhookSecret AwsSolutions-SMG4',
+        'ElevenLabsApiKey AwsSolutions-SMG4',
       ].sort(),
     );
     for (const reason of Object.values(acks)) expect(reason.length).toBeGreaterThan(80);

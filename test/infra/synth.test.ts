@@ -78,7 +78,7 @@ describe('npx cdk synth', () => {
         files: Record<string, { source: { path: string; packaging: string } }>;
       };
       const zips = Object.values(assets.files).filter((f) => f.source.packaging === 'zip');
-      expect(zips).toHaveLength(2);
+      expect(zips).toHaveLength(3);
       for (const zip of zips) {
         expect(existsSync(join(outdir, zip.source.path, 'index.mjs'))).toBe(true);
         expect(existsSync(join(outdir, zip.source.path, 'index.mjs.map'))).toBe(false);

@@ -8,6 +8,7 @@ import { retryDelaySeconds, retryHorizonSeconds } from '../../lambda/core/retry-
 import {
   DEFAULT_CRM_WEBHOOK_URL,
   MAX_RECEIVE_COUNT,
+  PLACEHOLDER_API_KEY_STRING,
   PLACEHOLDER_SECRET_STRING,
   QUEUE_RETENTION,
   RECEIVER_TIMEOUT,
@@ -78,8 +79,8 @@ describe('HTTP API', () => {
 });
 
 describe('Lambda functions', () => {
-  it('runs both on Node.js 24, arm64, from the dist folders, with index.handler', () => {
-    for (const name of ['ReceiverFunction', 'RetryWorkerFunction']) {
+  it('runs all three on Node.js 24, arm64, from the dist folders, with index.handler', () => {
+    for (const name of ['ReceiverFunction', 'RetryWorkerFunction', 'AudioWorkerFunction']) {
       expect(functionNamed(name).props).toMatchObject({
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
@@ -87,7 +88,7 @@ describe('Lambda functions', () => {
         Code: { S3Key: expect.stringMatching(/^[0-9a-f]{64}\.zip$/) },
       });
     }
-    template.resourceCountIs('AWS::Lambda::Function', 2);
+    template.resourceCountIs('AWS::Lambda::Function', 3);
   });
 
   it('sizes the receiver for a 6 MB event and keeps both timeouts inside 30 s', () => {
@@ -122,6 +123,29 @@ describe('Lambda functions', () => {
       CRM_RETRY_QUEUE_URL: ref(logicalId(template, 'AWS::SQS::Queue', 'CrmRetryQueue')),
       AUDIO_BUCKET: ref(logicalId(template, 'AWS::S3::Bucket', 'AudioBucket')),
       IDEMPOTENCY_TABLE: ref(logicalId(template, 'AWS::DynamoDB::Table', 'IdempotencyTable')),
+      ARCHIVE_EVENTS: 'true',
+      AUDIO_CHECK_QUEUE_URL: ref(logicalId(template, 'AWS::SQS::Queue', 'AudioCheckQueue')),
+      AUDIO_CHECK_DELAY_SECONDS: '600',
+    });
+  });
+
+  it('sets the audio worker environment: the bucket, the API-key secret, the API origin, the queue it drains', () => {
+    const env = (functionNamed('AudioWorkerFunction').props.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(env).toEqual({
+      AUDIO_BUCKET: ref(logicalId(template, 'AWS::S3::Bucket', 'AudioBucket')),
+      ELEVENLABS_API_KEY_SECRET_ARN: ref(logicalId(template, 'AWS::SecretsManager::Secret', 'ElevenLabsApiKey')),
+      ELEVENLABS_API_BASE_URL: 'https://api.elevenlabs.io',
+      AUDIO_CHECK_QUEUE_URL: ref(logicalId(template, 'AWS::SQS::Queue', 'AudioCheckQueue')),
+    });
+    expect(functionNamed('AudioWorkerFunction').props).toMatchObject({ Timeout: 300, MemorySize: 512 });
+  });
+
+  it('feeds the audio worker one audio check per invocation, with ReportBatchItemFailures', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: arnOf(logicalId(template, 'AWS::SQS::Queue', 'AudioCheckQueue')),
+      FunctionName: ref(functionNamed('AudioWorkerFunction').id),
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: 1,
     });
   });
 
@@ -148,11 +172,31 @@ describe('secret', () => {
   it('is imported instead of created when webhookSecretArn is given', () => {
     const arn = 'arn:aws:secretsmanager:ap-southeast-2:123456789012:secret:elevenlabs/webhook';
     const imported = templateOf({ webhookSecretArn: arn });
-    imported.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    // Only the ElevenLabs API-key secret is still created.
+    imported.resourceCountIs('AWS::SecretsManager::Secret', 1);
     imported.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ WEBHOOK_SECRET_ARN: arn }) },
     });
     imported.hasOutput('SecretArn', { Value: arn });
+  });
+});
+
+describe('ElevenLabs API-key secret (SPEC §10)', () => {
+  it('is created with the recovery-off placeholder, and retained on cdk destroy', () => {
+    template.hasResource('AWS::SecretsManager::Secret', {
+      Properties: Match.objectLike({ SecretString: PLACEHOLDER_API_KEY_STRING }),
+      DeletionPolicy: 'Retain',
+    });
+    expect(JSON.parse(PLACEHOLDER_API_KEY_STRING)).toEqual({ apiKey: '' });
+  });
+
+  it('is imported instead when elevenLabsApiKeySecretArn is given', () => {
+    const arn = 'arn:aws:secretsmanager:ap-southeast-2:123456789012:secret:elevenlabs/api-key';
+    const imported = templateOf({ elevenLabsApiKeySecretArn: arn });
+    imported.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    imported.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ ELEVENLABS_API_KEY_SECRET_ARN: arn }) },
+    });
   });
 });
 
@@ -232,8 +276,18 @@ describe('queues', () => {
     expect((template.toJSON().Resources as Record<string, { DeletionPolicy?: string }>)[dlqId]!.DeletionPolicy).toBe('Retain');
   });
 
-  it('denies non-TLS access to both queues', () => {
-    for (const queue of ['CrmRetryQueue', 'CrmDeadLetterQueue']) {
+  it('gives audio checks their own queue and retained DLQ, with the same backoff horizon', () => {
+    const dlq = logicalId(template, 'AWS::SQS::Queue', 'AudioCheckDeadLetterQueue');
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: { deadLetterTargetArn: arnOf(dlq), maxReceiveCount: MAX_RECEIVE_COUNT },
+      VisibilityTimeout: 1800,
+      MessageRetentionPeriod: QUEUE_RETENTION.toSeconds(),
+    });
+    expect((template.toJSON().Resources as Record<string, { DeletionPolicy?: string }>)[dlq]!.DeletionPolicy).toBe('Retain');
+  });
+
+  it('denies non-TLS access to every queue', () => {
+    for (const queue of ['CrmRetryQueue', 'CrmDeadLetterQueue', 'AudioCheckQueue', 'AudioCheckDeadLetterQueue']) {
       template.hasResourceProperties('AWS::SQS::QueuePolicy', {
         Queues: [ref(logicalId(template, 'AWS::SQS::Queue', queue))],
         PolicyDocument: {
@@ -320,7 +374,18 @@ describe('outputs', () => {
   it('gives the webhook URL, secret ARN, bucket, topic and both queue URLs', () => {
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(Object.keys(outputs)).toEqual(
-      expect.arrayContaining(['WebhookUrl', 'SecretArn', 'AudioBucketName', 'AlarmTopicArn', 'RetryQueueUrl', 'DlqUrl']),
+      expect.arrayContaining([
+        'WebhookUrl',
+        'SecretArn',
+        'AudioBucketName',
+        'AlarmTopicArn',
+        'RetryQueueUrl',
+        'DlqUrl',
+        'ElevenLabsApiKeySecretArn',
+        'AudioCheckQueueUrl',
+        'AudioCheckDlqUrl',
+        'AudioWorkerLogGroup',
+      ]),
     );
     expect(JSON.stringify(outputs.WebhookUrl!.Value)).toMatch(/execute-api\.ap-southeast-2\..*\/webhooks\/elevenlabs"/);
     expect(outputs.SecretArn!.Value).toEqual(ref(logicalId(template, 'AWS::SecretsManager::Secret', 'WebhookSecret')));
@@ -359,7 +424,7 @@ describe('props', () => {
       Description: Match.stringLikeRegexp('retry worker'),
       Environment: { Variables: Match.objectLike({ CRM_WEBHOOK_URL: 'https://crm.example.com/hook' }) },
     });
-    expect(Object.values(resourcesOf(t, 'AWS::Logs::LogGroup')).map((g) => g.Properties?.RetentionInDays)).toEqual([30, 30, 30]);
+    expect(Object.values(resourcesOf(t, 'AWS::Logs::LogGroup')).map((g) => g.Properties?.RetentionInDays)).toEqual([30, 30, 30, 30]);
   });
 
   it('sets CRM_NAME_FIELDS and CRM_DEFAULT_COUNTRY only when given, as the receiver reads them', () => {
@@ -393,6 +458,10 @@ describe('props', () => {
     [{ noTrafficHours: 0 }, /noTrafficHours/],
     [{ noTrafficHours: 169 }, /noTrafficHours must be a whole number of hours from 1 to 168/],
     [{ runbookUrl: 'javascript:alert(1)' }, /runbookUrl/],
+    [{ elevenLabsApiBaseUrl: 'http://api.elevenlabs.io' }, /elevenLabsApiBaseUrl must be an https origin/],
+    [{ elevenLabsApiBaseUrl: 'https://api.elevenlabs.io/v1' }, /elevenLabsApiBaseUrl must be an https origin/],
+    [{ elevenLabsApiKeySecretArn: 'my-key' }, /elevenLabsApiKeySecretArn/],
+    [{ audioCheckDelaySeconds: 901 }, /audioCheckDelaySeconds must be a whole number from 0 to 900/],
     [{ reservedConcurrency: 1.5 }, /reservedConcurrency/],
     [{ logRetentionDays: 45 }, /logRetentionDays/],
     [{ webhookSecretArn: 'elevenlabs/webhook' }, /webhookSecretArn/],

@@ -243,3 +243,41 @@ describe('events without requestContext (a direct invocation, a console test eve
     expect(parse(result)).toMatchObject({ forwarded: true });
   });
 });
+
+describe('every call kept (SPEC §10): archive and audio check, wired', () => {
+  it('archives the verified body in S3 and schedules a delayed audio check on SQS', async () => {
+    const audioChecks = local.aws.queueUrl('audio-checks-wired');
+    const handler = receiver({ ARCHIVE_EVENTS: 'true', AUDIO_CHECK_QUEUE_URL: audioChecks, AUDIO_CHECK_DELAY_SECONDS: '600' });
+    const event = sampleEvent('transcription', { conversationId: 'conv_kept_1', agentId: 'agent_kept' });
+    const request = signed(event);
+    const result = await handler(request);
+    expect(parse(result)).toMatchObject({ forwarded: true });
+
+    const archived = await local.getObject('calls/agent_kept/conv_kept_1/post_call_transcription.json');
+    expect(archived?.body.toString('utf8')).toBe(request.body);
+    expect(archived?.contentType).toBe('application/json');
+    expect(archived?.metadata).toEqual({
+      'conversation-id': 'conv_kept_1',
+      'agent-id': 'agent_kept',
+      'event-timestamp': String(event.event_timestamp),
+    });
+
+    expect(local.aws.messages('audio-checks-wired').map((m) => JSON.parse(m))).toEqual([
+      { conversationId: 'conv_kept_1', agentId: 'agent_kept', eventTimestamp: event.event_timestamp },
+    ]);
+    expect(local.aws.delays.filter((d) => d.queue === 'audio-checks-wired')).toEqual([{ queue: 'audio-checks-wired', seconds: 600 }]);
+    expect(JSON.parse(logs.at(-1)!)).toMatchObject({ archive: 'archived', audioCheck: 'scheduled', EventArchived: 1, AudioCheckScheduled: 1 });
+  });
+
+  it('an unreachable bucket and queue change nothing about the answer', async () => {
+    const handler = receiver({
+      ARCHIVE_EVENTS: 'true',
+      AUDIO_BUCKET: 'no-such-bucket',
+      AUDIO_CHECK_QUEUE_URL: local.aws.queueUrl('audio-checks-wired').replace('audio-checks-wired', 'no-such-queue'),
+    });
+    const result = await handler(signed(sampleEvent('transcription')));
+    expect(result.statusCode).toBe(200);
+    expect(parse(result)).toMatchObject({ forwarded: true });
+    expect(JSON.parse(logs.at(-1)!)).toMatchObject({ archive: 'failed', audioCheck: 'not_scheduled', ArchiveFailed: 1, AudioCheckNotScheduled: 1 });
+  });
+});

@@ -1,0 +1,194 @@
+/**
+ * SPEC §10, the receiver's part: the event archive and the audio check, over in-memory ports.
+ * They run alongside the CRM forward and never change the answer.
+ */
+import { describe, expect, it } from 'vitest';
+import { handleWebhook, type WebhookRequest } from '../../lambda/core/handle-webhook';
+import type { ArchiveEntry, AudioCheckMessage, AudioCheckQueue, EventArchive } from '../../lambda/core/ports';
+import { metricValuesFor } from '../../lambda/core/request-facts';
+import { DEPENDENCY_LIMITS_MS, requestBudget } from '../../lambda/core/time-budget';
+import { formatSignatureHeader } from '../../lambda/core/verify-signature';
+import { memoryIdempotency, memoryWorld, NOW, TEST_SECRET } from '../helpers/memory-ports';
+import { sampleEvent } from '../fixtures/samples';
+
+const T = Math.floor(NOW / 1000);
+const signed = (body: string | Buffer): WebhookRequest => ({
+  body,
+  headers: { 'elevenlabs-signature': formatSignatureHeader(TEST_SECRET, T, body) },
+  sourceIp: '34.67.146.145',
+});
+
+function keepingWorld(options: { archiveFails?: boolean; scheduleFails?: boolean } = {}) {
+  const archived: { entry: ArchiveEntry; deadlineMs: number }[] = [];
+  const scheduled: { message: AudioCheckMessage; delaySeconds: number; deadlineMs: number }[] = [];
+  const archive: EventArchive = {
+    async put(entry, deadlineMs) {
+      if (options.archiveFails) throw new Error('AccessDenied');
+      archived.push({ entry, deadlineMs });
+    },
+  };
+  const audioChecks: AudioCheckQueue = {
+    async schedule(message, delaySeconds, deadlineMs) {
+      if (options.scheduleFails) throw new Error('QueueDoesNotExist');
+      scheduled.push({ message, delaySeconds, deadlineMs });
+    },
+  };
+  const world = memoryWorld({ archive, audioChecks });
+  world.deps.config = { ...world.deps.config, audioCheckDelaySeconds: 600 };
+  return { world, archived, scheduled };
+}
+
+const transcription = (data: Record<string, unknown> = {}, conversationId = 'conv_keep') => {
+  const event = sampleEvent('transcription', { conversationId, agentId: 'agent_keep', nowMs: NOW });
+  Object.assign(event.data, data);
+  return JSON.stringify(event);
+};
+const failure = () => JSON.stringify(sampleEvent('failure', { conversationId: 'conv_fail', agentId: 'agent_keep', nowMs: NOW }));
+
+describe('the event archive (ARCHIVE_EVENTS=true)', () => {
+  it.each([
+    ['a transcription', transcription(), 'post_call_transcription', 'conv_keep'],
+    ['an initiation failure', failure(), 'call_initiation_failure', 'conv_fail'],
+  ])('keeps %s as the exact bytes it verified, under calls/<agent>/<conversation>/<type>.json', async (_name, body, type, conversationId) => {
+    const { world, archived } = keepingWorld();
+    const result = await handleWebhook(signed(body), world.deps);
+    expect(result.statusCode).toBe(200);
+    expect(archived).toHaveLength(1);
+    expect(archived[0]!.entry).toEqual({
+      key: `calls/agent_keep/${conversationId}/${type}.json`,
+      body,
+      conversationId,
+      agentId: 'agent_keep',
+      eventTimestamp: T,
+    });
+    expect(result.facts.archive).toBe('archived');
+    expect(metricValuesFor(result.facts)).toMatchObject({ EventArchived: 1 });
+  });
+
+  it('archives a base64-delivered body as the decoded bytes, not the base64 text', async () => {
+    const { world, archived } = keepingWorld();
+    const bytes = Buffer.from(transcription({ note: 'é ✓' }), 'utf8');
+    await handleWebhook(signed(bytes), world.deps);
+    expect(Buffer.compare(Buffer.from(archived[0]!.entry.body), bytes)).toBe(0);
+  });
+
+  it('does not archive audio events (the recording itself is what is kept)', async () => {
+    const { world, archived } = keepingWorld();
+    await handleWebhook(signed(JSON.stringify(sampleEvent('audio', { audioSeconds: 0.2, nowMs: NOW }))), world.deps);
+    expect(archived).toEqual([]);
+  });
+
+  it('a failed archive write never changes the answer: 200 forwarded, ArchiveFailed', async () => {
+    const { world } = keepingWorld({ archiveFails: true });
+    const result = await handleWebhook(signed(transcription()), world.deps);
+    expect(result).toMatchObject({ statusCode: 200, body: { forwarded: true } });
+    expect(result.facts).toMatchObject({ archive: 'failed', archiveError: 'Error: AccessDenied' });
+    expect(metricValuesFor(result.facts)).toMatchObject({ ArchiveFailed: 1, CrmForwardSucceeded: 1 });
+    expect(metricValuesFor(result.facts).EventArchived).toBeUndefined();
+  });
+
+  it.each([
+    ['a conversation id with a slash', 'conv/../x'],
+    ['a 129-character conversation id', 'c'.repeat(129)],
+    ['a conversation id of ".."', '..'],
+  ])('skips the archive for %s (not a key-safe id), and still forwards', async (_name, conversationId) => {
+    const { world, archived, scheduled } = keepingWorld();
+    const result = await handleWebhook(signed(transcription({}, conversationId)), world.deps);
+    expect(result.statusCode).toBe(200);
+    expect(archived).toEqual([]);
+    expect(scheduled).toEqual([]);
+    expect(result.facts).toMatchObject({ archive: 'skipped', audioCheck: 'skipped' });
+  });
+
+  it('still archives when the CRM fails and the retry queue refuses (the answer is the 500 SPEC §2 allows)', async () => {
+    const { world, archived } = keepingWorld();
+    world.setCrmResult({ ok: false, attempts: 3, lastError: 'HTTP 503', permanent: false });
+    world.failQueue();
+    const result = await handleWebhook(signed(transcription()), world.deps);
+    expect(result.statusCode).toBe(500);
+    expect(archived).toHaveLength(1);
+  });
+
+  it('is not written again for a deduplicated repeat', async () => {
+    const { world, archived } = keepingWorld();
+    world.deps.idempotency = memoryIdempotency();
+    await handleWebhook(signed(transcription()), world.deps);
+    const repeat = await handleWebhook(signed(transcription()), world.deps);
+    expect(repeat.body).toMatchObject({ deduplicated: true });
+    expect(archived).toHaveLength(1);
+  });
+});
+
+describe('the audio check (AUDIO_CHECK_QUEUE_URL)', () => {
+  it.each([
+    ['has_audio: true', { has_audio: true }, true],
+    ['has_audio absent (older payloads)', {}, true],
+    ['has_audio: null', { has_audio: null }, true],
+    ['has_audio: false (no recording kept)', { has_audio: false }, false],
+  ])('%s → scheduled: %s', async (_name, data, expected) => {
+    const { world, scheduled } = keepingWorld();
+    const result = await handleWebhook(signed(transcription(data)), world.deps);
+    expect(result.statusCode).toBe(200);
+    if (!expected) {
+      expect(scheduled).toEqual([]);
+      expect(result.facts.audioCheck).toBeUndefined();
+      return;
+    }
+    expect(scheduled).toEqual([
+      { message: { conversationId: 'conv_keep', agentId: 'agent_keep', eventTimestamp: T }, delaySeconds: 600, deadlineMs: expect.any(Number) },
+    ]);
+    expect(metricValuesFor(result.facts)).toMatchObject({ AudioCheckScheduled: 1 });
+  });
+
+  it('is never scheduled for an initiation failure (no call, no recording)', async () => {
+    const { world, scheduled } = keepingWorld();
+    await handleWebhook(signed(failure()), world.deps);
+    expect(scheduled).toEqual([]);
+  });
+
+  it('a refused send never changes the answer: 200, AudioCheckNotScheduled', async () => {
+    const { world } = keepingWorld({ scheduleFails: true });
+    const result = await handleWebhook(signed(transcription()), world.deps);
+    expect(result).toMatchObject({ statusCode: 200, body: { forwarded: true } });
+    expect(result.facts).toMatchObject({ audioCheck: 'not_scheduled', audioCheckError: 'Error: QueueDoesNotExist' });
+    expect(metricValuesFor(result.facts)).toMatchObject({ AudioCheckNotScheduled: 1 });
+  });
+
+  it('sends eventTimestamp null when the event has none', async () => {
+    const { world, scheduled } = keepingWorld();
+    const event = JSON.parse(transcription());
+    delete event.event_timestamp;
+    await handleWebhook(signed(JSON.stringify(event)), world.deps);
+    expect(scheduled[0]!.message.eventTimestamp).toBeNull();
+  });
+});
+
+describe('alongside the CRM forward', () => {
+  it('runs concurrently: the archive, the audio check and the forward are all in flight at once', async () => {
+    const started: string[] = [];
+    let release!: () => void;
+    const allStarted = new Promise<void>((resolve) => (release = resolve));
+    const mark = async (name: string) => {
+      started.push(name);
+      if (started.length === 3) release();
+      // Each waits until all three have started: run one after another, this never resolves.
+      await allStarted;
+    };
+    const world = memoryWorld({
+      archive: { put: () => mark('archive') },
+      audioChecks: { schedule: () => mark('audioCheck') },
+    });
+    world.deps.crm = { forward: async () => (await mark('crm'), { ok: true, attempts: 1 }) };
+    const result = await handleWebhook(signed(transcription()), world.deps);
+    expect(result.statusCode).toBe(200);
+    expect(started.sort()).toEqual(['archive', 'audioCheck', 'crm']);
+  });
+
+  it('bounds each by its own limit within the request deadline', async () => {
+    const { world, archived, scheduled } = keepingWorld();
+    const budget = requestBudget(NOW, 28_000);
+    await handleWebhook({ ...signed(transcription()), budget }, world.deps);
+    expect(archived[0]!.deadlineMs).toBe(NOW + DEPENDENCY_LIMITS_MS.archivePut);
+    expect(scheduled[0]!.deadlineMs).toBe(NOW + DEPENDENCY_LIMITS_MS.queueSend);
+  });
+});
