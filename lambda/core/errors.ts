@@ -125,7 +125,11 @@ export class AudioStoreError extends WebhookError {
 export class ForwardNotDurableError extends WebhookError {
   readonly statusCode = 500;
   readonly kind = 'forward_not_durable';
-  constructor(readonly detail: string) {
+  /** `attempts`: how many times the CRM was tried before giving up. */
+  constructor(
+    readonly detail: string,
+    readonly attempts?: number,
+  ) {
     super('event could not be forwarded or queued');
     this.name = 'ForwardNotDurableError';
   }

@@ -19,11 +19,12 @@ import {
 } from './errors';
 import { type AudioEvent, type FailureEvent, isSupported, parseEvent, type TranscriptionEvent } from './events';
 import { maskPhone } from './mask';
+import { type Delivery, deliverToCrm } from './deliver-to-crm';
 import { keepCall } from './keep-call';
 import type { AudioCheckQueue, AudioStore, CrmForwarder, EventArchive, IdempotencyStore, RetryQueue, SecretSource } from './ports';
 import type { RequestFacts } from './request-facts';
 import { isElevenLabsAddress, isSourceAllowed } from './source-ip';
-import { callDeadline, QUEUE_WRITE_RESERVE_MS, type RequestBudget, requestBudget, withReserve } from './time-budget';
+import { callDeadline, type RequestBudget, requestBudget } from './time-budget';
 import {
   assertTimestampFresh,
   bearerToken,
@@ -260,27 +261,19 @@ async function forwardToCrm(
   const payload = toCrmPayload(event, deps.config.crmMapping);
   facts.crmStatus = payload.status;
   facts.crmTo = maskPhone(payload.to);
-  const firstAttemptMs = deps.now();
-  const result = await deps.crm.forward(payload, withReserve(deadlineMs, QUEUE_WRITE_RESERVE_MS, firstAttemptMs));
-  facts.crmAttempts = result.attempts;
-  if (result.ok) {
+  let delivery: Delivery;
+  try {
+    delivery = await deliverToCrm(payload, { eventType: event.type, conversationId: event.data.conversation_id }, deps, deadlineMs);
+  } catch (error) {
+    if (error instanceof ForwardNotDurableError) facts.crmAttempts = error.attempts;
+    throw error;
+  }
+  facts.crmAttempts = delivery.attempts;
+  if (delivery.kind === 'forwarded') {
     facts.outcome = 'forwarded';
     return { ...base, forwarded: true, queued: false };
   }
-  facts.error = `CRM: ${result.lastError}`;
-  if (!deps.retryQueue) throw new ForwardNotDurableError(`CRM failed (${result.lastError}); no retry queue configured`);
-  try {
-    await deps.retryQueue.enqueue({
-      crmPayload: payload,
-      eventType: event.type,
-      conversationId: event.data.conversation_id,
-      attempts: result.attempts,
-      lastError: result.lastError,
-      firstAttemptAt: new Date(firstAttemptMs).toISOString(),
-    }, callDeadline('queueSend', deps.now(), deadlineMs));
-  } catch (error) {
-    throw new ForwardNotDurableError(`CRM failed (${result.lastError}); retry queue refused: ${describeError(error)}`);
-  }
+  facts.error = `CRM: ${delivery.lastError}`;
   facts.outcome = 'queued';
   return { ...base, forwarded: false, queued: true };
 }

@@ -41,6 +41,8 @@ export interface ElevenLabsApiStandIn {
   requests: { path: string; query: Record<string, string>; keyOk: boolean }[];
   /** Answer the list endpoint with this status instead (e.g. 503), until cleared. */
   failListWith(status: number | undefined): void;
+  /** Serve at most this many conversations per page (to exercise paging with a few). */
+  capPageSize(size: number | undefined): void;
   /** Bytes of audio sent so far (all requests). */
   bytesSent(): number;
   close(): Promise<void>;
@@ -49,6 +51,7 @@ export interface ElevenLabsApiStandIn {
 export async function startElevenLabsApi(apiKey = 'sk_test_standin_key'): Promise<ElevenLabsApiStandIn> {
   let decide: (conversationId: string) => AudioAnswer = () => ({ kind: 'status', status: 404 });
   let listFailure: number | undefined;
+  let pageCap: number | undefined;
   let sentBytes = 0;
   const conversations: ConversationSummary[] = [];
   const requests: ElevenLabsApiStandIn['requests'] = [];
@@ -102,7 +105,7 @@ export async function startElevenLabsApi(apiKey = 'sk_test_standin_key'): Promis
     }
     if (req.method === 'GET' && url.pathname === '/v1/convai/conversations') {
       if (listFailure) return json(res, listFailure, { detail: { status: 'unavailable' } });
-      const pageSize = Math.min(100, Number(url.searchParams.get('page_size') ?? 30));
+      const pageSize = Math.min(100, pageCap ?? 100, Number(url.searchParams.get('page_size') ?? 30));
       const after = Number(url.searchParams.get('call_start_after_unix') ?? Number.NEGATIVE_INFINITY);
       const before = Number(url.searchParams.get('call_start_before_unix') ?? Number.POSITIVE_INFINITY);
       const agent = url.searchParams.get('agent_id');
@@ -128,6 +131,7 @@ export async function startElevenLabsApi(apiKey = 'sk_test_standin_key'): Promis
     conversations,
     requests,
     failListWith: (status) => void (listFailure = status),
+    capPageSize: (size) => void (pageCap = size),
     bytesSent: () => sentBytes,
     close: async () => {
       for (const socket of sockets) socket.destroy();

@@ -1,0 +1,207 @@
+/**
+ * `npm run backfill` and `npm run replay` (SPEC §10) run as an operator runs them: child
+ * processes with their settings in the environment, against s3rver (behind a proxy that
+ * answers AbortMultipartUpload), the ElevenLabs API stand-in, the CRM server and the SQS
+ * stand-in, all on 127.0.0.1.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createS3AudioStore } from '../../lambda/adapters/audio-store';
+import { createS3EventArchive } from '../../lambda/adapters/event-archive';
+import { prepareAudio } from '../../lambda/core/audio';
+import { toCrmPayload } from '../../lambda/core/crm-payload';
+import { parseEvent, type TranscriptionEvent } from '../../lambda/core/events';
+import { archiveKey } from '../../lambda/core/storage-keys';
+import { type ElevenLabsApiStandIn, startElevenLabsApi } from '../helpers/elevenlabs-api';
+import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy';
+import { BUCKET, type LocalAws, startLocalAws } from '../helpers/local-aws';
+import { sampleEvent } from '../fixtures/samples';
+import { silentMp3 } from '../fixtures/silent-mp3';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+let local: LocalAws;
+let s3: FaultProxy;
+let api: ElevenLabsApiStandIn;
+
+beforeAll(async () => {
+  local = await startLocalAws();
+  s3 = await startFaultProxy(local.s3.endpoint);
+  s3.plan((_i, req) => (req.method === 'DELETE' && req.path.includes('uploadId=') ? { status: 204 } : 'pass'));
+  api = await startElevenLabsApi();
+});
+afterAll(async () => {
+  await Promise.all([s3.close(), api.close()]);
+  await local.close();
+});
+
+function run(script: string, args: string[], env: Record<string, string> = {}) {
+  return new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', `scripts/${script}.ts`, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, AWS_ENDPOINT_URL_S3: s3.endpoint, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    child.on('close', (code) => resolve({ code, out, err }));
+  });
+}
+
+const day = Date.parse('2026-11-20T00:00:00Z') / 1000;
+
+describe('npm run backfill', () => {
+  const backfillEnv = () => ({ AUDIO_BUCKET: BUCKET, ELEVENLABS_API_KEY: api.apiKey, ELEVENLABS_API_BASE_URL: api.baseUrl });
+
+  beforeEach(() => {
+    api.conversations.length = 0;
+    api.capPageSize(2);
+    api.failListWith(undefined);
+  });
+
+  it('checks every conversation in the range, page by page, recovers what is missing, and says so line by line', async () => {
+    const stored = prepareAudio({ conversation_id: 'conv_bf_stored', agent_id: 'agent_bf', full_audio: silentMp3(1).toString('base64') });
+    await createS3AudioStore({ bucket: BUCKET, forcePathStyle: true }).put(stored, Date.now() + 10_000);
+    const calls = [
+      ['conv_bf_stored', 100],
+      ['conv_bf_long', 200],
+      ['conv_bf_short', 300],
+      ['conv_bf_none', 400],
+      ['conv_bf_outside', -100_000],
+    ] as const;
+    for (const [id, offset] of calls) api.conversations.push({ conversation_id: id, agent_id: 'agent_bf', start_time_unix_secs: day + offset });
+    api.audio((id) =>
+      id === 'conv_bf_long' ? { kind: 'recording', bytes: 6 * 1024 * 1024 } : id === 'conv_bf_short' ? { kind: 'recording', bytes: 50_000 } : { kind: 'status', status: 404 },
+    );
+    const { code, out, err } = await run('backfill', ['--since', '2026-11-20', '--until', '2026-11-21'], backfillEnv());
+    expect(code).toBe(0);
+    expect(out).toMatch(/conv_bf_stored +agent_bf +already stored/);
+    expect(out).toMatch(/conv_bf_long +agent_bf +recovered 6\.00 MiB/);
+    expect(out).toMatch(/conv_bf_short +agent_bf +recovered 0\.05 MiB/);
+    expect(out).toMatch(/conv_bf_none +agent_bf +unavailable \(ElevenLabs has no recording\)/);
+    expect(out).not.toContain('conv_bf_outside');
+    expect(out.trim().split('\n').at(-1)).toBe('checked 4 conversation(s): 1 already stored, 2 recovered (6.05 MiB), 1 unavailable, 0 missing, 0 failed');
+    expect(err).toMatch(/^page 1: 2 conversation\(s\)\npage 2: 2 conversation\(s\)\n/);
+    expect((await local.getObject('audio/agent_bf/conv_bf_long.mp3'))?.metadata).toMatchObject({ source: 'elevenlabs-api' });
+    // The list was asked with the range (a second wider each side) and page size 100.
+    const listed = api.requests.filter((r) => r.path === '/v1/convai/conversations');
+    expect(listed[0]!.query).toMatchObject({ call_start_after_unix: String(day - 1), call_start_before_unix: String(day + 86_401), page_size: '100' });
+    expect(listed[1]!.query.cursor).toBe('2');
+  });
+
+  it('exits 1 when a recording could not be recovered, and a re-run picks it up', async () => {
+    api.conversations.push({ conversation_id: 'conv_bf_flaky', agent_id: 'agent_bf', start_time_unix_secs: day + 10 });
+    api.audio(() => ({ kind: 'status', status: 503 }));
+    const first = await run('backfill', ['--since', '2026-11-20T00:00:00Z', '--until', '2026-11-21T00:00:00Z'], backfillEnv());
+    expect(first.code).toBe(1);
+    expect(first.out).toMatch(/conv_bf_flaky +agent_bf +FAILED: ElevenLabs API answered HTTP 503 \(run again later\)/);
+    api.audio(() => ({ kind: 'recording', bytes: 1000 }));
+    const second = await run('backfill', ['--since', '2026-11-20', '--until', '2026-11-21'], backfillEnv());
+    expect(second.code).toBe(0);
+    expect(second.out).toMatch(/conv_bf_flaky +agent_bf +recovered/);
+  });
+
+  it('--dry-run fetches nothing and lists what is not stored; --agent filters by agent', async () => {
+    api.conversations.push({ conversation_id: 'conv_bf_dry', agent_id: 'agent_dry', start_time_unix_secs: day + 10 });
+    api.conversations.push({ conversation_id: 'conv_bf_other', agent_id: 'agent_other', start_time_unix_secs: day + 20 });
+    const audioRequests = () => api.requests.filter((r) => r.path.endsWith('/audio')).length;
+    const before = audioRequests();
+    const { code, out } = await run('backfill', ['--since', '2026-11-20', '--until', '2026-11-21', '--agent', 'agent_dry', '--dry-run'], backfillEnv());
+    expect(code).toBe(0);
+    expect(out).toMatch(/conv_bf_dry +agent_dry +not stored: would fetch it from ElevenLabs/);
+    expect(out).not.toContain('conv_bf_other');
+    expect(audioRequests()).toBe(before);
+    expect(api.requests.filter((r) => r.path === '/v1/convai/conversations').at(-1)!.query.agent_id).toBe('agent_dry');
+    expect(await local.getObject('audio/agent_dry/conv_bf_dry.mp3')).toBeUndefined();
+  });
+
+  it.each([
+    ['no --since', [], {}, 2, /^backfill: --since is required/],
+    ['a --since that is not a date', ['--since', 'last week'], {}, 2, /^backfill: --since must be a date/],
+    ['an impossible date', ['--since', '2026-02-31'], {}, 2, /^backfill: --since is not a real date/],
+    ['--since after --until', ['--since', '2026-11-21', '--until', '2026-11-20'], {}, 2, /^backfill: --since must be before --until/],
+    ['a --since in the future', ['--since', '2999-01-01'], {}, 2, /^backfill: --since is in the future/],
+    ['an unknown option', ['--since', '2026-11-20', '--everything'], {}, 2, /^backfill: unknown option --everything/],
+    ['a hostile --agent', ['--since', '2026-11-20', '--agent', '../../etc'], {}, 2, /^backfill: --agent must be 1-128/],
+    ['no API key', ['--since', '2026-11-20'], { ELEVENLABS_API_KEY: '' }, 2, /^backfill: no ElevenLabs API key/],
+    ['no bucket', ['--since', '2026-11-20'], { AUDIO_BUCKET: '' }, 2, /^backfill: invalid settings: AUDIO_BUCKET is required/],
+    ['an API that refuses connections', ['--since', '2026-11-20'], { ELEVENLABS_API_BASE_URL: 'http://127.0.0.1:1' }, 1, /^backfill: could not list conversations/],
+  ])('%s: one clear line, exit code as expected, no stack trace', async (_name, args, env, exitCode, pattern) => {
+    const { code, err } = await run('backfill', args, { ...backfillEnv(), ...env });
+    expect(code).toBe(exitCode);
+    expect(err.trim().split('\n')).toHaveLength(1);
+    expect(err.trim()).toMatch(pattern);
+  });
+
+  it('an API that answers the list with 503: one line, exit 1', async () => {
+    api.failListWith(503);
+    const { code, err } = await run('backfill', ['--since', '2026-11-20'], backfillEnv());
+    expect(code).toBe(1);
+    expect(err.trim()).toBe('backfill: could not list conversations: ElevenLabs API answered HTTP 503');
+  });
+});
+
+describe('npm run replay', () => {
+  const archive = createS3EventArchive({ bucket: BUCKET, forcePathStyle: true });
+  const replayEnv = () => ({ AUDIO_BUCKET: BUCKET, CRM_WEBHOOK_URL: local.crm.url, CRM_MAX_ATTEMPTS: '1' });
+
+  /** Archives a transcription as the receiver would, and returns what today's rules make of it. */
+  async function archived(conversationId: string, agentId = 'agent_rp') {
+    const event = sampleEvent('transcription', { conversationId, agentId });
+    const body = JSON.stringify(event);
+    await archive.put({ key: archiveKey(agentId, conversationId, 'post_call_transcription'), body, conversationId, agentId }, Date.now() + 10_000);
+    const mapping = { defaultSubject: 'Conversational AI call', subjectsByAgent: {}, defaultCountry: 'AU' as const };
+    return toCrmPayload(parseEvent(JSON.parse(body)) as TranscriptionEvent, mapping);
+  }
+
+  beforeEach(() => local.crm.respond({ status: 200 }));
+
+  it('finds the archived event without being told the agent, rebuilds the payload and forwards it', async () => {
+    const expected = await archived('conv_rp_1');
+    const before = local.crm.accepted.length;
+    const { code, out } = await run('replay', ['--conversation', 'conv_rp_1'], replayEnv());
+    expect(code).toBe(0);
+    expect(out).toContain(`found s3://${BUCKET}/calls/agent_rp/conv_rp_1/post_call_transcription.json`);
+    expect(out).toContain('forwarded to the CRM (1 attempt)');
+    expect(local.crm.accepted.slice(before)).toEqual([expected]);
+  });
+
+  it('--dry-run sends nothing and shows the payload without personal data', async () => {
+    const expected = await archived('conv_rp_dry');
+    const before = local.crm.received.length;
+    const { code, out } = await run('replay', ['--conversation', 'conv_rp_dry', '--agent', 'agent_rp', '--dry-run'], { AUDIO_BUCKET: BUCKET });
+    expect(code).toBe(0);
+    expect(local.crm.received.length).toBe(before);
+    expect(out).toContain(`status=${expected.status}`);
+    expect(out).toContain('to=+********898');
+    expect(out).toContain(`name=(${expected.name.length} chars)`);
+    expect(out).toContain('dry run: nothing sent');
+    for (const secret of [expected.name, expected.to, expected.summary.slice(0, 40)]) expect(out).not.toContain(secret);
+  });
+
+  it('queues the payload when the CRM fails, as the receiver does', async () => {
+    await archived('conv_rp_queued');
+    local.crm.respond({ status: 503 });
+    const { code, out } = await run('replay', ['--conversation', 'conv_rp_queued'], { ...replayEnv(), CRM_RETRY_QUEUE_URL: local.retryQueueUrl });
+    expect(code).toBe(0);
+    expect(out).toContain('the CRM failed (HTTP 503): queued for the retry worker');
+    expect(local.aws.messages('crm-retry').map((m) => JSON.parse(m).conversationId)).toContain('conv_rp_queued');
+  });
+
+  it.each([
+    ['the CRM fails and there is no queue', ['--conversation', 'conv_rp_nowhere'], 1, /^replay: not delivered: CRM failed \(HTTP 503\); no retry queue configured$/],
+    ['nothing is archived for it', ['--conversation', 'conv_rp_missing'], 1, /^replay: no archived event for conversation conv_rp_missing/],
+    ['no --conversation', [], 2, /^replay: --conversation is required/],
+    ['a hostile id', ['--conversation', '../secrets'], 2, /^replay: --conversation must be 1-128/],
+    ['an unknown option', ['--conversation', 'c', '--force'], 2, /^replay: unknown option --force/],
+  ])('%s: one clear line, exit code as expected, no stack trace', async (_name, args, exitCode, pattern) => {
+    if (args[1] === 'conv_rp_nowhere') await archived('conv_rp_nowhere');
+    local.crm.respond({ status: 503 });
+    const { code, err } = await run('replay', args, replayEnv());
+    expect(code).toBe(exitCode);
+    expect(err.trim().split('\n')).toHaveLength(1);
+    expect(err.trim()).toMatch(pattern);
+  });
+});
