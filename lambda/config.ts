@@ -36,6 +36,8 @@ export interface ReceiverConfig {
   audioCheckDelaySeconds: number;
   /** Path-style S3 addressing, for local S3 servers (SPEC §8). */
   s3ForcePathStyle: boolean;
+  /** AWS_ENDPOINT_URL_S3 (or AWS_ENDPOINT_URL): a local S3 server instead of AWS's. */
+  s3Endpoint?: string;
   onLambda: boolean;
 }
 
@@ -213,6 +215,7 @@ export function loadConfig(env: Env): ReceiverConfig {
     audioCheckQueueUrl: e.AUDIO_CHECK_QUEUE_URL,
     audioCheckDelaySeconds: e.AUDIO_CHECK_DELAY_SECONDS,
     s3ForcePathStyle: Boolean(e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL),
+    s3Endpoint: e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL,
     onLambda: Boolean(e.AWS_LAMBDA_FUNCTION_NAME),
   };
 }
@@ -264,6 +267,7 @@ export interface AudioWorkerConfig {
   elevenLabsApiBaseUrl: string;
   secretCacheSeconds: number;
   s3ForcePathStyle: boolean;
+  s3Endpoint?: string;
 }
 
 const AudioWorkerEnvSchema = z
@@ -296,5 +300,6 @@ export function loadAudioWorkerConfig(env: Env): AudioWorkerConfig {
     elevenLabsApiBaseUrl: e.ELEVENLABS_API_BASE_URL,
     secretCacheSeconds: e.SECRET_CACHE_SECONDS,
     s3ForcePathStyle: Boolean(e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL),
+    s3Endpoint: e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL,
   };
 }

@@ -62,7 +62,7 @@ function buildDeps(env: Env, overrides: AudioWorkerOverrides): AudioWorkerDeps {
   const config = loadAudioWorkerConfig(env);
   const now = overrides.deps?.now ?? Date.now;
   return {
-    recordings: createS3RecordingStore({ bucket: config.audioBucket, forcePathStyle: config.s3ForcePathStyle, now }),
+    recordings: createS3RecordingStore({ bucket: config.audioBucket, forcePathStyle: config.s3ForcePathStyle, endpoint: config.s3Endpoint, now }),
     apiKey: createApiKeySource({
       secretArn: config.apiKeySecretArn,
       plainKey: config.apiKey,

@@ -101,12 +101,12 @@ function buildDeps(config: ReceiverConfig, overrides: ReceiverOverrides): Webhoo
     }),
     retryQueue: config.crmRetryQueueUrl ? createRetryQueue(config.crmRetryQueueUrl) : undefined,
     audioStore: config.audioBucket
-      ? createS3AudioStore({ bucket: config.audioBucket, forcePathStyle: config.s3ForcePathStyle })
+      ? createS3AudioStore({ bucket: config.audioBucket, forcePathStyle: config.s3ForcePathStyle, endpoint: config.s3Endpoint })
       : undefined,
     idempotency: config.idempotencyTable ? createDynamoIdempotencyStore(config.idempotencyTable) : undefined,
     archive:
       config.archiveEvents && config.audioBucket
-        ? createS3EventArchive({ bucket: config.audioBucket, forcePathStyle: config.s3ForcePathStyle })
+        ? createS3EventArchive({ bucket: config.audioBucket, forcePathStyle: config.s3ForcePathStyle, endpoint: config.s3Endpoint })
         : undefined,
     audioChecks: config.audioCheckQueueUrl ? createAudioCheckQueue(config.audioCheckQueueUrl) : undefined,
     ...overrides.deps,

@@ -63,7 +63,7 @@ await runCli('backfill', async () => {
     throw new CliError('no ElevenLabs API key: set ELEVENLABS_API_KEY, or put one in the secret ELEVENLABS_API_KEY_SECRET_ARN names', 2);
   }
   const deps = {
-    recordings: createS3RecordingStore({ bucket: config.audioBucket, forcePathStyle: config.s3ForcePathStyle }),
+    recordings: createS3RecordingStore({ bucket: config.audioBucket, forcePathStyle: config.s3ForcePathStyle, endpoint: config.s3Endpoint }),
     apiKey: { current: async () => apiKey },
     elevenLabs: createElevenLabsApi({ baseUrl: config.elevenLabsApiBaseUrl }),
   };

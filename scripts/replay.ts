@@ -53,7 +53,7 @@ await runCli('replay', async () => {
   if (!config.audioBucket) throw new CliError('AUDIO_BUCKET is not set (the calls bucket that holds the archive)', 2);
 
   const budget = requestBudget(Date.now(), undefined);
-  const reader = createS3ArchiveReader({ bucket: config.audioBucket, forcePathStyle: config.s3ForcePathStyle });
+  const reader = createS3ArchiveReader({ bucket: config.audioBucket, forcePathStyle: config.s3ForcePathStyle, endpoint: config.s3Endpoint });
   const archived = await reader.find(values.conversation, values.agent, budget.deadlineMs).catch((error: unknown) => {
     throw new CliError(`could not read the archive: ${(error as Error).name}: ${(error as Error).message}`);
   });

@@ -22,6 +22,7 @@ import { startEmbeddedS3 } from './lib/embedded-s3';
 import { LocalConfigError, LOCAL_BUCKET, LOCAL_IDEMPOTENCY_TABLE, loadLocalConfig, loadLocalEnv, localPaths, shownPath } from './lib/local-config';
 import { chooseServerSecret, configuredSecret, describeSource, readSavedSecret, saveSecret } from './lib/local-secret';
 import { createLocalServer, WEBHOOK_PATH } from './lib/local-server';
+import { AUDIO_CHECK_POLL_MS, createLocalAudioChecks, LOCAL_AUDIO_CHECK_DELAY_SECONDS } from './lib/local-audio-checks';
 import { createRequestLog } from './lib/request-log';
 import { describeDrain, describeWaiting, type DrainLoop, startDrainLoop } from './lib/retry-drains';
 import { isServerAlive, readServerRecord, removeServerRecord, writeServerRecord } from './lib/server-record';
@@ -63,6 +64,7 @@ await runCli('npm start', async () => {
     ELEVENLABS_WEBHOOK_SECRET: 'stand-in',
     CRM_WEBHOOK_URL: env.CRM_WEBHOOK_URL || 'http://127.0.0.1/crm',
     CRM_RETRY_QUEUE_URL: env.CRM_RETRY_QUEUE_URL || 'file:///retry-queue',
+    AUDIO_BUCKET: env.AUDIO_BUCKET || LOCAL_BUCKET,
   });
 
   const paths = localPaths(config.dataDir);
@@ -103,6 +105,11 @@ await runCli('npm start', async () => {
     env.CRM_RETRY_QUEUE_URL ||= pathToFileURL(paths.retryDir).href;
     // Only a folder queue is drained here; an SQS queue has its own worker.
     const retryDir = env.CRM_RETRY_QUEUE_URL.startsWith('file:') ? fileURLToPath(env.CRM_RETRY_QUEUE_URL) : undefined;
+    // Every call kept (SPEC §10), as the stack deploys it: the archive on, audio checks on a folder.
+    env.ARCHIVE_EVENTS ||= 'true';
+    env.AUDIO_CHECK_QUEUE_URL ||= pathToFileURL(paths.audioCheckDir).href;
+    env.AUDIO_CHECK_DELAY_SECONDS ||= String(LOCAL_AUDIO_CHECK_DELAY_SECONDS);
+    const audioCheckDir = env.AUDIO_CHECK_QUEUE_URL.startsWith('file:') ? fileURLToPath(env.AUDIO_CHECK_QUEUE_URL) : undefined;
 
     checkReceiverConfig(env);
 
@@ -110,6 +117,8 @@ await runCli('npm start', async () => {
     const handler = createReceiver(env, { write: requestLog.write });
     let drains: DrainLoop | undefined;
     let drainer: ReturnType<typeof createFolderDrainer> | undefined;
+    const audioChecks = audioCheckDir ? createLocalAudioChecks(audioCheckDir, env, print, config.logFormat === 'json') : undefined;
+    let audioChecksShown = 0;
     const deadLetterShown = retryDir ? `${shownPath(join(retryDir, DEAD_LETTER_FOLDER))}/` : '';
     const server = createLocalServer({
       handler,
@@ -119,10 +128,20 @@ await runCli('npm start', async () => {
           const loop = drains;
           void drainer.countWaiting().then((waiting) => print(describeWaiting(waiting, loop.nextDrainAt(), Date.now())));
         }
+        if (audioChecks && (outcome === 'forwarded' || outcome === 'queued')) {
+          void audioChecks.waiting().then(({ count, nextVisibleAt }) => {
+            if (count > audioChecksShown && nextVisibleAt !== undefined) {
+              print(`[audio checks] ${count} waiting; the next runs at ${new Date(nextVisibleAt).toTimeString().slice(0, 8)}`);
+            }
+            audioChecksShown = count;
+          });
+        }
       },
     });
+    let audioDrains: DrainLoop | undefined;
     stops.push(async () => {
       drains?.stop();
+      audioDrains?.stop();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     });
@@ -159,6 +178,9 @@ ElevenLabs webhook receiver running locally (the production handler; Ctrl-C stop
   CRM           ${crmNote}
   retry queue   ${retryDir ? `${shownPath(retryDir)}/ (drained now and every ${drainEvery}; after ${MAX_RECEIVES} failed drains: ${deadLetterShown})` : `${env.CRM_RETRY_QUEUE_URL} (not drained here)`}
   log           ${config.logFormat === 'json' ? 'the JSON line Lambda writes, per request' : 'one line per request (LOG_FORMAT=json for the JSON line Lambda writes)'}
+  archive       every verified transcription and failure event, under ${shownPath(paths.s3Dir)}/${bucket}/calls/
+  audio checks  ${audioCheckDir ? `${shownPath(audioCheckDir)}/: each call's recording is checked ${env.AUDIO_CHECK_DELAY_SECONDS} s after its transcription, by the audio worker's code` : `${env.AUDIO_CHECK_QUEUE_URL} (not drained here)`}
+                ${env.ELEVENLABS_API_KEY ? `missing recordings are fetched from ${env.ELEVENLABS_API_BASE_URL || 'https://api.elevenlabs.io'} with ELEVENLABS_API_KEY` : 'ELEVENLABS_API_KEY is not set: a missing recording is reported as AudioMissing (set it to fetch recordings from ElevenLabs)'}
   data folder   ${shownPath(config.dataDir)}/ (npm run reset empties it)
 
 Next, in another terminal, send signed sample events:
@@ -179,6 +201,16 @@ Next, in another terminal, send signed sample events:
           const now = Date.now();
           const line = describeDrain(summary, await folder.countWaiting(), drains?.nextDrainAt() ?? now, now, deadLetterShown);
           if (line) print(line);
+        },
+      });
+    }
+    if (audioChecks) {
+      audioDrains = startDrainLoop({
+        drain: audioChecks.drainOnce,
+        intervalMs: AUDIO_CHECK_POLL_MS,
+        onDrained: async (summary) => {
+          if (summary.done + summary.kept + summary.deadLettered > 0) audioChecksShown = (await audioChecks.waiting()).count;
+          if (summary.deadLettered > 0) print(`[audio checks] moved ${summary.deadLettered} to ${shownPath(join(audioCheckDir!, DEAD_LETTER_FOLDER))}/`);
         },
       });
     }

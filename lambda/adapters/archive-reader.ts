@@ -7,7 +7,7 @@
  */
 import { ARCHIVE_PREFIX, archiveKey } from '../core/storage-keys';
 import { abortSignalAt } from './deadline';
-import { isNotFound, loadS3 } from './s3';
+import { isNotFound, loadS3, type S3Location } from './s3';
 
 /** The event types the archive keeps, in the order a replay looks for them. */
 const ARCHIVED_TYPES = ['post_call_transcription', 'call_initiation_failure'] as const;
@@ -21,9 +21,9 @@ export interface ArchiveReader {
   find(conversationId: string, agentId: string | undefined, deadlineMs: number): Promise<ArchivedEvent | undefined>;
 }
 
-export function createS3ArchiveReader({ bucket, forcePathStyle }: { bucket: string; forcePathStyle: boolean }): ArchiveReader {
+export function createS3ArchiveReader({ bucket, ...location }: { bucket: string } & S3Location): ArchiveReader {
   const read = async (key: string, deadlineMs: number): Promise<string | undefined> => {
-    const { client, sdk } = await loadS3('audio', forcePathStyle);
+    const { client, sdk } = await loadS3('audio', location);
     try {
       const object = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: abortSignalAt(deadlineMs) });
       return await object.Body!.transformToString('utf8');
@@ -34,7 +34,7 @@ export function createS3ArchiveReader({ bucket, forcePathStyle }: { bucket: stri
   };
   /** The archived key of `conversationId` under any agent, preferring a transcription. */
   const search = async (conversationId: string, deadlineMs: number): Promise<string | undefined> => {
-    const { client, sdk } = await loadS3('audio', forcePathStyle);
+    const { client, sdk } = await loadS3('audio', location);
     const found: string[] = [];
     let token: string | undefined;
     do {

@@ -8,18 +8,15 @@
 import { AUDIO_CONTENT_TYPE, type PreparedAudio } from '../core/audio';
 import type { AudioStore } from '../core/ports';
 import { abortSignalAt } from './deadline';
-import { loadS3 } from './s3';
+import { loadS3, type S3Location } from './s3';
 
-export interface S3AudioStoreOptions {
-  bucket: string;
-  forcePathStyle: boolean;
-}
+export type S3AudioStoreOptions = { bucket: string } & S3Location;
 
-export function createS3AudioStore({ bucket, forcePathStyle }: S3AudioStoreOptions): AudioStore {
+export function createS3AudioStore({ bucket, ...location }: S3AudioStoreOptions): AudioStore {
   return {
     async put(audio: PreparedAudio, deadlineMs: number) {
       // Loaded on the first audio event only: transcriptions never load the S3 client for this.
-      const { client, sdk } = await loadS3('audio', forcePathStyle);
+      const { client, sdk } = await loadS3('audio', location);
       await client.send(
         new sdk.PutObjectCommand({
           Bucket: bucket,

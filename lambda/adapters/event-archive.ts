@@ -4,12 +4,12 @@
  */
 import type { ArchiveEntry, EventArchive } from '../core/ports';
 import { abortSignalAt } from './deadline';
-import { loadS3 } from './s3';
+import { loadS3, type S3Location } from './s3';
 
-export function createS3EventArchive({ bucket, forcePathStyle }: { bucket: string; forcePathStyle: boolean }): EventArchive {
+export function createS3EventArchive({ bucket, ...location }: { bucket: string } & S3Location): EventArchive {
   return {
     async put(entry: ArchiveEntry, deadlineMs: number) {
-      const { client, sdk } = await loadS3('audio', forcePathStyle);
+      const { client, sdk } = await loadS3('audio', location);
       await client.send(
         new sdk.PutObjectCommand({
           Bucket: bucket,

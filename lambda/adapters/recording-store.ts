@@ -21,7 +21,7 @@ import { callDeadline } from '../core/time-budget';
 import { abortSignalAt } from './deadline';
 import { lazy } from './lazy';
 import { cjsExports } from './load-module';
-import { isNotFound, loadS3 } from './s3';
+import { isNotFound, loadS3, type S3Location } from './s3';
 
 /** S3's minimum part size: the least memory per part in flight. */
 export const PART_SIZE = 5 * 1024 * 1024;
@@ -35,16 +35,12 @@ export const RECOVERED_SOURCE = 'elevenlabs-api';
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const loadUpload = lazy(async () => cjsExports(await import('@aws-sdk/lib-storage')).Upload);
 
-export interface S3RecordingStoreOptions {
-  bucket: string;
-  forcePathStyle: boolean;
-  now?: () => number;
-}
+export type S3RecordingStoreOptions = { bucket: string; now?: () => number } & S3Location;
 
-export function createS3RecordingStore({ bucket, forcePathStyle, now = Date.now }: S3RecordingStoreOptions): RecordingStore {
+export function createS3RecordingStore({ bucket, now = Date.now, ...location }: S3RecordingStoreOptions): RecordingStore {
   return {
     async isStored(key, deadlineMs) {
-      const { client, sdk } = await loadS3('recording', forcePathStyle);
+      const { client, sdk } = await loadS3('recording', location);
       try {
         const head = await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: abortSignalAt(deadlineMs, now) });
         return SHA256_HEX.test(head.Metadata?.sha256 ?? '');
@@ -55,7 +51,7 @@ export function createS3RecordingStore({ bucket, forcePathStyle, now = Date.now 
     },
 
     async store(key, body, metadata, deadlineMs) {
-      const { client, sdk } = await loadS3('recording', forcePathStyle);
+      const { client, sdk } = await loadS3('recording', location);
       const Upload = await loadUpload();
       const { stream, digest } = hashing(body);
       const objectMetadata = { 'conversation-id': metadata.conversationId, 'agent-id': metadata.agentId, source: RECOVERED_SOURCE };

@@ -14,15 +14,26 @@ type Kind = keyof typeof SDK_ATTEMPTS;
 const loadModule = lazy(async () => cjsExports(await import('@aws-sdk/client-s3')));
 const clients = new Map<string, Promise<{ sdk: S3Module; client: InstanceType<S3Module['S3Client']> }>>();
 
-/** One client per (attempt settings, addressing style), built once per container. */
-export function loadS3(kind: Kind, forcePathStyle: boolean) {
-  const id = `${kind}:${forcePathStyle}`;
+/** Where and how to reach S3: the configured endpoint (AWS_ENDPOINT_URL_S3, local servers) or AWS's. */
+export interface S3Location {
+  forcePathStyle: boolean;
+  endpoint?: string;
+}
+
+/** One client per (attempt settings, endpoint), built once per container. */
+export function loadS3(kind: Kind, { forcePathStyle, endpoint }: S3Location) {
+  const id = `${kind}:${forcePathStyle}:${endpoint ?? ''}`;
   let client = clients.get(id);
   if (!client) {
     client = loadModule().then((sdk) => ({
       sdk,
       // WHEN_REQUIRED: no CRC of every body by the SDK; PutObject calls send their own SHA-256.
-      client: new sdk.S3Client({ ...sdkClientOptions(kind), forcePathStyle, requestChecksumCalculation: 'WHEN_REQUIRED' }),
+      client: new sdk.S3Client({
+        ...sdkClientOptions(kind),
+        forcePathStyle,
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        ...(endpoint ? { endpoint } : {}),
+      }),
     }));
     client.catch(() => clients.delete(id));
     clients.set(id, client);

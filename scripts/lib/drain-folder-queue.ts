@@ -10,7 +10,7 @@
 import { mkdir, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createMessageSender } from '../../lambda/adapters/queue';
+import { createMessageSender, folderMessageVisibleAt } from '../../lambda/adapters/queue';
 import type { CrmForwarder } from '../../lambda/core/ports';
 import { processRetry } from '../../lambda/core/process-retry';
 import { RETRY_WORKER_TIMEOUT_MS, requestBudget } from '../../lambda/core/time-budget';
@@ -44,41 +44,64 @@ export function queueFileName({ id, failedDrains }: QueueFile): string {
   return failedDrains === 0 ? `${id}.json` : `${id}.failed-${failedDrains}.json`;
 }
 
-export function createFolderDrainer(directory: string, crm: CrmForwarder, maxReceives = MAX_RECEIVES) {
-  const deadLetterDir = join(directory, DEAD_LETTER_FOLDER);
-  const deadLetter = createMessageSender(pathToFileURL(deadLetterDir).href);
-  let running: Promise<DrainSummary> | undefined;
+/** What a handler decided about one message: gone (done or dead-lettered by the handler), or try again. */
+export type FolderVerdict = 'done' | 'retry' | 'dead_letter';
 
-  async function waitingFiles(): Promise<string[]> {
+export interface FolderDrainSummary {
+  done: number;
+  kept: number;
+  deadLettered: number;
+}
+
+export interface FolderQueueDrainer {
+  /** One pass over the messages that are visible now; overlapping calls share the pass in progress. */
+  drainOnce(): Promise<FolderDrainSummary>;
+  /** How many messages wait, and when the next of them becomes visible (delayed messages). */
+  waiting(): Promise<{ count: number; nextVisibleAt?: number }>;
+}
+
+/**
+ * Drains a folder queue (lambda/adapters/queue.ts) with `handle`, the way an SQS event source
+ * drives a worker: only messages whose visible-at time has come, their receive count kept in
+ * the file name, and after `maxReceives` failed drains a message moves to `dead-letter/`.
+ */
+export function createFolderQueueDrainer(
+  directory: string,
+  handle: (body: string, receiveCount: number) => Promise<FolderVerdict>,
+  { maxReceives = MAX_RECEIVES, now = Date.now }: { maxReceives?: number; now?: () => number } = {},
+): FolderQueueDrainer {
+  const deadLetterDir = join(directory, DEAD_LETTER_FOLDER);
+  let running: Promise<FolderDrainSummary> | undefined;
+
+  async function queued(): Promise<string[]> {
     try {
       return (await readdir(directory)).filter((name) => parseQueueFileName(name) !== undefined).sort();
     } catch {
-      return []; // no folder yet: nothing has failed
+      return []; // no folder yet: nothing waits
     }
   }
 
-  async function drain(): Promise<DrainSummary> {
-    const summary: DrainSummary = { delivered: 0, kept: 0, deadLettered: 0 };
-    for (const name of await waitingFiles()) {
+  async function drain(): Promise<FolderDrainSummary> {
+    const summary: FolderDrainSummary = { done: 0, kept: 0, deadLettered: 0 };
+    for (const name of await queued()) {
+      if (folderMessageVisibleAt(name) > now()) continue; // delayed: not visible yet
       const file = join(directory, name);
       const body = await readFile(file, 'utf8').catch(() => undefined);
       if (body === undefined) continue; // taken by someone else meanwhile
-      // Each message gets the time a worker invocation would have.
-      const { deadlineMs } = requestBudget(Date.now(), undefined, RETRY_WORKER_TIMEOUT_MS);
-      const { verdict } = await processRetry(body, { crm, deadLetter }, deadlineMs);
+      const queuedFile = parseQueueFileName(name)!;
+      const verdict = await handle(body, queuedFile.failedDrains + 1);
       if (verdict !== 'retry') {
         await unlink(file);
-        summary[verdict === 'delivered' ? 'delivered' : 'deadLettered'] += 1;
+        summary[verdict === 'done' ? 'done' : 'deadLettered'] += 1;
         continue;
       }
-      const queued = parseQueueFileName(name)!;
-      const failedDrains = queued.failedDrains + 1;
+      const failedDrains = queuedFile.failedDrains + 1;
       if (failedDrains >= maxReceives) {
         await mkdir(deadLetterDir, { recursive: true });
-        await rename(file, join(deadLetterDir, queueFileName({ id: queued.id, failedDrains: 0 })));
+        await rename(file, join(deadLetterDir, queueFileName({ id: queuedFile.id, failedDrains: 0 })));
         summary.deadLettered += 1;
       } else {
-        await rename(file, join(directory, queueFileName({ id: queued.id, failedDrains })));
+        await rename(file, join(directory, queueFileName({ id: queuedFile.id, failedDrains })));
         summary.kept += 1;
       }
     }
@@ -86,14 +109,39 @@ export function createFolderDrainer(directory: string, crm: CrmForwarder, maxRec
   }
 
   return {
-    /** One pass over the folder; overlapping calls share the pass in progress. */
-    drainOnce(): Promise<DrainSummary> {
+    drainOnce() {
       running ??= drain().finally(() => (running = undefined));
       return running;
     },
+    async waiting() {
+      const names = await queued();
+      const times = names.map(folderMessageVisibleAt).filter((t) => t > now());
+      return { count: names.length, ...(times.length ? { nextVisibleAt: Math.min(...times) } : {}) };
+    },
+  };
+}
+
+/** The retry folder: drained with the retry worker's own logic (processRetry). */
+export function createFolderDrainer(directory: string, crm: CrmForwarder, maxReceives = MAX_RECEIVES) {
+  const deadLetter = createMessageSender(pathToFileURL(join(directory, DEAD_LETTER_FOLDER)).href);
+  const folder = createFolderQueueDrainer(
+    directory,
+    async (body) => {
+      // Each message gets the time a worker invocation would have.
+      const { deadlineMs } = requestBudget(Date.now(), undefined, RETRY_WORKER_TIMEOUT_MS);
+      const { verdict } = await processRetry(body, { crm, deadLetter }, deadlineMs);
+      return verdict === 'delivered' ? 'done' : verdict;
+    },
+    { maxReceives },
+  );
+  return {
+    async drainOnce(): Promise<DrainSummary> {
+      const { done, kept, deadLettered } = await folder.drainOnce();
+      return { delivered: done, kept, deadLettered };
+    },
     /** How many messages wait in the folder now. */
     async countWaiting(): Promise<number> {
-      return (await waitingFiles()).length;
+      return (await folder.waiting()).count;
     },
   };
 }

@@ -55,11 +55,12 @@ export function localPaths(dataDir: string) {
     s3Dir: join(dataDir, 's3'),
     dynamoDir: join(dataDir, 'dynamodb'),
     retryDir: join(dataDir, 'retry-queue'),
+    audioCheckDir: join(dataDir, 'audio-checks'),
   };
 }
 
 /** Entries `npm start` creates; a folder holding only these (or nothing) is a local data folder. */
-export const KNOWN_ENTRIES = ['.elevenlabs-local-data', 'webhook-secret', 'server.json', 's3', 'dynamodb', 'retry-queue'];
+export const KNOWN_ENTRIES = ['.elevenlabs-local-data', 'webhook-secret', 'server.json', 's3', 'dynamodb', 'retry-queue', 'audio-checks'];
 
 export interface LoadedEnv {
   env: Env;

@@ -11,15 +11,15 @@ export interface DrainLoop {
   stop(): void;
 }
 
-export interface DrainLoopOptions {
-  drain: () => Promise<DrainSummary>;
+export interface DrainLoopOptions<S = DrainSummary> {
+  drain: () => Promise<S>;
   intervalMs: number;
   /** Called after every drain with what it did (the folder may hold more by then). */
-  onDrained: (summary: DrainSummary) => void | Promise<void>;
+  onDrained: (summary: S) => void | Promise<void>;
   now?: () => number;
 }
 
-export function startDrainLoop({ drain, intervalMs, onDrained, now = Date.now }: DrainLoopOptions): DrainLoop {
+export function startDrainLoop<S = DrainSummary>({ drain, intervalMs, onDrained, now = Date.now }: DrainLoopOptions<S>): DrainLoop {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let next = now();

@@ -43,8 +43,12 @@ export function isSendKind(value: string): value is SendKind {
 
 export function samplePayloads(kind: SendKind, settings: SampleSettings): Outgoing[] {
   if (kind === 'ping') return [{ label: 'ping', body: JSON.stringify(pingEvent(settings)), createsRecord: false }];
+  // `all` is one connected call (its transcription and its recording share a conversation id,
+  // so its audio check finds the recording stored) and one call that never connected.
+  const call = settings.conversationId ?? `conv_sample_${randomUUID().replaceAll('-', '')}`;
   return (kind === 'all' ? SAMPLE_KINDS : [kind]).map((sample) => {
-    const event = sampleEvent(sample, { conversationId: settings.conversationId, audioSeconds: settings.audioSeconds, nowMs: settings.nowMs });
+    const conversationId = kind === 'all' && sample !== 'failure' ? call : settings.conversationId;
+    const event = sampleEvent(sample, { conversationId, audioSeconds: settings.audioSeconds, nowMs: settings.nowMs });
     if (settings.markAsTest) markAsTest(event);
     return { label: sample, body: JSON.stringify(event), createsRecord: true };
   });

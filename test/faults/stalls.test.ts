@@ -132,9 +132,8 @@ describe('DynamoDB stalls (idempotency table)', () => {
 
 describe('S3 stalls', () => {
   it('an audio put is abandoned at the request deadline: 500 with AudioStoreFailed, not a Lambda timeout', async () => {
-    process.env.AWS_ENDPOINT_URL_S3 = hole.endpoint;
     const { request } = signedEvent('audio');
-    const result = await receiver()(request, lambdaContext(4_000));
+    const result = await receiver({ AWS_ENDPOINT_URL_S3: hole.endpoint })(request, lambdaContext(4_000));
     expect(result.statusCode).toBe(500);
     expect(JSON.parse(result.body)).toEqual({ error: 'audio could not be stored' });
     expect(logs.at(-1)).toMatchObject({ outcome: 'audio_store_failed', AudioStoreFailed: 1, error: expect.stringMatching(TIMED_OUT) });

@@ -55,6 +55,7 @@ beforeEach(() => {
 });
 
 const baseEnv = () => ({
+  AWS_ENDPOINT_URL_S3: s3.endpoint,
   AUDIO_BUCKET: BUCKET,
   AUDIO_CHECK_QUEUE_URL: queueUrl,
   ELEVENLABS_API_KEY: api.apiKey,

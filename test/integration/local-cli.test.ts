@@ -29,7 +29,13 @@ let sendEnv: NodeJS.ProcessEnv;
 beforeAll(async () => {
   crm = await startCrmServer();
   // Local settings from the .env file: LOCAL_DATA_DIR and the drain interval must be honoured.
-  writeEnvFile(envFile, { LOCAL_DATA_DIR: dataDir, RETRY_DRAIN_INTERVAL_MS: '400', CRM_MAX_ATTEMPTS: '1', CRM_TIMEOUT_MS: '1000' });
+  writeEnvFile(envFile, {
+    LOCAL_DATA_DIR: dataDir,
+    RETRY_DRAIN_INTERVAL_MS: '400',
+    CRM_MAX_ATTEMPTS: '1',
+    CRM_TIMEOUT_MS: '1000',
+    AUDIO_CHECK_DELAY_SECONDS: '1',
+  });
   sendEnv = cliEnv({ LOCAL_ENV_FILE: envFile, TMPDIR: base });
   server = await startServer(cliEnv({ LOCAL_ENV_FILE: envFile, PORT: '0', ELEVENLABS_WEBHOOK_SECRET: SECRET, CRM_WEBHOOK_URL: crm.url }), { viaNpm: true });
 }, 60_000);
@@ -70,6 +76,19 @@ describe('npm run send', () => {
     expect(code).toBe(0);
     expect(crm.accepted.length - before).toBe(2);
     expect(readdirSync(join(dataDir, 's3', 'elevenlabs-audio-local', 'audio', 'agent_sample')).some((f) => f.endsWith('.mp3._S3rver_object'))).toBe(true);
+  });
+
+  it('keeps every call as the stack does: the archive on disk, and an audio check by the worker\'s code', async () => {
+    const { stdout } = await send('all');
+    const conversationId = /^transcription 200 .*"conversationId":"(conv_sample_\w+)"/m.exec(stdout)![1]!;
+    // `all` is one connected call: its audio event carries the same conversation id.
+    expect(stdout).toMatch(new RegExp(`^audio +200 .*"audioKey":"audio/agent_sample/${conversationId}\\.mp3"`, 'm'));
+    const archived = join(dataDir, 's3', 'elevenlabs-audio-local', 'calls', 'agent_sample', conversationId, 'post_call_transcription.json._S3rver_object');
+    await waitFor(() => existsSync(archived), 5_000, () => server.output());
+    expect(JSON.parse(readFileSync(archived, 'utf8')).data.conversation_id).toBe(conversationId);
+    // The check runs a second later and finds the recording the audio webhook stored.
+    await waitFor(() => server.output().includes(`[audio check] ${conversationId}: recording already stored`), 10_000, () => server.output());
+    expect(server.output()).toMatch(/ELEVENLABS_API_KEY is not set: a missing recording is reported as AudioMissing/);
   });
 
   it('prints one short line per request, with nothing secret or personal in it', async () => {

@@ -87,7 +87,7 @@ describe('npm start on one data folder, run after run', () => {
 
     // --force empties it anyway.
     const reset = await runScript('reset', ['--yes', '--force'], env('send.env', { LOCAL_DATA_DIR: dataDir }));
-    expect(reset.stdout).toMatch(/^Emptied .*data \(removed dynamodb, s3, server\.json, webhook-secret\)\.$/m);
+    expect(reset.stdout).toMatch(/^Emptied .*data \(removed (audio-checks, )?dynamodb, s3, server\.json, webhook-secret\)\.$/m);
     expect(reset.code).toBe(0);
     expect(existsSync(join(dataDir, 'webhook-secret'))).toBe(false);
 
