@@ -14,71 +14,16 @@
  * worker thread samples process.memoryUsage.rss() every millisecond instead (it runs while the
  * main thread is busy in synchronous code).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createReceiver } from '../lambda/create-receiver';
 import { silentMp3OfSize } from '../test/fixtures/silent-mp3';
+import { measurePeak } from './lib/peak-rss';
 import { apiGatewayEvent, signedBody } from './lib/signed-events';
 
 const mode = process.argv[2] === 'direct' ? 'direct' : 'handler';
 const mp3Bytes = Number(process.env.BENCH_MP3_BYTES);
 const bucket = process.env.AUDIO_BUCKET!;
 const secret = process.env.BENCH_WEBHOOK_SECRET!;
-const gc = (globalThis as { gc?: () => void }).gc;
-if (!gc) throw new Error('run with --expose-gc');
-
-function statusKb(field: 'VmRSS' | 'VmHWM'): number {
-  const line = readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith(`${field}:`));
-  return Number(line?.match(/(\d+)/)?.[1] ?? Number.NaN);
-}
-
-/** True when the kernel took the reset: the mark then sits at the current RSS (give or take what GC threads touched since). */
-function resetPeak(): boolean {
-  try {
-    writeFileSync('/proc/self/clear_refs', '5');
-    return statusKb('VmHWM') - statusKb('VmRSS') < 1024;
-  } catch {
-    return false;
-  }
-}
-
-/** Fallback peak sampler: a worker reading the process RSS every millisecond. */
-function startSampler(): { reset: () => void; stop: () => Promise<number> } {
-  const worker = new Worker(
-    `const { parentPort } = require('node:worker_threads'); let peak = 0, on = true;
-     parentPort.on('message', (m) => { if (m === 'reset') { peak = process.memoryUsage.rss(); return; } on = false; parentPort.postMessage(peak); });
-     (function tick() { if (!on) return; peak = Math.max(peak, process.memoryUsage.rss()); setTimeout(tick, 1); })();`,
-    { eval: true },
-  );
-  return {
-    reset: () => worker.postMessage('reset'),
-    stop: () =>
-      new Promise((resolve) => {
-        worker.once('message', (peak: number) => void worker.terminate().then(() => resolve(peak)));
-        worker.postMessage('stop');
-      }),
-  };
-}
-
-/**
- * RSS once garbage is collected and V8 has handed freed large-object pages back: it unmaps them
- * on a background thread, so a baseline read straight after gc() can still hold ~5 MB that
- * vanishes during the run and hides that much of its peak. Poll until RSS holds still.
- */
-async function settledRss(): Promise<number> {
-  gc!();
-  let previous = statusKb('VmRSS');
-  let steady = 0;
-  for (let i = 0; i < 80 && steady < 4; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 25));
-    if (i % 8 === 0) gc!();
-    const current = statusKb('VmRSS');
-    steady = Math.abs(current - previous) < 64 ? steady + 1 : 0;
-    previous = current;
-  }
-  return previous;
-}
 
 const s3Options = {
   forcePathStyle: true,
@@ -121,32 +66,8 @@ async function main() {
   }
 
   await warm();
-  const viaClearRefs = resetPeak();
-  // The fallback sampler starts before the baseline so its own memory is part of it.
-  const sampler = viaClearRefs ? undefined : startSampler();
-  const baselineKb = await settledRss();
-  if (viaClearRefs) {
-    // A GC thread may touch pages between the write and the check: retry until the mark took.
-    for (let i = 0; i < 10 && !resetPeak(); i++);
-  } else sampler!.reset();
-  const t0 = performance.now();
-  await run();
-  const ms = performance.now() - t0;
-  const peakKb = viaClearRefs ? statusKb('VmHWM') : (await sampler!.stop()) / 1024;
-  process.stdout.write(
-    `${JSON.stringify({
-      mode,
-      ms,
-      baselineRssBytes: baselineKb * 1024,
-      peakRssBytes: peakKb * 1024,
-      extraBytes: (peakKb - baselineKb) * 1024,
-      bodyBytes,
-      eventJsonBytes,
-      decodedBytes,
-      peakMethod: viaClearRefs ? 'VmHWM after clear_refs' : 'rss sampler (1 ms)',
-    })}\n`,
-    () => process.exit(0),
-  );
+  const measured = await measurePeak(run);
+  process.stdout.write(`${JSON.stringify({ mode, ...measured, bodyBytes, eventJsonBytes, decodedBytes })}\n`, () => process.exit(0));
 }
 
 await main();

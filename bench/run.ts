@@ -17,6 +17,8 @@ import { ROOT } from './lib/child';
 import { applySafeAwsEnv } from './lib/local-env';
 import { type Measurement, renderMarkdown, renderTable } from './lib/report';
 import { benchPerEvent } from './per-event';
+import { benchPerEventKept } from './per-event-kept';
+import { benchRecovery } from './recovery';
 import { benchStalls } from './stalls';
 import { benchThroughput } from './throughput';
 import { benchVerifier } from './verifier';
@@ -39,10 +41,12 @@ const step = async <T>(label: string, run: () => Promise<Measurement<T>>): Promi
 await step('1. bundle size', benchBundleSize);
 await step('2. cold import', () => benchColdImport(quick));
 const perEvent = await step('3. per-event overhead', () => benchPerEvent(quick));
+await step('3c. per-event with archive + audio check', () => benchPerEventKept(quick));
 await step('4. verifier vs ElevenLabs SDK', () => benchVerifier(quick));
 await step('5. audio', () => benchAudio(quick));
 await step('6. throughput', () => benchThroughput(quick, perEvent.data.crmPayloadBytes));
 await step('7. stalled dependencies', benchStalls);
+await step('8. recovery from the ElevenLabs API', () => benchRecovery(quick));
 
 const rows = measurements.flatMap((m) => m.rows);
 const checks = measurements.flatMap((m) => m.checks);

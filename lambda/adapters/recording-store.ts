@@ -3,7 +3,7 @@
  *
  * `store` streams a recording of any length into S3 with a multipart upload
  * (`@aws-sdk/lib-storage`), computing its SHA-256 on the way, so memory is bounded by the
- * parts in flight (PART_SIZE × (QUEUE_SIZE + 1)), not by the recording. Object metadata is
+ * part being filled and the part in flight, not by the recording. Object metadata is
  * fixed when a multipart upload starts, before the hash exists, so it is recorded afterwards
  * with a server-side CopyObject of the object onto itself (`MetadataDirective: REPLACE`,
  * one request, up to 5 GB; S3 User Guide, "Editing object metadata").
@@ -25,8 +25,14 @@ import { isNotFound, loadS3, type S3Location } from './s3';
 
 /** S3's minimum part size: the least memory per part in flight. */
 export const PART_SIZE = 5 * 1024 * 1024;
-/** Parts uploading at once: enough to keep the connection to S3 busy. */
-export const QUEUE_SIZE = 3;
+/**
+ * Parts uploading at once. One: lib-storage builds each part with a Buffer.concat of the
+ * incoming chunks, and each part in flight is ~10 MiB of buffers V8 frees only at its next
+ * collection of external memory. Measured with `npm run bench` (figure 8): a 200 MiB recovery
+ * peaked at +39–41 MiB with 1 part in flight against +45–68 MiB with 2, for the same time
+ * (ElevenLabs' download, not S3, sets the pace of a recovery).
+ */
+export const QUEUE_SIZE = 1;
 /** Kept back from the deadline so an abandoned upload is still aborted before the worker must answer. */
 const ABORT_RESERVE_MS = 5_000;
 /** Where a recovered recording came from (metadata `source`). */

@@ -1,0 +1,54 @@
+/**
+ * The AWS stand-ins some figures need (s3rver for S3, the JSON-protocol stand-in for SQS), in a
+ * process of their own so their CPU is not counted as the handler's. Prints one JSON line with
+ * their endpoints, then serves until its parent closes its stdin. 127.0.0.1 only.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEmbeddedS3 } from '../scripts/lib/embedded-s3';
+import { startAwsFake } from '../test/helpers/aws-json-server';
+import { startElevenLabsApi } from '../test/helpers/elevenlabs-api';
+
+const BUCKET = 'bench-calls';
+
+/**
+ * An S3 that acknowledges every PutObject at once and keeps nothing: for the per-event figure,
+ * where what is measured is the receiver's own cost per event, not a local server's disk writes.
+ */
+const nullS3 = createServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    res.writeHead(200, { etag: '"00000000000000000000000000000000"', 'x-amz-request-id': 'bench' });
+    res.end();
+  });
+});
+await new Promise<void>((resolve) => nullS3.listen(0, '127.0.0.1', resolve));
+const directory = mkdtempSync(join(tmpdir(), 'bench-s3-'));
+const s3 = await startEmbeddedS3(directory, [BUCKET]);
+const aws = await startAwsFake();
+const api = await startElevenLabsApi();
+// Every conversation's recording is as long as the id says: `conv_bench_<bytes>`.
+api.audio((id) => ({ kind: 'recording', bytes: Number(/^conv_bench_(\d+)/.exec(id)?.[1] ?? 0) || 1 }));
+process.stdout.write(
+  `${JSON.stringify({
+    s3Endpoint: s3.endpoint,
+    nullS3Endpoint: `http://127.0.0.1:${(nullS3.address() as AddressInfo).port}`,
+    bucket: BUCKET,
+    sqsEndpoint: aws.endpoint,
+    audioCheckQueueUrl: aws.queueUrl('bench-audio-checks'),
+    retryQueueUrl: aws.queueUrl('bench-retry'),
+    apiBaseUrl: api.baseUrl,
+    apiKey: api.apiKey,
+  })}\n`,
+);
+process.stdin.resume();
+process.stdin.on('end', () => {
+  nullS3.closeAllConnections();
+  void Promise.all([s3.close(), aws.close(), api.close(), new Promise((resolve) => nullS3.close(resolve))]).finally(() => {
+    rmSync(directory, { recursive: true, force: true });
+    process.exit(0);
+  });
+});
