@@ -242,6 +242,7 @@ async function forwardAndKeep(
   facts: RequestFacts,
   deadlineMs: number,
 ): Promise<SuccessBody> {
+  if (!deps.archive && !deps.audioChecks) return forwardToCrm(event, base, deps, facts, deadlineMs);
   const kept = keepCall(event, rawBody, { ...deps, audioCheckDelaySeconds: deps.config.audioCheckDelaySeconds ?? 600 }, facts, deadlineMs);
   try {
     return await forwardToCrm(event, base, deps, facts, deadlineMs);
