@@ -11,10 +11,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ElevenLabsClient } from '@elevenlabs/elevenlabs-js';
 import { parseEvent } from '../lambda/core/events';
 import {
-  assertTimestampFresh,
-  parseSignatureHeader,
+  verifyWebhook,
   SIGNATURE_HEADER,
-  signatureMatches,
 } from '../lambda/core/verify-signature';
 import { BENCH_SECRET } from './lib/local-env';
 import { atLeast, type Measurement, times, verdict } from './lib/report';
@@ -34,11 +32,9 @@ export interface VerifierData {
 
 const TOLERANCE_SECONDS = 1800;
 
-/** Our verify + parse, exactly the calls handle-webhook.ts makes for an HMAC-signed request. */
+/** Our verify + parse: the pipeline's own verifyWebhook (lambda/core/verify-signature.ts), then the event schema. */
 function oursVerifyAndParse({ body, headers }: SignedBody, secrets: readonly string[]): unknown {
-  const parsed = parseSignatureHeader(headers[SIGNATURE_HEADER]!);
-  assertTimestampFresh(parsed.timestamp, Date.now(), TOLERANCE_SECONDS);
-  if (!signatureMatches(parsed, body, secrets)) throw new Error('signature mismatch');
+  verifyWebhook(body, headers, { hmacSecrets: [...secrets] }, Date.now(), { toleranceSeconds: TOLERANCE_SECONDS });
   return parseEvent(JSON.parse(body));
 }
 

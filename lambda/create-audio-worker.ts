@@ -14,7 +14,7 @@ import { createTelemetry, type LineWriter, type LogLevel, type Telemetry } from 
 import { type Env, loadAudioWorkerConfig } from './config';
 import { type AudioCheckDeps, type AudioCheckOutcome, checkRecording, parseAudioCheckMessage } from './core/audio-check';
 import { ConfigurationError, describeError } from './core/errors';
-import { MetricName, type MetricValues } from './core/metrics';
+import { audioCheckMetrics } from './core/metrics';
 import { retryDelaySeconds } from './core/retry-schedule';
 import { AUDIO_WORKER_TIMEOUT_MS, callDeadline, requestBudget } from './core/time-budget';
 
@@ -131,22 +131,6 @@ const LEVELS: Record<AudioCheckOutcome['kind'], LogLevel> = {
   missing: 'warn',
   retry: 'warn',
 };
-
-/** SPEC §7: the metric each outcome moves (a retry moves none: SQS brings it back, its DLQ is alarmed). */
-export function audioCheckMetrics(outcome: AudioCheckOutcome): MetricValues {
-  switch (outcome.kind) {
-    case 'already_stored':
-      return { [MetricName.AudioAlreadyStored]: 1 };
-    case 'recovered':
-      return { [MetricName.AudioRecovered]: 1, [MetricName.AudioRecoveredBytes]: outcome.bytes };
-    case 'unavailable':
-      return { [MetricName.AudioUnavailable]: 1 };
-    case 'missing':
-      return { [MetricName.AudioMissing]: 1 };
-    case 'retry':
-      return {};
-  }
-}
 
 /** SQS's ApproximateReceiveCount: 1 on the first receive. */
 function receiveCountOf(record: SQSRecord): number {

@@ -11,11 +11,13 @@ import { createDynamoIdempotencyStore } from './adapters/idempotency-store';
 import { createAudioCheckQueue, createRetryQueue } from './adapters/queue';
 import { createS3EventArchive } from './adapters/event-archive';
 import { createSecretSource } from './adapters/secrets';
-import { createTelemetry, type LineWriter, type LogLevel, type Telemetry } from './adapters/telemetry';
+import { createTelemetry, type LineWriter, type Telemetry } from './adapters/telemetry';
 import { type Env, loadConfig, type ReceiverConfig } from './config';
 import { ConfigurationError, describeError, toErrorResponse } from './core/errors';
 import { handleWebhook, type WebhookDeps, type WebhookOutcome } from './core/handle-webhook';
-import { eventTypeDimension, metricValuesFor } from './core/request-facts';
+import { requestMetrics } from './core/metrics';
+import { levelOf } from './core/outcome';
+import { eventTypeDimension } from './core/request-facts';
 import { requestBudget } from './core/time-budget';
 
 export type ReceiverHandler = (
@@ -115,9 +117,8 @@ function buildDeps(config: ReceiverConfig, overrides: ReceiverOverrides): Webhoo
 
 function report(telemetry: Telemetry, requestId: string, latencyMs: number, outcome: WebhookOutcome): void {
   const { facts, statusCode } = outcome;
-  const level: LogLevel = statusCode >= 500 ? 'error' : statusCode >= 400 ? 'warn' : 'info';
   telemetry.logWithMetrics(
-    level,
+    levelOf(facts.outcome),
     'webhook request',
     {
       requestId,
@@ -143,7 +144,7 @@ function report(telemetry: Telemetry, requestId: string, latencyMs: number, outc
       audioCheckError: facts.audioCheckError,
       error: facts.error,
     },
-    metricValuesFor(facts),
+    requestMetrics(facts),
     eventTypeDimension(facts.type),
   );
 }

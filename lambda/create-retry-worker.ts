@@ -11,7 +11,7 @@ import { createMessageSender, createVisibilityChanger, type VisibilityChanger } 
 import { createTelemetry, type LineWriter, type Telemetry } from './adapters/telemetry';
 import { type Env, loadWorkerConfig } from './config';
 import { ConfigurationError, describeError } from './core/errors';
-import { MetricName, type MetricValues } from './core/metrics';
+import { retryMetrics } from './core/metrics';
 import { processRetry, type RetryDeps, type RetryOutcome } from './core/process-retry';
 import { retryDelaySeconds } from './core/retry-schedule';
 import { callDeadline, RETRY_WORKER_TIMEOUT_MS, requestBudget } from './core/time-budget';
@@ -87,7 +87,7 @@ async function handleRecord(record: SQSRecord, deps: RetryWorkerDeps, deadlineMs
     outcome.verdict === 'delivered' ? 'info' : 'warn',
     'retry record',
     { messageId: record.messageId, receiveCount, retryInSeconds, backoffError, ...outcome.facts },
-    metricsFor(outcome),
+    retryMetrics(outcome),
   );
   return { id: record.messageId, retry: outcome.verdict === 'retry' };
 }
@@ -96,12 +96,4 @@ async function handleRecord(record: SQSRecord, deps: RetryWorkerDeps, deadlineMs
 function receiveCountOf(record: SQSRecord): number {
   const count = Number(record.attributes?.ApproximateReceiveCount);
   return Number.isInteger(count) && count >= 1 ? count : 1;
-}
-
-function metricsFor({ verdict, facts }: RetryOutcome): MetricValues {
-  const values: MetricValues = {};
-  if (facts.crmAttempts !== undefined && facts.crmAttempts > 1) values[MetricName.CrmForwardRetried] = facts.crmAttempts - 1;
-  if (verdict === 'delivered') values[MetricName.CrmForwardSucceeded] = 1;
-  else if (facts.crmAttempts !== undefined) values[MetricName.CrmForwardFailed] = 1;
-  return values;
 }

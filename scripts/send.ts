@@ -7,7 +7,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { signatureHeaders } from '../test/fixtures/signing';
+import { signWebhook } from '../lambda/core/verify-signature';
 import { CliError, parseCliArgs, runCli } from './lib/cli';
 import { canInline, curlCommand } from './lib/curl-command';
 import { loadLocalConfig, loadLocalEnv, localPaths } from './lib/local-config';
@@ -146,7 +146,7 @@ async function post(url: URL, secret: string, body: string | Buffer, local: bool
   try {
     const response = await fetch(url, {
       method: 'POST',
-      headers: signatureHeaders(secret, body),
+      headers: signWebhook(secret, body, Date.now()),
       body,
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
@@ -180,7 +180,7 @@ function networkReason(error: unknown): string {
 function printCurl(url: URL, secret: string, payloads: Outgoing[]): void {
   let folder: string | undefined;
   for (const [index, payload] of payloads.entries()) {
-    const headers = signatureHeaders(secret, payload.body);
+    const headers = signWebhook(secret, payload.body, Date.now());
     if (canInline(payload.body)) {
       process.stdout.write(`${curlCommand({ url: url.href, headers, body: payload.body.toString() })}\n`);
       continue;

@@ -14,7 +14,9 @@ import {
   SERVICE_NAME,
 } from '../core/metrics';
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+import type { LogLevel } from '../core/outcome';
+
+export type { LogLevel };
 export type LogFields = Record<string, string | number | boolean | null | undefined>;
 export type LineWriter = (line: string) => void;
 

@@ -5,12 +5,16 @@
  * payload excerpt).
  */
 
+import { type ErrorKind, statusOf } from './outcome';
+
 export type ErrorBody = { error: string };
 
 export abstract class WebhookError extends Error {
-  abstract readonly statusCode: number;
-  /** Short machine-readable kind, used as the `outcome` of the request log line. */
-  abstract readonly kind: string;
+  /** The outcome this error ends a request with; its status comes from core/outcome.ts. */
+  abstract readonly kind: ErrorKind;
+  get statusCode(): number {
+    return statusOf(this.kind);
+  }
   /** What the caller sees. Defaults to the message; never include payload text. */
   get publicMessage(): string {
     return this.message;
@@ -29,8 +33,7 @@ export type SignatureFailureReason =
   | 'signature mismatch';
 
 export class SignatureError extends WebhookError {
-  readonly statusCode = 401;
-  readonly kind = 'signature_rejected';
+  readonly kind = 'signature_rejected' as const;
   constructor(readonly reason: SignatureFailureReason) {
     super(reason);
     this.name = 'SignatureError';
@@ -38,8 +41,7 @@ export class SignatureError extends WebhookError {
 }
 
 export class SourceNotAllowedError extends WebhookError {
-  readonly statusCode = 403;
-  readonly kind = 'source_not_allowed';
+  readonly kind = 'source_not_allowed' as const;
   constructor() {
     super('source not allowed');
     this.name = 'SourceNotAllowedError';
@@ -47,8 +49,7 @@ export class SourceNotAllowedError extends WebhookError {
 }
 
 export class InvalidJsonError extends WebhookError {
-  readonly statusCode = 400;
-  readonly kind = 'invalid_json';
+  readonly kind = 'invalid_json' as const;
   constructor() {
     super('invalid JSON');
     this.name = 'InvalidJsonError';
@@ -57,8 +58,7 @@ export class InvalidJsonError extends WebhookError {
 
 /** The body is JSON but not an event we can act on; `detail` names the field, not its value. */
 export class InvalidEventError extends WebhookError {
-  readonly statusCode = 400;
-  readonly kind = 'invalid_event';
+  readonly kind = 'invalid_event' as const;
   constructor(detail: string) {
     super(`invalid event: ${detail}`);
     this.name = 'InvalidEventError';
@@ -66,8 +66,7 @@ export class InvalidEventError extends WebhookError {
 }
 
 export class InvalidAudioError extends WebhookError {
-  readonly statusCode = 400;
-  readonly kind = 'invalid_audio';
+  readonly kind = 'invalid_audio' as const;
   constructor(readonly detail: string) {
     super('invalid audio');
     this.name = 'InvalidAudioError';
@@ -75,8 +74,7 @@ export class InvalidAudioError extends WebhookError {
 }
 
 export class PayloadTooLargeError extends WebhookError {
-  readonly statusCode = 413;
-  readonly kind = 'payload_too_large';
+  readonly kind = 'payload_too_large' as const;
   constructor() {
     super('payload too large');
     this.name = 'PayloadTooLargeError';
@@ -91,8 +89,7 @@ export const DUPLICATE_RETRY_AFTER_SECONDS = 30;
  * 409: ElevenLabs retries 429 and ends its retries on any other 4xx.
  */
 export class DuplicateInProgressError extends WebhookError {
-  readonly statusCode = 429;
-  readonly kind = 'duplicate_in_progress';
+  readonly kind = 'duplicate_in_progress' as const;
   constructor() {
     super('duplicate delivery in progress');
     this.name = 'DuplicateInProgressError';
@@ -104,8 +101,7 @@ export class DuplicateInProgressError extends WebhookError {
 
 /** Fail closed (SPEC §3): no secret configured, or Secrets Manager unreachable. */
 export class SecretUnavailableError extends WebhookError {
-  readonly statusCode = 500;
-  readonly kind = 'secret_unavailable';
+  readonly kind = 'secret_unavailable' as const;
   constructor(readonly detail: string) {
     super('webhook secret unavailable');
     this.name = 'SecretUnavailableError';
@@ -113,8 +109,7 @@ export class SecretUnavailableError extends WebhookError {
 }
 
 export class AudioStoreError extends WebhookError {
-  readonly statusCode = 500;
-  readonly kind = 'audio_store_failed';
+  readonly kind = 'audio_store_failed' as const;
   constructor(readonly detail: string) {
     super('audio could not be stored');
     this.name = 'AudioStoreError';
@@ -123,8 +118,7 @@ export class AudioStoreError extends WebhookError {
 
 /** The CRM failed and the retry queue refused the payload: the only CRM case worth a retry. */
 export class ForwardNotDurableError extends WebhookError {
-  readonly statusCode = 500;
-  readonly kind = 'forward_not_durable';
+  readonly kind = 'forward_not_durable' as const;
   /** `attempts`: how many times the CRM was tried before giving up. */
   constructor(
     readonly detail: string,
@@ -137,8 +131,7 @@ export class ForwardNotDurableError extends WebhookError {
 
 /** Configuration that cannot work; the detail (variable names) goes to the log only. */
 export class ConfigurationError extends WebhookError {
-  readonly statusCode = 500;
-  readonly kind = 'misconfigured';
+  readonly kind = 'misconfigured' as const;
   constructor(readonly detail: string) {
     super(`invalid configuration: ${detail}`);
     this.name = 'ConfigurationError';

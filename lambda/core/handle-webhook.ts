@@ -25,16 +25,7 @@ import type { AudioCheckQueue, AudioStore, CrmForwarder, EventArchive, Idempoten
 import type { RequestFacts } from './request-facts';
 import { isElevenLabsAddress, isSourceAllowed } from './source-ip';
 import { callDeadline, type RequestBudget, requestBudget } from './time-budget';
-import {
-  assertTimestampFresh,
-  bearerToken,
-  type ParsedSignatureHeader,
-  parseSignatureHeader,
-  type RawBody,
-  SIGNATURE_HEADER,
-  signatureMatches,
-  tokensEqual,
-} from './verify-signature';
+import { checkWebhookHeaders, type RawBody, verifyWebhook } from './verify-signature';
 import type { WebhookSecrets } from './webhook-secrets';
 
 export interface WebhookRequest {
@@ -151,25 +142,19 @@ function skip(base: SuccessBody, facts: RequestFacts, reason: string): SuccessBo
  * junk never costs a Secrets Manager call. A mismatch refetches the secret once.
  */
 async function authenticate(request: WebhookRequest, deadlineMs: number, deps: WebhookDeps): Promise<'hmac' | 'bearer'> {
-  const signatureHeader = request.headers[SIGNATURE_HEADER]?.trim() || undefined;
-  const bearer = bearerToken(request.headers.authorization);
-  if (signatureHeader === undefined && bearer === undefined) throw new SignatureError('missing signature');
-
-  let parsed: ParsedSignatureHeader | undefined;
-  if (signatureHeader !== undefined) {
-    parsed = parseSignatureHeader(signatureHeader);
-    assertTimestampFresh(parsed.timestamp, deps.now(), deps.config.signatureToleranceSeconds);
+  const options = { toleranceSeconds: deps.config.signatureToleranceSeconds };
+  // No secret needed to refuse a missing or malformed header or a stale timestamp.
+  checkWebhookHeaders(request.headers, deps.now(), options);
+  const verify = (secrets: WebhookSecrets) => verifyWebhook(request.body, request.headers, secrets, deps.now(), options);
+  try {
+    return verify(await deps.secrets.current(deadlineMs));
+  } catch (error) {
+    if (!(error instanceof SignatureError)) throw error;
+    // A mismatch may mean the secret was rotated: fetch it again (rate-limited) and retry once.
+    const refreshed = await deps.secrets.refreshed(deadlineMs);
+    if (!refreshed) throw error;
+    return verify(refreshed);
   }
-  const check = (secrets: WebhookSecrets): 'hmac' | 'bearer' | undefined => {
-    if (bearer !== undefined && secrets.bearerToken !== undefined && tokensEqual(bearer, secrets.bearerToken)) {
-      return 'bearer';
-    }
-    return parsed && signatureMatches(parsed, request.body, secrets.hmacSecrets) ? 'hmac' : undefined;
-  };
-  const verdict =
-    check(await deps.secrets.current(deadlineMs)) ?? (await deps.secrets.refreshed(deadlineMs).then((s) => s && check(s)));
-  if (verdict === undefined) throw new SignatureError(parsed ? 'signature mismatch' : 'missing signature');
-  return verdict;
 }
 
 function parseJson(body: RawBody): unknown {

@@ -1,7 +1,14 @@
 /**
- * Metric names, namespace and dimensions (SPEC §7). The Lambda code emits with these and the
- * CDK stack builds its alarms from the same constants, so the two cannot drift apart.
+ * Metric names, namespace and dimensions (SPEC §7), and every rule that decides which metric an
+ * outcome moves: the receiver's (`requestMetrics`), the retry worker's (`retryMetrics`) and the
+ * audio worker's (`audioCheckMetrics`). The Lambda code emits with these and the CDK stack
+ * builds its alarms from the same names, so the two cannot drift apart. Each rule is an
+ * exhaustive switch over its typed outcome (core/outcome.ts).
  */
+import type { AudioCheckOutcome } from './audio-check';
+import { unreachable } from './outcome';
+import type { RetryOutcome } from './process-retry';
+import type { RequestFacts } from './request-facts';
 export const METRICS_NAMESPACE = 'ElevenLabsWebhook';
 
 /** Every metric carries this dimension; `EventsReceived` is also split by `EventType`. */
@@ -65,3 +72,109 @@ export const METRIC_UNITS: Record<MetricName, 'Count' | 'Bytes'> = {
 };
 
 export type MetricValues = Partial<Record<MetricName, number>>;
+
+function counter() {
+  const values: MetricValues = {};
+  const add = (name: MetricName, value = 1) => {
+    values[name] = (values[name] ?? 0) + value;
+  };
+  return { values, add };
+}
+
+/** The receiver: which metrics one request moves (its log line carries them as EMF). */
+export function requestMetrics(facts: RequestFacts): MetricValues {
+  const { values, add } = counter();
+  // `type` is set once the event parsed, so refused and unreadable requests are not events.
+  if (facts.type !== undefined) add(MetricName.EventsReceived);
+  if (facts.crmAttempts !== undefined && facts.crmAttempts > 1) add(MetricName.CrmForwardRetried, facts.crmAttempts - 1);
+  if (facts.idempotencyError !== undefined) add(MetricName.IdempotencyUnavailable);
+  if (facts.archive === 'archived') add(MetricName.EventArchived);
+  if (facts.archive === 'failed') add(MetricName.ArchiveFailed);
+  if (facts.audioCheck === 'scheduled') add(MetricName.AudioCheckScheduled);
+  if (facts.audioCheck === 'not_scheduled') add(MetricName.AudioCheckNotScheduled);
+  switch (facts.outcome) {
+    case 'signature_rejected':
+      add(MetricName.SignatureRejected);
+      if (facts.mismatchFromElevenLabs) add(MetricName.SignatureMismatchFromElevenLabs);
+      break;
+    // The caller's faults other than authentication (SPEC §7): 400, 403, 413. A 400 comes after
+    // a valid signature, so it is an ElevenLabs event we could not read: a call record at risk.
+    case 'invalid_json':
+    case 'invalid_event':
+    case 'invalid_audio':
+    case 'source_not_allowed':
+    case 'payload_too_large':
+      add(MetricName.RequestRejected);
+      break;
+    case 'forwarded':
+      add(MetricName.CrmForwardSucceeded);
+      break;
+    case 'queued':
+      add(MetricName.CrmForwardFailed);
+      add(MetricName.CrmForwardQueued);
+      break;
+    case 'forward_not_durable':
+      add(MetricName.CrmForwardFailed);
+      add(MetricName.CrmForwardNotDurable);
+      break;
+    case 'audio_stored':
+      add(MetricName.AudioStored);
+      add(MetricName.AudioBytes, facts.audioBytes ?? 0);
+      break;
+    case 'audio_store_failed':
+      add(MetricName.AudioStoreFailed);
+      break;
+    case 'deduplicated':
+      add(MetricName.Deduplicated);
+      break;
+    case 'secret_unavailable':
+      add(MetricName.SecretUnavailable);
+      break;
+    // Visible in the log line and in Lambda's own Errors/5xx alarms; no metric of their own.
+    case 'skipped':
+    case 'duplicate_in_progress':
+    case 'misconfigured':
+    case 'internal_error':
+      break;
+    default:
+      unreachable(facts.outcome);
+  }
+  return values;
+}
+
+/** The retry worker: a delivered payload, or a failed attempt at one (SPEC §5). */
+export function retryMetrics({ verdict, facts }: RetryOutcome): MetricValues {
+  const { values, add } = counter();
+  if (facts.crmAttempts !== undefined && facts.crmAttempts > 1) add(MetricName.CrmForwardRetried, facts.crmAttempts - 1);
+  switch (verdict) {
+    case 'delivered':
+      add(MetricName.CrmForwardSucceeded);
+      break;
+    case 'retry':
+    case 'dead_letter':
+      // An unreadable message never reached the CRM: nothing failed there.
+      if (facts.crmAttempts !== undefined) add(MetricName.CrmForwardFailed);
+      break;
+    default:
+      unreachable(verdict);
+  }
+  return values;
+}
+
+/** The audio worker: what one audio check found (SPEC §10). A retry moves none: SQS brings it back, its DLQ is alarmed. */
+export function audioCheckMetrics(outcome: AudioCheckOutcome): MetricValues {
+  switch (outcome.kind) {
+    case 'already_stored':
+      return { [MetricName.AudioAlreadyStored]: 1 };
+    case 'recovered':
+      return { [MetricName.AudioRecovered]: 1, [MetricName.AudioRecoveredBytes]: outcome.bytes };
+    case 'unavailable':
+      return { [MetricName.AudioUnavailable]: 1 };
+    case 'missing':
+      return { [MetricName.AudioMissing]: 1 };
+    case 'retry':
+      return {};
+    default:
+      return unreachable(outcome);
+  }
+}

@@ -5,11 +5,11 @@
  */
 import type { CrmStatus } from './crm-payload-schema';
 import { EVENT_TYPES } from './events';
-import { MetricName, type MetricValues } from './metrics';
+import type { OutcomeKind } from './outcome';
 
 export interface RequestFacts {
-  /** `forwarded`, `queued`, `audio_stored`, `deduplicated`, `skipped`, or an error kind. */
-  outcome: string;
+  /** How the request ended (core/outcome.ts): decides its status, log level and metrics. */
+  outcome: OutcomeKind;
   type?: string;
   conversationId?: string;
   agentId?: string;
@@ -34,62 +34,6 @@ export interface RequestFacts {
   audioCheckError?: string;
   /** Log-safe description of the failure, when there was one. */
   error?: string;
-}
-
-/** Which metric the outcome of a request moves (SPEC §7). */
-export function metricValuesFor(facts: RequestFacts): MetricValues {
-  const values: MetricValues = {};
-  const add = (name: MetricName, value = 1) => {
-    values[name] = (values[name] ?? 0) + value;
-  };
-  // `type` is set once the event parsed, so refused and unreadable requests are not events.
-  if (facts.type !== undefined) add(MetricName.EventsReceived);
-  if (facts.crmAttempts !== undefined && facts.crmAttempts > 1) add(MetricName.CrmForwardRetried, facts.crmAttempts - 1);
-  if (facts.idempotencyError !== undefined) add(MetricName.IdempotencyUnavailable);
-  if (facts.archive === 'archived') add(MetricName.EventArchived);
-  if (facts.archive === 'failed') add(MetricName.ArchiveFailed);
-  if (facts.audioCheck === 'scheduled') add(MetricName.AudioCheckScheduled);
-  if (facts.audioCheck === 'not_scheduled') add(MetricName.AudioCheckNotScheduled);
-  switch (facts.outcome) {
-    case 'signature_rejected':
-      add(MetricName.SignatureRejected);
-      if (facts.mismatchFromElevenLabs) add(MetricName.SignatureMismatchFromElevenLabs);
-      break;
-    // The caller's faults other than authentication (SPEC §7): 400, 403, 413. A 400 comes after
-    // a valid signature, so it is an ElevenLabs event we could not read: a call record at risk.
-    case 'invalid_json':
-    case 'invalid_event':
-    case 'invalid_audio':
-    case 'source_not_allowed':
-    case 'payload_too_large':
-      add(MetricName.RequestRejected);
-      break;
-    case 'forwarded':
-      add(MetricName.CrmForwardSucceeded);
-      break;
-    case 'queued':
-      add(MetricName.CrmForwardFailed);
-      add(MetricName.CrmForwardQueued);
-      break;
-    case 'forward_not_durable':
-      add(MetricName.CrmForwardFailed);
-      add(MetricName.CrmForwardNotDurable);
-      break;
-    case 'audio_stored':
-      add(MetricName.AudioStored);
-      add(MetricName.AudioBytes, facts.audioBytes ?? 0);
-      break;
-    case 'audio_store_failed':
-      add(MetricName.AudioStoreFailed);
-      break;
-    case 'deduplicated':
-      add(MetricName.Deduplicated);
-      break;
-    case 'secret_unavailable':
-      add(MetricName.SecretUnavailable);
-      break;
-  }
-  return values;
 }
 
 /** The `EventType` dimension value: a known type, or `other` so a sender cannot mint dimensions. */

@@ -9,6 +9,7 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { SignatureError } from './errors';
+import type { WebhookSecrets } from './webhook-secrets';
 
 export const SIGNATURE_HEADER = 'elevenlabs-signature';
 
@@ -107,4 +108,54 @@ export function bearerToken(authorization: string | undefined): string | undefin
 /** The header ElevenLabs would send for `body` at `timestamp` (used by tests and tools). */
 export function formatSignatureHeader(secret: string, timestamp: number, body: RawBody): string {
   return `t=${timestamp},v0=${computeSignature(secret, timestamp, body)}`;
+}
+
+export interface VerifyOptions {
+  /** SIGNATURE_TOLERANCE_SECONDS: how far `t` may be from now, either way. */
+  toleranceSeconds: number;
+}
+
+/** What a request presents, read and checked without any secret. */
+export interface PresentedAuth {
+  signature?: ParsedSignatureHeader;
+  bearer?: string;
+}
+
+type Headers = Readonly<Record<string, string | undefined>>;
+
+/**
+ * The checks that need no secret (header present and well formed, timestamp fresh), so the
+ * pipeline can refuse junk before it ever loads the secret. Header names in lower case.
+ */
+export function checkWebhookHeaders(headers: Headers, nowMs: number, options: VerifyOptions): PresentedAuth {
+  const signatureHeader = headers[SIGNATURE_HEADER]?.trim() || undefined;
+  const bearer = bearerToken(headers.authorization);
+  if (signatureHeader === undefined && bearer === undefined) throw new SignatureError('missing signature');
+  if (signatureHeader === undefined) return { bearer };
+  const signature = parseSignatureHeader(signatureHeader);
+  assertTimestampFresh(signature.timestamp, nowMs, options.toleranceSeconds);
+  return bearer === undefined ? { signature } : { signature, bearer };
+}
+
+/**
+ * Verifies one webhook delivery (SPEC §3): the `ElevenLabs-Signature` HMAC over the raw body
+ * under any of the current and previous secrets, or a configured bearer token; both compared
+ * in constant time. Returns how it authenticated; throws `SignatureError` with the 401 reason.
+ */
+export function verifyWebhook(rawBody: RawBody, headers: Headers, secrets: WebhookSecrets, nowMs: number, options: VerifyOptions): 'hmac' | 'bearer' {
+  const presented = checkWebhookHeaders(headers, nowMs, options);
+  if (presented.bearer !== undefined && secrets.bearerToken !== undefined && tokensEqual(presented.bearer, secrets.bearerToken)) {
+    return 'bearer';
+  }
+  if (presented.signature === undefined) throw new SignatureError('missing signature');
+  if (!signatureMatches(presented.signature, rawBody, secrets.hmacSecrets)) throw new SignatureError('signature mismatch');
+  return 'hmac';
+}
+
+/** The headers ElevenLabs would send with `body` signed at `nowMs` (the send tool, tests, the benchmark). */
+export function signWebhook(secret: string, body: RawBody, nowMs: number): Record<string, string> {
+  return {
+    'content-type': 'application/json',
+    [SIGNATURE_HEADER]: formatSignatureHeader(secret, Math.floor(nowMs / 1000), body),
+  };
 }

@@ -1,6 +1,6 @@
 /**
  * SPEC §7 "Alarms use exactly the emitted dimensions". The EMF documents are produced by the
- * real telemetry code (receiver: metricValuesFor + createTelemetry; worker: the real handler
+ * real telemetry code (receiver: requestMetrics + createTelemetry; worker: the real handler
  * with a failing CRM) and parsed the way CloudWatch does, so an alarm on a metric name,
  * namespace or dimension set the code does not write fails here.
  */
@@ -8,7 +8,7 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import type { SQSEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTelemetry } from '../../lambda/adapters/telemetry';
-import { audioCheckMetrics } from '../../lambda/create-audio-worker';
+import { audioCheckMetrics, requestMetrics } from '../../lambda/core/metrics';
 import { createRetryWorker } from '../../lambda/create-retry-worker';
 import type { AudioCheckOutcome } from '../../lambda/core/audio-check';
 import {
@@ -21,7 +21,7 @@ import {
 } from '../../lambda/core/errors';
 import { EVENT_TYPES } from '../../lambda/core/events';
 import { MetricName, METRICS_NAMESPACE, SERVICE_DIMENSION, SERVICE_NAME } from '../../lambda/core/metrics';
-import { eventTypeDimension, metricValuesFor, type RequestFacts } from '../../lambda/core/request-facts';
+import { eventTypeDimension, type RequestFacts } from '../../lambda/core/request-facts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALARM_IDS, type AlarmId, RETRY_QUEUE_MAX_AGE, runbookAnchor, SIGNATURE_REJECTED_SPIKE } from '../../infra/alarms';
@@ -91,7 +91,7 @@ function receiverIdentities(): Set<string> {
     { outcome: 'forwarded', type: 'post_call_transcription', archive: 'failed', audioCheck: 'not_scheduled' },
   ];
   for (const facts of outcomes) {
-    telemetry.logWithMetrics('info', 'webhook request', {}, metricValuesFor(facts), eventTypeDimension(facts.type));
+    telemetry.logWithMetrics('info', 'webhook request', {}, requestMetrics(facts), eventTypeDimension(facts.type));
   }
   return new Set(lines.flatMap(emfIdentities));
 }

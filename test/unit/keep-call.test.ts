@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { handleWebhook, type WebhookRequest } from '../../lambda/core/handle-webhook';
 import type { ArchiveEntry, AudioCheckMessage, AudioCheckQueue, EventArchive } from '../../lambda/core/ports';
-import { metricValuesFor } from '../../lambda/core/request-facts';
+import { requestMetrics } from '../../lambda/core/metrics';
 import { DEPENDENCY_LIMITS_MS, requestBudget } from '../../lambda/core/time-budget';
 import { formatSignatureHeader } from '../../lambda/core/verify-signature';
 import { memoryIdempotency, memoryWorld, NOW, TEST_SECRET } from '../helpers/memory-ports';
@@ -62,7 +62,7 @@ describe('the event archive (ARCHIVE_EVENTS=true)', () => {
       eventTimestamp: T,
     });
     expect(result.facts.archive).toBe('archived');
-    expect(metricValuesFor(result.facts)).toMatchObject({ EventArchived: 1 });
+    expect(requestMetrics(result.facts)).toMatchObject({ EventArchived: 1 });
   });
 
   it('archives a base64-delivered body as the decoded bytes, not the base64 text', async () => {
@@ -83,8 +83,8 @@ describe('the event archive (ARCHIVE_EVENTS=true)', () => {
     const result = await handleWebhook(signed(transcription()), world.deps);
     expect(result).toMatchObject({ statusCode: 200, body: { forwarded: true } });
     expect(result.facts).toMatchObject({ archive: 'failed', archiveError: 'Error: AccessDenied' });
-    expect(metricValuesFor(result.facts)).toMatchObject({ ArchiveFailed: 1, CrmForwardSucceeded: 1 });
-    expect(metricValuesFor(result.facts).EventArchived).toBeUndefined();
+    expect(requestMetrics(result.facts)).toMatchObject({ ArchiveFailed: 1, CrmForwardSucceeded: 1 });
+    expect(requestMetrics(result.facts).EventArchived).toBeUndefined();
   });
 
   it.each([
@@ -137,7 +137,7 @@ describe('the audio check (AUDIO_CHECK_QUEUE_URL)', () => {
     expect(scheduled).toEqual([
       { message: { conversationId: 'conv_keep', agentId: 'agent_keep', eventTimestamp: T }, delaySeconds: 600, deadlineMs: expect.any(Number) },
     ]);
-    expect(metricValuesFor(result.facts)).toMatchObject({ AudioCheckScheduled: 1 });
+    expect(requestMetrics(result.facts)).toMatchObject({ AudioCheckScheduled: 1 });
   });
 
   it('is never scheduled for an initiation failure (no call, no recording)', async () => {
@@ -151,7 +151,7 @@ describe('the audio check (AUDIO_CHECK_QUEUE_URL)', () => {
     const result = await handleWebhook(signed(transcription()), world.deps);
     expect(result).toMatchObject({ statusCode: 200, body: { forwarded: true } });
     expect(result.facts).toMatchObject({ audioCheck: 'not_scheduled', audioCheckError: 'Error: QueueDoesNotExist' });
-    expect(metricValuesFor(result.facts)).toMatchObject({ AudioCheckNotScheduled: 1 });
+    expect(requestMetrics(result.facts)).toMatchObject({ AudioCheckNotScheduled: 1 });
   });
 
   it('sends eventTimestamp null when the event has none', async () => {

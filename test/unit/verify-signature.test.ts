@@ -9,6 +9,9 @@ import {
   parseSignatureHeader,
   signatureMatches,
   tokensEqual,
+  checkWebhookHeaders,
+  signWebhook,
+  verifyWebhook,
 } from '../../lambda/core/verify-signature';
 
 /**
@@ -154,5 +157,41 @@ describe('bearer tokens', () => {
     ['', '', false],
   ])('tokensEqual(%j, %j) is %j', (a, b, expected) => {
     expect(tokensEqual(a, b)).toBe(expected);
+  });
+});
+
+describe('verifyWebhook: the one entry point (pipeline, benchmark, send tool)', () => {
+  const NOW_MS = Date.parse('2026-11-22T10:00:00Z');
+  const T_NOW = Math.floor(NOW_MS / 1000);
+  const options = { toleranceSeconds: 1800 };
+  const body = '{"type":"post_call_transcription","data":{"conversation_id":"c"}}';
+  const signed = (secret: string, t = T_NOW) => ({ 'elevenlabs-signature': formatSignatureHeader(secret, t, body) });
+
+  it.each([
+    ['a signature by the current secret', signed('wsec_current'), { hmacSecrets: ['wsec_current', 'wsec_old'] }, 'hmac'],
+    ['a signature by the previous secret (rotation)', signed('wsec_old'), { hmacSecrets: ['wsec_current', 'wsec_old'] }, 'hmac'],
+    ['the configured bearer token', { authorization: 'Bearer tok_123' }, { hmacSecrets: ['wsec_current'], bearerToken: 'tok_123' }, 'bearer'],
+    ['a bearer token next to a valid signature', { ...signed('wsec_current'), authorization: 'Bearer nope' }, { hmacSecrets: ['wsec_current'], bearerToken: 'tok_123' }, 'hmac'],
+  ])('accepts %s', (_name, headers, secrets, by) => {
+    expect(verifyWebhook(body, headers, secrets, NOW_MS, options)).toBe(by);
+  });
+
+  it.each([
+    ['nothing', {}, 'missing signature'],
+    ['a wrong bearer token alone', { authorization: 'Bearer nope' }, 'missing signature'],
+    ['a malformed header', { 'elevenlabs-signature': 't=abc,v0=00' }, 'malformed signature header'],
+    ['a stale timestamp', signed('wsec_current', T_NOW - 1801), 'timestamp outside tolerance'],
+    ['a timestamp from the future', signed('wsec_current', T_NOW + 1801), 'timestamp outside tolerance'],
+    ['another secret', signed('wsec_other'), 'signature mismatch'],
+  ])('refuses %s: %s', (_name, headers, reason) => {
+    expect(() => verifyWebhook(body, headers, { hmacSecrets: ['wsec_current'], bearerToken: 'tok_123' }, NOW_MS, options)).toThrow(reason);
+  });
+
+  it('checkWebhookHeaders refuses junk without any secret, and signWebhook signs what verifyWebhook accepts', () => {
+    expect(() => checkWebhookHeaders({}, NOW_MS, options)).toThrow('missing signature');
+    const headers = signWebhook('wsec_round_trip', body, NOW_MS);
+    expect(checkWebhookHeaders(headers, NOW_MS, options).signature?.timestamp).toBe(T_NOW);
+    expect(verifyWebhook(body, headers, { hmacSecrets: ['wsec_round_trip'] }, NOW_MS, options)).toBe('hmac');
+    expect(() => verifyWebhook(`${body} `, headers, { hmacSecrets: ['wsec_round_trip'] }, NOW_MS, options)).toThrow('signature mismatch');
   });
 });
