@@ -16,7 +16,7 @@ import { type AudioCheckDeps, type AudioCheckOutcome, checkRecording, parseAudio
 import { ConfigurationError, describeError } from './core/errors';
 import { audioCheckMetrics } from './core/metrics';
 import { retryDelaySeconds } from './core/retry-schedule';
-import { AUDIO_WORKER_TIMEOUT_MS, callDeadline, requestBudget } from './core/time-budget';
+import { AUDIO_CHECK_MIN_TIME_MS, AUDIO_WORKER_TIMEOUT_MS, callDeadline, requestBudget } from './core/time-budget';
 
 export type AudioWorkerHandler = (event: SQSEvent, context?: Partial<Pick<Context, 'getRemainingTimeInMillis'>>) => Promise<SQSBatchResponse>;
 
@@ -28,9 +28,6 @@ export interface AudioWorkerOverrides {
   deps?: Partial<AudioWorkerDeps>;
   write?: LineWriter;
 }
-
-/** Below this much time left, a record is not started: it comes back on the next receive. */
-const MIN_TIME_FOR_A_CHECK_MS = 5_000;
 
 export function createAudioWorker(env: Env, overrides: AudioWorkerOverrides = {}): AudioWorkerHandler {
   const telemetry = createTelemetry(overrides.write);
@@ -48,7 +45,7 @@ export function createAudioWorker(env: Env, overrides: AudioWorkerOverrides = {}
     const { deadlineMs } = requestBudget(now(), context?.getRemainingTimeInMillis?.(), AUDIO_WORKER_TIMEOUT_MS);
     const failures: { itemIdentifier: string }[] = [];
     for (const record of Array.isArray(event?.Records) ? event.Records : []) {
-      if (deadlineMs - now() < MIN_TIME_FOR_A_CHECK_MS) {
+      if (deadlineMs - now() < AUDIO_CHECK_MIN_TIME_MS) {
         failures.push({ itemIdentifier: record.messageId });
         continue;
       }

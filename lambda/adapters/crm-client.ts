@@ -9,7 +9,7 @@ import type { Dispatcher } from 'undici';
 import { describeError } from '../core/errors';
 import { backoffDelay, classifyStatus, parseRetryAfter } from '../core/forward-policy';
 import type { CrmForwarder, ForwardResult } from '../core/ports';
-import { CRM_FORWARD_BUDGET_MS } from '../core/time-budget';
+import { CRM_BACKOFF_BASE_MS, CRM_BACKSTOP_MS, CRM_FORWARD_BUDGET_MS } from '../core/time-budget';
 import { lazy } from './lazy';
 import { cjsExports } from './load-module';
 
@@ -36,7 +36,7 @@ const USER_AGENT = 'elevenlabs-webhook-receiver/1';
  * forward in undici 7 (a tenth of the keep-alive POST itself); on the Agent they cost nothing
  * (bench/per-event.ts, issue 5). undici's own timers are coarse (~1 s), hence the margin.
  */
-const BACKSTOP_MS = CRM_FORWARD_BUDGET_MS + 1_000;
+const BACKSTOP_MS = CRM_BACKSTOP_MS;
 
 /**
  * undici costs ~45 ms to import (NOTES.md), so it is loaded on the first forward, not at
@@ -61,7 +61,7 @@ export function createCrmForwarder(options: CrmClientOptions): CrmForwarder {
     timeoutMs,
     maxAttempts,
     budgetMs = CRM_FORWARD_BUDGET_MS,
-    backoffBaseMs = 250,
+    backoffBaseMs = CRM_BACKOFF_BASE_MS,
     now = Date.now,
     sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     random = Math.random,
@@ -115,9 +115,10 @@ export function createCrmForwarder(options: CrmClientOptions): CrmForwarder {
  * The per-attempt timeout: after `ms` the request is aborted with the same `TimeoutError`
  * DOMException `AbortSignal.timeout(ms)` would give, on an unref'd timer that is cleared when
  * the attempt ends. undici accepts an EventEmitter that emits 'abort' as a signal (undici
- * docs, Dispatcher.request `signal: AbortSignal | EventEmitter`); attaching and detaching
- * its listener costs ~15 µs less per forward than an AbortSignal's EventTarget listener,
- * about a tenth of a whole forward here (bench/per-event.ts, issue 5).
+ * docs, Dispatcher.request `signal: AbortSignal | EventEmitter`). Kept over the plainer
+ * AbortController because it measurably pays: with an AbortController the per-event p50 of
+ * `npm run bench` figure 3 was ~10 µs (~9%) higher in three alternating runs each, against
+ * ~2% run-to-run noise (2026-11-25).
  */
 function attemptTimeoutSignal(ms: number): { signal: EventEmitter; clear: () => void } {
   const signal = Object.assign(new EventEmitter(), { aborted: false, reason: undefined as unknown });

@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import { AUDIO_CONTENT_TYPE } from '../core/audio';
 import type { ByteStream, RecordingMetadata, RecordingStore } from '../core/ports';
-import { callDeadline } from '../core/time-budget';
+import { callDeadline, RECORDING_ABORT_RESERVE_MS } from '../core/time-budget';
 import { abortSignalAt } from './deadline';
 import { lazy } from './lazy';
 import { cjsExports } from './load-module';
@@ -33,8 +33,6 @@ export const PART_SIZE = 5 * 1024 * 1024;
  * (ElevenLabs' download, not S3, sets the pace of a recovery).
  */
 export const QUEUE_SIZE = 1;
-/** Kept back from the deadline so an abandoned upload is still aborted before the worker must answer. */
-const ABORT_RESERVE_MS = 5_000;
 /** Where a recovered recording came from (metadata `source`). */
 export const RECOVERED_SOURCE = 'elevenlabs-api';
 
@@ -71,7 +69,7 @@ export function createS3RecordingStore({ bucket, now = Date.now, ...location }: 
       // Fail the body before the deadline: lib-storage then aborts the multipart upload itself.
       const failBody = setTimeout(
         () => stream.destroy(new Error('the recording did not finish streaming before the deadline')),
-        Math.max(0, deadlineMs - ABORT_RESERVE_MS - now()),
+        Math.max(0, deadlineMs - RECORDING_ABORT_RESERVE_MS - now()),
       );
       let backstop: NodeJS.Timeout | undefined;
       try {

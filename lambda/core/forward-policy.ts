@@ -2,8 +2,8 @@
  * When to retry a CRM forward and how long to wait (SPEC §5). Pure: the adapter supplies
  * the clock and the random source.
  */
+import { CRM_BACKOFF_CAP_MS } from './time-budget';
 
-const BACKOFF_CAP_MS = 4_000;
 
 export type AttemptVerdict = 'success' | 'retry' | 'permanent';
 
@@ -20,7 +20,7 @@ export function classifyStatus(status: number): AttemptVerdict {
  * never collapse to zero. `attempt` is the attempt that just failed, from 1.
  */
 export function backoffDelay(attempt: number, baseMs: number, random: () => number): number {
-  const step = Math.min(BACKOFF_CAP_MS, baseMs * 2 ** (attempt - 1));
+  const step = Math.min(CRM_BACKOFF_CAP_MS, baseMs * 2 ** (attempt - 1));
   return Math.round(step / 2 + random() * (step / 2));
 }
 

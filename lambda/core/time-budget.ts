@@ -16,12 +16,27 @@ export const RETRY_WORKER_TIMEOUT_MS = 30_000;
  * call is 115 MB, which takes well under a minute between ElevenLabs, Lambda and S3.
  */
 export const AUDIO_WORKER_TIMEOUT_MS = 300_000;
+/** The audio worker starts a check only with at least this long left; otherwise it comes back. */
+export const AUDIO_CHECK_MIN_TIME_MS = 5_000;
+/**
+ * Kept back from the audio worker's deadline: a recording still streaming then is abandoned
+ * so that its multipart upload is aborted before the worker must answer.
+ */
+export const RECORDING_ABORT_RESERVE_MS = 5_000;
 
 /** Kept back from Lambda's remaining time to write the answer and its log line. */
 export const RESPONSE_RESERVE_MS = 1_500;
 
 /** SPEC §5: all attempts of one CRM forward, waits included. */
 export const CRM_FORWARD_BUDGET_MS = 12_000;
+/** The CRM's backoff between attempts: the first step, doubling, never more than the cap. */
+export const CRM_BACKOFF_BASE_MS = 250;
+export const CRM_BACKOFF_CAP_MS = 4_000;
+/**
+ * undici's own headers/body timeouts on the CRM connection pool: backstops only. Each attempt
+ * is aborted by its own timer (CRM_TIMEOUT_MS); these fire only if that failed.
+ */
+export const CRM_BACKSTOP_MS = CRM_FORWARD_BUDGET_MS + 1_000;
 
 /**
  * Kept back from the CRM's retries for the retry-queue write (SQS: 2 attempts of 2 s plus a
