@@ -4,6 +4,7 @@
  * may be JSON. Both are accepted.
  */
 import type { Environment } from 'aws-cdk-lib';
+import { parseSubjectsByAgent } from '../lambda/core/subjects-by-agent';
 import type { WebhookStackProps } from './webhook-stack';
 
 export const DEFAULT_STACK_NAME = 'ElevenLabsWebhook';
@@ -37,21 +38,15 @@ export function settingsFromContext(context: ContextReader, processEnv: Readonly
     if (Array.isArray(value)) return value.map(String);
     return text(key)?.split(',').map((s) => s.trim()).filter((s) => s !== '');
   };
-  const record = (key: string): Record<string, string> | undefined => {
+  const subjects = (key: string): Record<string, string> | undefined => {
     const value = context(key);
     if (value === undefined || value === null || value === '') return undefined;
-    let parsed: unknown = value;
-    if (typeof value === 'string') {
-      try {
-        parsed = JSON.parse(value);
-      } catch {
-        throw new Error(`-c ${key} must be a JSON object of agent id → subject`);
-      }
+    // The receiver's own parser, so the stack accepts exactly what CRM_SUBJECTS_BY_AGENT does.
+    try {
+      return parseSubjectsByAgent(value);
+    } catch (error) {
+      throw new Error(`-c ${key} ${(error as Error).message}`);
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || !Object.values(parsed).every((v) => typeof v === 'string')) {
-      throw new Error(`-c ${key} must be a JSON object whose values are strings`);
-    }
-    return parsed as Record<string, string>;
   };
 
   const props: WebhookStackProps = dropUndefined({
@@ -61,7 +56,7 @@ export function settingsFromContext(context: ContextReader, processEnv: Readonly
     allowedSourceIps: list('allowedSourceIps'),
     allowedAgentIds: list('allowedAgentIds'),
     crmDefaultSubject: text('crmDefaultSubject'),
-    crmSubjectsByAgent: record('crmSubjectsByAgent'),
+    crmSubjectsByAgent: subjects('crmSubjectsByAgent'),
     crmNameFields: list('crmNameFields'),
     crmDefaultCountry: text('crmDefaultCountry'),
     audioRetentionDays: whole('audioRetentionDays'),

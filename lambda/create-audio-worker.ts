@@ -11,7 +11,8 @@ import { createVisibilityChanger, type VisibilityChanger } from './adapters/queu
 import { createS3RecordingStore } from './adapters/recording-store';
 import { createApiKeySource } from './adapters/secrets';
 import { createTelemetry, type LineWriter, type LogLevel, type Telemetry } from './adapters/telemetry';
-import { type Env, loadAudioWorkerConfig } from './config';
+import { loadAudioWorkerConfig } from './config/audio-worker-config';
+import type { Env } from './config/env-fields';
 import { type AudioCheckDeps, type AudioCheckOutcome, checkRecording, parseAudioCheckMessage } from './core/audio-check';
 import { ConfigurationError, describeError } from './core/errors';
 import { audioCheckMetrics } from './core/metrics';
@@ -59,13 +60,8 @@ function buildDeps(env: Env, overrides: AudioWorkerOverrides): AudioWorkerDeps {
   const config = loadAudioWorkerConfig(env);
   const now = overrides.deps?.now ?? Date.now;
   return {
-    recordings: createS3RecordingStore({ bucket: config.audioBucket, forcePathStyle: config.s3ForcePathStyle, endpoint: config.s3Endpoint, now }),
-    apiKey: createApiKeySource({
-      secretArn: config.apiKeySecretArn,
-      plainKey: config.apiKey,
-      cacheSeconds: config.secretCacheSeconds,
-      now,
-    }),
+    recordings: createS3RecordingStore({ bucket: config.audioBucket, ...config.s3, now }),
+    apiKey: createApiKeySource({ ...config.apiKey, now }),
     elevenLabs: createElevenLabsApi({ baseUrl: config.elevenLabsApiBaseUrl, now }),
     delayRetry:
       config.audioCheckQueueUrl && !config.audioCheckQueueUrl.startsWith('file:') ? createVisibilityChanger(config.audioCheckQueueUrl) : undefined,

@@ -12,7 +12,8 @@ import { createAudioCheckQueue, createRetryQueue } from './adapters/queue';
 import { createS3EventArchive } from './adapters/event-archive';
 import { createSecretSource } from './adapters/secrets';
 import { createTelemetry, type LineWriter, type Telemetry } from './adapters/telemetry';
-import { type Env, loadConfig, type ReceiverConfig } from './config';
+import type { Env } from './config/env-fields';
+import { loadConfig, type ReceiverConfig } from './config/receiver-config';
 import { ConfigurationError, describeError, toErrorResponse } from './core/errors';
 import { handleWebhook, type WebhookDeps, type WebhookOutcome } from './core/handle-webhook';
 import { requestMetrics } from './core/metrics';
@@ -74,42 +75,16 @@ export function createReceiver(env: Env, overrides: ReceiverOverrides = {}): Rec
 
 function buildDeps(config: ReceiverConfig, overrides: ReceiverOverrides): WebhookDeps {
   const now = overrides.deps?.now ?? Date.now;
+  const { audioBucket, s3 } = config;
   return {
-    config: {
-      signatureToleranceSeconds: config.signatureToleranceSeconds,
-      sourceAllowlist: config.sourceAllowlist,
-      allowedAgentIds: config.allowedAgentIds,
-      crmMapping: {
-        defaultSubject: config.crmDefaultSubject,
-        subjectsByAgent: config.crmSubjectsByAgent,
-        nameFields: config.crmNameFields,
-        defaultCountry: config.crmDefaultCountry,
-      },
-      audioCheckDelaySeconds: config.audioCheckDelaySeconds,
-    },
+    config: config.pipeline,
     now,
-    secrets: createSecretSource({
-      secretArn: config.webhookSecretArn,
-      plainSecret: config.webhookSecret,
-      cacheSeconds: config.secretCacheSeconds,
-      now,
-    }),
-    crm: createCrmForwarder({
-      url: config.crmWebhookUrl,
-      timeoutMs: config.crmTimeoutMs,
-      maxAttempts: config.crmMaxAttempts,
-      now,
-      ...overrides.crm,
-    }),
-    retryQueue: config.crmRetryQueueUrl ? createRetryQueue(config.crmRetryQueueUrl) : undefined,
-    audioStore: config.audioBucket
-      ? createS3AudioStore({ bucket: config.audioBucket, forcePathStyle: config.s3ForcePathStyle, endpoint: config.s3Endpoint })
-      : undefined,
+    secrets: createSecretSource({ ...config.secret, now }),
+    crm: createCrmForwarder({ ...config.crm, now, ...overrides.crm }),
+    retryQueue: config.retryQueueUrl ? createRetryQueue(config.retryQueueUrl) : undefined,
+    audioStore: audioBucket ? createS3AudioStore({ bucket: audioBucket, ...s3 }) : undefined,
     idempotency: config.idempotencyTable ? createDynamoIdempotencyStore(config.idempotencyTable) : undefined,
-    archive:
-      config.archiveEvents && config.audioBucket
-        ? createS3EventArchive({ bucket: config.audioBucket, forcePathStyle: config.s3ForcePathStyle, endpoint: config.s3Endpoint })
-        : undefined,
+    archive: config.archiveEvents && audioBucket ? createS3EventArchive({ bucket: audioBucket, ...s3 }) : undefined,
     audioChecks: config.audioCheckQueueUrl ? createAudioCheckQueue(config.audioCheckQueueUrl) : undefined,
     ...overrides.deps,
   };

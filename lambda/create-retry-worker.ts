@@ -9,7 +9,8 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { createCrmForwarder } from './adapters/crm-client';
 import { createMessageSender, createVisibilityChanger, type VisibilityChanger } from './adapters/queue';
 import { createTelemetry, type LineWriter, type Telemetry } from './adapters/telemetry';
-import { type Env, loadWorkerConfig } from './config';
+import type { Env } from './config/env-fields';
+import { loadWorkerConfig } from './config/retry-worker-config';
 import { ConfigurationError, describeError } from './core/errors';
 import { retryMetrics } from './core/metrics';
 import { processRetry, type RetryDeps, type RetryOutcome } from './core/process-retry';
@@ -35,12 +36,7 @@ export function createRetryWorker(env: Env, overrides: RetryWorkerOverrides = {}
   try {
     const config = loadWorkerConfig(env);
     deps = {
-      crm: createCrmForwarder({
-        url: config.crmWebhookUrl,
-        timeoutMs: config.crmTimeoutMs,
-        maxAttempts: config.crmMaxAttempts,
-        ...overrides.crm,
-      }),
+      crm: createCrmForwarder({ ...config.crm, ...overrides.crm }),
       deadLetter: config.deadLetterQueueUrl ? createMessageSender(config.deadLetterQueueUrl) : undefined,
       delayRetry:
         config.retryQueueUrl && !config.retryQueueUrl.startsWith('file:') ? createVisibilityChanger(config.retryQueueUrl) : undefined,

@@ -13,7 +13,7 @@
 import { createElevenLabsApi } from '../lambda/adapters/elevenlabs-api';
 import { createS3RecordingStore } from '../lambda/adapters/recording-store';
 import { createApiKeySource } from '../lambda/adapters/secrets';
-import { type AudioWorkerConfig, loadAudioWorkerConfig } from '../lambda/config';
+import { type AudioWorkerConfig, loadAudioWorkerConfig } from '../lambda/config/audio-worker-config';
 import { type AudioCheckOutcome, checkRecording } from '../lambda/core/audio-check';
 import { ConfigurationError } from '../lambda/core/errors';
 import { audioKey, isKeySafeId } from '../lambda/core/storage-keys';
@@ -55,7 +55,7 @@ await runCli('backfill', async () => {
   const range = parseBackfillRange(values.since, values.until, Date.now());
   if (values.agent !== undefined && !isKeySafeId(values.agent)) throw new CliError('--agent must be 1-128 letters, digits, "_", "." or "-"', 2);
   const config = settings();
-  const apiKeySource = createApiKeySource({ secretArn: config.apiKeySecretArn, plainKey: config.apiKey, cacheSeconds: 3600, now: Date.now });
+  const apiKeySource = createApiKeySource({ ...config.apiKey, now: Date.now });
   const apiKey = await apiKeySource.current(Date.now() + DEPENDENCY_LIMITS_MS.secret).catch((error: unknown) => {
     throw new CliError(`could not read the API key secret: ${(error as Error).message}`);
   });
@@ -63,7 +63,7 @@ await runCli('backfill', async () => {
     throw new CliError('no ElevenLabs API key: set ELEVENLABS_API_KEY, or put one in the secret ELEVENLABS_API_KEY_SECRET_ARN names', 2);
   }
   const deps = {
-    recordings: createS3RecordingStore({ bucket: config.audioBucket, forcePathStyle: config.s3ForcePathStyle, endpoint: config.s3Endpoint }),
+    recordings: createS3RecordingStore({ bucket: config.audioBucket, ...config.s3 }),
     apiKey: { current: async () => apiKey },
     elevenLabs: createElevenLabsApi({ baseUrl: config.elevenLabsApiBaseUrl }),
   };

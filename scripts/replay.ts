@@ -12,7 +12,8 @@
 import { createS3ArchiveReader } from '../lambda/adapters/archive-reader';
 import { createCrmForwarder } from '../lambda/adapters/crm-client';
 import { createRetryQueue } from '../lambda/adapters/queue';
-import { type Env, loadConfig } from '../lambda/config';
+import type { Env } from '../lambda/config/env-fields';
+import { loadConfig } from '../lambda/config/receiver-config';
 import { type CrmPayload, toCrmPayload } from '../lambda/core/crm-payload';
 import { type Delivery, deliverToCrm } from '../lambda/core/deliver-to-crm';
 import { ConfigurationError, ForwardNotDurableError } from '../lambda/core/errors';
@@ -53,7 +54,7 @@ await runCli('replay', async () => {
   if (!config.audioBucket) throw new CliError('AUDIO_BUCKET is not set (the calls bucket that holds the archive)', 2);
 
   const budget = requestBudget(Date.now(), undefined);
-  const reader = createS3ArchiveReader({ bucket: config.audioBucket, forcePathStyle: config.s3ForcePathStyle, endpoint: config.s3Endpoint });
+  const reader = createS3ArchiveReader({ bucket: config.audioBucket, ...config.s3 });
   const archived = await reader.find(values.conversation, values.agent, budget.deadlineMs).catch((error: unknown) => {
     throw new CliError(`could not read the archive: ${(error as Error).name}: ${(error as Error).message}`);
   });
@@ -61,12 +62,7 @@ await runCli('replay', async () => {
   console.log(`found s3://${config.audioBucket}/${archived.key}`);
 
   const event = parseArchived(archived.body);
-  const payload = toCrmPayload(event, {
-    defaultSubject: config.crmDefaultSubject,
-    subjectsByAgent: config.crmSubjectsByAgent,
-    nameFields: config.crmNameFields,
-    defaultCountry: config.crmDefaultCountry,
-  });
+  const payload = toCrmPayload(event, config.pipeline.crmMapping);
   console.log(`payload: ${describePayload(payload)}`);
   if (dryRun) {
     console.log('dry run: nothing sent');
@@ -74,8 +70,8 @@ await runCli('replay', async () => {
   }
 
   const deps = {
-    crm: createCrmForwarder({ url: config.crmWebhookUrl, timeoutMs: config.crmTimeoutMs, maxAttempts: config.crmMaxAttempts }),
-    retryQueue: config.crmRetryQueueUrl ? createRetryQueue(config.crmRetryQueueUrl) : undefined,
+    crm: createCrmForwarder(config.crm),
+    retryQueue: config.retryQueueUrl ? createRetryQueue(config.retryQueueUrl) : undefined,
     now: Date.now,
   };
   let delivery: Delivery;

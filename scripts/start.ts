@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createCrmForwarder } from '../lambda/adapters/crm-client';
 import { ConfigurationError } from '../lambda/core/errors';
-import { loadConfig, loadWorkerConfig } from '../lambda/config';
+import { loadConfig } from '../lambda/config/receiver-config';
+import { loadWorkerConfig } from '../lambda/config/retry-worker-config';
 import { createReceiver } from '../lambda/create-receiver';
 import { CliError, parseCliArgs, runCli } from './lib/cli';
 import { startCrmSink } from './lib/crm-sink';
@@ -188,11 +189,7 @@ Next, in another terminal, send signed sample events:
 `);
 
     if (retryDir) {
-      const crmConfig = loadWorkerConfig(env);
-      const folder = createFolderDrainer(
-        retryDir,
-        createCrmForwarder({ url: crmConfig.crmWebhookUrl, timeoutMs: crmConfig.crmTimeoutMs, maxAttempts: crmConfig.crmMaxAttempts }),
-      );
+      const folder = createFolderDrainer(retryDir, createCrmForwarder(loadWorkerConfig(env).crm));
       drainer = folder;
       drains = startDrainLoop({
         drain: folder.drainOnce,

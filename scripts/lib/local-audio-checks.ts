@@ -6,7 +6,7 @@
  */
 import type { SQSEvent } from 'aws-lambda';
 import { createAudioWorker } from '../../lambda/create-audio-worker';
-import type { Env } from '../../lambda/config';
+import type { Env } from '../../lambda/config/env-fields';
 import { createFolderQueueDrainer, type FolderQueueDrainer } from './drain-folder-queue';
 
 /** How often the folder is looked at: a check is due at its visible-at time, give or take this. */

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CRM_SUBJECT, loadConfig, loadWorkerConfig } from '../../lambda/config';
+import { loadAudioWorkerConfig } from '../../lambda/config/audio-worker-config';
+import { DEFAULT_CRM_SUBJECT, loadConfig } from '../../lambda/config/receiver-config';
+import { loadWorkerConfig } from '../../lambda/config/retry-worker-config';
 import { ConfigurationError } from '../../lambda/core/errors';
 import { isSourceAllowed } from '../../lambda/core/source-ip';
 
@@ -7,20 +9,22 @@ const minimal = { CRM_WEBHOOK_URL: 'https://crm.example/calls' };
 
 describe('loadConfig (SPEC §8)', () => {
   it('applies the documented defaults', () => {
-    expect(loadConfig(minimal)).toMatchObject({
-      crmWebhookUrl: 'https://crm.example/calls',
-      secretCacheSeconds: 300,
-      crmTimeoutMs: 5000,
-      crmMaxAttempts: 3,
-      signatureToleranceSeconds: 1800,
-      crmDefaultSubject: DEFAULT_CRM_SUBJECT,
-      crmSubjectsByAgent: {},
-      crmNameFields: undefined,
-      crmDefaultCountry: 'AU',
-      sourceAllowlist: undefined,
-      allowedAgentIds: undefined,
+    expect(loadConfig(minimal)).toEqual({
+      pipeline: {
+        signatureToleranceSeconds: 1800,
+        sourceAllowlist: undefined,
+        allowedAgentIds: undefined,
+        crmMapping: { defaultSubject: DEFAULT_CRM_SUBJECT, subjectsByAgent: {}, nameFields: undefined, defaultCountry: 'AU' },
+        audioCheckDelaySeconds: 600,
+      },
+      secret: { secretArn: undefined, plainSecret: undefined, cacheSeconds: 300 },
+      crm: { url: 'https://crm.example/calls', timeoutMs: 5000, maxAttempts: 3 },
+      retryQueueUrl: undefined,
+      audioBucket: undefined,
+      s3: { forcePathStyle: false },
       idempotencyTable: undefined,
-      s3ForcePathStyle: false,
+      archiveEvents: false,
+      audioCheckQueueUrl: undefined,
       onLambda: false,
     });
   });
@@ -44,37 +48,37 @@ describe('loadConfig (SPEC §8)', () => {
       CRM_DEFAULT_COUNTRY: 'nz',
       IDEMPOTENCY_TABLE: 'table',
       AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:4569',
+      ARCHIVE_EVENTS: 'true',
+      AUDIO_CHECK_QUEUE_URL: 'https://sqs.ap-southeast-2.amazonaws.com/123456789012/audio-check',
+      AUDIO_CHECK_DELAY_SECONDS: '120',
       AWS_LAMBDA_FUNCTION_NAME: 'receiver',
     });
     expect(config).toMatchObject({
-      webhookSecretArn: 'arn:aws:secretsmanager:ap-southeast-2:123456789012:secret:x',
-      webhookSecret: 'wsec_x',
-      secretCacheSeconds: 60,
-      crmTimeoutMs: 2500,
-      crmMaxAttempts: 5,
-      crmRetryQueueUrl: 'https://sqs.ap-southeast-2.amazonaws.com/123456789012/retry',
+      pipeline: {
+        signatureToleranceSeconds: 300,
+        crmMapping: { defaultSubject: 'Outbound call', subjectsByAgent: { a1: 'Renewals' }, nameFields: ['contact_name', 'Patient Name'], defaultCountry: 'NZ' },
+        audioCheckDelaySeconds: 120,
+      },
+      secret: { secretArn: 'arn:aws:secretsmanager:ap-southeast-2:123456789012:secret:x', plainSecret: 'wsec_x', cacheSeconds: 60 },
+      crm: { url: 'https://crm.example/calls', timeoutMs: 2500, maxAttempts: 5 },
+      retryQueueUrl: 'https://sqs.ap-southeast-2.amazonaws.com/123456789012/retry',
       audioBucket: 'bucket',
-      signatureToleranceSeconds: 300,
-      crmDefaultSubject: 'Outbound call',
-      crmSubjectsByAgent: { a1: 'Renewals' },
-      crmNameFields: ['contact_name', 'Patient Name'],
-      crmDefaultCountry: 'NZ',
+      s3: { forcePathStyle: true, endpoint: 'http://127.0.0.1:4569' },
       idempotencyTable: 'table',
-      s3ForcePathStyle: true,
+      archiveEvents: true,
+      audioCheckQueueUrl: 'https://sqs.ap-southeast-2.amazonaws.com/123456789012/audio-check',
       onLambda: true,
     });
-    expect([...config.allowedAgentIds!]).toEqual(['a1', 'a2']);
-    expect(isSourceAllowed(config.sourceAllowlist!, '10.1.2.3')).toBe(true);
-    expect(isSourceAllowed(config.sourceAllowlist!, '34.59.11.47')).toBe(true);
+    expect([...config.pipeline.allowedAgentIds!]).toEqual(['a1', 'a2']);
+    expect(isSourceAllowed(config.pipeline.sourceAllowlist!, '10.1.2.3')).toBe(true);
+    expect(isSourceAllowed(config.pipeline.sourceAllowlist!, '34.59.11.47')).toBe(true);
   });
 
   it('treats empty values as unset', () => {
     expect(loadConfig({ ...minimal, AUDIO_BUCKET: '', CRM_TIMEOUT_MS: ' ', ALLOWED_AGENT_IDS: ',', CRM_NAME_FIELDS: ' ', CRM_DEFAULT_COUNTRY: '' })).toMatchObject({
       audioBucket: undefined,
-      crmTimeoutMs: 5000,
-      allowedAgentIds: undefined,
-      crmNameFields: undefined,
-      crmDefaultCountry: 'AU',
+      crm: { timeoutMs: 5000 },
+      pipeline: { allowedAgentIds: undefined, crmMapping: { nameFields: undefined, defaultCountry: 'AU' } },
     });
   });
 
@@ -106,6 +110,10 @@ describe('loadConfig (SPEC §8)', () => {
     ['CRM_DEFAULT_COUNTRY alpha-3', { ...minimal, CRM_DEFAULT_COUNTRY: 'AUS' }, 'CRM_DEFAULT_COUNTRY must be an ISO 3166 alpha-2 country code'],
     ['CRM_DEFAULT_COUNTRY a calling code', { ...minimal, CRM_DEFAULT_COUNTRY: '+61' }, 'CRM_DEFAULT_COUNTRY must be an ISO 3166 alpha-2 country code'],
     ['CRM_DEFAULT_COUNTRY unknown to the numbering plans', { ...minimal, CRM_DEFAULT_COUNTRY: 'ZZ' }, 'CRM_DEFAULT_COUNTRY must be an ISO 3166 alpha-2 country code'],
+    ['ARCHIVE_EVENTS not a boolean', { ...minimal, ARCHIVE_EVENTS: 'yes', AUDIO_BUCKET: 'b' }, 'ARCHIVE_EVENTS must be true or false'],
+    ['ARCHIVE_EVENTS without a bucket', { ...minimal, ARCHIVE_EVENTS: 'TRUE' }, 'ARCHIVE_EVENTS needs AUDIO_BUCKET'],
+    ['AUDIO_CHECK_DELAY_SECONDS over the SQS limit', { ...minimal, AUDIO_CHECK_DELAY_SECONDS: '901' }, 'AUDIO_CHECK_DELAY_SECONDS must be at most 900'],
+    ['AUDIO_CHECK_QUEUE_URL not a URL', { ...minimal, AUDIO_CHECK_QUEUE_URL: 'audio' }, 'AUDIO_CHECK_QUEUE_URL must be an SQS queue URL or a file: URL'],
     ['CRM_DEFAULT_COUNTRY "__proto__"', { ...minimal, CRM_DEFAULT_COUNTRY: '__proto__' }, 'CRM_DEFAULT_COUNTRY must be an ISO 3166 alpha-2 country code'],
   ])('names the variable: %s', (_name, env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigurationError);
@@ -132,21 +140,20 @@ describe('loadConfig (SPEC §8)', () => {
 
   it('accepts every country the numbering plans know, in any case', () => {
     for (const code of ['AU', 'nz', ' Gb ', 'US', 'SG', 'IN']) {
-      expect(loadConfig({ ...minimal, CRM_DEFAULT_COUNTRY: code }).crmDefaultCountry).toBe(code.trim().toUpperCase());
+      expect(loadConfig({ ...minimal, CRM_DEFAULT_COUNTRY: code }).pipeline.crmMapping.defaultCountry).toBe(code.trim().toUpperCase());
     }
   });
 
   it('accepts name fields in any spelling the payloads use', () => {
-    expect(loadConfig({ ...minimal, CRM_NAME_FIELDS: 'First Name,user-name,名前' }).crmNameFields).toEqual(['First Name', 'user-name', '名前']);
+    expect(loadConfig({ ...minimal, CRM_NAME_FIELDS: 'First Name,user-name,名前' }).pipeline.crmMapping.nameFields).toEqual(['First Name', 'user-name', '名前']);
   });
 });
 
 describe('loadWorkerConfig', () => {
   it('reads the CRM settings and the dead-letter queue', () => {
     expect(loadWorkerConfig({ ...minimal, CRM_MAX_ATTEMPTS: '2', CRM_DEAD_LETTER_QUEUE_URL: 'https://sqs.x/1/dlq' })).toEqual({
-      crmWebhookUrl: 'https://crm.example/calls',
-      crmTimeoutMs: 5000,
-      crmMaxAttempts: 2,
+      crm: { url: 'https://crm.example/calls', timeoutMs: 5000, maxAttempts: 2 },
+      retryQueueUrl: undefined,
       deadLetterQueueUrl: 'https://sqs.x/1/dlq',
     });
   });
@@ -168,5 +175,54 @@ describe('loadWorkerConfig', () => {
 
   it('names a missing CRM_WEBHOOK_URL', () => {
     expect(() => loadWorkerConfig({})).toThrow('CRM_WEBHOOK_URL is required');
+  });
+});
+
+describe('loadAudioWorkerConfig (SPEC §10)', () => {
+  const bucket = { AUDIO_BUCKET: 'calls' };
+
+  it('applies the defaults: AWS S3, the public API, no key', () => {
+    expect(loadAudioWorkerConfig(bucket)).toEqual({
+      audioBucket: 'calls',
+      s3: { forcePathStyle: false },
+      audioCheckQueueUrl: undefined,
+      apiKey: { secretArn: undefined, plainKey: undefined, cacheSeconds: 300 },
+      elevenLabsApiBaseUrl: 'https://api.elevenlabs.io',
+    });
+  });
+
+  it('reads every variable, dropping a trailing slash from the API URL', () => {
+    expect(
+      loadAudioWorkerConfig({
+        ...bucket,
+        AWS_ENDPOINT_URL: 'http://127.0.0.1:4569',
+        AUDIO_CHECK_QUEUE_URL: 'https://sqs.x/1/audio',
+        ELEVENLABS_API_KEY_SECRET_ARN: 'arn:aws:secretsmanager:ap-southeast-2:1:secret:k',
+        ELEVENLABS_API_KEY: 'sk_x',
+        ELEVENLABS_API_BASE_URL: 'http://127.0.0.1:9/',
+        SECRET_CACHE_SECONDS: '30',
+        AWS_LAMBDA_FUNCTION_NAME: 'audio-worker',
+      }),
+    ).toEqual({
+      audioBucket: 'calls',
+      s3: { forcePathStyle: true, endpoint: 'http://127.0.0.1:4569' },
+      audioCheckQueueUrl: 'https://sqs.x/1/audio',
+      apiKey: { secretArn: 'arn:aws:secretsmanager:ap-southeast-2:1:secret:k', plainKey: 'sk_x', cacheSeconds: 30 },
+      elevenLabsApiBaseUrl: 'http://127.0.0.1:9',
+    });
+  });
+
+  it.each([
+    ['no bucket', {}, 'AUDIO_BUCKET is required'],
+    ['an API URL that is not http(s)', { ...bucket, ELEVENLABS_API_BASE_URL: 'javascript:alert(1)' }, 'ELEVENLABS_API_BASE_URL must be an http(s) URL'],
+    ['no queue on Lambda', { ...bucket, AWS_LAMBDA_FUNCTION_NAME: 'w' }, 'AUDIO_CHECK_QUEUE_URL is required on Lambda'],
+    ['a folder queue on Lambda', { ...bucket, AWS_LAMBDA_FUNCTION_NAME: 'w', AUDIO_CHECK_QUEUE_URL: 'file:///tmp/q' }, 'AUDIO_CHECK_QUEUE_URL is a file: folder queue'],
+  ])('names the variable: %s', (_name, env, message) => {
+    expect(() => loadAudioWorkerConfig(env)).toThrow(ConfigurationError);
+    expect(() => loadAudioWorkerConfig(env)).toThrow(message);
+  });
+
+  it('never echoes the API key', () => {
+    expect(() => loadAudioWorkerConfig({ ELEVENLABS_API_KEY: 'sk_leaky' })).not.toThrow(/sk_leaky/);
   });
 });

@@ -1,0 +1,116 @@
+/**
+ * The receiver's configuration (SPEC §8), parsed once from an injected environment straight
+ * into the shape its parts take: the pipeline's settings, the secret source's, the CRM
+ * client's, where S3 and the queues are. Built on first use, so the workers' bundles, which
+ * share lambda/config/, leave out what only the receiver parses (the phone-number library).
+ */
+import type { BlockList } from 'node:net';
+import * as z from 'zod';
+import { parseNameFields } from '../core/contact-name';
+import type { PipelineConfig } from '../core/handle-webhook';
+import { DEFAULT_COUNTRY, parseDefaultCountry } from '../core/phone-number';
+import { parseSourceAllowlist } from '../core/source-ip';
+import { parseSubjectsByAgent } from '../core/subjects-by-agent';
+import {
+  booleanFlag,
+  commaList,
+  CrmEnvShape,
+  type CrmSettings,
+  crmSettings,
+  type Env,
+  integer,
+  optionalText,
+  parsedWith,
+  parseEnv,
+  queueUrl,
+  refuseFolderQueuesOnLambda,
+  S3EnvShape,
+  s3Location,
+} from './env-fields';
+
+export const DEFAULT_CRM_SUBJECT = 'Conversational AI call';
+
+export interface ReceiverConfig {
+  pipeline: PipelineConfig;
+  /** WEBHOOK_SECRET_ARN wins over ELEVENLABS_WEBHOOK_SECRET (SPEC §8). */
+  secret: { secretArn?: string; plainSecret?: string; cacheSeconds: number };
+  crm: CrmSettings;
+  retryQueueUrl?: string;
+  /** The calls bucket: recordings under audio/, the event archive under calls/. */
+  audioBucket?: string;
+  s3: { forcePathStyle: boolean; endpoint?: string };
+  idempotencyTable?: string;
+  /** SPEC §10: keep every verified transcription and failure event in the calls bucket. */
+  archiveEvents: boolean;
+  audioCheckQueueUrl?: string;
+  onLambda: boolean;
+}
+
+const buildReceiverSchema = () =>
+  z
+    .object({
+      ...CrmEnvShape,
+      ...S3EnvShape,
+      WEBHOOK_SECRET_ARN: optionalText,
+      ELEVENLABS_WEBHOOK_SECRET: optionalText,
+      SECRET_CACHE_SECONDS: integer(300, 0, 86_400),
+      CRM_RETRY_QUEUE_URL: queueUrl,
+      AUDIO_BUCKET: optionalText,
+      SIGNATURE_TOLERANCE_SECONDS: integer(1_800, 1, 86_400),
+      ALLOWED_SOURCE_IPS: optionalText.pipe(z.string().transform(parsedWith(parseSourceAllowlist)).optional()),
+      ALLOWED_AGENT_IDS: commaList.transform((ids) => (ids && ids.length > 0 ? new Set(ids) : undefined)),
+      CRM_DEFAULT_SUBJECT: optionalText.transform((v) => v ?? DEFAULT_CRM_SUBJECT),
+      CRM_SUBJECTS_BY_AGENT: optionalText.pipe(z.string().transform(parsedWith(parseSubjectsByAgent)).optional()),
+      // SPEC §5 name rule and number rule; the parsers name no value in their errors.
+      CRM_NAME_FIELDS: optionalText.pipe(z.string().transform(parsedWith(parseNameFields)).optional()),
+      CRM_DEFAULT_COUNTRY: optionalText.pipe(z.string().transform(parsedWith(parseDefaultCountry)).optional()),
+      IDEMPOTENCY_TABLE: optionalText,
+      ARCHIVE_EVENTS: booleanFlag,
+      AUDIO_CHECK_QUEUE_URL: queueUrl,
+      // SQS DelaySeconds is at most 900 (15 minutes).
+      AUDIO_CHECK_DELAY_SECONDS: integer(600, 0, 900),
+      AWS_LAMBDA_FUNCTION_NAME: optionalText,
+    })
+    .superRefine((env, ctx) => {
+      // On Lambda a failed forward has nowhere to go without the queue (SPEC §8).
+      if (env.AWS_LAMBDA_FUNCTION_NAME && !env.CRM_RETRY_QUEUE_URL) {
+        ctx.addIssue({ code: 'custom', path: ['CRM_RETRY_QUEUE_URL'], message: 'is required on Lambda' });
+      }
+      // The archive lives in the calls bucket (SPEC §8 AUDIO_BUCKET).
+      if (env.ARCHIVE_EVENTS && !env.AUDIO_BUCKET) {
+        ctx.addIssue({ code: 'custom', path: ['ARCHIVE_EVENTS'], message: 'needs AUDIO_BUCKET (the calls bucket the archive is written to)' });
+      }
+    })
+    .superRefine(refuseFolderQueuesOnLambda(['CRM_RETRY_QUEUE_URL', 'AUDIO_CHECK_QUEUE_URL']))
+    .transform(
+      (e): ReceiverConfig => ({
+        pipeline: {
+          signatureToleranceSeconds: e.SIGNATURE_TOLERANCE_SECONDS,
+          sourceAllowlist: e.ALLOWED_SOURCE_IPS,
+          allowedAgentIds: e.ALLOWED_AGENT_IDS,
+          crmMapping: {
+            defaultSubject: e.CRM_DEFAULT_SUBJECT,
+            subjectsByAgent: e.CRM_SUBJECTS_BY_AGENT ?? {},
+            nameFields: e.CRM_NAME_FIELDS,
+            defaultCountry: e.CRM_DEFAULT_COUNTRY ?? DEFAULT_COUNTRY,
+          },
+          audioCheckDelaySeconds: e.AUDIO_CHECK_DELAY_SECONDS,
+        },
+        secret: { secretArn: e.WEBHOOK_SECRET_ARN, plainSecret: e.ELEVENLABS_WEBHOOK_SECRET, cacheSeconds: e.SECRET_CACHE_SECONDS },
+        crm: crmSettings(e),
+        retryQueueUrl: e.CRM_RETRY_QUEUE_URL,
+        audioBucket: e.AUDIO_BUCKET,
+        s3: s3Location(e),
+        idempotencyTable: e.IDEMPOTENCY_TABLE,
+        archiveEvents: e.ARCHIVE_EVENTS,
+        audioCheckQueueUrl: e.AUDIO_CHECK_QUEUE_URL,
+        onLambda: Boolean(e.AWS_LAMBDA_FUNCTION_NAME),
+      }),
+    );
+
+let receiverSchema: ReturnType<typeof buildReceiverSchema> | undefined;
+
+/** Parses the receiver's environment; throws one `ConfigurationError` naming every bad variable. */
+export function loadConfig(env: Env): ReceiverConfig {
+  return parseEnv((receiverSchema ??= buildReceiverSchema()), env);
+}

@@ -1,0 +1,35 @@
+/** The retry worker's configuration (SPEC §5, §8): the CRM client, the queue it drains, its DLQ. */
+import * as z from 'zod';
+import { CrmEnvShape, type CrmSettings, crmSettings, type Env, optionalText, parseEnv, queueUrl, refuseFolderQueuesOnLambda } from './env-fields';
+
+export interface RetryWorkerConfig {
+  crm: CrmSettings;
+  /** The queue the worker drains: failed records get a longer visibility there (SPEC §5 backoff). */
+  retryQueueUrl?: string;
+  /** Where permanently refused payloads go at once (the retry queue's DLQ). */
+  deadLetterQueueUrl?: string;
+}
+
+const RetryWorkerSchema = z
+  .object({
+    ...CrmEnvShape,
+    CRM_RETRY_QUEUE_URL: queueUrl,
+    CRM_DEAD_LETTER_QUEUE_URL: queueUrl,
+    AWS_LAMBDA_FUNCTION_NAME: optionalText,
+  })
+  .superRefine((env, ctx) => {
+    // Without it a failing record comes back every visibility timeout and reaches the DLQ
+    // within the hour instead of after a day of backoff.
+    if (env.AWS_LAMBDA_FUNCTION_NAME && !env.CRM_RETRY_QUEUE_URL) {
+      ctx.addIssue({ code: 'custom', path: ['CRM_RETRY_QUEUE_URL'], message: 'is required on Lambda (the queue this worker drains)' });
+    }
+  })
+  .superRefine(refuseFolderQueuesOnLambda(['CRM_RETRY_QUEUE_URL', 'CRM_DEAD_LETTER_QUEUE_URL']))
+  .transform(
+    (e): RetryWorkerConfig => ({ crm: crmSettings(e), retryQueueUrl: e.CRM_RETRY_QUEUE_URL, deadLetterQueueUrl: e.CRM_DEAD_LETTER_QUEUE_URL }),
+  );
+
+/** Parses the retry worker's environment (the CRM settings plus its queues). */
+export function loadWorkerConfig(env: Env): RetryWorkerConfig {
+  return parseEnv(RetryWorkerSchema, env);
+}
