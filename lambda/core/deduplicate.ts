@@ -1,0 +1,60 @@
+/**
+ * SPEC §2 step 6. A completed record answers `deduplicated`; a claim held by a delivery in
+ * flight answers 429 with `Retry-After` (not 200: that delivery may still fail, and only its
+ * own 5xx tells ElevenLabs to retry; not 409: ElevenLabs ends its retries on 409). A claim is
+ * held only until this request's hard end, so a retry after a crash takes it over. Any non-200
+ * releases the claim so a retry is processed again.
+ *
+ * The table is an optimisation against duplicates, never a reason to lose an event: if it is
+ * unreachable or stalls, the claim times out and we process anyway (a rare duplicate CRM
+ * record beats losing an audio or failure event, which ElevenLabs never re-sends), and a
+ * stalled completion write still answers 200 (SPEC §11).
+ */
+import { describeError, DuplicateInProgressError } from './errors';
+import type { IdempotencyStore } from './ports';
+import type { RequestFacts } from './request-facts';
+import { callDeadline, type RequestBudget } from './time-budget';
+
+export interface Deduplication<T> {
+  /** `<event type>#<conversation id>`: one record per event of a call. */
+  key: string;
+  store: IdempotencyStore;
+  budget: RequestBudget;
+  now: () => number;
+  /** The answer when the event was already processed. */
+  completed: () => T;
+}
+
+export async function deduplicate<T>(dedup: Deduplication<T>, facts: RequestFacts, dispatch: () => Promise<T>): Promise<T> {
+  const { key, store, budget, now } = dedup;
+  let claimed = false;
+  try {
+    const startedAt = now();
+    const claim = await store.claim(key, {
+      nowMs: startedAt,
+      holdUntilMs: budget.hardEndMs,
+      deadlineMs: callDeadline('idempotencyClaim', startedAt, budget.deadlineMs),
+    });
+    if (claim === 'completed') {
+      facts.outcome = 'deduplicated';
+      return dedup.completed();
+    }
+    if (claim === 'in_progress') throw new DuplicateInProgressError();
+    claimed = true;
+  } catch (error) {
+    if (error instanceof DuplicateInProgressError) throw error;
+    facts.idempotencyError = describeError(error);
+  }
+  const recordFailure = (error: unknown) => {
+    facts.idempotencyError = describeError(error);
+  };
+  let result: T;
+  try {
+    result = await dispatch();
+  } catch (error) {
+    if (claimed) await store.release(key, callDeadline('idempotencyWrite', now(), budget.deadlineMs)).catch(recordFailure);
+    throw error;
+  }
+  if (claimed) await store.complete(key, now(), callDeadline('idempotencyWrite', now(), budget.deadlineMs)).catch(recordFailure);
+  return result;
+}

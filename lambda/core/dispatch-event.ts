@@ -1,0 +1,76 @@
+/**
+ * What the receiver does with each verified, supported event: a transcription or failure
+ * becomes a CRM record (SPEC §5) with the call kept alongside (SPEC §10); an audio event is
+ * stored (SPEC §6).
+ */
+import { prepareAudio } from './audio';
+import { toCrmPayload } from './crm-payload';
+import { type Delivery, deliverToCrm } from './deliver-to-crm';
+import { AudioStoreError, describeError, ForwardNotDurableError } from './errors';
+import type { AudioEvent, FailureEvent, TranscriptionEvent } from './events';
+import type { SuccessBody, WebhookDeps } from './handle-webhook';
+import { keepCall } from './keep-call';
+import { maskPhone } from './mask';
+import type { RequestFacts } from './request-facts';
+import { callDeadline } from './time-budget';
+import type { RawBody } from './verify-signature';
+
+/** SPEC §10 AUDIO_CHECK_DELAY_SECONDS when the config does not say. */
+const DEFAULT_AUDIO_CHECK_DELAY_SECONDS = 600;
+
+export interface DispatchContext {
+  base: SuccessBody;
+  deps: WebhookDeps;
+  facts: RequestFacts;
+  deadlineMs: number;
+}
+
+/** SPEC §5 and §10: the CRM forward, with the archive and the audio check running alongside. */
+export async function forwardAndKeep(event: TranscriptionEvent | FailureEvent, rawBody: RawBody, context: DispatchContext): Promise<SuccessBody> {
+  const { deps, facts, deadlineMs } = context;
+  if (!deps.archive && !deps.audioChecks) return forwardToCrm(event, context);
+  const audioCheckDelaySeconds = deps.config.audioCheckDelaySeconds ?? DEFAULT_AUDIO_CHECK_DELAY_SECONDS;
+  const kept = keepCall(event, rawBody, { ...deps, audioCheckDelaySeconds }, facts, deadlineMs);
+  try {
+    return await forwardToCrm(event, context);
+  } finally {
+    await kept;
+  }
+}
+
+/** SPEC §5: forward, else queue, else 500 (the only CRM case where a retry helps). */
+async function forwardToCrm(event: TranscriptionEvent | FailureEvent, { base, deps, facts, deadlineMs }: DispatchContext): Promise<SuccessBody> {
+  const payload = toCrmPayload(event, deps.config.crmMapping);
+  facts.crmStatus = payload.status;
+  facts.crmTo = maskPhone(payload.to);
+  let delivery: Delivery;
+  try {
+    delivery = await deliverToCrm(payload, { eventType: event.type, conversationId: event.data.conversation_id }, deps, deadlineMs);
+  } catch (error) {
+    if (error instanceof ForwardNotDurableError) facts.crmAttempts = error.attempts;
+    throw error;
+  }
+  facts.crmAttempts = delivery.attempts;
+  if (delivery.kind === 'forwarded') {
+    facts.outcome = 'forwarded';
+    return { ...base, forwarded: true, queued: false };
+  }
+  facts.error = `CRM: ${delivery.lastError}`;
+  facts.outcome = 'queued';
+  return { ...base, forwarded: false, queued: true };
+}
+
+/** SPEC §6: decode once, store at a deterministic key (idempotent on re-delivery). */
+export async function storeAudio(event: AudioEvent, { base, deps, facts, deadlineMs }: DispatchContext): Promise<SuccessBody> {
+  if (!deps.audioStore) throw new AudioStoreError('AUDIO_BUCKET is not configured');
+  const audio = prepareAudio(event.data);
+  facts.audioKey = audio.key;
+  facts.audioBytes = audio.bytes.length;
+  try {
+    await deps.audioStore.put(audio, callDeadline('audioPut', deps.now(), deadlineMs));
+  } catch (error) {
+    throw new AudioStoreError(describeError(error));
+  }
+  facts.outcome = 'audio_stored';
+  return { ...base, audioKey: audio.key };
+}
