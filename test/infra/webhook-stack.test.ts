@@ -5,8 +5,8 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { retryDelaySeconds, retryHorizonSeconds } from '../../lambda/core/retry-schedule';
+import { DEFAULT_CRM_WEBHOOK_URL } from '../../infra/stack-settings';
 import {
-  DEFAULT_CRM_WEBHOOK_URL,
   MAX_RECEIVE_COUNT,
   PLACEHOLDER_API_KEY_STRING,
   PLACEHOLDER_SECRET_STRING,

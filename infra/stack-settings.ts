@@ -1,0 +1,139 @@
+/**
+ * The stack's props checked and resolved before anything is built: a bad value fails the
+ * synth with the prop's name, never at deploy time or on the first webhook. Props that become
+ * the receiver's environment are checked with the receiver's own parsers, so a value that
+ * synthesises is one the receiver accepts.
+ */
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { DEFAULT_ELEVENLABS_API_BASE_URL } from '../lambda/adapters/elevenlabs-api';
+import { parseNameFields } from '../lambda/core/contact-name';
+import { parseDefaultCountry } from '../lambda/core/phone-number';
+import { parseSourceAllowlist } from '../lambda/core/source-ip';
+import { MAX_NO_TRAFFIC_HOURS } from './alarms';
+import type { WebhookStackProps } from './webhook-stack';
+
+/** SPEC §1: where CRM payloads go unless told otherwise. */
+export const DEFAULT_CRM_WEBHOOK_URL = 'https://qr4h1dage6.execute-api.ap-southeast-2.amazonaws.com/crm/calls/webhook/is';
+export const DEFAULT_AUDIO_RETENTION_DAYS = 365;
+/** SPEC §9: recordings and the event archive move to Glacier Instant Retrieval after this. */
+export const DEFAULT_ARCHIVE_AFTER_DAYS = 30;
+/** Where alarm descriptions point for their runbook entry, unless `runbookUrl` says otherwise. */
+export const DEFAULT_RUNBOOK_URL = 'README.md';
+export const DEFAULT_LOG_RETENTION_DAYS = 90;
+/** SPEC §10 AUDIO_CHECK_DELAY_SECONDS: long enough for ElevenLabs' own audio webhook to arrive first. */
+export const DEFAULT_AUDIO_CHECK_DELAY_SECONDS = 600;
+
+export interface StackSettings {
+  crmWebhookUrl: string;
+  elevenLabsApiBaseUrl: string;
+  audioCheckDelaySeconds: number;
+  audioRetentionDays: number;
+  archiveAfterDays: number;
+  runbookUrl: string;
+  logRetention: RetentionDays;
+  /** The receiver's optional variables, set only when asked for (its config defaults otherwise). */
+  receiverOptions: Readonly<Record<string, string>>;
+}
+
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+/;
+
+/** Fails the synth with the prop's name, before anything reaches CloudFormation. */
+export function settingsOf(props: WebhookStackProps): StackSettings {
+  checkAddresses(props);
+  const audioRetentionDays = props.audioRetentionDays ?? DEFAULT_AUDIO_RETENTION_DAYS;
+  check(Number.isInteger(audioRetentionDays) && audioRetentionDays >= 1, `audioRetentionDays must be a whole number of days ≥ 1, got ${audioRetentionDays}`);
+  const archiveAfterDays = props.archiveAfterDays ?? DEFAULT_ARCHIVE_AFTER_DAYS;
+  check(
+    Number.isInteger(archiveAfterDays) && archiveAfterDays >= 1 && archiveAfterDays < audioRetentionDays,
+    `archiveAfterDays must be a whole number of days ≥ 1 and below audioRetentionDays (${audioRetentionDays}), got ${archiveAfterDays}`,
+  );
+  const { noTrafficHours, reservedConcurrency } = props;
+  check(
+    noTrafficHours === undefined || (Number.isInteger(noTrafficHours) && noTrafficHours >= 1 && noTrafficHours <= MAX_NO_TRAFFIC_HOURS),
+    `noTrafficHours must be a whole number of hours from 1 to ${MAX_NO_TRAFFIC_HOURS}, got ${noTrafficHours}`,
+  );
+  const audioCheckDelaySeconds = props.audioCheckDelaySeconds ?? DEFAULT_AUDIO_CHECK_DELAY_SECONDS;
+  check(
+    Number.isInteger(audioCheckDelaySeconds) && audioCheckDelaySeconds >= 0 && audioCheckDelaySeconds <= 900,
+    `audioCheckDelaySeconds must be a whole number from 0 to 900 (SQS DelaySeconds), got ${audioCheckDelaySeconds}`,
+  );
+  check(
+    reservedConcurrency === undefined || (Number.isInteger(reservedConcurrency) && reservedConcurrency >= 1),
+    `reservedConcurrency must be a whole number ≥ 1, got ${reservedConcurrency}`,
+  );
+  return {
+    crmWebhookUrl: props.crmWebhookUrl ?? DEFAULT_CRM_WEBHOOK_URL,
+    elevenLabsApiBaseUrl: (props.elevenLabsApiBaseUrl ?? DEFAULT_ELEVENLABS_API_BASE_URL).replace(/\/+$/, ''),
+    audioCheckDelaySeconds,
+    audioRetentionDays,
+    archiveAfterDays,
+    runbookUrl: props.runbookUrl ?? DEFAULT_RUNBOOK_URL,
+    logRetention: logRetentionOf(props.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS),
+    receiverOptions: receiverOptionsOf(props),
+  };
+}
+
+function check(ok: boolean, message: string): void {
+  if (!ok) throw new Error(message);
+}
+
+/** URLs, ARNs and the alarm email. */
+function checkAddresses(props: WebhookStackProps): void {
+  const crmWebhookUrl = props.crmWebhookUrl ?? DEFAULT_CRM_WEBHOOK_URL;
+  check(/^https?:\/\/[^\s/]+/.test(crmWebhookUrl) && URL.canParse(crmWebhookUrl), `crmWebhookUrl must be an http(s) URL, got "${crmWebhookUrl}"`);
+  for (const name of ['webhookSecretArn', 'elevenLabsApiKeySecretArn'] as const) {
+    const arn = props[name];
+    check(arn === undefined || SECRET_ARN.test(arn), `${name} must be a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)`);
+  }
+  check(props.alarmEmail === undefined || /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(props.alarmEmail), `alarmEmail must be an email address, got "${props.alarmEmail}"`);
+  const elevenLabsApiBaseUrl = (props.elevenLabsApiBaseUrl ?? DEFAULT_ELEVENLABS_API_BASE_URL).replace(/\/+$/, '');
+  check(
+    /^https:\/\/[^\s/]+$/.test(elevenLabsApiBaseUrl),
+    `elevenLabsApiBaseUrl must be an https origin such as https://api.elevenlabs.io, got "${elevenLabsApiBaseUrl}"`,
+  );
+  const runbookUrl = props.runbookUrl ?? DEFAULT_RUNBOOK_URL;
+  check(runbookUrl === DEFAULT_RUNBOOK_URL || /^https:\/\/\S+$/.test(runbookUrl), `runbookUrl must be an https URL of the README, got "${runbookUrl}"`);
+}
+
+function logRetentionOf(days: number): RetentionDays {
+  const allowed = Object.values(RetentionDays).filter((v): v is RetentionDays => typeof v === 'number' && v > 0);
+  check(allowed.includes(days as RetentionDays), `logRetentionDays must be one of CloudWatch Logs' values (${allowed.join(', ')}), got ${days}`);
+  return days as RetentionDays;
+}
+
+/** ALLOWED_SOURCE_IPS, ALLOWED_AGENT_IDS and the CRM mapping variables (SPEC §5, §8). */
+function receiverOptionsOf(props: WebhookStackProps): Record<string, string> {
+  const options: Record<string, string> = {};
+  if (props.allowedSourceIps !== undefined) {
+    const entries = typeof props.allowedSourceIps === 'string' ? props.allowedSourceIps.split(',') : [...props.allowedSourceIps];
+    const value = entries.map((entry) => entry.trim()).filter((entry) => entry !== '').join(',');
+    checkedProp('allowedSourceIps:', () => parseSourceAllowlist(value));
+    options.ALLOWED_SOURCE_IPS = value;
+  }
+  if (props.allowedAgentIds?.length) options.ALLOWED_AGENT_IDS = props.allowedAgentIds.join(',');
+  if (props.crmDefaultSubject) options.CRM_DEFAULT_SUBJECT = props.crmDefaultSubject;
+  if (props.crmSubjectsByAgent && Object.keys(props.crmSubjectsByAgent).length > 0) {
+    options.CRM_SUBJECTS_BY_AGENT = JSON.stringify(props.crmSubjectsByAgent);
+  }
+  const { crmNameFields, crmDefaultCountry } = props;
+  if (crmNameFields?.length) options.CRM_NAME_FIELDS = checkedProp('crmNameFields', () => nameFieldsValue(crmNameFields));
+  if (crmDefaultCountry !== undefined) options.CRM_DEFAULT_COUNTRY = checkedProp('crmDefaultCountry', () => parseDefaultCountry(crmDefaultCountry));
+  return options;
+}
+
+/** Runs one of the receiver's parsers on a prop; its error names the prop (never the value). */
+function checkedProp<T>(name: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new Error(`${name} ${(error as Error).message}`);
+  }
+}
+
+/** CRM_NAME_FIELDS is a comma list, so one entry must be one field name (no commas inside). */
+function nameFieldsValue(fields: readonly string[]): string {
+  const entries = fields.map((field) => field.trim()).filter((field) => field !== '');
+  const parsed = parseNameFields(entries.join(','));
+  if (parsed.length !== entries.length) throw new Error('must hold one field name per entry');
+  return parsed.join(',');
+}
