@@ -48,7 +48,12 @@ async function main() {
   let warm: () => Promise<void>;
   if (mode === 'handler') {
     const handler = createReceiver(
-      { CRM_WEBHOOK_URL: 'http://127.0.0.1:9/', ELEVENLABS_WEBHOOK_SECRET: secret, AUDIO_BUCKET: bucket, AWS_ENDPOINT_URL_S3: process.env.AWS_ENDPOINT_URL_S3 },
+      {
+        CRM_WEBHOOK_URL: 'http://127.0.0.1:9/',
+        ELEVENLABS_WEBHOOK_SECRET: secret,
+        AUDIO_BUCKET: bucket,
+        AWS_ENDPOINT_URL_S3: process.env.AWS_ENDPOINT_URL_S3,
+      },
       { write: () => undefined },
     );
     const call = async (e: typeof event) => {

@@ -7,8 +7,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LAMBDA_MAX_EVENT_BYTES } from '../scripts/lib/local-server';
 import { startEmbeddedS3 } from '../scripts/lib/embedded-s3';
+import { LAMBDA_MAX_EVENT_BYTES } from '../scripts/lib/local-server';
 import { runNodeJson, tsxArgs } from './lib/child';
 import { childEnv } from './lib/local-env';
 import { atMost, type Measurement, mib, ms, times, verdict } from './lib/report';
@@ -63,7 +63,11 @@ export async function benchAudio(quick: boolean): Promise<Measurement<AudioData>
     for (let i = 0; i < runs; i++) {
       const order = i % 2 === 0 ? (['handler', 'direct'] as const) : (['direct', 'handler'] as const);
       for (const mode of order) {
-        const answer = await runNodeJson<AudioChildAnswer>({ args: ['--expose-gc', ...tsxArgs('audio-child.ts', mode)], env, timeoutMs: 120_000 });
+        const answer = await runNodeJson<AudioChildAnswer>({
+          args: ['--expose-gc', ...tsxArgs('audio-child.ts', mode)],
+          env,
+          timeoutMs: 120_000,
+        });
         (mode === 'handler' ? handler : direct).push(answer);
       }
     }
@@ -73,7 +77,8 @@ export async function benchAudio(quick: boolean): Promise<Measurement<AudioData>
   }
 
   const first = handler[0]!;
-  if (first.eventJsonBytes > LAMBDA_MAX_EVENT_BYTES) throw new Error(`audio event of ${first.eventJsonBytes} bytes would not reach a Lambda`);
+  if (first.eventJsonBytes > LAMBDA_MAX_EVENT_BYTES)
+    throw new Error(`audio event of ${first.eventJsonBytes} bytes would not reach a Lambda`);
   const summary = (list: AudioChildAnswer[]) => ({
     msMedian: round(median(list.map((a) => a.ms))),
     extraBytesMedian: Math.round(median(list.map((a) => a.extraBytes))),

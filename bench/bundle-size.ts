@@ -3,7 +3,7 @@
  * and the total with the lazy chunks esbuild splits out (scripts/build.ts). Deterministic, so
  * one reading is the median. Rebuilds first when dist is missing or older than its sources.
  */
-import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { buildLambda, LAMBDAS } from '../scripts/build';
@@ -36,7 +36,7 @@ function newestMtime(path: string): number {
 }
 
 /** dist is stale when any source, the build script or the lockfile changed after it was written. */
-export function distIsStale(): boolean {
+function distIsStale(): boolean {
   const entries = (Object.keys(LAMBDAS) as LambdaName[]).map((name) => join(ROOT, 'dist', name, 'index.mjs'));
   if (!entries.every(existsSync)) return true;
   const built = Math.min(...entries.map((file) => statSync(file).mtimeMs));
@@ -48,7 +48,7 @@ export function distIsStale(): boolean {
   return sources > built;
 }
 
-export async function ensureBuilt(): Promise<boolean> {
+async function ensureBuilt(): Promise<boolean> {
   if (!distIsStale()) return false;
   for (const name of Object.keys(LAMBDAS) as LambdaName[]) await buildLambda(name);
   return true;

@@ -112,9 +112,14 @@ export async function benchColdImport(quick: boolean): Promise<Measurement<ColdI
       const answer = await run(receiver, { ...firstEventEnv, BENCH_EVENT: JSON.stringify(event) });
       if (answer.status !== 200) throw new Error(`first event after cold import answered ${answer.status}`);
       firstEvent.push(answer.firstEventMs!);
-      const kept = await run(receiver, { ...keptEnv, BENCH_EVENT: JSON.stringify(apiGatewayEvent(signedBody(BENCH_SECRET, 'transcription'), `kept-${i}`)) });
+      const kept = await run(receiver, {
+        ...keptEnv,
+        BENCH_EVENT: JSON.stringify(apiGatewayEvent(signedBody(BENCH_SECRET, 'transcription'), `kept-${i}`)),
+      });
       if (kept.status !== 200 || kept.archive !== 'archived' || kept.audioCheck !== 'scheduled') {
-        throw new Error(`first event with the archive and audio check on: ${kept.status}, archive ${kept.archive}, audio check ${kept.audioCheck}`);
+        throw new Error(
+          `first event with the archive and audio check on: ${kept.status}, archive ${kept.archive}, audio check ${kept.audioCheck}`,
+        );
       }
       firstEventKept.push(kept.firstEventMs!);
     }

@@ -41,7 +41,11 @@ export async function benchPerEventKept(quick: boolean): Promise<Measurement<Per
         ARCHIVE_EVENTS: 'true',
         AUDIO_CHECK_QUEUE_URL: standIns.audioCheckQueueUrl,
       },
-      { write: (line) => void (lastLine = line) },
+      {
+        write: (line) => {
+          lastLine = line;
+        },
+      },
     );
     const bodies = signedTranscriptions(BENCH_SECRET, warmup + perRound * rounds);
     const gatewayEvents = bodies.map((b, i) => apiGatewayEvent(b, `kept-${i}`));

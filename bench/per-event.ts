@@ -31,10 +31,7 @@ export async function benchPerEvent(quick: boolean): Promise<Measurement<PerEven
   const warmup = quick ? 200 : 1500;
   const perRound = Math.ceil(events / rounds);
   const sink = await startBenchCrmSink();
-  const handler = createReceiver(
-    { CRM_WEBHOOK_URL: sink.url, ELEVENLABS_WEBHOOK_SECRET: BENCH_SECRET },
-    { write: () => undefined },
-  );
+  const handler = createReceiver({ CRM_WEBHOOK_URL: sink.url, ELEVENLABS_WEBHOOK_SECRET: BENCH_SECRET }, { write: () => undefined });
 
   const bodies = signedTranscriptions(BENCH_SECRET, warmup + perRound * rounds);
   const gatewayEvents = bodies.map((b, i) => apiGatewayEvent(b, `bench-${i}`));

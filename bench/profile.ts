@@ -52,10 +52,13 @@ function table(title: string, maps: Record<string, Map<string, number>>, top: nu
     .sort((a, b) => Math.abs(b.h - b.f) - Math.abs(a.h - a.f))
     .slice(0, top);
   console.log(`\n${title} (CPU µs per event, handler | floor | difference; largest differences first)`);
-  for (const r of rows) console.log(`  ${r.h.toFixed(1).padStart(6)} | ${r.f.toFixed(1).padStart(6)} | ${(r.h - r.f).toFixed(1).padStart(6)}  ${r.n}`);
+  for (const r of rows)
+    console.log(`  ${r.h.toFixed(1).padStart(6)} | ${r.f.toFixed(1).padStart(6)} | ${(r.h - r.f).toFixed(1).padStart(6)}  ${r.n}`);
 }
 
-console.log(`wall time per event, sequential, sink in another process: handler ${measured.handler!.toFixed(0)} µs, floor ${measured.floor!.toFixed(0)} µs (setup included)`);
+console.log(
+  `wall time per event, sequential, sink in another process: handler ${measured.handler!.toFixed(0)} µs, floor ${measured.floor!.toFixed(0)} µs (setup included)`,
+);
 table('self time by module', perEvent, 16);
 table('self time by function', fnPerEvent, 20);
 console.log(`\nprofiles (open in Chrome DevTools › Performance): ${files.join(' ')}`);

@@ -27,17 +27,26 @@ async function main() {
   let recover: (size: number, id: string) => Promise<void>;
   if (mode === 'worker') {
     let last = '';
-    const worker = createAudioWorker(process.env, { write: (line) => void (last = line) });
+    const worker = createAudioWorker(process.env, {
+      write: (line) => {
+        last = line;
+      },
+    });
     recover = async (size, id) => {
       const body = JSON.stringify({ conversationId: `conv_bench_${size}_${id}`, agentId: 'agent_bench', eventTimestamp: null });
-      const result = await worker({ Records: [{ messageId: id, body, attributes: { ApproximateReceiveCount: '1' } }] } as unknown as SQSEvent);
-      if (result.batchItemFailures.length > 0 || !last.includes('"outcome":"recovered"')) throw new Error(`not recovered: ${last.slice(0, 200)}`);
+      const result = await worker({
+        Records: [{ messageId: id, body, attributes: { ApproximateReceiveCount: '1' } }],
+      } as unknown as SQSEvent);
+      if (result.batchItemFailures.length > 0 || !last.includes('"outcome":"recovered"'))
+        throw new Error(`not recovered: ${last.slice(0, 200)}`);
     };
   } else {
     const dir = mkdtempSync(join(tmpdir(), 'bench-floor-'));
     process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
     recover = async (size, id) => {
-      const response = await request(`${apiBaseUrl}/v1/convai/conversations/conv_bench_${size}_${id}/audio`, { headers: { 'xi-api-key': apiKey } });
+      const response = await request(`${apiBaseUrl}/v1/convai/conversations/conv_bench_${size}_${id}/audio`, {
+        headers: { 'xi-api-key': apiKey },
+      });
       if (response.statusCode !== 200) throw new Error(`stand-in answered ${response.statusCode}`);
       await pipeline(response.body, createWriteStream(join(dir, `${id}.mp3`)));
     };

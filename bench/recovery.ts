@@ -47,7 +47,11 @@ export async function benchRecovery(quick: boolean): Promise<Measurement<Recover
           ELEVENLABS_API_BASE_URL: standIns.apiBaseUrl,
         });
         for (const mode of run % 2 === 0 ? (['worker', 'floor'] as const) : (['floor', 'worker'] as const)) {
-          const answer = await runNodeJson<RecoveryAnswer>({ args: ['--expose-gc', ...tsxArgs('recovery-child.ts', mode)], env, timeoutMs: 300_000 });
+          const answer = await runNodeJson<RecoveryAnswer>({
+            args: ['--expose-gc', ...tsxArgs('recovery-child.ts', mode)],
+            env,
+            timeoutMs: 300_000,
+          });
           (mode === 'worker' ? worker : floor).push(answer);
         }
       }

@@ -63,7 +63,11 @@ const results = {
     platform: `${process.platform} ${release()} ${process.arch}`,
   },
   durationSeconds: Math.round(seconds * 10) / 10,
-  summary: { targets: checks.length, passed: checks.filter((c) => c.pass).length, missed: checks.filter((c) => !c.pass).map((c) => c.target) },
+  summary: {
+    targets: checks.length,
+    passed: checks.filter((c) => c.pass).length,
+    missed: checks.filter((c) => !c.pass).map((c) => c.target),
+  },
   checks,
   figures: Object.fromEntries(measurements.map((m) => [m.name, { seconds: Math.round(m.seconds * 10) / 10, ...(m.data as object) }])),
   table: rows,

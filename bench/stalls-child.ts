@@ -4,18 +4,17 @@
  * connections and never answers. Prints `{status, ms, outcome}` of the request as the last line.
  * Everything listens on 127.0.0.1.
  */
-import { createReceiver } from '../lambda/create-receiver';
 import { RECEIVER_TIMEOUT_MS } from '../lambda/core/time-budget';
 import { formatSignatureHeader } from '../lambda/core/verify-signature';
+import { createReceiver } from '../lambda/create-receiver';
+import { type SampleKind, sampleEvent } from '../test/fixtures/samples';
 import { startAwsFake } from '../test/helpers/aws-json-server';
 import { startBlackHole } from '../test/helpers/black-hole';
 import { startCrmServer } from '../test/helpers/crm-server';
 import { startDynalite } from '../test/helpers/dynalite';
 import { startFaultProxy } from '../test/helpers/fault-proxy';
-import { sampleEvent, type SampleKind } from '../test/fixtures/samples';
 import { apiGatewayEvent } from './lib/signed-events';
 import { STALL_SCENARIOS, type StallScenario } from './stalls';
-
 
 const scenario = process.argv[2] as StallScenario;
 if (!STALL_SCENARIOS.includes(scenario)) throw new Error(`unknown scenario ${scenario}`);
@@ -83,7 +82,10 @@ switch (scenario) {
 const handler = createReceiver(env, { write: () => undefined });
 const send = async () => {
   const body = JSON.stringify(sampleEvent(kind, { audioSeconds: 1 }));
-  const event = apiGatewayEvent({ body, headers: { 'elevenlabs-signature': formatSignatureHeader(secret, Math.floor(Date.now() / 1000), body) } }, 'stall');
+  const event = apiGatewayEvent(
+    { body, headers: { 'elevenlabs-signature': formatSignatureHeader(secret, Math.floor(Date.now() / 1000), body) } },
+    'stall',
+  );
   const started = Date.now();
   const context = { getRemainingTimeInMillis: () => RECEIVER_TIMEOUT_MS - (Date.now() - started) };
   const result = await handler(event, context);
@@ -91,5 +93,17 @@ const send = async () => {
 };
 if (warmFirst) await send();
 const { status, ms, outcome } = await send();
-console.log(JSON.stringify({ scenario, status, ms, answer: 'error' in outcome ? outcome.error : Object.keys(outcome).filter((k) => outcome[k] === true).join(',') }));
+console.log(
+  JSON.stringify({
+    scenario,
+    status,
+    ms,
+    answer:
+      'error' in outcome
+        ? outcome.error
+        : Object.keys(outcome)
+            .filter((k) => outcome[k] === true)
+            .join(','),
+  }),
+);
 process.exit(0);

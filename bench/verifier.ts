@@ -10,10 +10,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ElevenLabsClient } from '@elevenlabs/elevenlabs-js';
 import { parseEvent } from '../lambda/core/events';
-import {
-  verifyWebhook,
-  SIGNATURE_HEADER,
-} from '../lambda/core/verify-signature';
+import { SIGNATURE_HEADER, verifyWebhook } from '../lambda/core/verify-signature';
 import { BENCH_SECRET } from './lib/local-env';
 import { atLeast, type Measurement, times, verdict } from './lib/report';
 import { type SignedBody, signedTranscriptions } from './lib/signed-events';
@@ -45,7 +42,9 @@ export async function benchVerifier(quick: boolean): Promise<Measurement<Verifie
   const secrets = [BENCH_SECRET];
   // The SDK client makes no request when constructed; constructEvent is pure apart from WebCrypto.
   const sdk = new ElevenLabsClient({ apiKey: 'bench-unused', environment: 'http://127.0.0.1:9' }).webhooks;
-  const sdkVersion = ((await import('@elevenlabs/elevenlabs-js/package.json', { with: { type: 'json' } })) as { default: { version: string } }).default.version;
+  const sdkVersion = (
+    (await import('@elevenlabs/elevenlabs-js/package.json', { with: { type: 'json' } })) as { default: { version: string } }
+  ).default.version;
 
   // Both must accept every payload and reject a tampered one, or the comparison means nothing.
   const tampered = { ...payloads[0]!, body: payloads[0]!.body.replace('"agent_', '"agent-') };

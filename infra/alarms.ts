@@ -84,12 +84,11 @@ interface AlarmSpec {
   readonly missingData?: TreatMissingData;
 }
 
-/** The table: what pages, at what threshold, and why it matters. */
+/** The table: what pages, at what threshold, and why it matters (in the order the dashboard lists them). */
 function alarmSpecs(props: WebhookAlarmsProps): AlarmSpec[] {
-  const { api, receiver, retryWorker, retryQueue, deadLetterQueue, audioWorker, audioCheckDeadLetterQueue } = props;
-  const lambdaSum = { period: METRIC_PERIOD, statistic: Stats.SUM };
+  const { retryQueue, deadLetterQueue, audioCheckDeadLetterQueue } = props;
   const queueMax = { period: METRIC_PERIOD, statistic: Stats.MAXIMUM };
-  const specs: AlarmSpec[] = [
+  return [
     {
       id: 'CrmRetryQueueOldestMessage',
       metric: retryQueue.metricApproximateAgeOfOldestMessage(queueMax),
@@ -100,86 +99,110 @@ function alarmSpecs(props: WebhookAlarmsProps): AlarmSpec[] {
       id: 'CrmDeadLetterQueueNotEmpty',
       metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible(queueMax),
       threshold: 1,
-      description: 'CRM payloads gave up retrying (a day of failures, or a permanent 4xx) and wait in the dead-letter queue for a re-drive.',
+      description:
+        'CRM payloads gave up retrying (a day of failures, or a permanent 4xx) and wait in the dead-letter queue for a re-drive.',
     },
-    {
-      id: 'CrmForwardNotDurable',
-      metric: webhookMetric(MetricName.CrmForwardNotDurable),
-      threshold: 1,
-      description: 'A CRM forward failed and the retry queue refused it: the receiver answered 5xx and the record exists only if ElevenLabs retries.',
-    },
-    {
-      id: 'SignatureMismatchFromElevenLabs',
-      metric: webhookMetric(MetricName.SignatureMismatchFromElevenLabs),
-      threshold: 1,
-      description: 'A webhook from one of ElevenLabs\' own IPs failed its signature: the stored secret is wrong or stale, and every event is being refused.',
-    },
-    {
-      id: 'SignatureRejectedSpike',
-      metric: webhookMetric(MetricName.SignatureRejected),
-      threshold: SIGNATURE_REJECTED_SPIKE,
-      description: `${SIGNATURE_REJECTED_SPIKE}+ requests in five minutes failed authentication: someone is probing the URL, or a sender's clock is far off.`,
-    },
-    {
-      id: 'RequestRejected',
-      metric: webhookMetric(MetricName.RequestRejected),
-      threshold: 1,
-      description: 'A request was refused as malformed (400), from a source not allowed (403) or too large (413). A signed event answered 400 is a call record ElevenLabs will not resend.',
-    },
-    {
-      id: 'SecretUnavailable',
-      metric: webhookMetric(MetricName.SecretUnavailable),
-      threshold: 1,
-      description: 'The webhook secret is missing, still the placeholder, or Secrets Manager is unreachable: webhooks are refused with 500.',
-    },
-    {
-      id: 'AudioStoreFailed',
-      metric: webhookMetric(MetricName.AudioStoreFailed),
-      threshold: 1,
-      description: 'A recording could not be written to S3; ElevenLabs does not resend audio.',
-    },
-    {
-      id: 'IdempotencyUnavailable',
-      metric: webhookMetric(MetricName.IdempotencyUnavailable),
-      threshold: 1,
-      description: 'The idempotency table could not be used; webhooks are still processed, but a re-delivery may reach the CRM twice.',
-    },
-    {
-      id: 'AudioMissing',
-      metric: webhookMetric(MetricName.AudioMissing),
-      threshold: 1,
-      description: 'A call\'s recording is not in the bucket and could not be recovered: no ElevenLabs API key is configured, or ElevenLabs rejected it.',
-    },
+    ...CUSTOM_METRIC_ALARMS.map(([id, name, threshold, description]) => ({ id, metric: webhookMetric(name), threshold, description })),
     {
       id: 'AudioCheckDeadLetterQueueNotEmpty',
       metric: audioCheckDeadLetterQueue.metricApproximateNumberOfMessagesVisible(queueMax),
       threshold: 1,
-      description: 'Audio checks gave up (a day of ElevenLabs API or S3 failures, or an unreadable message): those recordings may not be in the bucket.',
+      description:
+        'Audio checks gave up (a day of ElevenLabs API or S3 failures, or an unreadable message): those recordings may not be in the bucket.',
     },
-    { id: 'ReceiverErrors', metric: receiver.metricErrors(lambdaSum), threshold: 1, description: 'The receiver Lambda failed (crash, timeout or out of memory).' },
-    { id: 'ReceiverThrottles', metric: receiver.metricThrottles(lambdaSum), threshold: 1, description: 'The receiver Lambda was throttled: webhooks were answered with an error.' },
-    { id: 'RetryWorkerErrors', metric: retryWorker.metricErrors(lambdaSum), threshold: 1, description: 'The retry worker Lambda failed (crash or timeout); its batch will be received again.' },
-    { id: 'RetryWorkerThrottles', metric: retryWorker.metricThrottles(lambdaSum), threshold: 1, description: 'The retry worker Lambda was throttled.' },
-    { id: 'AudioWorkerErrors', metric: audioWorker.metricErrors(lambdaSum), threshold: 1, description: 'The audio worker Lambda failed (crash, timeout or out of memory); its audio check will be received again.' },
-    { id: 'AudioWorkerThrottles', metric: audioWorker.metricThrottles(lambdaSum), threshold: 1, description: 'The audio worker Lambda was throttled; audio checks wait in their queue.' },
-    {
-      id: 'Api5xx',
-      metric: api.metricServerError(lambdaSum),
-      threshold: 1,
-      description: 'The webhook URL answered 5xx: ElevenLabs counts it as a failed delivery and retries only transcriptions.',
-    },
+    ...functionAlarms(props),
+    ...(props.noTrafficHours === undefined ? [] : [noTrafficAlarm(props.noTrafficHours)]),
   ];
-  if (props.noTrafficHours !== undefined) {
-    specs.push({
-      id: 'NoTraffic',
-      metric: webhookMetric(MetricName.EventsReceived, { period: Duration.hours(props.noTrafficHours) }),
-      threshold: 1,
-      comparison: ComparisonOperator.LESS_THAN_THRESHOLD,
-      missingData: TreatMissingData.BREACHING,
-      description: `No event arrived for ${props.noTrafficHours} hours: ElevenLabs may have disabled the webhook (10+ consecutive failures), or its URL changed.`,
-    });
-  }
-  return specs;
+}
+
+/** Alarms on the receiver's and workers' own metrics (lambda/core/metrics.ts): any datapoint pages. */
+const CUSTOM_METRIC_ALARMS: readonly (readonly [AlarmId, MetricName, number, string])[] = [
+  [
+    'CrmForwardNotDurable',
+    MetricName.CrmForwardNotDurable,
+    1,
+    'A CRM forward failed and the retry queue refused it: the receiver answered 5xx and the record exists only if ElevenLabs retries.',
+  ],
+  [
+    'SignatureMismatchFromElevenLabs',
+    MetricName.SignatureMismatchFromElevenLabs,
+    1,
+    "A webhook from one of ElevenLabs' own IPs failed its signature: the stored secret is wrong or stale, and every event is being refused.",
+  ],
+  [
+    'SignatureRejectedSpike',
+    MetricName.SignatureRejected,
+    SIGNATURE_REJECTED_SPIKE,
+    `${SIGNATURE_REJECTED_SPIKE}+ requests in five minutes failed authentication: someone is probing the URL, or a sender's clock is far off.`,
+  ],
+  [
+    'RequestRejected',
+    MetricName.RequestRejected,
+    1,
+    'A request was refused as malformed (400), from a source not allowed (403) or too large (413). A signed event answered 400 is a call record ElevenLabs will not resend.',
+  ],
+  [
+    'SecretUnavailable',
+    MetricName.SecretUnavailable,
+    1,
+    'The webhook secret is missing, still the placeholder, or Secrets Manager is unreachable: webhooks are refused with 500.',
+  ],
+  ['AudioStoreFailed', MetricName.AudioStoreFailed, 1, 'A recording could not be written to S3; ElevenLabs does not resend audio.'],
+  [
+    'IdempotencyUnavailable',
+    MetricName.IdempotencyUnavailable,
+    1,
+    'The idempotency table could not be used; webhooks are still processed, but a re-delivery may reach the CRM twice.',
+  ],
+  [
+    'AudioMissing',
+    MetricName.AudioMissing,
+    1,
+    "A call's recording is not in the bucket and could not be recovered: no ElevenLabs API key is configured, or ElevenLabs rejected it.",
+  ],
+];
+
+/** Errors and throttles of each function, then the API's 5xx. */
+function functionAlarms({ api, receiver, retryWorker, audioWorker }: WebhookAlarmsProps): AlarmSpec[] {
+  const sum = { period: METRIC_PERIOD, statistic: Stats.SUM };
+  const alarm = (id: AlarmId, metric: IMetric, description: string): AlarmSpec => ({ id, metric, threshold: 1, description });
+  return [
+    alarm('ReceiverErrors', receiver.metricErrors(sum), 'The receiver Lambda failed (crash, timeout or out of memory).'),
+    alarm('ReceiverThrottles', receiver.metricThrottles(sum), 'The receiver Lambda was throttled: webhooks were answered with an error.'),
+    alarm(
+      'RetryWorkerErrors',
+      retryWorker.metricErrors(sum),
+      'The retry worker Lambda failed (crash or timeout); its batch will be received again.',
+    ),
+    alarm('RetryWorkerThrottles', retryWorker.metricThrottles(sum), 'The retry worker Lambda was throttled.'),
+    alarm(
+      'AudioWorkerErrors',
+      audioWorker.metricErrors(sum),
+      'The audio worker Lambda failed (crash, timeout or out of memory); its audio check will be received again.',
+    ),
+    alarm(
+      'AudioWorkerThrottles',
+      audioWorker.metricThrottles(sum),
+      'The audio worker Lambda was throttled; audio checks wait in their queue.',
+    ),
+    alarm(
+      'Api5xx',
+      api.metricServerError(sum),
+      'The webhook URL answered 5xx: ElevenLabs counts it as a failed delivery and retries only transcriptions.',
+    ),
+  ];
+}
+
+/** Here missing data is the problem, so it counts as breaching. */
+function noTrafficAlarm(hours: number): AlarmSpec {
+  return {
+    id: 'NoTraffic',
+    metric: webhookMetric(MetricName.EventsReceived, { period: Duration.hours(hours) }),
+    threshold: 1,
+    comparison: ComparisonOperator.LESS_THAN_THRESHOLD,
+    missingData: TreatMissingData.BREACHING,
+    description: `No event arrived for ${hours} hours: ElevenLabs may have disabled the webhook (10+ consecutive failures), or its URL changed.`,
+  };
 }
 
 export class WebhookAlarms extends Construct {

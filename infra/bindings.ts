@@ -25,7 +25,9 @@ export function bindValue(fn: NodeFunction, name: string, value: string): void {
  */
 export function bindSecret(fn: NodeFunction, name: string, secret: ISecret, imported: boolean): void {
   fn.function.addEnvironment(name, secret.secretArn);
-  fn.function.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: secretPolicyArns(secret, imported) }));
+  fn.function.addToRolePolicy(
+    new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: secretPolicyArns(secret, imported) }),
+  );
 }
 
 /** SendMessage on one queue (adapters/queue.ts); SSE-SQS needs no KMS grant. */
@@ -40,7 +42,12 @@ export function bindQueueSender(fn: NodeFunction, name: string, queue: IQueue): 
  * ReportBatchItemFailures: only the records the worker names come back
  * (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html).
  */
-export function bindQueueConsumer(fn: NodeFunction, name: string, queue: IQueue, options: Pick<SqsEventSourceProps, 'batchSize' | 'maxConcurrency'>): void {
+export function bindQueueConsumer(
+  fn: NodeFunction,
+  name: string,
+  queue: IQueue,
+  options: Pick<SqsEventSourceProps, 'batchSize' | 'maxConcurrency'>,
+): void {
   fn.function.addEnvironment(name, queue.queueUrl);
   fn.function.addEventSource(new SqsEventSource(queue, { ...options, reportBatchItemFailures: true }));
 }
@@ -65,7 +72,9 @@ export interface PrefixGrant {
 /** Object actions under one prefix of the calls bucket; keys are known only per call. */
 export function bindBucketPrefix(fn: NodeFunction, grant: PrefixGrant): void {
   for (const [name, value] of Object.entries(grant.env)) fn.function.addEnvironment(name, value);
-  fn.function.addToRolePolicy(new PolicyStatement({ actions: [...grant.actions], resources: [grant.bucket.arnForObjects(`${grant.prefix}*`)] }));
+  fn.function.addToRolePolicy(
+    new PolicyStatement({ actions: [...grant.actions], resources: [grant.bucket.arnForObjects(`${grant.prefix}*`)] }),
+  );
   const bucketId = Stack.of(fn).getLogicalId(grant.bucket.node.defaultChild as CfnBucket);
   Validations.of(fn.role).acknowledge({ id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${grant.prefix}*]`, reason: grant.why });
 }

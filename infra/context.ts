@@ -36,7 +36,10 @@ export function settingsFromContext(context: ContextReader, processEnv: Readonly
   const list = (key: string): string[] | undefined => {
     const value = context(key);
     if (Array.isArray(value)) return value.map(String);
-    return text(key)?.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    return text(key)
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
   };
   const subjects = (key: string): Record<string, string> | undefined => {
     const value = context(key);

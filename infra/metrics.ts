@@ -9,13 +9,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Metric, Stats } from 'aws-cdk-lib/aws-cloudwatch';
 import { EVENT_TYPES } from '../lambda/core/events';
-import {
-  EVENT_TYPE_DIMENSION,
-  type MetricName,
-  METRICS_NAMESPACE,
-  SERVICE_DIMENSION,
-  SERVICE_NAME,
-} from '../lambda/core/metrics';
+import { EVENT_TYPE_DIMENSION, METRICS_NAMESPACE, type MetricName, SERVICE_DIMENSION, SERVICE_NAME } from '../lambda/core/metrics';
 import { eventTypeDimension } from '../lambda/core/request-facts';
 
 /** Five minutes: the period every alarm and dashboard graph of this stack uses. */

@@ -14,12 +14,12 @@ import type { WebhookStackProps } from './webhook-stack';
 
 /** SPEC §1: where CRM payloads go unless told otherwise. */
 export const DEFAULT_CRM_WEBHOOK_URL = 'https://qr4h1dage6.execute-api.ap-southeast-2.amazonaws.com/crm/calls/webhook/is';
-export const DEFAULT_AUDIO_RETENTION_DAYS = 365;
+const DEFAULT_AUDIO_RETENTION_DAYS = 365;
 /** SPEC §9: recordings and the event archive move to Glacier Instant Retrieval after this. */
-export const DEFAULT_ARCHIVE_AFTER_DAYS = 30;
+const DEFAULT_ARCHIVE_AFTER_DAYS = 30;
 /** Where alarm descriptions point for their runbook entry, unless `runbookUrl` says otherwise. */
-export const DEFAULT_RUNBOOK_URL = 'README.md';
-export const DEFAULT_LOG_RETENTION_DAYS = 90;
+const DEFAULT_RUNBOOK_URL = 'README.md';
+const DEFAULT_LOG_RETENTION_DAYS = 90;
 /** SPEC §10 AUDIO_CHECK_DELAY_SECONDS: long enough for ElevenLabs' own audio webhook to arrive first. */
 export const DEFAULT_AUDIO_CHECK_DELAY_SECONDS = 600;
 
@@ -41,7 +41,10 @@ const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+/;
 export function settingsOf(props: WebhookStackProps): StackSettings {
   checkAddresses(props);
   const audioRetentionDays = props.audioRetentionDays ?? DEFAULT_AUDIO_RETENTION_DAYS;
-  check(Number.isInteger(audioRetentionDays) && audioRetentionDays >= 1, `audioRetentionDays must be a whole number of days ≥ 1, got ${audioRetentionDays}`);
+  check(
+    Number.isInteger(audioRetentionDays) && audioRetentionDays >= 1,
+    `audioRetentionDays must be a whole number of days ≥ 1, got ${audioRetentionDays}`,
+  );
   const archiveAfterDays = props.archiveAfterDays ?? DEFAULT_ARCHIVE_AFTER_DAYS;
   check(
     Number.isInteger(archiveAfterDays) && archiveAfterDays >= 1 && archiveAfterDays < audioRetentionDays,
@@ -80,24 +83,39 @@ function check(ok: boolean, message: string): void {
 /** URLs, ARNs and the alarm email. */
 function checkAddresses(props: WebhookStackProps): void {
   const crmWebhookUrl = props.crmWebhookUrl ?? DEFAULT_CRM_WEBHOOK_URL;
-  check(/^https?:\/\/[^\s/]+/.test(crmWebhookUrl) && URL.canParse(crmWebhookUrl), `crmWebhookUrl must be an http(s) URL, got "${crmWebhookUrl}"`);
+  check(
+    /^https?:\/\/[^\s/]+/.test(crmWebhookUrl) && URL.canParse(crmWebhookUrl),
+    `crmWebhookUrl must be an http(s) URL, got "${crmWebhookUrl}"`,
+  );
   for (const name of ['webhookSecretArn', 'elevenLabsApiKeySecretArn'] as const) {
     const arn = props[name];
-    check(arn === undefined || SECRET_ARN.test(arn), `${name} must be a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)`);
+    check(
+      arn === undefined || SECRET_ARN.test(arn),
+      `${name} must be a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)`,
+    );
   }
-  check(props.alarmEmail === undefined || /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(props.alarmEmail), `alarmEmail must be an email address, got "${props.alarmEmail}"`);
+  check(
+    props.alarmEmail === undefined || /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(props.alarmEmail),
+    `alarmEmail must be an email address, got "${props.alarmEmail}"`,
+  );
   const elevenLabsApiBaseUrl = (props.elevenLabsApiBaseUrl ?? DEFAULT_ELEVENLABS_API_BASE_URL).replace(/\/+$/, '');
   check(
     /^https:\/\/[^\s/]+$/.test(elevenLabsApiBaseUrl),
     `elevenLabsApiBaseUrl must be an https origin such as https://api.elevenlabs.io, got "${elevenLabsApiBaseUrl}"`,
   );
   const runbookUrl = props.runbookUrl ?? DEFAULT_RUNBOOK_URL;
-  check(runbookUrl === DEFAULT_RUNBOOK_URL || /^https:\/\/\S+$/.test(runbookUrl), `runbookUrl must be an https URL of the README, got "${runbookUrl}"`);
+  check(
+    runbookUrl === DEFAULT_RUNBOOK_URL || /^https:\/\/\S+$/.test(runbookUrl),
+    `runbookUrl must be an https URL of the README, got "${runbookUrl}"`,
+  );
 }
 
 function logRetentionOf(days: number): RetentionDays {
   const allowed = Object.values(RetentionDays).filter((v): v is RetentionDays => typeof v === 'number' && v > 0);
-  check(allowed.includes(days as RetentionDays), `logRetentionDays must be one of CloudWatch Logs' values (${allowed.join(', ')}), got ${days}`);
+  check(
+    allowed.includes(days as RetentionDays),
+    `logRetentionDays must be one of CloudWatch Logs' values (${allowed.join(', ')}), got ${days}`,
+  );
   return days as RetentionDays;
 }
 
@@ -106,7 +124,10 @@ function receiverOptionsOf(props: WebhookStackProps): Record<string, string> {
   const options: Record<string, string> = {};
   if (props.allowedSourceIps !== undefined) {
     const entries = typeof props.allowedSourceIps === 'string' ? props.allowedSourceIps.split(',') : [...props.allowedSourceIps];
-    const value = entries.map((entry) => entry.trim()).filter((entry) => entry !== '').join(',');
+    const value = entries
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== '')
+      .join(',');
     checkedProp('allowedSourceIps:', () => parseSourceAllowlist(value));
     options.ALLOWED_SOURCE_IPS = value;
   }
@@ -117,7 +138,8 @@ function receiverOptionsOf(props: WebhookStackProps): Record<string, string> {
   }
   const { crmNameFields, crmDefaultCountry } = props;
   if (crmNameFields?.length) options.CRM_NAME_FIELDS = checkedProp('crmNameFields', () => nameFieldsValue(crmNameFields));
-  if (crmDefaultCountry !== undefined) options.CRM_DEFAULT_COUNTRY = checkedProp('crmDefaultCountry', () => parseDefaultCountry(crmDefaultCountry));
+  if (crmDefaultCountry !== undefined)
+    options.CRM_DEFAULT_COUNTRY = checkedProp('crmDefaultCountry', () => parseDefaultCountry(crmDefaultCountry));
   return options;
 }
 

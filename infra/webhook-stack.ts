@@ -40,7 +40,7 @@ export const PLACEHOLDER_API_KEY_STRING = '{"apiKey":""}';
  * the Lambda stops first so its own timeout, not a gateway 503, is what gets logged.
  */
 export const RECEIVER_TIMEOUT = Duration.millis(RECEIVER_TIMEOUT_MS);
-export const INTEGRATION_TIMEOUT = Duration.seconds(29);
+const INTEGRATION_TIMEOUT = Duration.seconds(29);
 export const RETRY_WORKER_TIMEOUT = Duration.millis(RETRY_WORKER_TIMEOUT_MS);
 /**
  * The retry queue's own visibility timeout: how soon a batch comes back if the worker dies
@@ -64,18 +64,18 @@ export const QUEUE_RETENTION = Duration.days(14);
  * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html), which also
  * shortens HMAC and base64 over large bodies.
  */
-export const RECEIVER_MEMORY_MB = 1024;
-export const RETRY_WORKER_MEMORY_MB = 256;
+const RECEIVER_MEMORY_MB = 1024;
+const RETRY_WORKER_MEMORY_MB = 256;
 /**
  * The audio worker holds one upload's parts in memory (~20 MiB, lambda/adapters/recording-store.ts)
  * whatever the recording's length; 512 MB buys the CPU and network share to stream it fast.
  */
-export const AUDIO_WORKER_MEMORY_MB = 512;
-export const AUDIO_WORKER_TIMEOUT = Duration.millis(AUDIO_WORKER_TIMEOUT_MS);
+const AUDIO_WORKER_MEMORY_MB = 512;
+const AUDIO_WORKER_TIMEOUT = Duration.millis(AUDIO_WORKER_TIMEOUT_MS);
 /** ≥ 6× the audio worker's timeout (AWS guidance for SQS event sources). */
-export const AUDIO_CHECK_VISIBILITY_TIMEOUT = Duration.minutes(30);
+const AUDIO_CHECK_VISIBILITY_TIMEOUT = Duration.minutes(30);
 /** Stage-wide throttle: far above ElevenLabs' rate (a few webhooks per call), low enough to cap abuse. */
-export const STAGE_THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;
+const STAGE_THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;
 
 export interface WebhookStackProps extends StackProps {
   /** SPEC §1. Default: the ap-southeast-2 CRM endpoint. */
@@ -263,7 +263,9 @@ export class WebhookStack extends Stack {
           // Glacier Instant Retrieval: a twelfth of Standard's storage price, still read in
           // milliseconds. S3 does not transition objects under 128 KB by default, so small
           // archived events stay in Standard (https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html).
-          transitions: [{ storageClass: StorageClass.GLACIER_INSTANT_RETRIEVAL, transitionAfter: Duration.days(settings.archiveAfterDays) }],
+          transitions: [
+            { storageClass: StorageClass.GLACIER_INSTANT_RETRIEVAL, transitionAfter: Duration.days(settings.archiveAfterDays) },
+          ],
           expiration: Duration.days(settings.audioRetentionDays),
         },
         // A recording streamed in parts that was interrupted must not linger as parts.
@@ -306,7 +308,12 @@ export class WebhookStack extends Stack {
       why: 'Object keys are audio/<agent_id>/<conversation_id>.mp3, known only per request; the grant is PutObject only, on that prefix of this one bucket.',
     });
     // Claim, complete, release and read records with conditional writes.
-    bindTable(receiver, 'IDEMPOTENCY_TABLE', this.idempotencyTable, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']);
+    bindTable(receiver, 'IDEMPOTENCY_TABLE', this.idempotencyTable, [
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    ]);
     bindBucketPrefix(receiver, {
       env: { ARCHIVE_EVENTS: 'true' },
       bucket: this.audioBucket,
@@ -382,7 +389,10 @@ export class WebhookStack extends Stack {
       stageName: '$default',
       autoDeploy: true,
       throttle: STAGE_THROTTLE,
-      accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)) },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+      },
     });
     Validations.of(api).acknowledge({
       id: 'AwsSolutions-APIG4',
@@ -415,8 +425,14 @@ export class WebhookStack extends Stack {
   }
 
   private addOutputs(dashboard: WebhookDashboard, accessLogs: LogGroup): void {
-    new CfnOutput(this, 'WebhookUrl', { value: this.webhookUrl, description: 'Paste into ElevenLabs: Agents Platform → Settings → Post-call webhook' });
-    new CfnOutput(this, 'SecretArn', { value: this.secret.secretArn, description: 'Put the ElevenLabs webhook secret here (README, "Put the secret into Secrets Manager")' });
+    new CfnOutput(this, 'WebhookUrl', {
+      value: this.webhookUrl,
+      description: 'Paste into ElevenLabs: Agents Platform → Settings → Post-call webhook',
+    });
+    new CfnOutput(this, 'SecretArn', {
+      value: this.secret.secretArn,
+      description: 'Put the ElevenLabs webhook secret here (README, "Put the secret into Secrets Manager")',
+    });
     new CfnOutput(this, 'AudioBucketName', { value: this.audioBucket.bucketName });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn });
     new CfnOutput(this, 'RetryQueueUrl', { value: this.retryQueue.queueUrl });

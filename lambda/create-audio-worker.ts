@@ -19,7 +19,10 @@ import { audioCheckMetrics } from './core/metrics';
 import { retryDelaySeconds } from './core/retry-schedule';
 import { AUDIO_CHECK_MIN_TIME_MS, AUDIO_WORKER_TIMEOUT_MS, callDeadline, requestBudget } from './core/time-budget';
 
-export type AudioWorkerHandler = (event: SQSEvent, context?: Partial<Pick<Context, 'getRemainingTimeInMillis'>>) => Promise<SQSBatchResponse>;
+export type AudioWorkerHandler = (
+  event: SQSEvent,
+  context?: Partial<Pick<Context, 'getRemainingTimeInMillis'>>,
+) => Promise<SQSBatchResponse>;
 
 export interface AudioWorkerDeps extends AudioCheckDeps {
   delayRetry?: VisibilityChanger;
@@ -64,7 +67,9 @@ function buildDeps(env: Env, overrides: AudioWorkerOverrides): AudioWorkerDeps {
     apiKey: createApiKeySource({ ...config.apiKey, now }),
     elevenLabs: createElevenLabsApi({ baseUrl: config.elevenLabsApiBaseUrl, now }),
     delayRetry:
-      config.audioCheckQueueUrl && !config.audioCheckQueueUrl.startsWith('file:') ? createVisibilityChanger(config.audioCheckQueueUrl) : undefined,
+      config.audioCheckQueueUrl && !config.audioCheckQueueUrl.startsWith('file:')
+        ? createVisibilityChanger(config.audioCheckQueueUrl)
+        : undefined,
     now,
     ...overrides.deps,
   };
@@ -80,7 +85,12 @@ async function handleRecord(record: SQSRecord, deps: AudioWorkerDeps, deadlineMs
     if (deps.delayRetry && record.receiptHandle) {
       await deps.delayRetry(record.receiptHandle, 0, callDeadline('visibilityChange', now(), deadlineMs)).catch(() => undefined);
     }
-    telemetry.log('error', 'audio check', { messageId: record.messageId, receiveCount, outcome: 'unreadable', error: 'message is not an audio check' });
+    telemetry.log('error', 'audio check', {
+      messageId: record.messageId,
+      receiveCount,
+      outcome: 'unreadable',
+      error: 'message is not an audio check',
+    });
     return true;
   }
   const started = now();

@@ -4,12 +4,12 @@
  * plus one log line that carries the metrics (SPEC §7).
  */
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
-import { createCrmForwarder } from './adapters/crm-client';
 import { type ApiGatewayEvent, requestIdOf, toApiGatewayResult, toWebhookRequest } from './adapters/api-gateway';
 import { createS3AudioStore } from './adapters/audio-store';
+import { createCrmForwarder } from './adapters/crm-client';
+import { createS3EventArchive } from './adapters/event-archive';
 import { createDynamoIdempotencyStore } from './adapters/idempotency-store';
 import { createAudioCheckQueue, createRetryQueue } from './adapters/queue';
-import { createS3EventArchive } from './adapters/event-archive';
 import { createSecretSource } from './adapters/secrets';
 import { createTelemetry, type LineWriter, type Telemetry } from './adapters/telemetry';
 import type { Env } from './config/env-fields';
@@ -55,7 +55,6 @@ export function createReceiver(env: Env, overrides: ReceiverOverrides = {}): Rec
       return toApiGatewayResult(statusCode, body);
     };
   }
-
 
   return async (event, context) => {
     const started = performance.now();

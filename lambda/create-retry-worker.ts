@@ -17,7 +17,10 @@ import { processRetry, type RetryDeps, type RetryOutcome } from './core/process-
 import { retryDelaySeconds } from './core/retry-schedule';
 import { callDeadline, RETRY_WORKER_TIMEOUT_MS, requestBudget } from './core/time-budget';
 
-export type RetryWorkerHandler = (event: SQSEvent, context?: Partial<Pick<Context, 'getRemainingTimeInMillis'>>) => Promise<SQSBatchResponse>;
+export type RetryWorkerHandler = (
+  event: SQSEvent,
+  context?: Partial<Pick<Context, 'getRemainingTimeInMillis'>>,
+) => Promise<SQSBatchResponse>;
 
 export interface RetryWorkerDeps extends RetryDeps {
   /** Lengthens a failed record's visibility; without it SQS's own visibility timeout applies. */

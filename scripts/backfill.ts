@@ -18,8 +18,8 @@ import { type AudioCheckOutcome, checkRecording } from '../lambda/core/audio-che
 import { ConfigurationError } from '../lambda/core/errors';
 import { audioKey, isKeySafeId } from '../lambda/core/storage-keys';
 import { AUDIO_WORKER_TIMEOUT_MS, DEPENDENCY_LIMITS_MS } from '../lambda/core/time-budget';
-import { CliError, parseCliArgs, runCli } from './lib/cli';
 import { type BackfillRange, parseBackfillRange } from './lib/backfill-range';
+import { CliError, parseCliArgs, runCli } from './lib/cli';
 
 const HELP = `usage: npm run backfill -- --since <date> [--until <date>] [--agent <id>] [--dry-run]
 
@@ -53,7 +53,8 @@ await runCli('backfill', async () => {
     return 0;
   }
   const range = parseBackfillRange(values.since, values.until, Date.now());
-  if (values.agent !== undefined && !isKeySafeId(values.agent)) throw new CliError('--agent must be 1-128 letters, digits, "_", "." or "-"', 2);
+  if (values.agent !== undefined && !isKeySafeId(values.agent))
+    throw new CliError('--agent must be 1-128 letters, digits, "_", "." or "-"', 2);
   const config = settings();
   const apiKeySource = createApiKeySource({ ...config.apiKey, now: Date.now });
   const apiKey = await apiKeySource.current(Date.now() + DEPENDENCY_LIMITS_MS.secret).catch((error: unknown) => {
@@ -70,7 +71,9 @@ await runCli('backfill', async () => {
   const dryRun = values['dry-run'] ?? false;
   const tally: Tally = { already_stored: 0, recovered: 0, unavailable: 0, missing: 0, retry: 0, would_recover: 0, recoveredBytes: 0 };
 
-  console.log(`${dryRun ? 'checking' : 'checking and recovering'} calls from ${iso(range.sinceMs)} to ${iso(range.untilMs)}${values.agent ? ` of agent ${values.agent}` : ''} into s3://${config.audioBucket}/audio/`);
+  console.log(
+    `${dryRun ? 'checking' : 'checking and recovering'} calls from ${iso(range.sinceMs)} to ${iso(range.untilMs)}${values.agent ? ` of agent ${values.agent}` : ''} into s3://${config.audioBucket}/audio/`,
+  );
   let cursor: string | undefined;
   const seenCursors = new Set<string>();
   for (let page = 1; ; page++) {

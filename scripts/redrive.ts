@@ -10,8 +10,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_PREVIEW, DEFAULT_TIMEOUT_MS, redrive } from './lib/redrive';
 
-const usage =
-  'usage: npm run redrive -- --dlq <DlqUrl> [--queue <QueueUrl>] [--dry-run] [--max N] [--timeout SECONDS]';
+const usage = 'usage: npm run redrive -- --dlq <DlqUrl> [--queue <QueueUrl>] [--dry-run] [--max N] [--timeout SECONDS]';
 
 function fail(message: string, code: number): never {
   console.error(message);
@@ -42,8 +41,12 @@ const wholeNumber = (name: string, text: string | undefined, fallback: number) =
 };
 const max = wholeNumber('max', values.max, DEFAULT_PREVIEW);
 const timeoutMs = wholeNumber('timeout', values.timeout, DEFAULT_TIMEOUT_MS / 1000) * 1000;
-for (const [flag, url] of [['--dlq', values.dlq], ['--queue', values.queue]] as const) {
-  if (url !== undefined && !URL.canParse(url)) fail(`${flag} must be an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)`, 2);
+for (const [flag, url] of [
+  ['--dlq', values.dlq],
+  ['--queue', values.queue],
+] as const) {
+  if (url !== undefined && !URL.canParse(url))
+    fail(`${flag} must be an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)`, 2);
 }
 
 try {

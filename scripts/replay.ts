@@ -46,7 +46,10 @@ await runCli('replay', async () => {
     return 0;
   }
   if (!values.conversation) throw new CliError('--conversation is required (see --help)', 2);
-  for (const [flag, id] of [['--conversation', values.conversation], ['--agent', values.agent]] as const) {
+  for (const [flag, id] of [
+    ['--conversation', values.conversation],
+    ['--agent', values.agent],
+  ] as const) {
     if (id !== undefined && !isKeySafeId(id)) throw new CliError(`${flag} must be 1-128 letters, digits, "_", "." or "-"`, 2);
   }
   const dryRun = values['dry-run'] ?? false;
@@ -114,7 +117,7 @@ function parseArchived(body: string): TranscriptionEvent | FailureEvent {
 }
 
 /** The payload without personal data (SPEC §7): the number masked, name and summary by length. */
-export function describePayload(payload: CrmPayload): string {
+function describePayload(payload: CrmPayload): string {
   return [
     `status=${payload.status}`,
     `subject=${JSON.stringify(payload.subject)}`,

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { signWebhook } from '../lambda/core/verify-signature';
 import { CliError, parseCliArgs, runCli } from './lib/cli';
 import { canInline, curlCommand } from './lib/curl-command';
+import { WEBHOOK_PATH } from './lib/lambda-event';
 import { loadLocalConfig, loadLocalEnv, localPaths } from './lib/local-config';
 import { chooseSendSecret, configuredSecret, readSavedSecret } from './lib/local-secret';
-import { WEBHOOK_PATH } from './lib/lambda-event';
 import {
   filePayload,
   isSendKind,
@@ -61,7 +61,8 @@ await runCli('send', async () => {
   }
   if (positionals.length > 1) throw new CliError(`one kind at a time, got ${positionals.join(' ')} (see --help)`, 2);
   const kind = positionals[0];
-  if (kind !== undefined && !isSendKind(kind)) throw new CliError(`unknown kind ${JSON.stringify(kind)}: use transcription, audio, failure, all or ping (see --help)`, 2);
+  if (kind !== undefined && !isSendKind(kind))
+    throw new CliError(`unknown kind ${JSON.stringify(kind)}: use transcription, audio, failure, all or ping (see --help)`, 2);
   if (kind !== undefined && values.file !== undefined) throw new CliError('give either a kind or --file, not both', 2);
   const audioSeconds = parseAudioSeconds(values['audio-seconds']);
   const conversationId = parseConversationId(values['conversation-id']);
@@ -114,7 +115,9 @@ await runCli('send', async () => {
       process.stdout.write(`${''.padEnd(13)} the receiver verified the signature and ignored the event: URL and secret are right\n`);
     }
     if (status === 413) {
-      process.stdout.write(`${''.padEnd(13)} the event is over Lambda's 6,291,456-byte limit (about 4.9 minutes of audio): a deployment would not receive it either\n`);
+      process.stdout.write(
+        `${''.padEnd(13)} the event is over Lambda's 6,291,456-byte limit (about 4.9 minutes of audio): a deployment would not receive it either\n`,
+      );
     }
     failed ||= status !== 200;
   }
@@ -128,7 +131,8 @@ function targetUrl(value: string): URL {
   } catch {
     throw new CliError(`--url must be an http(s) URL (got ${JSON.stringify(value.slice(0, 80))})`, 2);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new CliError(`--url must be an http(s) URL (got ${JSON.stringify(value.slice(0, 80))})`, 2);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new CliError(`--url must be an http(s) URL (got ${JSON.stringify(value.slice(0, 80))})`, 2);
   return url;
 }
 
@@ -137,7 +141,14 @@ function readPayloadFile(name: string): Buffer {
     return readFileSync(name);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (code ?? 'unreadable');
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'it is a folder'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : (code ?? 'unreadable');
     throw new CliError(`cannot read --file ${name}: ${why}`);
   }
 }

@@ -10,9 +10,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createCrmForwarder } from '../lambda/adapters/crm-client';
-import { ConfigurationError } from '../lambda/core/errors';
 import { loadConfig } from '../lambda/config/receiver-config';
 import { loadWorkerConfig } from '../lambda/config/retry-worker-config';
+import { ConfigurationError } from '../lambda/core/errors';
 import { createReceiver } from '../lambda/create-receiver';
 import { CliError, parseCliArgs, runCli } from './lib/cli';
 import { startCrmSink } from './lib/crm-sink';
@@ -20,12 +20,20 @@ import { prepareDataFolder } from './lib/data-folder';
 import { createFolderDrainer, DEAD_LETTER_FOLDER, MAX_RECEIVES } from './lib/drain-folder-queue';
 import { startEmbeddedDynamo } from './lib/embedded-dynamo';
 import { startEmbeddedS3 } from './lib/embedded-s3';
-import { LocalConfigError, LOCAL_BUCKET, LOCAL_IDEMPOTENCY_TABLE, loadLocalConfig, loadLocalEnv, localPaths, shownPath } from './lib/local-config';
+import { AUDIO_CHECK_POLL_MS, createLocalAudioChecks, LOCAL_AUDIO_CHECK_DELAY_SECONDS } from './lib/local-audio-checks';
+import {
+  LOCAL_BUCKET,
+  LOCAL_IDEMPOTENCY_TABLE,
+  LocalConfigError,
+  loadLocalConfig,
+  loadLocalEnv,
+  localPaths,
+  shownPath,
+} from './lib/local-config';
 import { chooseServerSecret, configuredSecret, describeSource, readSavedSecret, saveSecret } from './lib/local-secret';
 import { createLocalServer, WEBHOOK_PATH } from './lib/local-server';
-import { AUDIO_CHECK_POLL_MS, createLocalAudioChecks, LOCAL_AUDIO_CHECK_DELAY_SECONDS } from './lib/local-audio-checks';
 import { createRequestLog } from './lib/request-log';
-import { describeDrain, describeWaiting, type DrainLoop, startDrainLoop } from './lib/retry-drains';
+import { type DrainLoop, describeDrain, describeWaiting, startDrainLoop } from './lib/retry-drains';
 import { isServerAlive, readServerRecord, removeServerRecord, writeServerRecord } from './lib/server-record';
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
@@ -73,7 +81,9 @@ await runCli('npm start', async () => {
   if (problem) throw new CliError(problem);
   const running = readServerRecord(paths.serverFile);
   if (running && (await isServerAlive(running))) {
-    throw new CliError(`npm start is already running against ${shownPath(config.dataDir)} (pid ${running.pid}, ${running.url}); stop it first, or use another LOCAL_DATA_DIR`);
+    throw new CliError(
+      `npm start is already running against ${shownPath(config.dataDir)} (pid ${running.pid}, ${running.url}); stop it first, or use another LOCAL_DATA_DIR`,
+    );
   }
 
   // The secret: one source of truth, recorded in server.json for `npm run send`.
@@ -160,9 +170,16 @@ await runCli('npm start', async () => {
       server.listen(config.port, config.host, () => resolve((server.address() as AddressInfo).port));
     });
     // A server on every interface is still reached on this machine through 127.0.0.1.
-    const urlHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
+    const urlHost =
+      config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `http://${urlHost}:${bound}${WEBHOOK_PATH}`;
-    writeServerRecord(paths.serverFile, { pid: process.pid, url, secret: chosen.secret, secretSource: chosen.source, startedAt: new Date().toISOString() });
+    writeServerRecord(paths.serverFile, {
+      pid: process.pid,
+      url,
+      secret: chosen.secret,
+      secretSource: chosen.source,
+      startedAt: new Date().toISOString(),
+    });
     stops.push(async () => removeServerRecord(paths.serverFile, process.pid));
 
     const secretLine =
@@ -201,13 +218,14 @@ Next, in another terminal, send signed sample events:
         },
       });
     }
-    if (audioChecks) {
+    if (audioChecks && audioCheckDir) {
       audioDrains = startDrainLoop({
         drain: audioChecks.drainOnce,
         intervalMs: AUDIO_CHECK_POLL_MS,
         onDrained: async (summary) => {
           if (summary.done + summary.kept + summary.deadLettered > 0) audioChecksShown = (await audioChecks.waiting()).count;
-          if (summary.deadLettered > 0) print(`[audio checks] moved ${summary.deadLettered} to ${shownPath(join(audioCheckDir!, DEAD_LETTER_FOLDER))}/`);
+          if (summary.deadLettered > 0)
+            print(`[audio checks] moved ${summary.deadLettered} to ${shownPath(join(audioCheckDir, DEAD_LETTER_FOLDER))}/`);
         },
       });
     }

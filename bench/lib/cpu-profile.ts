@@ -23,7 +23,7 @@ export interface ProfileEntry {
 }
 
 /** Where a frame comes from, shortened: `lambda/core/events.ts`, `node:internal/...`, `undici`, `zod`. */
-export function moduleOf(url: string): string {
+function moduleOf(url: string): string {
   if (url === '') return '(native/V8)';
   const nm = url.lastIndexOf('node_modules/');
   if (nm >= 0) {
@@ -40,7 +40,9 @@ export function summariseProfile(file: string, top = 15): { totalMs: number; byF
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
-  profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  profile.samples.forEach((id, i) => {
+    selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
   const fn = new Map<string, number>();
   const mod = new Map<string, number>();
   let total = 0;
@@ -65,7 +67,10 @@ export function summariseProfile(file: string, top = 15): { totalMs: number; byF
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/^.*\/bench\//, 'bench/'))) {
   const summary = summariseProfile(process.argv[2]!, Number(process.argv[3] ?? 15));
   console.log(`busy ${summary.totalMs.toFixed(0)} ms (idle and (program) excluded)`);
-  for (const [title, list] of [['by module', summary.byModule], ['by function', summary.byFunction]] as const) {
+  for (const [title, list] of [
+    ['by module', summary.byModule],
+    ['by function', summary.byFunction],
+  ] as const) {
     console.log(`\n${title}:`);
     for (const e of list) console.log(`  ${(e.share * 100).toFixed(1).padStart(5)}%  ${e.selfMs.toFixed(1).padStart(8)} ms  ${e.name}`);
   }

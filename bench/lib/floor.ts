@@ -9,7 +9,7 @@ import { createHmac } from 'node:crypto';
 import { Agent, type Dispatcher, request } from 'undici';
 
 /** A JSON body of exactly `bytes` bytes, so the floor's POST is the size of the handler's. */
-export function paddedJson(bytes: number): string {
+function paddedJson(bytes: number): string {
   return `{"p":"${'x'.repeat(Math.max(0, bytes - 8))}"}`;
 }
 

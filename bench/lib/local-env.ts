@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 export const BENCH_SECRET = process.env.BENCH_WEBHOOK_SECRET ?? `wsec_bench_${randomBytes(16).toString('hex')}`;
 
 /** Variables every child gets: no instance metadata, no real region, no SDK warning noise on Node 20. */
-export const SAFE_AWS_ENV: Record<string, string> = {
+const SAFE_AWS_ENV: Record<string, string> = {
   AWS_REGION: 'ap-southeast-2',
   AWS_EC2_METADATA_DISABLED: 'true',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',

@@ -10,8 +10,10 @@ import { Worker } from 'node:worker_threads';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
-export function statusKb(field: 'VmRSS' | 'VmHWM'): number {
-  const line = readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith(`${field}:`));
+function statusKb(field: 'VmRSS' | 'VmHWM'): number {
+  const line = readFileSync('/proc/self/status', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${field}:`));
   return Number(line?.match(/(\d+)/)?.[1] ?? Number.NaN);
 }
 

@@ -47,7 +47,9 @@ export function atLeast(target: string, value: number, limit: number, unit: stri
   const pass = value >= limit;
   const diff = Math.abs(value - limit);
   const pct = (diff / limit) * 100;
-  const margin = pass ? `${fmt(diff, unit)} above (${pct.toFixed(0)}% headroom)` : `${fmt(diff, unit)} short (misses by ${pct.toFixed(0)}%)`;
+  const margin = pass
+    ? `${fmt(diff, unit)} above (${pct.toFixed(0)}% headroom)`
+    : `${fmt(diff, unit)} short (misses by ${pct.toFixed(0)}%)`;
   return { target, value, limit, unit, pass, margin };
 }
 
@@ -62,11 +64,22 @@ export const times = (v: number) => `${v.toFixed(2)}×`;
 
 /** Plain-text table, columns padded to their widest cell. */
 export function renderTable(rows: Row[]): string {
-  const header: Row = { figure: 'figure', ours: 'ours', baseline: 'baseline', comparison: 'vs baseline', target: 'target', verdict: 'verdict' };
+  const header: Row = {
+    figure: 'figure',
+    ours: 'ours',
+    baseline: 'baseline',
+    comparison: 'vs baseline',
+    target: 'target',
+    verdict: 'verdict',
+  };
   const keys = Object.keys(header) as (keyof Row)[];
   const all = [header, ...rows];
   const widths = keys.map((k) => Math.max(...all.map((r) => r[k].length)));
-  const line = (r: Row) => keys.map((k, i) => r[k].padEnd(widths[i]!)).join(' | ').trimEnd();
+  const line = (r: Row) =>
+    keys
+      .map((k, i) => r[k].padEnd(widths[i]!))
+      .join(' | ')
+      .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('-|-'), ...rows.map(line)].join('\n');
 }
 
@@ -74,5 +87,7 @@ export function renderTable(rows: Row[]): string {
 export function renderMarkdown(rows: Row[]): string {
   const esc = (s: string) => s.replaceAll('|', '\\|');
   const head = '| figure | ours | baseline | vs baseline | target | verdict |\n|---|---|---|---|---|---|';
-  return [head, ...rows.map((r) => `| ${[r.figure, r.ours, r.baseline, r.comparison, r.target, r.verdict].map(esc).join(' | ')} |`)].join('\n');
+  return [head, ...rows.map((r) => `| ${[r.figure, r.ours, r.baseline, r.comparison, r.target, r.verdict].map(esc).join(' | ')} |`)].join(
+    '\n',
+  );
 }

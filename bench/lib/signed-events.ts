@@ -3,7 +3,7 @@
  * (test/fixtures/samples.ts) and signed the way ElevenLabs signs (test/fixtures/signing.ts).
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { sampleEvent, type SampleOptions } from '../../test/fixtures/samples';
+import { type SampleOptions, sampleEvent } from '../../test/fixtures/samples';
 import { signatureHeaders } from '../../test/fixtures/signing';
 
 export interface SignedBody {

@@ -2,8 +2,8 @@
  * API Gateway events ⇄ the pipeline's request and response. Accepts HTTP API payload 2.0
  * and REST API payload 1.0 (SPEC §9); header names are folded to lower case (RFC 9110 §5.1).
  */
-import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult } from 'aws-lambda';
 import type { WebhookRequest } from '../core/handle-webhook';
 
 export type ApiGatewayEvent = APIGatewayProxyEventV2 | APIGatewayProxyEvent;
@@ -33,9 +33,7 @@ export function toWebhookRequest(event: ApiGatewayEvent): WebhookRequest {
 
 /** Payload 2.0 has `requestContext.http.sourceIp`, 1.0 `requestContext.identity.sourceIp`. */
 function sourceIpOf(event: ApiGatewayEvent): string | undefined {
-  const context = event?.requestContext as
-    | { http?: { sourceIp?: unknown }; identity?: { sourceIp?: unknown } }
-    | undefined;
+  const context = event?.requestContext as { http?: { sourceIp?: unknown }; identity?: { sourceIp?: unknown } } | undefined;
   const ip = context?.http?.sourceIp ?? context?.identity?.sourceIp;
   return typeof ip === 'string' ? ip : undefined;
 }

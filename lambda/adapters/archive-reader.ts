@@ -26,7 +26,8 @@ export function createS3ArchiveReader({ bucket, ...location }: { bucket: string 
     const { client, sdk } = await loadS3('audio', location);
     try {
       const object = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: abortSignalAt(deadlineMs) });
-      return await object.Body!.transformToString('utf8');
+      // GetObject always has a body; an empty one reads as an empty (unparseable) archive.
+      return (await object.Body?.transformToString('utf8')) ?? '';
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
@@ -38,13 +39,13 @@ export function createS3ArchiveReader({ bucket, ...location }: { bucket: string 
     const found: string[] = [];
     let token: string | undefined;
     do {
-      const page = await client.send(
-        new sdk.ListObjectsV2Command({ Bucket: bucket, Prefix: ARCHIVE_PREFIX, ContinuationToken: token }),
-        { abortSignal: abortSignalAt(deadlineMs) },
-      );
+      const page = await client.send(new sdk.ListObjectsV2Command({ Bucket: bucket, Prefix: ARCHIVE_PREFIX, ContinuationToken: token }), {
+        abortSignal: abortSignalAt(deadlineMs),
+      });
       for (const object of page.Contents ?? []) {
-        const [, agent, conversation, file] = (object.Key ?? '').split('/');
-        if (conversation === conversationId && agent && file) found.push(object.Key!);
+        const key = object.Key ?? '';
+        const [, agent, conversation, file] = key.split('/');
+        if (conversation === conversationId && agent && file) found.push(key);
       }
       token = page.IsTruncated && found.length === 0 ? page.NextContinuationToken : undefined;
     } while (token);
@@ -52,7 +53,10 @@ export function createS3ArchiveReader({ bucket, ...location }: { bucket: string 
   };
   return {
     async find(conversationId, agentId, deadlineMs) {
-      const keys = agentId === undefined ? [await search(conversationId, deadlineMs)] : ARCHIVED_TYPES.map((type) => archiveKey(agentId, conversationId, type));
+      const keys =
+        agentId === undefined
+          ? [await search(conversationId, deadlineMs)]
+          : ARCHIVED_TYPES.map((type) => archiveKey(agentId, conversationId, type));
       for (const key of keys) {
         if (key === undefined) continue;
         const body = await read(key, deadlineMs);

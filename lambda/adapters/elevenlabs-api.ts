@@ -32,9 +32,7 @@ const loadUndici = lazy(async () => {
 
 /** The list answer, read tolerantly: ElevenLabs adds fields; we need three per conversation. */
 const ConversationPageSchema = z.object({
-  conversations: z.array(
-    z.object({ conversation_id: z.string().min(1), agent_id: z.string().min(1), start_time_unix_secs: z.number() }),
-  ),
+  conversations: z.array(z.object({ conversation_id: z.string().min(1), agent_id: z.string().min(1), start_time_unix_secs: z.number() })),
   next_cursor: z.string().nullish(),
   has_more: z.boolean(),
 });
@@ -47,7 +45,13 @@ export class ElevenLabsApiError extends Error {
   }
 }
 
-export function createElevenLabsApi({ baseUrl = DEFAULT_ELEVENLABS_API_BASE_URL, now = Date.now }: { baseUrl?: string; now?: () => number } = {}): ElevenLabsApi {
+export function createElevenLabsApi({
+  baseUrl = DEFAULT_ELEVENLABS_API_BASE_URL,
+  now = Date.now,
+}: {
+  baseUrl?: string;
+  now?: () => number;
+} = {}): ElevenLabsApi {
   const origin = baseUrl.replace(/\/+$/, '');
   const get = async (path: string, apiKey: string, accept: string, deadlineMs: number) => {
     const { request, agent } = await loadUndici();

@@ -32,7 +32,11 @@ export function createAudioCheckQueue(queueUrl: string): AudioCheckQueue {
   const send = createMessageSender(queueUrl);
   return {
     schedule: (message, delaySeconds, deadlineMs) =>
-      send(JSON.stringify({ conversationId: message.conversationId, agentId: message.agentId, eventTimestamp: message.eventTimestamp }), deadlineMs, delaySeconds),
+      send(
+        JSON.stringify({ conversationId: message.conversationId, agentId: message.agentId, eventTimestamp: message.eventTimestamp }),
+        deadlineMs,
+        delaySeconds,
+      ),
   };
 }
 

@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import { AUDIO_CONTENT_TYPE } from '../core/audio';
-import type { ByteStream, RecordingMetadata, RecordingStore } from '../core/ports';
+import type { ByteStream, RecordingStore } from '../core/ports';
 import { callDeadline, RECORDING_ABORT_RESERVE_MS } from '../core/time-budget';
 import { abortSignalAt } from './deadline';
 import { lazy } from './lazy';
@@ -24,7 +24,7 @@ import { cjsExports } from './load-module';
 import { isNotFound, loadS3, type S3Location } from './s3';
 
 /** S3's minimum part size: the least memory per part in flight. */
-export const PART_SIZE = 5 * 1024 * 1024;
+const PART_SIZE = 5 * 1024 * 1024;
 /**
  * Parts uploading at once. One: lib-storage builds each part with a Buffer.concat of the
  * incoming chunks, and each part in flight is ~10 MiB of buffers V8 frees only at its next
@@ -32,9 +32,9 @@ export const PART_SIZE = 5 * 1024 * 1024;
  * peaked at +39–41 MiB with 1 part in flight against +45–68 MiB with 2, for the same time
  * (ElevenLabs' download, not S3, sets the pace of a recovery).
  */
-export const QUEUE_SIZE = 1;
+const QUEUE_SIZE = 1;
 /** Where a recovered recording came from (metadata `source`). */
-export const RECOVERED_SOURCE = 'elevenlabs-api';
+const RECOVERED_SOURCE = 'elevenlabs-api';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const loadUpload = lazy(async () => cjsExports(await import('@aws-sdk/lib-storage')).Upload);
@@ -46,7 +46,9 @@ export function createS3RecordingStore({ bucket, now = Date.now, ...location }: 
     async isStored(key, deadlineMs) {
       const { client, sdk } = await loadS3('recording', location);
       try {
-        const head = await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: abortSignalAt(deadlineMs, now) });
+        const head = await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: key }), {
+          abortSignal: abortSignalAt(deadlineMs, now),
+        });
         return SHA256_HEX.test(head.Metadata?.sha256 ?? '');
       } catch (error) {
         if (isNotFound(error)) return false;
@@ -76,7 +78,10 @@ export function createS3RecordingStore({ bucket, now = Date.now, ...location }: 
         await Promise.race([
           upload.done(),
           new Promise((_, reject) => {
-            backstop = setTimeout(() => reject(new Error('the upload did not finish before the deadline')), Math.max(0, deadlineMs - now()));
+            backstop = setTimeout(
+              () => reject(new Error('the upload did not finish before the deadline')),
+              Math.max(0, deadlineMs - now()),
+            );
           }),
         ]);
       } catch (error) {

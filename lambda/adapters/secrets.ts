@@ -10,11 +10,11 @@
  * the last verified secret keeps working meanwhile: no request waits on Secrets Manager
  * again, and an outage of it costs nothing while the secret stays the same.
  */
-import { SecretUnavailableError } from '../core/errors';
 import { parseApiKeySecret } from '../core/api-key';
+import { SecretUnavailableError } from '../core/errors';
 import type { ApiKeySource, SecretSource } from '../core/ports';
 import { callDeadline } from '../core/time-budget';
-import { parseWebhookSecret, type WebhookSecrets } from '../core/webhook-secrets';
+import { parseWebhookSecret } from '../core/webhook-secrets';
 import { abortSignalAt, sdkClientOptions } from './deadline';
 import { lazy } from './lazy';
 import { cjsExports } from './load-module';
@@ -51,7 +51,8 @@ export function createSecretSource(options: SecretSourceOptions): SecretSource {
   }
   const cache = createCachedSecret({ ...options, secretId: secretArn, parse: parseWebhookSecret });
   return {
-    current: (deadlineMs) => cache.current(deadlineMs).catch((error: unknown) => Promise.reject(new SecretUnavailableError(safeReason(error)))),
+    current: (deadlineMs) =>
+      cache.current(deadlineMs).catch((error: unknown) => Promise.reject(new SecretUnavailableError(safeReason(error)))),
     refreshed: (deadlineMs) => cache.refreshed(deadlineMs),
     staleReason: () => cache.staleReason(),
   };
@@ -98,7 +99,7 @@ export interface CachedSecretOptions<T> {
 }
 
 /** A Secrets Manager value cached per container, with the fault rules described at the top. */
-export function createCachedSecret<T>(options: CachedSecretOptions<T>): CachedSecret<T> {
+function createCachedSecret<T>(options: CachedSecretOptions<T>): CachedSecret<T> {
   const { secretId, parse, cacheSeconds, now } = options;
   const fetchSecretString = options.fetchSecretString ?? secretsManagerFetcher();
   let cached: { value: T; fetchedAt: number } | undefined;

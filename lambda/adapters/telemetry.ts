@@ -7,9 +7,9 @@
 import {
   EVENT_TYPE_DIMENSION,
   METRIC_UNITS,
+  METRICS_NAMESPACE,
   type MetricName,
   type MetricValues,
-  METRICS_NAMESPACE,
   SERVICE_DIMENSION,
   SERVICE_NAME,
 } from '../core/metrics';
@@ -27,7 +27,7 @@ export interface Telemetry {
   logWithMetrics(level: LogLevel, message: string, fields: LogFields, metrics: MetricValues, eventType?: string): void;
 }
 
-export const stdoutWriter: LineWriter = (line) => {
+const stdoutWriter: LineWriter = (line) => {
   process.stdout.write(`${line}\n`);
 };
 

@@ -1,6 +1,16 @@
 /** The audio worker's configuration (SPEC §8, §10), also read by `npm run backfill`. */
 import * as z from 'zod';
-import { type Env, httpUrl, integer, optionalText, parseEnv, queueUrl, refuseFolderQueuesOnLambda, S3EnvShape, s3Location } from './env-fields';
+import {
+  type Env,
+  httpUrl,
+  integer,
+  optionalText,
+  parseEnv,
+  queueUrl,
+  refuseFolderQueuesOnLambda,
+  S3EnvShape,
+  s3Location,
+} from './env-fields';
 
 export interface AudioWorkerConfig {
   audioBucket: string;

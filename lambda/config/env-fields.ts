@@ -41,14 +41,21 @@ export const booleanFlag = optionalText.pipe(
 
 /** A comma list, or undefined when unset/empty. */
 export const commaList = optionalText.transform((v) =>
-  v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter((s) => s !== ''),
+  v === undefined
+    ? undefined
+    : v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
 );
 
 /**
  * An SQS queue URL, or on a developer machine a `file:` folder queue. On Lambda nothing reads
  * a folder, so a `file:` URL there would quietly lose every queued payload: refused.
  */
-export const queueUrl = optionalText.pipe(z.url({ protocol: /^(https?|file)$/, error: 'must be an SQS queue URL or a file: URL' }).optional());
+export const queueUrl = optionalText.pipe(
+  z.url({ protocol: /^(https?|file)$/, error: 'must be an SQS queue URL or a file: URL' }).optional(),
+);
 
 /** Adds an issue for every `file:` queue URL when running on Lambda (SPEC §8). */
 export function refuseFolderQueuesOnLambda(names: readonly string[]) {
@@ -57,7 +64,11 @@ export function refuseFolderQueuesOnLambda(names: readonly string[]) {
     for (const name of names) {
       const value = env[name];
       if (typeof value === 'string' && value.startsWith('file:')) {
-        ctx.addIssue({ code: 'custom', path: [name], message: 'is a file: folder queue, which nothing reads on Lambda; use the SQS queue URL' });
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: 'is a file: folder queue, which nothing reads on Lambda; use the SQS queue URL',
+        });
       }
     }
   };

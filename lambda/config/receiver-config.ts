@@ -4,7 +4,6 @@
  * client's, where S3 and the queues are. Built on first use, so the workers' bundles, which
  * share lambda/config/, leave out what only the receiver parses (the phone-number library).
  */
-import type { BlockList } from 'node:net';
 import * as z from 'zod';
 import { parseNameFields } from '../core/contact-name';
 import type { PipelineConfig } from '../core/handle-webhook';
@@ -13,9 +12,9 @@ import { parseSourceAllowlist } from '../core/source-ip';
 import { parseSubjectsByAgent } from '../core/subjects-by-agent';
 import {
   booleanFlag,
-  commaList,
   CrmEnvShape,
   type CrmSettings,
+  commaList,
   crmSettings,
   type Env,
   integer,
@@ -78,7 +77,11 @@ const buildReceiverSchema = () =>
       }
       // The archive lives in the calls bucket (SPEC §8 AUDIO_BUCKET).
       if (env.ARCHIVE_EVENTS && !env.AUDIO_BUCKET) {
-        ctx.addIssue({ code: 'custom', path: ['ARCHIVE_EVENTS'], message: 'needs AUDIO_BUCKET (the calls bucket the archive is written to)' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['ARCHIVE_EVENTS'],
+          message: 'needs AUDIO_BUCKET (the calls bucket the archive is written to)',
+        });
       }
     })
     .superRefine(refuseFolderQueuesOnLambda(['CRM_RETRY_QUEUE_URL', 'AUDIO_CHECK_QUEUE_URL']))
@@ -112,5 +115,6 @@ let receiverSchema: ReturnType<typeof buildReceiverSchema> | undefined;
 
 /** Parses the receiver's environment; throws one `ConfigurationError` naming every bad variable. */
 export function loadConfig(env: Env): ReceiverConfig {
-  return parseEnv((receiverSchema ??= buildReceiverSchema()), env);
+  receiverSchema ??= buildReceiverSchema();
+  return parseEnv(receiverSchema, env);
 }

@@ -1,6 +1,15 @@
 /** The retry worker's configuration (SPEC §5, §8): the CRM client, the queue it drains, its DLQ. */
 import * as z from 'zod';
-import { CrmEnvShape, type CrmSettings, crmSettings, type Env, optionalText, parseEnv, queueUrl, refuseFolderQueuesOnLambda } from './env-fields';
+import {
+  CrmEnvShape,
+  type CrmSettings,
+  crmSettings,
+  type Env,
+  optionalText,
+  parseEnv,
+  queueUrl,
+  refuseFolderQueuesOnLambda,
+} from './env-fields';
 
 export interface RetryWorkerConfig {
   crm: CrmSettings;
@@ -26,7 +35,11 @@ const RetryWorkerSchema = z
   })
   .superRefine(refuseFolderQueuesOnLambda(['CRM_RETRY_QUEUE_URL', 'CRM_DEAD_LETTER_QUEUE_URL']))
   .transform(
-    (e): RetryWorkerConfig => ({ crm: crmSettings(e), retryQueueUrl: e.CRM_RETRY_QUEUE_URL, deadLetterQueueUrl: e.CRM_DEAD_LETTER_QUEUE_URL }),
+    (e): RetryWorkerConfig => ({
+      crm: crmSettings(e),
+      retryQueueUrl: e.CRM_RETRY_QUEUE_URL,
+      deadLetterQueueUrl: e.CRM_DEAD_LETTER_QUEUE_URL,
+    }),
   );
 
 /** Parses the retry worker's environment (the CRM settings plus its queues). */

@@ -30,7 +30,7 @@ export const NO_API_KEY = 'no ElevenLabs API key configured (recovery is off)';
 export const API_KEY_REJECTED = 'ElevenLabs API key rejected';
 
 /** How to treat ElevenLabs' status for the audio endpoint (SPEC §10). */
-export function classifyAudioStatus(status: number): 'stream' | 'unavailable' | 'key_rejected' | 'retry' | 'refused' {
+function classifyAudioStatus(status: number): 'stream' | 'unavailable' | 'key_rejected' | 'retry' | 'refused' {
   if (status === 200) return 'stream';
   if (status === 404) return 'unavailable';
   if (status === 401 || status === 403) return 'key_rejected';
@@ -86,7 +86,12 @@ export async function checkRecording(message: AudioCheckMessage, deps: AudioChec
   }
   if (answer.body === undefined) return { kind: 'retry', key, reason: 'ElevenLabs API answered 200 without a body' };
   try {
-    const stored = await deps.recordings.store(key, answer.body, { conversationId: message.conversationId, agentId: message.agentId }, deadlineMs);
+    const stored = await deps.recordings.store(
+      key,
+      answer.body,
+      { conversationId: message.conversationId, agentId: message.agentId },
+      deadlineMs,
+    );
     return { kind: 'recovered', key, ...stored };
   } catch (error) {
     // The upload was aborted: nothing is left at the key, and the next try starts afresh.
@@ -97,7 +102,7 @@ export async function checkRecording(message: AudioCheckMessage, deps: AudioChec
 const KeySafeId = z.string().refine(isKeySafeId);
 
 /** The queue message of SPEC §10, read back: `{"conversationId","agentId","eventTimestamp"}`. */
-export const AudioCheckMessageSchema = z.object({
+const AudioCheckMessageSchema = z.object({
   conversationId: KeySafeId,
   agentId: KeySafeId,
   eventTimestamp: z.number().int().nonnegative().nullable().optional(),

@@ -8,20 +8,20 @@
 import type { FailureEvent, TranscriptionEvent } from './events';
 import { isRecord, readText } from './read-text';
 
-export const UNKNOWN_NAME = 'Unknown';
+const UNKNOWN_NAME = 'Unknown';
 
 /** SPEC §5's single fields, in order; `CRM_NAME_FIELDS` replaces this list. */
-export const DEFAULT_NAME_FIELDS: readonly string[] = ['name', 'contact_name', 'customer_name', 'caller_name', 'full_name', 'user_name'];
+const DEFAULT_NAME_FIELDS: readonly string[] = ['name', 'contact_name', 'customer_name', 'caller_name', 'full_name', 'user_name'];
 
 /** A field list longer than this is a mistake, not a configuration. */
-export const MAX_NAME_FIELDS = 32;
+const MAX_NAME_FIELDS = 32;
 
 const FIRST_NAME_KEY = 'firstname';
 const LAST_NAME_KEY = 'lastname';
 const SEPARATORS = /[\s_-]+/g;
 
 /** `"First Name"`, `first_name`, `First-Name` and `firstname` are all `firstname`. */
-export function normaliseFieldKey(key: string): string {
+function normaliseFieldKey(key: string): string {
   return key.toLowerCase().replace(SEPARATORS, '');
 }
 
@@ -93,7 +93,10 @@ function findName(source: Record<string, unknown>, keys: readonly string[], read
  * lambda/config.ts and the CDK stack, so what synthesises is what the receiver accepts.
  */
 export function parseNameFields(value: string): string[] {
-  const fields = value.split(',').map((field) => field.trim()).filter((field) => field !== '');
+  const fields = value
+    .split(',')
+    .map((field) => field.trim())
+    .filter((field) => field !== '');
   if (fields.length === 0) throw new Error('must name at least one field');
   if (fields.length > MAX_NAME_FIELDS) throw new Error(`must name at most ${MAX_NAME_FIELDS} fields`);
   for (const field of fields) {

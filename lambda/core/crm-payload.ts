@@ -9,13 +9,7 @@
  */
 import { failedCallSummary, hasFailed, transcriptionStatus } from './call-status';
 import { contactName } from './contact-name';
-import {
-  CRM_TEXT_LIMITS,
-  type CrmPayload,
-  type CrmStatus,
-  fitDuration,
-  fitText,
-} from './crm-payload-schema';
+import { CRM_TEXT_LIMITS, type CrmPayload, type CrmStatus, fitDuration, fitText } from './crm-payload-schema';
 import type { FailureData, FailureEvent, TranscriptionData, TranscriptionEvent } from './events';
 import { NumberLikeSchema } from './events';
 import { type CountryCode, DEFAULT_COUNTRY, normalisePhoneNumber } from './phone-number';
@@ -32,8 +26,7 @@ export interface CrmMappingConfig {
   defaultCountry?: CountryCode;
 }
 
-export const UNKNOWN = 'Unknown';
-export const NO_SUMMARY = 'No summary available.';
+const NO_SUMMARY = 'No summary available.';
 
 type Variables = Record<string, unknown>;
 type CrmSourceEvent = TranscriptionEvent | FailureEvent;
@@ -100,17 +93,16 @@ function rawContactNumber(event: CrmSourceEvent): string | undefined {
   return readFirstText(phoneCall?.external_number, fromVariables);
 }
 
-export function callSubject(event: CrmSourceEvent, config: CrmMappingConfig): string {
+function callSubject(event: CrmSourceEvent, config: CrmMappingConfig): string {
   const vars = variablesOf(event.data);
   const agentId = event.data.agent_id;
-  const mapped =
-    agentId != null && Object.hasOwn(config.subjectsByAgent, agentId) ? config.subjectsByAgent[agentId] : undefined;
+  const mapped = agentId != null && Object.hasOwn(config.subjectsByAgent, agentId) ? config.subjectsByAgent[agentId] : undefined;
   const agentName = event.type === 'post_call_transcription' ? event.data.agent_name : undefined;
   return readFirstText(vars.subject, vars.campaign_name, vars.campaign, mapped, agentName, vars.agent_name) ?? config.defaultSubject;
 }
 
 /** The analysis summary; for a call the platform reports as failed, the reason instead (SPEC §5). */
-export function callSummary(data: TranscriptionData): string {
+function callSummary(data: TranscriptionData): string {
   if (hasFailed(data)) return failedCallSummary(data);
   return readText(data.analysis?.transcript_summary) ?? NO_SUMMARY;
 }
@@ -119,12 +111,8 @@ export function callSummary(data: TranscriptionData): string {
  * Whole seconds within 0–86,400: metadata, then the older top-level field, then the system
  * variable; a negative value is not a duration, so the next candidate is tried.
  */
-export function callDuration(data: TranscriptionData): number {
-  const candidates: unknown[] = [
-    data.metadata?.call_duration_secs,
-    data.call_duration_secs,
-    variablesOf(data).system__call_duration_secs,
-  ];
+function callDuration(data: TranscriptionData): number {
+  const candidates: unknown[] = [data.metadata?.call_duration_secs, data.call_duration_secs, variablesOf(data).system__call_duration_secs];
   for (const candidate of candidates) {
     const parsed = NumberLikeSchema.safeParse(candidate);
     if (parsed.success && parsed.data >= 0) return fitDuration(parsed.data);
@@ -139,13 +127,13 @@ function failureReason(data: FailureData): string {
 }
 
 /** SPEC §5 rule 1: an initiation failure. */
-export function failureStatus(data: FailureData): CrmStatus {
+function failureStatus(data: FailureData): CrmStatus {
   const reason = failureReason(data);
   return reason === 'busy' || reason === 'no answer' ? 'no answer' : 'failed';
 }
 
 /** e.g. "Call not connected: busy (SIP 486 Busy here)." */
-export function failureSummary(data: FailureData): string {
+function failureSummary(data: FailureData): string {
   const body = data.metadata?.body ?? {};
   const sipCode = readFirstText(body.sip_status_code, body.SipResponseCode);
   const sipText = readText(body.sip_status);

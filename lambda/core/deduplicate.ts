@@ -10,7 +10,7 @@
  * record beats losing an audio or failure event, which ElevenLabs never re-sends), and a
  * stalled completion write still answers 200 (SPEC §11).
  */
-import { describeError, DuplicateInProgressError } from './errors';
+import { DuplicateInProgressError, describeError } from './errors';
 import type { IdempotencyStore } from './ports';
 import type { RequestFacts } from './request-facts';
 import { callDeadline, type RequestBudget } from './time-budget';

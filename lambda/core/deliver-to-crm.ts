@@ -15,9 +15,7 @@ export interface DeliveryDeps {
   now: () => number;
 }
 
-export type Delivery =
-  | { kind: 'forwarded'; attempts: number }
-  | { kind: 'queued'; attempts: number; lastError: string };
+export type Delivery = { kind: 'forwarded'; attempts: number } | { kind: 'queued'; attempts: number; lastError: string };
 
 /** Throws `ForwardNotDurableError` when the payload is neither in the CRM nor in the queue. */
 export async function deliverToCrm(

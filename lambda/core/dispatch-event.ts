@@ -26,7 +26,11 @@ export interface DispatchContext {
 }
 
 /** SPEC §5 and §10: the CRM forward, with the archive and the audio check running alongside. */
-export async function forwardAndKeep(event: TranscriptionEvent | FailureEvent, rawBody: RawBody, context: DispatchContext): Promise<SuccessBody> {
+export async function forwardAndKeep(
+  event: TranscriptionEvent | FailureEvent,
+  rawBody: RawBody,
+  context: DispatchContext,
+): Promise<SuccessBody> {
   const { deps, facts, deadlineMs } = context;
   if (!deps.archive && !deps.audioChecks) return forwardToCrm(event, context);
   const audioCheckDelaySeconds = deps.config.audioCheckDelaySeconds ?? DEFAULT_AUDIO_CHECK_DELAY_SECONDS;
@@ -39,7 +43,10 @@ export async function forwardAndKeep(event: TranscriptionEvent | FailureEvent, r
 }
 
 /** SPEC §5: forward, else queue, else 500 (the only CRM case where a retry helps). */
-async function forwardToCrm(event: TranscriptionEvent | FailureEvent, { base, deps, facts, deadlineMs }: DispatchContext): Promise<SuccessBody> {
+async function forwardToCrm(
+  event: TranscriptionEvent | FailureEvent,
+  { base, deps, facts, deadlineMs }: DispatchContext,
+): Promise<SuccessBody> {
   const payload = toCrmPayload(event, deps.config.crmMapping);
   facts.crmStatus = payload.status;
   facts.crmTo = maskPhone(payload.to);

@@ -82,7 +82,7 @@ export class PayloadTooLargeError extends WebhookError {
 }
 
 /** How long an in-flight duplicate is told to wait: about ElevenLabs' second retry (SPEC §1). */
-export const DUPLICATE_RETRY_AFTER_SECONDS = 30;
+const DUPLICATE_RETRY_AFTER_SECONDS = 30;
 
 /**
  * Another delivery of the same event is being processed right now (SPEC §2 step 6). 429, not

@@ -84,7 +84,7 @@ const ClientDataSchema = z.object({
   dynamic_variables: lenient(VariablesSchema),
 });
 
-export const TranscriptionDataSchema = z.object({
+const TranscriptionDataSchema = z.object({
   conversation_id: IdSchema,
   agent_id: lenient(IdSchema),
   agent_name: lenient(z.string()),
@@ -118,13 +118,13 @@ export const TranscriptionDataSchema = z.object({
   conversation_initiation_client_data: lenient(ClientDataSchema),
 });
 
-export const AudioDataSchema = z.object({
+const AudioDataSchema = z.object({
   conversation_id: KeySafeIdSchema,
   agent_id: KeySafeIdSchema,
   full_audio: z.string(),
 });
 
-export const FailureDataSchema = z.object({
+const FailureDataSchema = z.object({
   conversation_id: IdSchema,
   agent_id: lenient(IdSchema),
   failure_reason: lenient(z.string()),

@@ -4,7 +4,6 @@
  */
 import { CRM_BACKOFF_CAP_MS } from './time-budget';
 
-
 export type AttemptVerdict = 'success' | 'retry' | 'permanent';
 
 /** 2xx succeeds; 408, 429 and 5xx are worth another try; any other status is permanent. */

@@ -132,4 +132,3 @@ function parseJson(body: RawBody): unknown {
     throw new InvalidJsonError();
   }
 }
-

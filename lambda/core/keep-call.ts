@@ -46,11 +46,19 @@ export async function keepCall(
       work.push(
         archive
           .put(
-            { key: archiveKey(agentId, conversationId, event.type), body: rawBody, conversationId, agentId, eventTimestamp: event.eventTimestamp },
+            {
+              key: archiveKey(agentId, conversationId, event.type),
+              body: rawBody,
+              conversationId,
+              agentId,
+              eventTimestamp: event.eventTimestamp,
+            },
             callDeadline('archivePut', deps.now(), deadlineMs),
           )
           .then(
-            () => void (facts.archive = 'archived'),
+            () => {
+              facts.archive = 'archived';
+            },
             (error: unknown) => {
               facts.archive = 'failed';
               facts.archiveError = describeError(error);
@@ -75,7 +83,9 @@ export async function keepCall(
             callDeadline('queueSend', deps.now(), deadlineMs),
           )
           .then(
-            () => void (facts.audioCheck = 'scheduled'),
+            () => {
+              facts.audioCheck = 'scheduled';
+            },
             (error: unknown) => {
               facts.audioCheck = 'not_scheduled';
               facts.audioCheckError = describeError(error);

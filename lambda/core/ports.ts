@@ -26,9 +26,7 @@ export interface SecretSource {
   staleReason(): string | undefined;
 }
 
-export type ForwardResult =
-  | { ok: true; attempts: number }
-  | { ok: false; attempts: number; lastError: string; permanent: boolean };
+export type ForwardResult = { ok: true; attempts: number } | { ok: false; attempts: number; lastError: string; permanent: boolean };
 
 export interface CrmForwarder {
   /** Tries until it succeeds, meets a permanent refusal, or runs out of attempts, budget or `deadlineMs`. */

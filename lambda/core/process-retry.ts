@@ -36,7 +36,10 @@ export async function processRetry(body: string, deps: RetryDeps, deadlineMs: nu
   if (!message) {
     // Not ours, or damaged: it can never be delivered, so a human should see it.
     const sent = deps.deadLetter
-      ? await deps.deadLetter(body, callDeadline('queueSend', now(), deadlineMs)).then(() => true, () => false)
+      ? await deps.deadLetter(body, callDeadline('queueSend', now(), deadlineMs)).then(
+          () => true,
+          () => false,
+        )
       : false;
     return { verdict: sent ? 'dead_letter' : 'retry', facts: { outcome: 'unreadable', error: 'message is not a retry queue message' } };
   }

@@ -8,7 +8,7 @@ import * as z from 'zod';
 import { CrmPayloadSchema } from './crm-payload-schema';
 import type { RetryQueueMessage } from './ports';
 
-export const RetryQueueMessageSchema = z.object({
+const RetryQueueMessageSchema = z.object({
   crmPayload: CrmPayloadSchema,
   eventType: z.string(),
   conversationId: z.string(),

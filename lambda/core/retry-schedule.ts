@@ -8,8 +8,8 @@
  * retention come from here.
  */
 
-export const RETRY_DELAY_BASE_SECONDS = 60;
-export const RETRY_DELAY_CAP_SECONDS = 6 * 60 * 60;
+const RETRY_DELAY_BASE_SECONDS = 60;
+const RETRY_DELAY_CAP_SECONDS = 6 * 60 * 60;
 /** SQS moves a message to the DLQ on the receive after this many (the redrive policy). */
 export const RETRY_MAX_RECEIVES = 13;
 

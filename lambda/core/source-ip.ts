@@ -23,12 +23,15 @@ export const ELEVENLABS_EGRESS_IPS: readonly string[] = [
   '34.126.179.103', // Singapore residency
 ];
 
-export const ELEVENLABS_PRESET = 'elevenlabs';
+const ELEVENLABS_PRESET = 'elevenlabs';
 
 /** Parses `elevenlabs`, IPs and CIDRs separated by commas. Throws naming the bad entry. */
 export function parseSourceAllowlist(value: string): BlockList {
   const list = new BlockList();
-  const entries = value.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  const entries = value
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
   if (entries.length === 0) throw new Error('no entries');
   for (const entry of entries) {
     if (entry.toLowerCase() === ELEVENLABS_PRESET) {

@@ -5,7 +5,7 @@
  * backfill and the replay tool all build keys here, so they always agree.
  */
 
-export const AUDIO_PREFIX = 'audio/';
+const AUDIO_PREFIX = 'audio/';
 export const ARCHIVE_PREFIX = 'calls/';
 
 /** SPEC §10: 1–128 of `A-Z a-z 0-9 _ . -`. `.` and `..` alone are refused too: they read as path steps. */

@@ -142,7 +142,13 @@ export function checkWebhookHeaders(headers: Headers, nowMs: number, options: Ve
  * under any of the current and previous secrets, or a configured bearer token; both compared
  * in constant time. Returns how it authenticated; throws `SignatureError` with the 401 reason.
  */
-export function verifyWebhook(rawBody: RawBody, headers: Headers, secrets: WebhookSecrets, nowMs: number, options: VerifyOptions): 'hmac' | 'bearer' {
+export function verifyWebhook(
+  rawBody: RawBody,
+  headers: Headers,
+  secrets: WebhookSecrets,
+  nowMs: number,
+  options: VerifyOptions,
+): 'hmac' | 'bearer' {
   const presented = checkWebhookHeaders(headers, nowMs, options);
   if (presented.bearer !== undefined && secrets.bearerToken !== undefined && tokensEqual(presented.bearer, secrets.bearerToken)) {
     return 'bearer';

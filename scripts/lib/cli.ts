@@ -2,7 +2,7 @@
  * How the local CLIs fail: one clear line on stderr and a non-zero exit, never a stack trace
  * (unknown flags, bad numbers, unreadable files, unreachable URLs alike).
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 
 /** A problem the user can fix. Exit code 2 for usage, 1 for everything else. */
 export class CliError extends Error {
@@ -49,5 +49,5 @@ function firstSentence(text: string): string {
 
 function firstLine(value: unknown): string {
   const text = value instanceof Error ? value.message : String(value);
-  return text.split('\n')[0]!.slice(0, 300);
+  return (text.split('\n')[0] ?? '').slice(0, 300);
 }

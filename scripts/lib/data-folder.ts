@@ -56,7 +56,7 @@ export function checkResettable(dataDir: string, defaultDir: string, guard: Prot
   return { dir, entries };
 }
 
-export function listEntries(dir: string): string[] | undefined {
+function listEntries(dir: string): string[] | undefined {
   try {
     return readdirSync(dir);
   } catch (error) {

@@ -37,7 +37,8 @@ const QUEUE_FILE = /^([^.][^/]*?)(?:\.failed-(\d+))?\.json$/;
 export function parseQueueFileName(name: string): QueueFile | undefined {
   const match = QUEUE_FILE.exec(name);
   if (!match) return undefined;
-  return { id: match[1]!, failedDrains: match[2] === undefined ? 0 : Number(match[2]) };
+  const [, id = '', failedDrains] = match;
+  return { id, failedDrains: failedDrains === undefined ? 0 : Number(failedDrains) };
 }
 
 export function queueFileName({ id, failedDrains }: QueueFile): string {
@@ -88,7 +89,8 @@ export function createFolderQueueDrainer(
       const file = join(directory, name);
       const body = await readFile(file, 'utf8').catch(() => undefined);
       if (body === undefined) continue; // taken by someone else meanwhile
-      const queuedFile = parseQueueFileName(name)!;
+      const queuedFile = parseQueueFileName(name);
+      if (!queuedFile) continue; // queued() lists queue files only
       const verdict = await handle(body, queuedFile.failedDrains + 1);
       if (verdict !== 'retry') {
         await unlink(file);

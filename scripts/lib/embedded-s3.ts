@@ -5,7 +5,7 @@
 import type { AddressInfo } from 'node:net';
 import S3rver from 's3rver';
 
-export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 
 export interface EmbeddedS3 {
   endpoint: string;

@@ -45,7 +45,13 @@ export function eventSkeleton(meta: RequestMeta): APIGatewayProxyEventV2 {
       apiId: 'local',
       domainName: headers.host ?? 'localhost',
       domainPrefix: 'localhost',
-      http: { method: 'POST', path: WEBHOOK_PATH, protocol: `HTTP/${meta.httpVersion}`, sourceIp: meta.sourceIp, userAgent: headers['user-agent'] ?? '' },
+      http: {
+        method: 'POST',
+        path: WEBHOOK_PATH,
+        protocol: `HTTP/${meta.httpVersion}`,
+        sourceIp: meta.sourceIp,
+        userAgent: headers['user-agent'] ?? '',
+      },
       requestId: meta.requestId ?? randomUUID(),
       routeKey: `POST ${WEBHOOK_PATH}`,
       stage: '$default',
@@ -85,7 +91,8 @@ export function jsonStringBytes(text: string): number {
         bytes += 4; // a surrogate pair: one 4-byte UTF-8 sequence
         i++;
       } else bytes += 6; // lone high surrogate: \udXXX
-    } else if (code >= 0xdc00 && code <= 0xdfff) bytes += 6; // lone low surrogate
+    } else if (code >= 0xdc00 && code <= 0xdfff)
+      bytes += 6; // lone low surrogate
     else bytes += 3;
   }
   return bytes;

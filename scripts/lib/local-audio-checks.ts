@@ -5,8 +5,8 @@
  * Without ELEVENLABS_API_KEY a missing recording is reported as AudioMissing, as on AWS.
  */
 import type { SQSEvent } from 'aws-lambda';
-import { createAudioWorker } from '../../lambda/create-audio-worker';
 import type { Env } from '../../lambda/config/env-fields';
+import { createAudioWorker } from '../../lambda/create-audio-worker';
 import { createFolderQueueDrainer, type FolderQueueDrainer } from './drain-folder-queue';
 
 /** How often the folder is looked at: a check is due at its visible-at time, give or take this. */
@@ -26,7 +26,7 @@ export function createLocalAudioChecks(directory: string, env: Env, print: (line
 }
 
 /** The audio worker's JSON log line as one short line, with nothing personal in it (ids only). */
-export function describeAudioCheckLine(line: string): string {
+function describeAudioCheckLine(line: string): string {
   let doc: Record<string, unknown>;
   try {
     doc = JSON.parse(line) as Record<string, unknown>;

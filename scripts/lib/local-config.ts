@@ -15,9 +15,9 @@ import { CliError } from './cli';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const DEFAULT_DATA_DIR = join(ROOT, '.local');
-export const DEFAULT_ENV_FILE = join(ROOT, '.env');
-export const DEFAULT_PORT = 3000;
-export const DEFAULT_DRAIN_INTERVAL_MS = 15_000;
+const DEFAULT_ENV_FILE = join(ROOT, '.env');
+const DEFAULT_PORT = 3000;
+const DEFAULT_DRAIN_INTERVAL_MS = 15_000;
 export const LOCAL_BUCKET = 'elevenlabs-audio-local';
 export const LOCAL_IDEMPOTENCY_TABLE = 'elevenlabs-webhook-idempotency-local';
 
@@ -132,9 +132,7 @@ const LocalEnvSchema = z.object({
   LOCAL_DATA_DIR: setting<string>((value) => ({ value: resolve(ROOT, value) })),
   PORT: wholeNumber(0, 65_535, 'a port number from 0 to 65535 (0 picks a free port)'),
   HOST: setting<string>((value) =>
-    isIP(value) !== 0 || /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(value)
-      ? { value }
-      : { problem: 'must be an IP address or a host name' },
+    isIP(value) !== 0 || /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(value) ? { value } : { problem: 'must be an IP address or a host name' },
   ),
   RETRY_DRAIN_INTERVAL_MS: wholeNumber(100, 86_400_000, 'a whole number of milliseconds from 100 to 86400000'),
   LOG_FORMAT: setting<LogFormat>((value) =>
@@ -148,8 +146,8 @@ const LocalEnvSchema = z.object({
 export function loadLocalConfig(env: Env): LocalConfig {
   const parsed = LocalEnvSchema.safeParse(env);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new LocalConfigError(`${issue.path.join('.')} ${issue.message}`);
+    const [issue] = parsed.error.issues;
+    throw new LocalConfigError(issue ? `${issue.path.join('.')} ${issue.message}` : 'invalid settings');
   }
   const e = parsed.data;
   return {

@@ -32,7 +32,7 @@ export function chooseServerSecret(configured: ChosenSecret | undefined, saved: 
   return { secret: generateSecret(), source: 'generated' };
 }
 
-export function generateSecret(): string {
+function generateSecret(): string {
   return `wsec_${randomBytes(24).toString('hex')}`;
 }
 
@@ -80,10 +80,14 @@ export interface SendSecret {
 
 /** `npm run send`: which secret signs, and whether to warn (pure; never puts a secret in a message). */
 export function chooseSendSecret({ flag, server, configured, saved, targetIsLocal }: SendSecretInput): SendSecret {
-  const name = (c: ChosenSecret) => (c.source === 'dotenv' ? 'ELEVENLABS_WEBHOOK_SECRET in .env' : 'ELEVENLABS_WEBHOOK_SECRET in the environment');
+  const name = (c: ChosenSecret) =>
+    c.source === 'dotenv' ? 'ELEVENLABS_WEBHOOK_SECRET in .env' : 'ELEVENLABS_WEBHOOK_SECRET in the environment';
   if (flag !== undefined) {
     if (server && server.secret !== flag) {
-      return { secret: flag, warning: `warning: --secret differs from the secret the running npm start verifies with (${describeServer(server)}); expect 401` };
+      return {
+        secret: flag,
+        warning: `warning: --secret differs from the secret the running npm start verifies with (${describeServer(server)}); expect 401`,
+      };
     }
     if (!server && configured && configured.secret !== flag) {
       return { secret: flag, warning: `warning: --secret differs from ${name(configured)}` };

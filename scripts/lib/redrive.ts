@@ -57,7 +57,7 @@ export function regionOfQueueUrl(url: string): string | undefined {
 }
 
 /** One log-safe line per message: ids, attempts, error, masked number; never names or summaries. */
-export function describeMessage(message: Pick<Message, 'MessageId' | 'Body' | 'Attributes'>): string {
+function describeMessage(message: Pick<Message, 'MessageId' | 'Body' | 'Attributes'>): string {
   const parsed = parseRetryMessage(message.Body ?? '');
   const receives = message.Attributes?.ApproximateReceiveCount ?? '?';
   if (!parsed) return `${message.MessageId}  unreadable message (${(message.Body ?? '').length} bytes), received ${receives}×`;
@@ -113,7 +113,13 @@ export async function redrive(options: RedriveOptions): Promise<RedriveResult> {
 /** Any SQS command, bounded; the caller names the output shape it reads. */
 type Send = <T = unknown>(command: object) => Promise<T>;
 
-async function preview(options: RedriveOptions, send: Send, print: (line: string) => void, total: number, target: string): Promise<RedriveResult> {
+async function preview(
+  options: RedriveOptions,
+  send: Send,
+  print: (line: string) => void,
+  total: number,
+  target: string,
+): Promise<RedriveResult> {
   const max = options.max ?? DEFAULT_PREVIEW;
   const seen = new Set<string>();
   const handles: string[] = [];
@@ -132,7 +138,7 @@ async function preview(options: RedriveOptions, send: Send, print: (line: string
       const fresh = Messages.filter((m) => m.MessageId && !seen.has(m.MessageId));
       if (fresh.length === 0) break;
       for (const message of fresh) {
-        seen.add(message.MessageId!);
+        seen.add(message.MessageId ?? '');
         if (message.ReceiptHandle) handles.push(message.ReceiptHandle);
         print(`would move  ${describeMessage(message)}`);
       }
@@ -140,7 +146,9 @@ async function preview(options: RedriveOptions, send: Send, print: (line: string
   } finally {
     // A dry run changes nothing: what it looked at is visible again straight away.
     for (const handle of handles) {
-      await send(new ChangeMessageVisibilityCommand({ QueueUrl: options.dlqUrl, ReceiptHandle: handle, VisibilityTimeout: 0 })).catch(() => undefined);
+      await send(new ChangeMessageVisibilityCommand({ QueueUrl: options.dlqUrl, ReceiptHandle: handle, VisibilityTimeout: 0 })).catch(
+        () => undefined,
+      );
     }
   }
   const more = total > seen.size ? ` (showing ${seen.size})` : '';
@@ -148,7 +156,13 @@ async function preview(options: RedriveOptions, send: Send, print: (line: string
   return { kind: 'previewed', listed: seen.size, total };
 }
 
-async function watch(dlqArn: string, options: RedriveOptions, send: Send, print: (line: string) => void, now: () => number): Promise<RedriveResult> {
+async function watch(
+  dlqArn: string,
+  options: RedriveOptions,
+  send: Send,
+  print: (line: string) => void,
+  now: () => number,
+): Promise<RedriveResult> {
   const sleep = options.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
   const giveUpAt = now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   let lastShown = -1;
@@ -172,7 +186,9 @@ async function watch(dlqArn: string, options: RedriveOptions, send: Send, print:
         return { kind: 'failed', reason: task.FailureReason ?? task.Status.toLowerCase(), moved };
       default:
         if (now() >= giveUpAt) {
-          print(`still running after ${Math.round((options.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000)} s; SQS keeps moving (watch with \`aws sqs list-message-move-tasks --source-arn ${dlqArn}\`)`);
+          print(
+            `still running after ${Math.round((options.timeoutMs ?? DEFAULT_TIMEOUT_MS) / 1000)} s; SQS keeps moving (watch with \`aws sqs list-message-move-tasks --source-arn ${dlqArn}\`)`,
+          );
           return { kind: 'still-running', moved, toMove };
         }
         await sleep(options.pollIntervalMs ?? POLL_INTERVAL_MS);

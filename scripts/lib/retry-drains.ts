@@ -51,7 +51,13 @@ export function describeWaiting(waiting: number, nextDrainAt: number, nowMs: num
 }
 
 /** What one drain did, or undefined when it found nothing to do. */
-export function describeDrain(summary: DrainSummary, waiting: number, nextDrainAt: number, nowMs: number, deadLetterDir: string): string | undefined {
+export function describeDrain(
+  summary: DrainSummary,
+  waiting: number,
+  nextDrainAt: number,
+  nowMs: number,
+  deadLetterDir: string,
+): string | undefined {
   if (summary.delivered + summary.kept + summary.deadLettered === 0) return undefined;
   const parts: string[] = [];
   if (summary.delivered > 0) parts.push(`delivered ${summary.delivered} to the CRM`);

@@ -10,16 +10,16 @@
  * are easy to find and remove.
  */
 import { randomUUID } from 'node:crypto';
-import { sampleEvent, type SampleKind } from '../../test/fixtures/samples';
+import { type SampleKind, sampleEvent } from '../../test/fixtures/samples';
 import { CliError } from './cli';
 
-export const SAMPLE_KINDS: SampleKind[] = ['transcription', 'audio', 'failure'];
-export const SEND_KINDS = ['transcription', 'audio', 'failure', 'all', 'ping'] as const;
+const SAMPLE_KINDS: SampleKind[] = ['transcription', 'audio', 'failure'];
+const SEND_KINDS = ['transcription', 'audio', 'failure', 'all', 'ping'] as const;
 export type SendKind = (typeof SEND_KINDS)[number];
 export const TEST_SUBJECT = 'TEST — safe to delete';
-export const PING_TYPE = 'ping';
+const PING_TYPE = 'ping';
 /** Past ~4.9 minutes an audio event is over Lambda's limit already; this leaves room to see the 413. */
-export const MAX_AUDIO_SECONDS = 600;
+const MAX_AUDIO_SECONDS = 600;
 
 export interface Outgoing {
   /** What the output line starts with: the sample kind, `ping`, or the file's event type. */
@@ -54,7 +54,7 @@ export function samplePayloads(kind: SendKind, settings: SampleSettings): Outgoi
   });
 }
 
-export function pingEvent({ conversationId, nowMs = Date.now() }: { conversationId?: string; nowMs?: number }) {
+function pingEvent({ conversationId, nowMs = Date.now() }: { conversationId?: string; nowMs?: number }) {
   return {
     type: PING_TYPE,
     event_timestamp: Math.floor(nowMs / 1000),
@@ -63,11 +63,18 @@ export function pingEvent({ conversationId, nowMs = Date.now() }: { conversation
 }
 
 /** Sets the dynamic variable `subject` on events that become CRM records. */
-function markAsTest(event: Record<string, any>): void {
-  if (event.type === 'post_call_audio') return; // no CRM record; the key names the sample agent
-  event.data.conversation_initiation_client_data ??= {};
-  event.data.conversation_initiation_client_data.dynamic_variables ??= {};
-  event.data.conversation_initiation_client_data.dynamic_variables.subject = TEST_SUBJECT;
+function markAsTest(event: JsonObject): void {
+  if (event.type === 'post_call_audio' || !isObject(event.data)) return; // no CRM record; the key names the sample agent
+  const initiation = isObject(event.data.conversation_initiation_client_data) ? event.data.conversation_initiation_client_data : {};
+  const variables = isObject(initiation.dynamic_variables) ? initiation.dynamic_variables : {};
+  initiation.dynamic_variables = { ...variables, subject: TEST_SUBJECT };
+  event.data.conversation_initiation_client_data = initiation;
+}
+
+type JsonObject = { [key: string]: unknown };
+
+function isObject(value: unknown): value is JsonObject {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /**
@@ -85,10 +92,11 @@ export function filePayload(name: string, bytes: Buffer, conversationId?: string
   if (event === null || typeof event !== 'object' || Array.isArray(event)) {
     throw new CliError(`--file ${name} must hold one JSON object (a webhook event)`);
   }
-  const record = event as Record<string, any>;
-  const label = typeof record.type === 'string' && record.type.trim() !== '' ? record.type.replace(/[^\x21-\x7e]/g, '?').slice(0, 40) : '(no type)';
+  const record = event as JsonObject;
+  const label =
+    typeof record.type === 'string' && record.type.trim() !== '' ? record.type.replace(/[^\x21-\x7e]/g, '?').slice(0, 40) : '(no type)';
   if (conversationId === undefined) return { label, body: bytes, createsRecord: true };
-  if (record.data !== null && typeof record.data === 'object' && !Array.isArray(record.data)) record.data.conversation_id = conversationId;
+  if (isObject(record.data)) record.data.conversation_id = conversationId;
   else record.conversation_id = conversationId; // older payloads keep the fields at the top level (SPEC §4)
   return { label, body: JSON.stringify(record), createsRecord: true };
 }
@@ -98,7 +106,10 @@ export function parseAudioSeconds(value: string | undefined): number {
   if (value === undefined) return 3;
   const seconds = /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value) : Number.NaN;
   if (!(seconds > 0 && seconds <= MAX_AUDIO_SECONDS)) {
-    throw new CliError(`--audio-seconds must be a number of seconds above 0 and at most ${MAX_AUDIO_SECONDS} (got ${JSON.stringify(value.slice(0, 40))})`, 2);
+    throw new CliError(
+      `--audio-seconds must be a number of seconds above 0 and at most ${MAX_AUDIO_SECONDS} (got ${JSON.stringify(value.slice(0, 40))})`,
+      2,
+    );
   }
   return seconds;
 }

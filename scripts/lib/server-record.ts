@@ -54,10 +54,14 @@ export async function isServerAlive(record: ServerRecord, timeoutMs = 1_000): Pr
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false; // EPERM: exists, another user's
   }
   return new Promise((resolve) => {
-    const probe = request(record.url, { method: 'GET', timeout: timeoutMs, headers: { 'user-agent': 'elevenlabs-local-liveness-check' } }, (res) => {
-      res.resume();
-      resolve(true);
-    });
+    const probe = request(
+      record.url,
+      { method: 'GET', timeout: timeoutMs, headers: { 'user-agent': 'elevenlabs-local-liveness-check' } },
+      (res) => {
+        res.resume();
+        resolve(true);
+      },
+    );
     probe.on('timeout', () => probe.destroy());
     probe.on('error', () => resolve(false));
     probe.end();

@@ -9,16 +9,16 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createReceiver, type ReceiverHandler } from '../../lambda/create-receiver';
-import { createRetryWorker } from '../../lambda/create-retry-worker';
 import { type CrmPayload, toCrmPayload } from '../../lambda/core/crm-payload';
 import { type FailureEvent, parseEvent, type TranscriptionEvent } from '../../lambda/core/events';
 import { formatSignatureHeader } from '../../lambda/core/verify-signature';
+import { createReceiver, type ReceiverHandler } from '../../lambda/create-receiver';
+import { createRetryWorker } from '../../lambda/create-retry-worker';
+import { type SampleKind, sampleEvent } from '../fixtures/samples';
 import { apiGatewayEvent } from '../helpers/api-gateway-event';
-import { startDynalite, type LocalDynamo } from '../helpers/dynalite';
+import { type LocalDynamo, startDynalite } from '../helpers/dynalite';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy';
 import { type LocalAws, SECRET_ARN, startLocalAws } from '../helpers/local-aws';
-import { sampleEvent, type SampleKind } from '../fixtures/samples';
 
 const SECRET = 'wsec_faults';
 const MAPPING = { defaultSubject: 'Conversational AI call', subjectsByAgent: {} };
@@ -70,11 +70,15 @@ async function deliver(
   const raw = JSON.stringify(event);
   const started = Date.now();
   const context = remainingMs === undefined ? undefined : { getRemainingTimeInMillis: () => remainingMs - (Date.now() - started) };
-  const result = await handler(apiGatewayEvent(raw, { 'elevenlabs-signature': formatSignatureHeader(SECRET, Math.floor(Date.now() / 1000), raw) }), context);
+  const result = await handler(
+    apiGatewayEvent(raw, { 'elevenlabs-signature': formatSignatureHeader(SECRET, Math.floor(Date.now() / 1000), raw) }),
+    context,
+  );
   return { event, result, body: JSON.parse(result.body) };
 }
 
-const expectedPayload = (event: object): CrmPayload => toCrmPayload(parseEvent(structuredClone(event)) as TranscriptionEvent | FailureEvent, MAPPING);
+const expectedPayload = (event: object): CrmPayload =>
+  toCrmPayload(parseEvent(structuredClone(event)) as TranscriptionEvent | FailureEvent, MAPPING);
 const queuedMessages = () => local.aws.messages('crm-retry').map((m) => JSON.parse(m));
 
 /** The invariant, for every delivery of a scenario. `allowed5xx` lists the error bodies SPEC §2 permits here. */
@@ -94,7 +98,9 @@ async function assertNothingLost(deliveries: Delivery[], allowed5xx: string[] = 
     if (body.forwarded) expect(local.crm.accepted).toContainEqual(payload);
     else {
       expect(body.queued).toBe(true);
-      expect(queuedMessages()).toContainEqual(expect.objectContaining({ crmPayload: payload, conversationId: event.data.conversation_id, eventType: event.type }));
+      expect(queuedMessages()).toContainEqual(
+        expect.objectContaining({ crmPayload: payload, conversationId: event.data.conversation_id, eventType: event.type }),
+      );
     }
   }
 }
@@ -259,10 +265,7 @@ describe('SQS and Secrets Manager faults', () => {
 
   it('Secrets Manager down after the cache expired → the last verified secret keeps working', async () => {
     let clock = Date.now();
-    const handler = createReceiver(
-      { ...local.env, SECRET_CACHE_SECONDS: '1' },
-      { write: () => undefined, deps: { now: () => clock } },
-    );
+    const handler = createReceiver({ ...local.env, SECRET_CACHE_SECONDS: '1' }, { write: () => undefined, deps: { now: () => clock } });
     expect((await deliver(handler, 'transcription')).body).toMatchObject({ forwarded: true });
     local.aws.failWith(500, 'secretsmanager.GetSecretValue');
     clock += 5_000;
@@ -294,12 +297,18 @@ describe('Lambda deadlines: a slow dependency ends in a logged answer, not a tim
   it('the retry worker answers its batch before its own timeout when the CRM hangs', async () => {
     local.crm.respond({ hang: true });
     const worker = createRetryWorker({ CRM_WEBHOOK_URL: local.crm.url, CRM_TIMEOUT_MS: '5000' }, { write: () => undefined });
-    const body = JSON.stringify({ crmPayload: expectedPayload(sampleEvent('transcription')), eventType: 'post_call_transcription', conversationId: 'c', attempts: 3, lastError: 'x', firstAttemptAt: new Date().toISOString() });
+    const body = JSON.stringify({
+      crmPayload: expectedPayload(sampleEvent('transcription')),
+      eventType: 'post_call_transcription',
+      conversationId: 'c',
+      attempts: 3,
+      lastError: 'x',
+      firstAttemptAt: new Date().toISOString(),
+    });
     const started = Date.now();
-    const result = await worker(
-      { Records: [{ messageId: 'slow', body, attributes: { ApproximateReceiveCount: '1' } }] } as never,
-      { getRemainingTimeInMillis: () => 6_000 - (Date.now() - started) },
-    );
+    const result = await worker({ Records: [{ messageId: 'slow', body, attributes: { ApproximateReceiveCount: '1' } }] } as never, {
+      getRemainingTimeInMillis: () => 6_000 - (Date.now() - started),
+    });
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'slow' }] });
   });
 });
@@ -311,7 +320,8 @@ describe('concurrent duplicate deliveries', () => {
     const event = sampleEvent('transcription', { conversationId: 'conv_concurrent' });
     event.data.conversation_initiation_client_data.dynamic_variables.subject = 'Concurrent duplicate test';
     const raw = JSON.stringify(event);
-    const signed = () => apiGatewayEvent(raw, { 'elevenlabs-signature': formatSignatureHeader(SECRET, Math.floor(Date.now() / 1000), raw) });
+    const signed = () =>
+      apiGatewayEvent(raw, { 'elevenlabs-signature': formatSignatureHeader(SECRET, Math.floor(Date.now() / 1000), raw) });
     const before = local.crm.received.length;
     const results = await Promise.all(Array.from({ length: 10 }, () => handler(signed())));
     const late = await handler(signed());
@@ -326,7 +336,9 @@ describe('concurrent duplicate deliveries', () => {
     const event = sampleEvent('audio', { conversationId: 'conv_concurrent_audio', agentId: 'agent_c', audioSeconds: 0.5 });
     const raw = JSON.stringify(event);
     const results = await Promise.all(
-      Array.from({ length: 6 }, () => handler(apiGatewayEvent(raw, { 'elevenlabs-signature': formatSignatureHeader(SECRET, Math.floor(Date.now() / 1000), raw) }))),
+      Array.from({ length: 6 }, () =>
+        handler(apiGatewayEvent(raw, { 'elevenlabs-signature': formatSignatureHeader(SECRET, Math.floor(Date.now() / 1000), raw) })),
+      ),
     );
     expect(results.every((r) => r.statusCode === 200 || r.statusCode === 429)).toBe(true);
     expect((await local.getObject('audio/agent_c/conv_concurrent_audio.mp3'))?.body.toString('base64')).toBe(event.data.full_audio);

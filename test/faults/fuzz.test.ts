@@ -6,15 +6,15 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createReceiver } from '../../lambda/create-receiver';
 import { handleWebhook, type WebhookRequest } from '../../lambda/core/handle-webhook';
 import { computeSignature, formatSignatureHeader } from '../../lambda/core/verify-signature';
+import { createReceiver } from '../../lambda/create-receiver';
+import { sampleEvent } from '../fixtures/samples';
 import { apiGatewayEvent } from '../helpers/api-gateway-event';
 import { memoryIdempotency, memoryWorld, NOW, TEST_SECRET } from '../helpers/memory-ports';
-import { sampleEvent } from '../fixtures/samples';
 
-export const FUZZ_SEED = 20261122;
-export const FUZZ_RUNS = 10_000;
+const FUZZ_SEED = 20261122;
+const FUZZ_RUNS = 10_000;
 const T = Math.floor(NOW / 1000);
 
 /** Bodies: raw junk, arbitrary JSON, and sample events with random parts replaced. */
@@ -90,7 +90,8 @@ describe(`fuzz (seed ${FUZZ_SEED})`, () => {
         const request = { body, headers: { 'elevenlabs-signature': formatSignatureHeader(TEST_SECRET, T, body) } };
         const result = await handleWebhook(request, world.deps);
         expect([200, 400]).toContain(result.statusCode);
-        if (result.statusCode === 400) expect((result.body as { error: string }).error).toMatch(/^(invalid JSON|invalid event: .+|invalid audio)$/);
+        if (result.statusCode === 400)
+          expect((result.body as { error: string }).error).toMatch(/^(invalid JSON|invalid event: .+|invalid audio)$/);
       }),
       { seed: FUZZ_SEED + 1, numRuns: FUZZ_RUNS },
     );
@@ -101,7 +102,10 @@ describe(`fuzz (seed ${FUZZ_SEED})`, () => {
     const lines: string[] = [];
     const handler = createReceiver(
       { CRM_WEBHOOK_URL: 'http://127.0.0.1:9/never', ELEVENLABS_WEBHOOK_SECRET: TEST_SECRET },
-      { write: (line) => lines.push(line), deps: { crm: world.deps.crm, retryQueue: world.deps.retryQueue, audioStore: world.deps.audioStore, now: () => NOW } },
+      {
+        write: (line) => lines.push(line),
+        deps: { crm: world.deps.crm, retryQueue: world.deps.retryQueue, audioStore: world.deps.audioStore, now: () => NOW },
+      },
     );
     await fc.assert(
       fc.asyncProperty(unsignedRequestArb, async (request) => {

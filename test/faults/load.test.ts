@@ -10,11 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReceiver } from '../../lambda/create-receiver';
 import { createRetryWorker } from '../../lambda/create-retry-worker';
 import { createLocalServer, WEBHOOK_PATH } from '../../scripts/lib/local-server';
-import { type LocalAws, startLocalAws } from '../helpers/local-aws';
 import { sampleEvent } from '../fixtures/samples';
 import { signatureHeaders } from '../fixtures/signing';
+import { type LocalAws, startLocalAws } from '../helpers/local-aws';
 
-export const LOAD_EVENTS = 500;
+const LOAD_EVENTS = 500;
 const CONCURRENCY = 25;
 const SECRET = 'wsec_load';
 let local: LocalAws;
@@ -39,11 +39,14 @@ afterAll(async () => {
 
 function post(agent: Agent, body: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: WEBHOOK_PATH, method: 'POST', agent, headers: signatureHeaders(SECRET, body) }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port, path: WEBHOOK_PATH, method: 'POST', agent, headers: signatureHeaders(SECRET, body) },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -86,12 +89,16 @@ describe(`load: ${LOAD_EVENTS} events, ${CONCURRENCY} at a time, CRM failing eve
     const lost = subjects.filter((s) => !counts.has(s));
     const duplicated = subjects.filter((s) => (counts.get(s) ?? 0) > 1);
     expect({ lost, duplicated }).toEqual({ lost: [], duplicated: [] });
-    console.info(`load: ${LOAD_EVENTS} sent, ${accepted.length} forwarded, ${queued.length} queued, ${local.crm.received.length} CRM requests, 0 lost, 0 duplicated`);
+    console.info(
+      `load: ${LOAD_EVENTS} sent, ${accepted.length} forwarded, ${queued.length} queued, ${local.crm.received.length} CRM requests, 0 lost, 0 duplicated`,
+    );
 
     // The retry worker drains the queue once the CRM is healthy again.
     local.crm.respond({ status: 200 });
     const worker = createRetryWorker({ CRM_WEBHOOK_URL: local.crm.url }, { write: () => undefined });
-    const records = local.aws.messages('crm-retry').map((body, i) => ({ messageId: `m${i}`, body, attributes: { ApproximateReceiveCount: '1' } }));
+    const records = local.aws
+      .messages('crm-retry')
+      .map((body, i) => ({ messageId: `m${i}`, body, attributes: { ApproximateReceiveCount: '1' } }));
     for (let i = 0; i < records.length; i += 10) {
       const result = await worker({ Records: records.slice(i, i + 10) } as unknown as SQSEvent);
       expect(result.batchItemFailures).toEqual([]);

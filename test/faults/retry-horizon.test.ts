@@ -8,9 +8,9 @@
 import { DeleteMessageCommand, type Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRetryWorker } from '../../lambda/create-retry-worker';
-import { RETRY_MAX_RECEIVES, retryDelaySeconds, retryHorizonSeconds } from '../../lambda/core/retry-schedule';
 import { RETRY_VISIBILITY_TIMEOUT } from '../../infra/webhook-stack';
+import { RETRY_MAX_RECEIVES, retryDelaySeconds, retryHorizonSeconds } from '../../lambda/core/retry-schedule';
+import { createRetryWorker } from '../../lambda/create-retry-worker';
 import { type AwsFake, startAwsFake } from '../helpers/aws-json-server';
 import { type CrmServer, startCrmServer } from '../helpers/crm-server';
 
@@ -32,7 +32,15 @@ afterAll(async () => {
 
 const message = (n: number) =>
   JSON.stringify({
-    crmPayload: { type: 'conversationAICall', subject: 'Renewal', to: '+61413052898', name: 'Jane Citizen', summary: 'Summary.', status: 'held', duration: 42 },
+    crmPayload: {
+      type: 'conversationAICall',
+      subject: 'Renewal',
+      to: '+61413052898',
+      name: 'Jane Citizen',
+      summary: 'Summary.',
+      status: 'held',
+      duration: 42,
+    },
     eventType: 'post_call_transcription',
     conversationId: `conv_horizon_${n}`,
     attempts: 3,
@@ -42,7 +50,12 @@ const message = (n: number) =>
 
 const toEvent = (messages: Message[]): SQSEvent =>
   ({
-    Records: messages.map((m) => ({ messageId: m.MessageId, receiptHandle: m.ReceiptHandle, body: m.Body, attributes: { ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount } })),
+    Records: messages.map((m) => ({
+      messageId: m.MessageId,
+      receiptHandle: m.ReceiptHandle,
+      body: m.Body,
+      attributes: { ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount },
+    })),
   }) as unknown as SQSEvent;
 
 /**
@@ -50,8 +63,14 @@ const toEvent = (messages: Message[]): SQSEvent =>
  * delete what the worker did not report as failed. `crmUpAt` is when the CRM comes back.
  */
 async function drain(queue: string, dlq: string, crmUpAt: number) {
-  const queueUrl = aws.queueUrl(queue, { deadLetter: { name: dlq, maxReceiveCount: RETRY_MAX_RECEIVES }, visibilityTimeoutSeconds: RETRY_VISIBILITY_TIMEOUT.toSeconds() });
-  const worker = createRetryWorker({ CRM_WEBHOOK_URL: crm.url, CRM_MAX_ATTEMPTS: '1', CRM_RETRY_QUEUE_URL: queueUrl }, { write: () => undefined });
+  const queueUrl = aws.queueUrl(queue, {
+    deadLetter: { name: dlq, maxReceiveCount: RETRY_MAX_RECEIVES },
+    visibilityTimeoutSeconds: RETRY_VISIBILITY_TIMEOUT.toSeconds(),
+  });
+  const worker = createRetryWorker(
+    { CRM_WEBHOOK_URL: crm.url, CRM_MAX_ATTEMPTS: '1', CRM_RETRY_QUEUE_URL: queueUrl },
+    { write: () => undefined },
+  );
   const receives: number[] = [];
   for (;;) {
     const next = aws.nextVisibleAt(queue);

@@ -6,17 +6,17 @@
  * lose an event. These tests assert outcomes, not timings: a bound that broke would hold the
  * request until the test times out. The measured answer times are figure 7 of `npm run bench`.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SQSEvent } from 'aws-lambda';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { formatSignatureHeader } from '../../lambda/core/verify-signature';
 import { createReceiver } from '../../lambda/create-receiver';
 import { createRetryWorker } from '../../lambda/create-retry-worker';
-import { formatSignatureHeader } from '../../lambda/core/verify-signature';
+import { type SampleKind, sampleEvent } from '../fixtures/samples';
 import { apiGatewayEvent } from '../helpers/api-gateway-event';
 import { type BlackHole, startBlackHole } from '../helpers/black-hole';
 import { type LocalDynamo, startDynalite } from '../helpers/dynalite';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy';
 import { type LocalAws, SECRET_ARN, startLocalAws } from '../helpers/local-aws';
-import { sampleEvent, type SampleKind } from '../fixtures/samples';
 
 const SECRET = 'wsec_stalls';
 const TABLE = 'stalls-idempotency';
@@ -54,13 +54,15 @@ beforeEach(() => {
 });
 
 const write = (line: string) => void logs.push(JSON.parse(line));
-const receiver = (env: Record<string, string> = {}) =>
-  createReceiver({ ...local.env, ...env }, { write, crm: { backoffBaseMs: 5 } });
+const receiver = (env: Record<string, string> = {}) => createReceiver({ ...local.env, ...env }, { write, crm: { backoffBaseMs: 5 } });
 
 function signedEvent(kind: SampleKind) {
   const event = sampleEvent(kind, { audioSeconds: 0.3 });
   const body = JSON.stringify(event);
-  return { event, request: apiGatewayEvent(body, { 'elevenlabs-signature': formatSignatureHeader(SECRET, Math.floor(Date.now() / 1000), body) }) };
+  return {
+    event,
+    request: apiGatewayEvent(body, { 'elevenlabs-signature': formatSignatureHeader(SECRET, Math.floor(Date.now() / 1000), body) }),
+  };
 }
 
 /** A Lambda context with `ms` left, counting down in real time. */
@@ -79,7 +81,12 @@ describe('Secrets Manager stalls', () => {
     const result = await receiver()(request, lambdaContext(28_000));
     expect(result.statusCode).toBe(500);
     expect(JSON.parse(result.body)).toEqual({ error: 'webhook secret unavailable' });
-    expect(logs.at(-1)).toMatchObject({ level: 'error', outcome: 'secret_unavailable', SecretUnavailable: 1, error: expect.stringMatching(TIMED_OUT) });
+    expect(logs.at(-1)).toMatchObject({
+      level: 'error',
+      outcome: 'secret_unavailable',
+      SecretUnavailable: 1,
+      error: expect.stringMatching(TIMED_OUT),
+    });
     // Each SDK attempt was cut by its own timeout and retried once (SDK_ATTEMPTS.secret).
     expect(hole.connections() - before).toBe(2);
     expect(local.crm.received).not.toContainEqual(expect.anything());
@@ -107,16 +114,19 @@ describe('Secrets Manager stalls', () => {
 });
 
 describe('DynamoDB stalls (idempotency table)', () => {
-  it.each<SampleKind>(['transcription', 'failure', 'audio'])('entirely: a %s is processed anyway and the table is reported unavailable', async (kind) => {
-    dynamoProxy.plan(() => 'hang');
-    const { event, request } = signedEvent(kind);
-    const result = await receiver({ IDEMPOTENCY_TABLE: TABLE })(request, lambdaContext(28_000));
-    expect(result.statusCode).toBe(200);
-    const body = JSON.parse(result.body);
-    if (kind === 'audio') expect(await local.getObject(body.audioKey)).toBeDefined();
-    else expect(body).toMatchObject({ forwarded: true, conversationId: event.data.conversation_id });
-    expect(logs.at(-1)).toMatchObject({ IdempotencyUnavailable: 1, idempotencyError: expect.stringMatching(TIMED_OUT) });
-  });
+  it.each<SampleKind>(['transcription', 'failure', 'audio'])(
+    'entirely: a %s is processed anyway and the table is reported unavailable',
+    async (kind) => {
+      dynamoProxy.plan(() => 'hang');
+      const { event, request } = signedEvent(kind);
+      const result = await receiver({ IDEMPOTENCY_TABLE: TABLE })(request, lambdaContext(28_000));
+      expect(result.statusCode).toBe(200);
+      const body = JSON.parse(result.body);
+      if (kind === 'audio') expect(await local.getObject(body.audioKey)).toBeDefined();
+      else expect(body).toMatchObject({ forwarded: true, conversationId: event.data.conversation_id });
+      expect(logs.at(-1)).toMatchObject({ IdempotencyUnavailable: 1, idempotencyError: expect.stringMatching(TIMED_OUT) });
+    },
+  );
 
   it('only the completion write (UpdateItem): still 200, delivered once, the stall logged', async () => {
     dynamoProxy.plan((_i, req) => (String(req.headers['x-amz-target']).endsWith('.UpdateItem') ? 'hang' : 'pass'));
@@ -126,7 +136,11 @@ describe('DynamoDB stalls (idempotency table)', () => {
     expect(result.statusCode).toBe(200);
     expect(JSON.parse(result.body)).toMatchObject({ forwarded: true });
     expect(local.crm.accepted.length - before).toBe(1);
-    expect(logs.at(-1)).toMatchObject({ outcome: 'forwarded', IdempotencyUnavailable: 1, idempotencyError: expect.stringMatching(TIMED_OUT) });
+    expect(logs.at(-1)).toMatchObject({
+      outcome: 'forwarded',
+      IdempotencyUnavailable: 1,
+      idempotencyError: expect.stringMatching(TIMED_OUT),
+    });
   });
 });
 
@@ -167,7 +181,9 @@ describe('SQS stalls', () => {
       { CRM_WEBHOOK_URL: local.crm.url, CRM_MAX_ATTEMPTS: '1', CRM_RETRY_QUEUE_URL: `${hole.endpoint}/123456789012/crm-retry` },
       { write },
     );
-    const event = { Records: [{ messageId: 'm1', receiptHandle: 'rh-1', body: JSON.stringify(message), attributes: { ApproximateReceiveCount: '3' } }] };
+    const event = {
+      Records: [{ messageId: 'm1', receiptHandle: 'rh-1', body: JSON.stringify(message), attributes: { ApproximateReceiveCount: '3' } }],
+    };
     const result = await worker(event as unknown as SQSEvent, lambdaContext(30_000));
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm1' }] });
     expect(logs.at(-1)).toMatchObject({ outcome: 'retry', receiveCount: 3, backoffError: expect.stringMatching(TIMED_OUT) });

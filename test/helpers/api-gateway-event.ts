@@ -28,7 +28,11 @@ export function apiGatewayEvent(body: string, headers: Record<string, string>, s
 }
 
 /** A REST API (payload 1.0) event: header names as the caller sent them, maybe base64 body. */
-export function restApiEvent(body: string, headers: Record<string, string>, options: { base64?: boolean; sourceIp?: string } = {}): APIGatewayProxyEvent {
+export function restApiEvent(
+  body: string,
+  headers: Record<string, string>,
+  options: { base64?: boolean; sourceIp?: string } = {},
+): APIGatewayProxyEvent {
   return {
     resource: '/webhooks/elevenlabs',
     path: '/webhooks/elevenlabs',

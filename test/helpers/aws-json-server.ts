@@ -156,7 +156,8 @@ export async function startAwsFake(options: AwsFakeOptions = {}): Promise<AwsFak
         case 'secretsmanager.GetSecretValue': {
           const id = String(body.SecretId);
           const value = secrets.get(id);
-          if (value === undefined) return reply(400, { __type: 'ResourceNotFoundException', message: 'Secrets Manager can’t find the specified secret.' });
+          if (value === undefined)
+            return reply(400, { __type: 'ResourceNotFoundException', message: 'Secrets Manager can’t find the specified secret.' });
           return reply(200, { ARN: id, Name: id, SecretString: value, VersionId: randomUUID(), VersionStages: ['AWSCURRENT'] });
         }
         case 'AmazonSQS.SendMessage': {
@@ -206,7 +207,8 @@ export async function startAwsFake(options: AwsFakeOptions = {}): Promise<AwsFak
         case 'AmazonSQS.ChangeMessageVisibility': {
           const name = queueName(body.QueueUrl);
           const message = queues.get(name)?.messages.find((m) => m.receipt === body.ReceiptHandle);
-          if (!message) return reply(400, { __type: 'com.amazonaws.sqs#ReceiptHandleIsInvalid', message: 'The input receipt handle is invalid.' });
+          if (!message)
+            return reply(400, { __type: 'com.amazonaws.sqs#ReceiptHandleIsInvalid', message: 'The input receipt handle is invalid.' });
           const seconds = Number(body.VisibilityTimeout ?? 0);
           if (!(Number.isInteger(seconds) && seconds >= 0 && seconds <= 43_200)) {
             return reply(400, { __type: 'com.amazonaws.sqs#InvalidParameterValue', message: 'VisibilityTimeout must be 0–43200.' });
@@ -218,7 +220,8 @@ export async function startAwsFake(options: AwsFakeOptions = {}): Promise<AwsFak
         case 'AmazonSQS.DeleteMessage': {
           const queue = queues.get(queueName(body.QueueUrl));
           const index = queue?.messages.findIndex((m) => m.receipt === body.ReceiptHandle) ?? -1;
-          if (!queue || index < 0) return reply(400, { __type: 'com.amazonaws.sqs#ReceiptHandleIsInvalid', message: 'The input receipt handle is invalid.' });
+          if (!queue || index < 0)
+            return reply(400, { __type: 'com.amazonaws.sqs#ReceiptHandleIsInvalid', message: 'The input receipt handle is invalid.' });
           queue.messages.splice(index, 1);
           return reply(200, {});
         }
@@ -232,7 +235,12 @@ export async function startAwsFake(options: AwsFakeOptions = {}): Promise<AwsFak
               ApproximateNumberOfMessages: String(queue.messages.filter((m) => m.invisibleUntil <= at).length),
               ApproximateNumberOfMessagesNotVisible: String(queue.messages.filter((m) => m.invisibleUntil > at).length),
               ...(queue.options.deadLetter
-                ? { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: arnOf(queue.options.deadLetter.name), maxReceiveCount: queue.options.deadLetter.maxReceiveCount }) }
+                ? {
+                    RedrivePolicy: JSON.stringify({
+                      deadLetterTargetArn: arnOf(queue.options.deadLetter.name),
+                      maxReceiveCount: queue.options.deadLetter.maxReceiveCount,
+                    }),
+                  }
                 : {}),
             },
           });
@@ -242,7 +250,10 @@ export async function startAwsFake(options: AwsFakeOptions = {}): Promise<AwsFak
           const source = queues.get(sourceName);
           if (!source) return noQueue();
           if (sourcesOf(sourceName).length === 0) {
-            return reply(400, { __type: 'com.amazonaws.sqs#InvalidParameterValue', message: 'Source queue must be configured as a Dead Letter Queue.' });
+            return reply(400, {
+              __type: 'com.amazonaws.sqs#InvalidParameterValue',
+              message: 'Source queue must be configured as a Dead Letter Queue.',
+            });
           }
           if (moveTasks.some((t) => t.sourceArn === body.SourceArn && t.status === 'RUNNING')) {
             return reply(400, { __type: 'com.amazonaws.sqs#UnsupportedOperation', message: 'There is already a task running.' });
@@ -302,7 +313,9 @@ export async function startAwsFake(options: AwsFakeOptions = {}): Promise<AwsFak
     moveTasks,
     secrets,
     calls,
-    failWith: (status, target) => void (failure = status === undefined ? undefined : { status, target }),
+    failWith: (status, target) => {
+      failure = status === undefined ? undefined : { status, target };
+    },
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -3,8 +3,8 @@
  * requestTimeout does not abort"): the fault that holds a request until Lambda kills it unless
  * every call is bounded. 127.0.0.1 only.
  */
-import { createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 
 export interface BlackHole {
   endpoint: string;

@@ -41,6 +41,8 @@ export interface ElevenLabsApiStandIn {
   requests: { path: string; query: Record<string, string>; keyOk: boolean }[];
   /** Answer the list endpoint with this status instead (e.g. 503), until cleared. */
   failListWith(status: number | undefined): void;
+  /** Answer the list endpoint 200 with this body instead (e.g. not JSON), until cleared. */
+  answerListWith(body: string | undefined): void;
   /** Serve at most this many conversations per page (to exercise paging with a few). */
   capPageSize(size: number | undefined): void;
   /** Bytes of audio sent so far (all requests). */
@@ -51,6 +53,7 @@ export interface ElevenLabsApiStandIn {
 export async function startElevenLabsApi(apiKey = 'sk_test_standin_key'): Promise<ElevenLabsApiStandIn> {
   let decide: (conversationId: string) => AudioAnswer = () => ({ kind: 'status', status: 404 });
   let listFailure: number | undefined;
+  let listBody: string | undefined;
   let pageCap: number | undefined;
   let sentBytes = 0;
   const conversations: ConversationSummary[] = [];
@@ -105,6 +108,10 @@ export async function startElevenLabsApi(apiKey = 'sk_test_standin_key'): Promis
     }
     if (req.method === 'GET' && url.pathname === '/v1/convai/conversations') {
       if (listFailure) return json(res, listFailure, { detail: { status: 'unavailable' } });
+      if (listBody !== undefined) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return void res.end(listBody);
+      }
       const pageSize = Math.min(100, pageCap ?? 100, Number(url.searchParams.get('page_size') ?? 30));
       const after = Number(url.searchParams.get('call_start_after_unix') ?? Number.NEGATIVE_INFINITY);
       const before = Number(url.searchParams.get('call_start_before_unix') ?? Number.POSITIVE_INFINITY);
@@ -127,11 +134,20 @@ export async function startElevenLabsApi(apiKey = 'sk_test_standin_key'): Promis
   return {
     baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     apiKey,
-    audio: (next) => void (decide = next),
+    audio: (next) => {
+      decide = next;
+    },
     conversations,
     requests,
-    failListWith: (status) => void (listFailure = status),
-    capPageSize: (size) => void (pageCap = size),
+    failListWith: (status) => {
+      listFailure = status;
+    },
+    answerListWith: (body) => {
+      listBody = body;
+    },
+    capPageSize: (size) => {
+      pageCap = size;
+    },
     bytesSent: () => sentBytes,
     close: async () => {
       for (const socket of sockets) socket.destroy();

@@ -44,7 +44,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       req.resume();
       req.on('end', () => {
         res.writeHead(fault.status, { 'content-type': 'application/xml' });
-        res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${fault.status === 503 ? 'SlowDown' : 'InternalError'}</Code><Message>injected</Message></Error>`);
+        res.end(
+          `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${fault.status === 503 ? 'SlowDown' : 'InternalError'}</Code><Message>injected</Message></Error>`,
+        );
       });
       return;
     }
@@ -62,7 +64,10 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     count: () => seen,
-    plan: (next) => void ((decide = next), (seen = 0)),
+    plan: (next) => {
+      decide = next;
+      seen = 0;
+    },
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

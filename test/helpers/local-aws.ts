@@ -7,9 +7,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { startEmbeddedS3, type EmbeddedS3 } from '../../scripts/lib/embedded-s3';
-import { startAwsFake, type AwsFake } from './aws-json-server';
-import { startCrmServer, type CrmServer } from './crm-server';
+import { type EmbeddedS3, startEmbeddedS3 } from '../../scripts/lib/embedded-s3';
+import { type AwsFake, startAwsFake } from './aws-json-server';
+import { type CrmServer, startCrmServer } from './crm-server';
 
 export const BUCKET = 'audio-test';
 export const SECRET_ARN = 'arn:aws:secretsmanager:ap-southeast-2:123456789012:secret:elevenlabs-webhook';

@@ -25,7 +25,12 @@ export function cliEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 
 /** Writes a `.env`-format file for LOCAL_ENV_FILE. */
 export function writeEnvFile(path: string, values: Record<string, string> = {}): string {
-  writeFileSync(path, Object.entries(values).map(([k, v]) => `${k}=${v}\n`).join(''));
+  writeFileSync(
+    path,
+    Object.entries(values)
+      .map(([k, v]) => `${k}=${v}\n`)
+      .join(''),
+  );
   return path;
 }
 
@@ -36,11 +41,22 @@ export interface RunResult {
 }
 
 /** Runs `scripts/<name>.ts` to completion. */
-export function runScript(name: 'send' | 'reset' | 'start', args: string[], env: NodeJS.ProcessEnv, timeoutMs = 20_000): Promise<RunResult> {
+export function runScript(
+  name: 'send' | 'reset' | 'start',
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 20_000,
+): Promise<RunResult> {
   return runProcess(process.execPath, ['--import', 'tsx', `scripts/${name}.ts`, ...args], env, timeoutMs);
 }
 
-export function runProcess(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 20_000, input?: string): Promise<RunResult> {
+export function runProcess(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 20_000,
+  input?: string,
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: ROOT, env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -74,7 +90,9 @@ export interface RunningServer {
 export async function startServer(env: NodeJS.ProcessEnv, { viaNpm = false, timeoutMs = 30_000 } = {}): Promise<RunningServer> {
   // A process group of its own, so cleanup can reach tsx and node behind npm even after a SIGKILL.
   const options = { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] as ('ignore' | 'pipe')[], detached: true };
-  const child = viaNpm ? spawn('npm', ['run', 'start'], options) : spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], options);
+  const child = viaNpm
+    ? spawn('npm', ['run', 'start'], options)
+    : spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], options);
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
@@ -89,7 +107,11 @@ export async function startServer(env: NodeJS.ProcessEnv, { viaNpm = false, time
     }
     if (!gone) await exited;
   };
-  await waitFor(() => gone || output.includes('npm run send -- all'), timeoutMs, () => output).catch(async (error: unknown) => {
+  await waitFor(
+    () => gone || output.includes('npm run send -- all'),
+    timeoutMs,
+    () => output,
+  ).catch(async (error: unknown) => {
     await destroy();
     throw error;
   });

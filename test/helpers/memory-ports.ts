@@ -38,11 +38,21 @@ export function memoryWorld(overrides: Partial<WebhookDeps> = {}): MemoryWorld {
     queued: [],
     stored: [],
     secretFetches: { current: 0, refreshed: 0 },
-    setSecrets: (next) => void (secrets = next),
-    setRefreshedSecrets: (next) => void (refreshed = next),
-    setCrmResult: (next) => void (crmResult = next),
-    failQueue: (error = new Error('queue down')) => void (queueError = error ?? undefined),
-    failAudio: (error = new Error('S3 down')) => void (audioError = error ?? undefined),
+    setSecrets: (next) => {
+      secrets = next;
+    },
+    setRefreshedSecrets: (next) => {
+      refreshed = next;
+    },
+    setCrmResult: (next) => {
+      crmResult = next;
+    },
+    failQueue: (error = new Error('queue down')) => {
+      queueError = error ?? undefined;
+    },
+    failAudio: (error = new Error('S3 down')) => {
+      audioError = error ?? undefined;
+    },
     deps: {
       config: {
         signatureToleranceSeconds: 1800,

@@ -4,12 +4,14 @@
  * with a failing CRM) and parsed the way CloudWatch does, so an alarm on a metric name,
  * namespace or dimension set the code does not write fails here.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { SQSEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ALARM_IDS, type AlarmId, RETRY_QUEUE_MAX_AGE, runbookAnchor, SIGNATURE_REJECTED_SPIKE } from '../../infra/alarms';
+import { EVENT_TYPE_VALUES } from '../../infra/metrics';
 import { createTelemetry } from '../../lambda/adapters/telemetry';
-import { audioCheckMetrics, requestMetrics } from '../../lambda/core/metrics';
-import { createRetryWorker } from '../../lambda/create-retry-worker';
 import type { AudioCheckOutcome } from '../../lambda/core/audio-check';
 import {
   AudioStoreError,
@@ -20,13 +22,17 @@ import {
   SourceNotAllowedError,
 } from '../../lambda/core/errors';
 import { EVENT_TYPES } from '../../lambda/core/events';
-import { MetricName, METRICS_NAMESPACE, SERVICE_DIMENSION, SERVICE_NAME } from '../../lambda/core/metrics';
+import {
+  audioCheckMetrics,
+  METRICS_NAMESPACE,
+  MetricName,
+  requestMetrics,
+  SERVICE_DIMENSION,
+  SERVICE_NAME,
+} from '../../lambda/core/metrics';
 import { eventTypeDimension, type RequestFacts } from '../../lambda/core/request-facts';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { ALARM_IDS, type AlarmId, RETRY_QUEUE_MAX_AGE, runbookAnchor, SIGNATURE_REJECTED_SPIKE } from '../../infra/alarms';
+import { createRetryWorker } from '../../lambda/create-retry-worker';
 import { githubSlug } from '../helpers/markdown';
-import { EVENT_TYPE_VALUES } from '../../infra/metrics';
 import { REPO_ROOT, resourcesOf, templateOf } from './stack-fixture';
 
 interface Dimension {
@@ -214,7 +220,14 @@ describe('custom-metric alarms', () => {
 
 describe('AWS-metric alarms', () => {
   it.each([
-    ['CrmRetryQueueOldestMessage', 'AWS/SQS', 'ApproximateAgeOfOldestMessage', 'QueueName', 'CrmRetryQueue', RETRY_QUEUE_MAX_AGE.toSeconds()],
+    [
+      'CrmRetryQueueOldestMessage',
+      'AWS/SQS',
+      'ApproximateAgeOfOldestMessage',
+      'QueueName',
+      'CrmRetryQueue',
+      RETRY_QUEUE_MAX_AGE.toSeconds(),
+    ],
     ['CrmDeadLetterQueueNotEmpty', 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', 'CrmDeadLetterQueue', 1],
     ['AudioCheckDeadLetterQueueNotEmpty', 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', 'AudioCheckDeadLetterQueue', 1],
     ['AudioWorkerErrors', 'AWS/Lambda', 'Errors', 'FunctionName', 'AudioWorkerFunction', 1],
@@ -224,15 +237,20 @@ describe('AWS-metric alarms', () => {
     ['RetryWorkerErrors', 'AWS/Lambda', 'Errors', 'FunctionName', 'RetryWorkerFunction', 1],
     ['RetryWorkerThrottles', 'AWS/Lambda', 'Throttles', 'FunctionName', 'RetryWorkerFunction', 1],
     ['Api5xx', 'AWS/ApiGateway', '5xx', 'ApiId', 'HttpApi', 1],
-  ])('%s watches %s %s of this stack\'s %s', (id, namespace, metric, dimension, resource, threshold) => {
+  ])("%s watches %s %s of this stack's %s", (id, namespace, metric, dimension, resource, threshold) => {
     const alarm = alarmNamed(id);
-    expect(alarm).toMatchObject({ Namespace: namespace, MetricName: metric, Threshold: threshold, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    expect(alarm).toMatchObject({
+      Namespace: namespace,
+      MetricName: metric,
+      Threshold: threshold,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
     expect(alarm.Dimensions).toHaveLength(1);
     expect(alarm.Dimensions![0]!.Name).toBe(dimension);
     expect(JSON.stringify(alarm.Dimensions![0]!.Value)).toContain(resource);
   });
 
-  it('the retry queue\'s age alarm reads the oldest message (Maximum), an hour', () => {
+  it("the retry queue's age alarm reads the oldest message (Maximum), an hour", () => {
     expect(alarmNamed('CrmRetryQueueOldestMessage')).toMatchObject({ Statistic: 'Maximum', Threshold: 3600 });
   });
 });
@@ -264,7 +282,7 @@ describe('the no-traffic alarm (-c noTrafficHours=N)', () => {
 });
 
 describe('every alarm', () => {
-  it('is one of the runbook\'s alarms and notifies the alarm topic on ALARM and OK', () => {
+  it("is one of the runbook's alarms and notifies the alarm topic on ALARM and OK", () => {
     const topic = Object.keys(resourcesOf(template, 'AWS::SNS::Topic'))[0]!;
     const expected = ALARM_IDS.filter((id) => id !== 'NoTraffic');
     expect(alarms.map((a) => a.AlarmName).sort()).toEqual(expected.map((id) => `TestWebhook-${id}`).sort());

@@ -71,7 +71,12 @@ describe('settingsFromContext', () => {
 
   it('accepts JSON values from cdk.json context', () => {
     const settings = settingsFromContext(
-      reader({ allowedAgentIds: ['agent_a'], crmSubjectsByAgent: { agent_a: 'Renewals' }, crmNameFields: ['caller_name', 'First Name'], audioRetentionDays: 90 }),
+      reader({
+        allowedAgentIds: ['agent_a'],
+        crmSubjectsByAgent: { agent_a: 'Renewals' },
+        crmNameFields: ['caller_name', 'First Name'],
+        audioRetentionDays: 90,
+      }),
       {},
     );
     expect(settings.props).toEqual({

@@ -43,7 +43,7 @@ function permissions(statements: Statement[]): Record<string, unknown[]> {
 const arnOf = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
 
 describe('receiver role', () => {
-  it('allows exactly the receiver adapters\' calls, each on its own resource', () => {
+  it("allows exactly the receiver adapters' calls, each on its own resource", () => {
     const logs = logicalId(template, 'AWS::Logs::LogGroup', 'ReceiverLogs');
     const secret = logicalId(template, 'AWS::SecretsManager::Secret', 'WebhookSecret');
     const queue = logicalId(template, 'AWS::SQS::Queue', 'CrmRetryQueue');

@@ -26,9 +26,7 @@ describe('template snapshot', () => {
   it('does not depend on the Lambda code (asset hashes are normalised away)', () => {
     // Two builds of different code must give the same normalised template.
     const a = normaliseTemplate(templateOf().toJSON());
-    const b = normaliseTemplate(
-      templateOf({ receiverCodePath: new URL('../../dist/retry-worker', import.meta.url).pathname }).toJSON(),
-    );
+    const b = normaliseTemplate(templateOf({ receiverCodePath: new URL('../../dist/retry-worker', import.meta.url).pathname }).toJSON());
     expect(b).toEqual(a);
   });
 });

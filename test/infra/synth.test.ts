@@ -23,7 +23,16 @@ afterAll(() => rmSync(workdir, { recursive: true, force: true }));
 
 function offlineEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_DEFAULT_PROFILE', 'CDK_DEPLOY_REGION', 'NO_PROXY', 'no_proxy']) {
+  for (const name of [
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_SESSION_TOKEN',
+    'AWS_PROFILE',
+    'AWS_DEFAULT_PROFILE',
+    'CDK_DEPLOY_REGION',
+    'NO_PROXY',
+    'no_proxy',
+  ]) {
     delete env[name];
   }
   return {
@@ -42,48 +51,60 @@ function offlineEnv(): NodeJS.ProcessEnv {
 }
 
 describe('npx cdk synth', () => {
-  it(
-    'synthesises the stack offline with the route, the context options and the region',
-    async () => {
-      const outdir = join(workdir, 'cdk.out');
-      await run(
-        'npx',
-        ['--no', 'cdk', 'synth', '--no-notices', '--quiet', '--output', outdir, '-c', 'alarmEmail=ops@example.com', '-c', 'audioRetentionDays=60', '-c', 'noTrafficHours=12'],
-        { cwd: REPO_ROOT, env: offlineEnv(), timeout: 110_000, maxBuffer: 16 * 1024 * 1024 },
-      );
+  it('synthesises the stack offline with the route, the context options and the region', async () => {
+    const outdir = join(workdir, 'cdk.out');
+    await run(
+      'npx',
+      [
+        '--no',
+        'cdk',
+        'synth',
+        '--no-notices',
+        '--quiet',
+        '--output',
+        outdir,
+        '-c',
+        'alarmEmail=ops@example.com',
+        '-c',
+        'audioRetentionDays=60',
+        '-c',
+        'noTrafficHours=12',
+      ],
+      { cwd: REPO_ROOT, env: offlineEnv(), timeout: 110_000, maxBuffer: 16 * 1024 * 1024 },
+    );
 
-      const templatePath = join(outdir, `${DEFAULT_STACK_NAME}.template.json`);
-      expect(existsSync(templatePath)).toBe(true);
-      const template = JSON.parse(readFileSync(templatePath, 'utf8')) as {
-        Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
-        Outputs: Record<string, { Value: unknown }>;
-      };
-      const resources = Object.values(template.Resources);
-      expect(resources.filter((r) => r.Type === 'AWS::ApiGatewayV2::Route').map((r) => r.Properties.RouteKey)).toEqual([
-        'POST /webhooks/elevenlabs',
-      ]);
-      expect(resources.find((r) => r.Type === 'AWS::SNS::Subscription')?.Properties).toMatchObject({
-        Protocol: 'email',
-        Endpoint: 'ops@example.com',
-      });
-      expect(JSON.stringify(template.Outputs.WebhookUrl!.Value)).toContain('.execute-api.ap-southeast-2.');
-      // -c noTrafficHours=12 turns the no-traffic alarm on, with a 12-hour period.
-      expect(resources.find((r) => r.Type === 'AWS::CloudWatch::Alarm' && String(r.Properties.AlarmName).endsWith('-NoTraffic'))?.Properties).toMatchObject({
-        Period: 12 * 3600,
-        TreatMissingData: 'breaching',
-      });
+    const templatePath = join(outdir, `${DEFAULT_STACK_NAME}.template.json`);
+    expect(existsSync(templatePath)).toBe(true);
+    const template = JSON.parse(readFileSync(templatePath, 'utf8')) as {
+      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+      Outputs: Record<string, { Value: unknown }>;
+    };
+    const resources = Object.values(template.Resources);
+    expect(resources.filter((r) => r.Type === 'AWS::ApiGatewayV2::Route').map((r) => r.Properties.RouteKey)).toEqual([
+      'POST /webhooks/elevenlabs',
+    ]);
+    expect(resources.find((r) => r.Type === 'AWS::SNS::Subscription')?.Properties).toMatchObject({
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+    });
+    expect(JSON.stringify(template.Outputs.WebhookUrl!.Value)).toContain('.execute-api.ap-southeast-2.');
+    // -c noTrafficHours=12 turns the no-traffic alarm on, with a 12-hour period.
+    expect(
+      resources.find((r) => r.Type === 'AWS::CloudWatch::Alarm' && String(r.Properties.AlarmName).endsWith('-NoTraffic'))?.Properties,
+    ).toMatchObject({
+      Period: 12 * 3600,
+      TreatMissingData: 'breaching',
+    });
 
-      // Both Lambda code assets were staged from dist/, without source maps.
-      const assets = JSON.parse(readFileSync(join(outdir, `${DEFAULT_STACK_NAME}.assets.json`), 'utf8')) as {
-        files: Record<string, { source: { path: string; packaging: string } }>;
-      };
-      const zips = Object.values(assets.files).filter((f) => f.source.packaging === 'zip');
-      expect(zips).toHaveLength(3);
-      for (const zip of zips) {
-        expect(existsSync(join(outdir, zip.source.path, 'index.mjs'))).toBe(true);
-        expect(existsSync(join(outdir, zip.source.path, 'index.mjs.map'))).toBe(false);
-      }
-    },
-    120_000,
-  );
+    // Both Lambda code assets were staged from dist/, without source maps.
+    const assets = JSON.parse(readFileSync(join(outdir, `${DEFAULT_STACK_NAME}.assets.json`), 'utf8')) as {
+      files: Record<string, { source: { path: string; packaging: string } }>;
+    };
+    const zips = Object.values(assets.files).filter((f) => f.source.packaging === 'zip');
+    expect(zips).toHaveLength(3);
+    for (const zip of zips) {
+      expect(existsSync(join(outdir, zip.source.path, 'index.mjs'))).toBe(true);
+      expect(existsSync(join(outdir, zip.source.path, 'index.mjs.map'))).toBe(false);
+    }
+  }, 120_000);
 });

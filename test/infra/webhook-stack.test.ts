@@ -4,7 +4,6 @@
  */
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { retryDelaySeconds, retryHorizonSeconds } from '../../lambda/core/retry-schedule';
 import { DEFAULT_CRM_WEBHOOK_URL } from '../../infra/stack-settings';
 import {
   MAX_RECEIVE_COUNT,
@@ -15,6 +14,7 @@ import {
   RETRY_VISIBILITY_TIMEOUT,
   RETRY_WORKER_TIMEOUT,
 } from '../../infra/webhook-stack';
+import { retryDelaySeconds, retryHorizonSeconds } from '../../lambda/core/retry-schedule';
 import { logicalId, resourcesOf, templateOf } from './stack-fixture';
 
 let template: Template;
@@ -243,7 +243,11 @@ describe('audio bucket', () => {
     templateOf({ audioRetentionDays: 400, archiveAfterDays: 60 }).hasResourceProperties('AWS::S3::Bucket', {
       LifecycleConfiguration: {
         Rules: Match.arrayWith([
-          Match.objectLike({ Id: 'archive-then-expire', ExpirationInDays: 400, Transitions: [{ StorageClass: 'GLACIER_IR', TransitionInDays: 60 }] }),
+          Match.objectLike({
+            Id: 'archive-then-expire',
+            ExpirationInDays: 400,
+            Transitions: [{ StorageClass: 'GLACIER_IR', TransitionInDays: 60 }],
+          }),
         ]),
       },
     });
@@ -272,7 +276,10 @@ describe('queues', () => {
     expect(dlq.MessageRetentionPeriod).toBeGreaterThanOrEqual(retry.MessageRetentionPeriod as number);
     const toDlq = retryHorizonSeconds(MAX_RECEIVE_COUNT) + retryDelaySeconds(MAX_RECEIVE_COUNT);
     expect(retry.MessageRetentionPeriod as number).toBeGreaterThan(toDlq + 7 * 24 * 3600);
-    template.hasResource('AWS::SQS::Queue', { Properties: Match.objectLike({ MessageRetentionPeriod: QUEUE_RETENTION.toSeconds() }), DeletionPolicy: 'Retain' });
+    template.hasResource('AWS::SQS::Queue', {
+      Properties: Match.objectLike({ MessageRetentionPeriod: QUEUE_RETENTION.toSeconds() }),
+      DeletionPolicy: 'Retain',
+    });
     expect((template.toJSON().Resources as Record<string, { DeletionPolicy?: string }>)[dlqId]!.DeletionPolicy).toBe('Retain');
   });
 
@@ -330,7 +337,7 @@ describe('alarm topic', () => {
     });
   });
 
-  it('lets this stack\'s CloudWatch alarms publish despite its TLS-only policy', () => {
+  it("lets this stack's CloudWatch alarms publish despite its TLS-only policy", () => {
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
@@ -351,7 +358,9 @@ describe('dashboard', () => {
   it('shows events by type, forwards, queue depths, latency and audio bytes', () => {
     const dashboards = Object.values(resourcesOf(template, 'AWS::CloudWatch::Dashboard'));
     expect(dashboards).toHaveLength(1);
-    const body = JSON.stringify(template.toJSON().Resources[logicalId(template, 'AWS::CloudWatch::Dashboard', 'Dashboard')].Properties.DashboardBody);
+    const body = JSON.stringify(
+      template.toJSON().Resources[logicalId(template, 'AWS::CloudWatch::Dashboard', 'Dashboard')].Properties.DashboardBody,
+    );
     for (const title of ['Events by type', 'CRM forwards', 'Retry queue and dead-letter queue', 'Latency (ms)', 'Audio']) {
       expect(body).toContain(title);
     }
@@ -436,7 +445,7 @@ describe('props', () => {
     const receiverVariables = (tpl: Template) =>
       Object.values(resourcesOf(tpl, 'AWS::Lambda::Function'))
         .filter((f) => String(f.Properties?.Description).includes('receiver'))
-        .map((f) => Object.keys((f.Properties?.Environment as { Variables: object }).Variables));
+        .map((f) => Object.keys((f.Properties?.Environment as { Variables: object } | undefined)?.Variables ?? {}));
     // The defaults live in lambda/config.ts: the default stack sets neither variable.
     const defaults = receiverVariables(template);
     expect(defaults).toHaveLength(1);

@@ -9,14 +9,14 @@ import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCom
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createS3AudioStore } from '../../lambda/adapters/audio-store';
-import { createAudioWorker } from '../../lambda/create-audio-worker';
 import { prepareAudio } from '../../lambda/core/audio';
 import { API_KEY_REJECTED, NO_API_KEY } from '../../lambda/core/audio-check';
 import { retryDelaySeconds } from '../../lambda/core/retry-schedule';
+import { createAudioWorker } from '../../lambda/create-audio-worker';
+import { silentMp3, silentMp3Chunks } from '../fixtures/silent-mp3';
 import { type ElevenLabsApiStandIn, startElevenLabsApi } from '../helpers/elevenlabs-api';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy';
 import { BUCKET, type LocalAws, startLocalAws } from '../helpers/local-aws';
-import { silentMp3, silentMp3Chunks } from '../fixtures/silent-mp3';
 
 const MiB = 1024 * 1024;
 const API_KEY_ARN = 'arn:aws:secretsmanager:ap-southeast-2:123456789012:secret:elevenlabs-api-key';
@@ -61,7 +61,8 @@ const baseEnv = () => ({
   ELEVENLABS_API_KEY: api.apiKey,
   ELEVENLABS_API_BASE_URL: api.baseUrl,
 });
-const worker = (env: Record<string, string> = {}) => createAudioWorker({ ...baseEnv(), ...env }, { write: (line) => logs.push(JSON.parse(line)) });
+const worker = (env: Record<string, string> = {}) =>
+  createAudioWorker({ ...baseEnv(), ...env }, { write: (line) => logs.push(JSON.parse(line)) });
 
 let sequence = 0;
 function check(conversationId: string, agentId = 'agent_kept', receiveCount = 1, body?: string): SQSEvent {
@@ -82,7 +83,16 @@ async function receiveFromQueue(): Promise<SQSEvent> {
   );
   expect(Messages).toHaveLength(1);
   const m = Messages[0]!;
-  return { Records: [{ messageId: m.MessageId, receiptHandle: m.ReceiptHandle, body: m.Body, attributes: { ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount } }] } as unknown as SQSEvent;
+  return {
+    Records: [
+      {
+        messageId: m.MessageId,
+        receiptHandle: m.ReceiptHandle,
+        body: m.Body,
+        attributes: { ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount },
+      },
+    ],
+  } as unknown as SQSEvent;
 }
 
 const context = (ms = 60_000) => {
@@ -133,7 +143,9 @@ describe('a recording that is missing', () => {
     // Simulate a crash between the upload and the metadata copy: the object, without sha256.
     const { S3Client, PutObjectCommand } = await import('@aws-sdk/client-s3');
     const client = new S3Client({ endpoint: local.s3.endpoint, forcePathStyle: true });
-    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `audio/agent_kept/${id}.mp3`, Body: Buffer.alloc(10), ContentType: 'audio/mpeg' }));
+    await client.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: `audio/agent_kept/${id}.mp3`, Body: Buffer.alloc(10), ContentType: 'audio/mpeg' }),
+    );
     client.destroy();
     await worker()(check(id), context());
     expect(logs.at(-1)).toMatchObject({ outcome: 'recovered', bytes: 300_000 });
@@ -149,7 +161,13 @@ describe('a recording that is missing', () => {
   it.each([401, 403])('%i from ElevenLabs: AudioMissing "ElevenLabs API key rejected", done', async (status) => {
     api.audio(() => ({ kind: 'status', status }));
     expect(await worker()(check(`conv_${status}`), context())).toEqual({ batchItemFailures: [] });
-    expect(logs.at(-1)).toMatchObject({ level: 'warn', outcome: 'missing', reason: API_KEY_REJECTED, AudioMissing: 1, conversationId: `conv_${status}` });
+    expect(logs.at(-1)).toMatchObject({
+      level: 'warn',
+      outcome: 'missing',
+      reason: API_KEY_REJECTED,
+      AudioMissing: 1,
+      conversationId: `conv_${status}`,
+    });
   });
 
   it('a wrong key is what the stand-in answers 401 to: the same outcome', async () => {
@@ -162,7 +180,13 @@ describe('a recording that is missing', () => {
     const before = api.requests.length;
     expect(await worker({ ELEVENLABS_API_KEY: '' })(check('conv_no_key'), context())).toEqual({ batchItemFailures: [] });
     expect(api.requests.length).toBe(before);
-    expect(logs.at(-1)).toMatchObject({ level: 'warn', outcome: 'missing', reason: NO_API_KEY, conversationId: 'conv_no_key', AudioMissing: 1 });
+    expect(logs.at(-1)).toMatchObject({
+      level: 'warn',
+      outcome: 'missing',
+      reason: NO_API_KEY,
+      conversationId: 'conv_no_key',
+      AudioMissing: 1,
+    });
   });
 
   it.each([408, 429, 500, 503])('%i from ElevenLabs: comes back through SQS, hidden for longer on each receive', async (status) => {
@@ -173,11 +197,17 @@ describe('a recording that is missing', () => {
       const event = await receiveFromQueue();
       expect(event.Records[0]!.attributes.ApproximateReceiveCount).toBe(String(receiveCount));
       expect(await worker()(event, context())).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }] });
-      expect(logs.at(-1)).toMatchObject({ outcome: 'retry', reason: `ElevenLabs API answered HTTP ${status}`, retryInSeconds: retryDelaySeconds(receiveCount) });
+      expect(logs.at(-1)).toMatchObject({
+        outcome: 'retry',
+        reason: `ElevenLabs API answered HTTP ${status}`,
+        retryInSeconds: retryDelaySeconds(receiveCount),
+      });
       expect(logs.at(-1)!.AudioMissing).toBeUndefined();
       expect(local.aws.visibilityChanges.at(-1)).toMatchObject({ queue: 'audio-checks', seconds: retryDelaySeconds(receiveCount) });
       // Make it visible again at once, as if the backoff had passed.
-      await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: event.Records[0]!.receiptHandle, VisibilityTimeout: 0 }));
+      await sqs.send(
+        new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: event.Records[0]!.receiptHandle, VisibilityTimeout: 0 }),
+      );
     }
     const last = await receiveFromQueue();
     await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: last.Records[0]!.receiptHandle }));
@@ -208,7 +238,10 @@ describe('the API key from Secrets Manager (ELEVENLABS_API_KEY_SECRET_ARN)', () 
   ])('%s', async (_name, value, outcome) => {
     local.aws.secrets.set(API_KEY_ARN, value());
     api.audio(() => ({ kind: 'recording', bytes: 2000 }));
-    await worker({ ELEVENLABS_API_KEY: 'sk_ignored_when_the_arn_is_set', ELEVENLABS_API_KEY_SECRET_ARN: API_KEY_ARN })(check(`conv_secret_${outcome}_${value().length}`), context());
+    await worker({ ELEVENLABS_API_KEY: 'sk_ignored_when_the_arn_is_set', ELEVENLABS_API_KEY_SECRET_ARN: API_KEY_ARN })(
+      check(`conv_secret_${outcome}_${value().length}`),
+      context(),
+    );
     expect(logs.at(-1)).toMatchObject({ outcome });
   });
 

@@ -13,11 +13,11 @@ import { prepareAudio } from '../../lambda/core/audio';
 import { toCrmPayload } from '../../lambda/core/crm-payload';
 import { parseEvent, type TranscriptionEvent } from '../../lambda/core/events';
 import { archiveKey } from '../../lambda/core/storage-keys';
+import { sampleEvent } from '../fixtures/samples';
+import { silentMp3 } from '../fixtures/silent-mp3';
 import { type ElevenLabsApiStandIn, startElevenLabsApi } from '../helpers/elevenlabs-api';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy';
 import { BUCKET, type LocalAws, startLocalAws } from '../helpers/local-aws';
-import { sampleEvent } from '../fixtures/samples';
-import { silentMp3 } from '../fixtures/silent-mp3';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 let local: LocalAws;
@@ -71,9 +71,14 @@ describe('npm run backfill', () => {
       ['conv_bf_none', 400],
       ['conv_bf_outside', -100_000],
     ] as const;
-    for (const [id, offset] of calls) api.conversations.push({ conversation_id: id, agent_id: 'agent_bf', start_time_unix_secs: day + offset });
+    for (const [id, offset] of calls)
+      api.conversations.push({ conversation_id: id, agent_id: 'agent_bf', start_time_unix_secs: day + offset });
     api.audio((id) =>
-      id === 'conv_bf_long' ? { kind: 'recording', bytes: 6 * 1024 * 1024 } : id === 'conv_bf_short' ? { kind: 'recording', bytes: 50_000 } : { kind: 'status', status: 404 },
+      id === 'conv_bf_long'
+        ? { kind: 'recording', bytes: 6 * 1024 * 1024 }
+        : id === 'conv_bf_short'
+          ? { kind: 'recording', bytes: 50_000 }
+          : { kind: 'status', status: 404 },
     );
     const { code, out, err } = await run('backfill', ['--since', '2026-11-20', '--until', '2026-11-21'], backfillEnv());
     expect(code).toBe(0);
@@ -82,12 +87,18 @@ describe('npm run backfill', () => {
     expect(out).toMatch(/conv_bf_short +agent_bf +recovered 0\.05 MiB/);
     expect(out).toMatch(/conv_bf_none +agent_bf +unavailable \(ElevenLabs has no recording\)/);
     expect(out).not.toContain('conv_bf_outside');
-    expect(out.trim().split('\n').at(-1)).toBe('checked 4 conversation(s): 1 already stored, 2 recovered (6.05 MiB), 1 unavailable, 0 missing, 0 failed');
+    expect(out.trim().split('\n').at(-1)).toBe(
+      'checked 4 conversation(s): 1 already stored, 2 recovered (6.05 MiB), 1 unavailable, 0 missing, 0 failed',
+    );
     expect(err).toMatch(/^page 1: 2 conversation\(s\)\npage 2: 2 conversation\(s\)\n/);
     expect((await local.getObject('audio/agent_bf/conv_bf_long.mp3'))?.metadata).toMatchObject({ source: 'elevenlabs-api' });
     // The list was asked with the range (a second wider each side) and page size 100.
     const listed = api.requests.filter((r) => r.path === '/v1/convai/conversations');
-    expect(listed[0]!.query).toMatchObject({ call_start_after_unix: String(day - 1), call_start_before_unix: String(day + 86_401), page_size: '100' });
+    expect(listed[0]!.query).toMatchObject({
+      call_start_after_unix: String(day - 1),
+      call_start_before_unix: String(day + 86_401),
+      page_size: '100',
+    });
     expect(listed[1]!.query.cursor).toBe('2');
   });
 
@@ -108,7 +119,11 @@ describe('npm run backfill', () => {
     api.conversations.push({ conversation_id: 'conv_bf_other', agent_id: 'agent_other', start_time_unix_secs: day + 20 });
     const audioRequests = () => api.requests.filter((r) => r.path.endsWith('/audio')).length;
     const before = audioRequests();
-    const { code, out } = await run('backfill', ['--since', '2026-11-20', '--until', '2026-11-21', '--agent', 'agent_dry', '--dry-run'], backfillEnv());
+    const { code, out } = await run(
+      'backfill',
+      ['--since', '2026-11-20', '--until', '2026-11-21', '--agent', 'agent_dry', '--dry-run'],
+      backfillEnv(),
+    );
     expect(code).toBe(0);
     expect(out).toMatch(/conv_bf_dry +agent_dry +not stored: would fetch it from ElevenLabs/);
     expect(out).not.toContain('conv_bf_other');
@@ -127,7 +142,13 @@ describe('npm run backfill', () => {
     ['a hostile --agent', ['--since', '2026-11-20', '--agent', '../../etc'], {}, 2, /^backfill: --agent must be 1-128/],
     ['no API key', ['--since', '2026-11-20'], { ELEVENLABS_API_KEY: '' }, 2, /^backfill: no ElevenLabs API key/],
     ['no bucket', ['--since', '2026-11-20'], { AUDIO_BUCKET: '' }, 2, /^backfill: invalid settings: AUDIO_BUCKET is required/],
-    ['an API that refuses connections', ['--since', '2026-11-20'], { ELEVENLABS_API_BASE_URL: 'http://127.0.0.1:1' }, 1, /^backfill: could not list conversations/],
+    [
+      'an API that refuses connections',
+      ['--since', '2026-11-20'],
+      { ELEVENLABS_API_BASE_URL: 'http://127.0.0.1:1' },
+      1,
+      /^backfill: could not list conversations/,
+    ],
   ])('%s: one clear line, exit code as expected, no stack trace', async (_name, args, env, exitCode, pattern) => {
     const { code, err } = await run('backfill', args, { ...backfillEnv(), ...env });
     expect(code).toBe(exitCode);
@@ -151,7 +172,10 @@ describe('npm run replay', () => {
   async function archived(conversationId: string, agentId = 'agent_rp') {
     const event = sampleEvent('transcription', { conversationId, agentId });
     const body = JSON.stringify(event);
-    await archive.put({ key: archiveKey(agentId, conversationId, 'post_call_transcription'), body, conversationId, agentId }, Date.now() + 10_000);
+    await archive.put(
+      { key: archiveKey(agentId, conversationId, 'post_call_transcription'), body, conversationId, agentId },
+      Date.now() + 10_000,
+    );
     const mapping = { defaultSubject: 'Conversational AI call', subjectsByAgent: {}, defaultCountry: 'AU' as const };
     return toCrmPayload(parseEvent(JSON.parse(body)) as TranscriptionEvent, mapping);
   }
@@ -171,7 +195,9 @@ describe('npm run replay', () => {
   it('--dry-run sends nothing and shows the payload without personal data', async () => {
     const expected = await archived('conv_rp_dry');
     const before = local.crm.received.length;
-    const { code, out } = await run('replay', ['--conversation', 'conv_rp_dry', '--agent', 'agent_rp', '--dry-run'], { AUDIO_BUCKET: BUCKET });
+    const { code, out } = await run('replay', ['--conversation', 'conv_rp_dry', '--agent', 'agent_rp', '--dry-run'], {
+      AUDIO_BUCKET: BUCKET,
+    });
     expect(code).toBe(0);
     expect(local.crm.received.length).toBe(before);
     expect(out).toContain(`status=${expected.status}`);
@@ -184,14 +210,22 @@ describe('npm run replay', () => {
   it('queues the payload when the CRM fails, as the receiver does', async () => {
     await archived('conv_rp_queued');
     local.crm.respond({ status: 503 });
-    const { code, out } = await run('replay', ['--conversation', 'conv_rp_queued'], { ...replayEnv(), CRM_RETRY_QUEUE_URL: local.retryQueueUrl });
+    const { code, out } = await run('replay', ['--conversation', 'conv_rp_queued'], {
+      ...replayEnv(),
+      CRM_RETRY_QUEUE_URL: local.retryQueueUrl,
+    });
     expect(code).toBe(0);
     expect(out).toContain('the CRM failed (HTTP 503): queued for the retry worker');
     expect(local.aws.messages('crm-retry').map((m) => JSON.parse(m).conversationId)).toContain('conv_rp_queued');
   });
 
   it.each([
-    ['the CRM fails and there is no queue', ['--conversation', 'conv_rp_nowhere'], 1, /^replay: not delivered: CRM failed \(HTTP 503\); no retry queue configured$/],
+    [
+      'the CRM fails and there is no queue',
+      ['--conversation', 'conv_rp_nowhere'],
+      1,
+      /^replay: not delivered: CRM failed \(HTTP 503\); no retry queue configured$/,
+    ],
     ['nothing is archived for it', ['--conversation', 'conv_rp_missing'], 1, /^replay: no archived event for conversation conv_rp_missing/],
     ['no --conversation', [], 2, /^replay: --conversation is required/],
     ['a hostile id', ['--conversation', '../secrets'], 2, /^replay: --conversation must be 1-128/],

@@ -8,10 +8,10 @@ import { pathToFileURL } from 'node:url';
 import type { APIGatewayProxyResult, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatSignatureHeader } from '../../lambda/core/verify-signature';
+import { sampleEvent } from '../fixtures/samples';
 import { apiGatewayEvent } from '../helpers/api-gateway-event';
 import { captureStdout, jsonLines } from '../helpers/capture-stdout';
 import { type LocalAws, startLocalAws } from '../helpers/local-aws';
-import { sampleEvent } from '../fixtures/samples';
 
 const SECRET = 'wsec_bundle_secret';
 let local: LocalAws;
@@ -74,7 +74,10 @@ describe('dist/receiver/index.mjs', () => {
   it('queues through SQS when the CRM is down', async () => {
     local.crm.respond({ status: 503 });
     try {
-      const handler = await importBundle<(e: unknown) => Promise<APIGatewayProxyResult>>('receiver', { ...local.env, CRM_MAX_ATTEMPTS: '1' });
+      const handler = await importBundle<(e: unknown) => Promise<APIGatewayProxyResult>>('receiver', {
+        ...local.env,
+        CRM_MAX_ATTEMPTS: '1',
+      });
       const { result, lines } = await captureStdout(() => handler(signed(sampleEvent('failure'))));
       expect(JSON.parse(result.body)).toMatchObject({ queued: true });
       expect(jsonLines(lines)).toEqual([expect.objectContaining({ message: 'webhook request', outcome: 'queued', CrmForwardQueued: 1 })]);
@@ -86,10 +89,21 @@ describe('dist/receiver/index.mjs', () => {
 
 describe('dist/retry-worker/index.mjs', () => {
   it('exports a handler that forwards queued payloads and reports failures per record', async () => {
-    const handler = await importBundle<(e: SQSEvent) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>>('retry-worker', local.env);
+    const handler = await importBundle<(e: SQSEvent) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>>(
+      'retry-worker',
+      local.env,
+    );
     const payload = { type: 'conversationAICall', subject: 's', to: '+61400000000', name: 'n', summary: 'x', status: 'held', duration: 3 };
-    const message = { crmPayload: payload, eventType: 'post_call_transcription', conversationId: 'c', attempts: 3, lastError: 'HTTP 503', firstAttemptAt: new Date().toISOString() };
-    const record = (id: string, body: string) => ({ messageId: id, body, attributes: { ApproximateReceiveCount: '1' } }) as unknown as SQSEvent['Records'][number];
+    const message = {
+      crmPayload: payload,
+      eventType: 'post_call_transcription',
+      conversationId: 'c',
+      attempts: 3,
+      lastError: 'HTTP 503',
+      firstAttemptAt: new Date().toISOString(),
+    };
+    const record = (id: string, body: string) =>
+      ({ messageId: id, body, attributes: { ApproximateReceiveCount: '1' } }) as unknown as SQSEvent['Records'][number];
     const before = local.crm.received.length;
     const { result, lines } = await captureStdout(() => handler({ Records: [record('m1', JSON.stringify(message))] }));
     expect(result).toEqual({ batchItemFailures: [] });

@@ -16,7 +16,15 @@ beforeEach(() => crm.respond({ status: 200 }));
 
 /** No request deadline: the forward's own 12 s budget is the bound. */
 const FAR = Number.MAX_SAFE_INTEGER;
-const payload: CrmPayload = { type: 'conversationAICall', subject: 's', to: '+61400000000', name: 'n', summary: 'x', status: 'held', duration: 1 };
+const payload: CrmPayload = {
+  type: 'conversationAICall',
+  subject: 's',
+  to: '+61400000000',
+  name: 'n',
+  summary: 'x',
+  status: 'held',
+  duration: 1,
+};
 
 /** A forwarder whose sleeps advance a fake clock instead of waiting. */
 function forwarder(options: { maxAttempts?: number; budgetMs?: number; timeoutMs?: number } = {}) {
@@ -95,6 +103,11 @@ describe('createCrmForwarder', () => {
 
   it('reports a refused connection as a retryable network error', async () => {
     const client = createCrmForwarder({ url: 'http://127.0.0.1:1/crm', timeoutMs: 500, maxAttempts: 2, sleep: async () => undefined });
-    expect(await client.forward(payload, FAR)).toMatchObject({ ok: false, attempts: 2, permanent: false, lastError: expect.stringContaining('ECONNREFUSED') });
+    expect(await client.forward(payload, FAR)).toMatchObject({
+      ok: false,
+      attempts: 2,
+      permanent: false,
+      lastError: expect.stringContaining('ECONNREFUSED'),
+    });
   });
 });

@@ -2,7 +2,7 @@
  * `npm start`'s folder queue: the receiver writes failed forwards there, and the drainer
  * delivers them with the retry worker's logic once the CRM is back.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -6,12 +6,12 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoIdempotencyStore, DEDUP_TTL_SECONDS } from '../../lambda/adapters/idempotency-store';
 import type { ClaimRequest } from '../../lambda/core/ports';
-import { createReceiver } from '../../lambda/create-receiver';
 import { formatSignatureHeader } from '../../lambda/core/verify-signature';
+import { createReceiver } from '../../lambda/create-receiver';
+import { sampleEvent } from '../fixtures/samples';
 import { apiGatewayEvent } from '../helpers/api-gateway-event';
 import { type LocalDynamo, startDynalite } from '../helpers/dynalite';
 import { type LocalAws, startLocalAws } from '../helpers/local-aws';
-import { sampleEvent } from '../fixtures/samples';
 
 const TABLE = 'idempotency';
 const SECRET = 'wsec_dedup';
@@ -93,7 +93,9 @@ describe('the DynamoDB idempotency store', () => {
   });
 
   it('fails loudly (for the pipeline to log) when the table does not exist', async () => {
-    await expect(createDynamoIdempotencyStore('missing-table').claim('t#x', at(now))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    await expect(createDynamoIdempotencyStore('missing-table').claim('t#x', at(now))).rejects.toMatchObject({
+      name: 'ResourceNotFoundException',
+    });
   });
 
   it('gives up at the deadline it is given', async () => {
@@ -108,7 +110,8 @@ describe('the receiver with IDEMPOTENCY_TABLE', () => {
       { ...local.env, WEBHOOK_SECRET_ARN: '', ELEVENLABS_WEBHOOK_SECRET: SECRET, IDEMPOTENCY_TABLE: TABLE, ...env },
       { write: () => undefined, crm: { backoffBaseMs: 5 } },
     );
-  const signed = (body: string) => apiGatewayEvent(body, { 'elevenlabs-signature': formatSignatureHeader(SECRET, Math.floor(Date.now() / 1000), body) });
+  const signed = (body: string) =>
+    apiGatewayEvent(body, { 'elevenlabs-signature': formatSignatureHeader(SECRET, Math.floor(Date.now() / 1000), body) });
 
   it('forwards a re-delivered transcription once and answers the repeat deduplicated', async () => {
     const handler = receiver();
@@ -143,7 +146,7 @@ describe('the receiver with IDEMPOTENCY_TABLE', () => {
     }
   });
 
-  it('lets ElevenLabs\' retry take over a first delivery that crashed after claiming (claim written, never completed)', async () => {
+  it("lets ElevenLabs' retry take over a first delivery that crashed after claiming (claim written, never completed)", async () => {
     const body = JSON.stringify(sampleEvent('transcription', { conversationId: 'conv_dedup_crash' }));
     const crashedAt = Date.now();
     // The first delivery's Lambda (28 s left) claimed the event, then died before forwarding.
@@ -159,7 +162,9 @@ describe('the receiver with IDEMPOTENCY_TABLE', () => {
       { ...local.env, WEBHOOK_SECRET_ARN: '', ELEVENLABS_WEBHOOK_SECRET: SECRET, IDEMPOTENCY_TABLE: TABLE },
       { write: () => undefined, deps: { now: retryClock } },
     );
-    const signedLater = apiGatewayEvent(body, { 'elevenlabs-signature': formatSignatureHeader(SECRET, Math.floor(retryClock() / 1000), body) });
+    const signedLater = apiGatewayEvent(body, {
+      'elevenlabs-signature': formatSignatureHeader(SECRET, Math.floor(retryClock() / 1000), body),
+    });
     expect(JSON.parse((await retried(signedLater)).body)).toMatchObject({ forwarded: true });
     expect(local.crm.received.length - before).toBe(1);
   });
@@ -181,6 +186,9 @@ describe('the receiver with IDEMPOTENCY_TABLE', () => {
     );
     const result = await handler(signed(JSON.stringify(sampleEvent('transcription'))));
     expect(JSON.parse(result.body)).toMatchObject({ forwarded: true });
-    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ IdempotencyUnavailable: 1, idempotencyError: expect.stringMatching(/ResourceNotFound/) });
+    expect(JSON.parse(lines.at(-1)!)).toMatchObject({
+      IdempotencyUnavailable: 1,
+      idempotencyError: expect.stringMatching(/ResourceNotFound/),
+    });
   });
 });

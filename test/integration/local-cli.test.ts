@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_SUBJECT } from '../../scripts/lib/send-payloads';
-import { type CrmServer, startCrmServer } from '../helpers/crm-server';
-import { cliEnv, requestLines, runScript, type RunningServer, startServer, waitFor, writeEnvFile } from '../helpers/local-cli';
 import { sampleEvent } from '../fixtures/samples';
+import { type CrmServer, startCrmServer } from '../helpers/crm-server';
+import { cliEnv, type RunningServer, requestLines, runScript, startServer, waitFor, writeEnvFile } from '../helpers/local-cli';
 
 const run = promisify(execFile);
 const SECRET = 'wsec_local_cli_secret_from_the_environment';
@@ -37,7 +37,9 @@ beforeAll(async () => {
     AUDIO_CHECK_DELAY_SECONDS: '1',
   });
   sendEnv = cliEnv({ LOCAL_ENV_FILE: envFile, TMPDIR: base });
-  server = await startServer(cliEnv({ LOCAL_ENV_FILE: envFile, PORT: '0', ELEVENLABS_WEBHOOK_SECRET: SECRET, CRM_WEBHOOK_URL: crm.url }), { viaNpm: true });
+  server = await startServer(cliEnv({ LOCAL_ENV_FILE: envFile, PORT: '0', ELEVENLABS_WEBHOOK_SECRET: SECRET, CRM_WEBHOOK_URL: crm.url }), {
+    viaNpm: true,
+  });
 }, 60_000);
 afterAll(async () => {
   await server?.destroy();
@@ -61,7 +63,12 @@ describe('npm start', () => {
     expect(server.output()).not.toContain(SECRET);
     const file = join(dataDir, 'server.json');
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ url: server.url, secret: SECRET, secretSource: 'environment', pid: expect.any(Number) });
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({
+      url: server.url,
+      secret: SECRET,
+      secretSource: 'environment',
+      pid: expect.any(Number),
+    });
   });
 });
 
@@ -75,24 +82,46 @@ describe('npm run send', () => {
     expect(stdout).toMatch(/^failure +200 .*"forwarded":true/m);
     expect(code).toBe(0);
     expect(crm.accepted.length - before).toBe(2);
-    expect(readdirSync(join(dataDir, 's3', 'elevenlabs-audio-local', 'audio', 'agent_sample')).some((f) => f.endsWith('.mp3._S3rver_object'))).toBe(true);
+    expect(
+      readdirSync(join(dataDir, 's3', 'elevenlabs-audio-local', 'audio', 'agent_sample')).some((f) => f.endsWith('.mp3._S3rver_object')),
+    ).toBe(true);
   });
 
-  it('keeps every call as the stack does: the archive on disk, and an audio check by the worker\'s code', async () => {
+  it("keeps every call as the stack does: the archive on disk, and an audio check by the worker's code", async () => {
     const { stdout } = await send('all');
     const conversationId = /^transcription 200 .*"conversationId":"(conv_sample_\w+)"/m.exec(stdout)![1]!;
     // `all` is one connected call: its audio event carries the same conversation id.
     expect(stdout).toMatch(new RegExp(`^audio +200 .*"audioKey":"audio/agent_sample/${conversationId}\\.mp3"`, 'm'));
-    const archived = join(dataDir, 's3', 'elevenlabs-audio-local', 'calls', 'agent_sample', conversationId, 'post_call_transcription.json._S3rver_object');
-    await waitFor(() => existsSync(archived), 5_000, () => server.output());
+    const archived = join(
+      dataDir,
+      's3',
+      'elevenlabs-audio-local',
+      'calls',
+      'agent_sample',
+      conversationId,
+      'post_call_transcription.json._S3rver_object',
+    );
+    await waitFor(
+      () => existsSync(archived),
+      5_000,
+      () => server.output(),
+    );
     expect(JSON.parse(readFileSync(archived, 'utf8')).data.conversation_id).toBe(conversationId);
     // The check runs a second later and finds the recording the audio webhook stored.
-    await waitFor(() => server.output().includes(`[audio check] ${conversationId}: recording already stored`), 10_000, () => server.output());
+    await waitFor(
+      () => server.output().includes(`[audio check] ${conversationId}: recording already stored`),
+      10_000,
+      () => server.output(),
+    );
     expect(server.output()).toMatch(/ELEVENLABS_API_KEY is not set: a missing recording is reported as AudioMissing/);
   });
 
   it('prints one short line per request, with nothing secret or personal in it', async () => {
-    await waitFor(() => lines().length >= 3, 5_000, () => server.output());
+    await waitFor(
+      () => lines().length >= 3,
+      5_000,
+      () => server.output(),
+    );
     expect(lines().slice(0, 3)).toEqual([
       expect.stringMatching(/^POST \/webhooks\/elevenlabs 200 forwarded \d+ ms$/),
       expect.stringMatching(/^POST \/webhooks\/elevenlabs 200 audio_stored \d+ ms$/),
@@ -110,7 +139,11 @@ describe('npm run send', () => {
     expect(first.stdout).toMatch(/"conversationId":"conv_cli_dedup","forwarded":true/);
     expect(second.stdout).toMatch(/"conversationId":"conv_cli_dedup","deduplicated":true/);
     expect(crm.accepted.length - before).toBe(1);
-    await waitFor(() => lines().some((l) => / 200 deduplicated /.test(l)), 5_000, () => server.output());
+    await waitFor(
+      () => lines().some((l) => / 200 deduplicated /.test(l)),
+      5_000,
+      () => server.output(),
+    );
   });
 
   it('pings: 200 skipped, no CRM record', async () => {
@@ -128,13 +161,20 @@ describe('npm run send', () => {
     expect(stdout).toMatch(/^ping +401 \{"error":"signature mismatch"\}/m);
     expect(code).toBe(1);
     expect(stderr + stdout).not.toContain('wsec_wrong');
-    await waitFor(() => lines().some((l) => / 401 signature_rejected \d+ ms \(signature mismatch\)$/.test(l)), 5_000, () => server.output());
+    await waitFor(
+      () => lines().some((l) => / 401 signature_rejected \d+ ms \(signature mismatch\)$/.test(l)),
+      5_000,
+      () => server.output(),
+    );
   });
 
   it('warns when ELEVENLABS_WEBHOOK_SECRET in .env differs from the running server’s, and signs with the server’s', async () => {
     const otherEnv = writeEnvFile(join(base, 'other.env'), { LOCAL_DATA_DIR: dataDir, ELEVENLABS_WEBHOOK_SECRET: 'wsec_changed_since' });
     const { code, stdout, stderr } = await runScript('send', ['ping'], cliEnv({ LOCAL_ENV_FILE: otherEnv }));
-    expectOneLineError(stderr, /^warning: ELEVENLABS_WEBHOOK_SECRET in \.env differs from the secret the running npm start verifies with .*using the server's/);
+    expectOneLineError(
+      stderr,
+      /^warning: ELEVENLABS_WEBHOOK_SECRET in \.env differs from the secret the running npm start verifies with .*using the server's/,
+    );
     expect(stdout).toMatch(/^ping +200 /m);
     expect(code).toBe(0);
   });
@@ -149,7 +189,10 @@ describe('npm run send', () => {
     expect(sent.stdout).toMatch(/^post_call_transcription 200 .*"conversationId":"conv_saved_file","forwarded":true/m);
     const again = await send('--file', file, '--conversation-id', 'conv_saved_file_2');
     expect(again.stdout).toMatch(/"conversationId":"conv_saved_file_2","forwarded":true/);
-    expect(crm.accepted.slice(before)).toEqual([expect.objectContaining({ subject: 'Saved payload subject' }), expect.objectContaining({ subject: 'Saved payload subject' })]);
+    expect(crm.accepted.slice(before)).toEqual([
+      expect.objectContaining({ subject: 'Saved payload subject' }),
+      expect.objectContaining({ subject: 'Saved payload subject' }),
+    ]);
   });
 
   it('--print-curl prints commands that work when pasted into a shell (inline and from a file)', async () => {
@@ -158,7 +201,9 @@ describe('npm run send', () => {
     expect(stderr).toMatch(/^# signed now/);
     const commands = stdout.trim().split('\n');
     expect(commands).toHaveLength(3);
-    expect(commands.every((c) => c.startsWith(`curl -sS -w '\\n' -X POST '${server.url}' `) && c.includes("-H 'elevenlabs-signature: t="))).toBe(true);
+    expect(
+      commands.every((c) => c.startsWith(`curl -sS -w '\\n' -X POST '${server.url}' `) && c.includes("-H 'elevenlabs-signature: t=")),
+    ).toBe(true);
     expect(commands[0]).toContain("--data-binary '{");
     const bodyFile = /--data-binary @'([^']+)'/.exec(commands[1]!)?.[1];
     expect(bodyFile?.startsWith(base)).toBe(true); // the temp folder (TMPDIR)
@@ -176,7 +221,10 @@ describe('npm run send', () => {
   it('refuses samples for another machine without --yes, and marks them as tests', async () => {
     const remote = 'https://receiver.example.com/webhooks/elevenlabs';
     const refused = await send('all', '--url', remote, '--secret', 'wsec_remote');
-    expectOneLineError(refused.stderr, /^send: refusing to send samples to receiver\.example\.com, which is not this machine: .*--yes.*"ping"/);
+    expectOneLineError(
+      refused.stderr,
+      /^send: refusing to send samples to receiver\.example\.com, which is not this machine: .*--yes.*"ping"/,
+    );
     expect(refused.stdout).toBe('');
     expect(refused.code).toBe(2);
     const file = await send('--file', join(base, 'payload.json'), '--url', remote, '--secret', 'wsec_remote');
@@ -213,7 +261,10 @@ describe('npm run send', () => {
   it('reports an unreachable URL in one line', async () => {
     const closed = await closedPort();
     const { code, stdout, stderr } = await send('ping', '--url', `http://127.0.0.1:${closed}/webhooks/elevenlabs`, '--secret', 'wsec_x');
-    expectOneLineError(stderr, new RegExp(`^send: cannot reach http://127\\.0\\.0\\.1:${closed}/webhooks/elevenlabs: connection refused — is npm start running\\?$`));
+    expectOneLineError(
+      stderr,
+      new RegExp(`^send: cannot reach http://127\\.0\\.0\\.1:${closed}/webhooks/elevenlabs: connection refused — is npm start running\\?$`),
+    );
     expect(stdout).toBe('');
     expect(code).toBe(1);
   });
@@ -223,9 +274,17 @@ describe('the local server on the wire', () => {
   it('prints a line for 404, 405 and 413 too, and 413 reaches the client', async () => {
     expect((await fetch(server.url.replace('/webhooks/elevenlabs', '/favicon.ico'))).status).toBe(404);
     expect((await fetch(server.url)).status).toBe(405);
-    const tooLarge = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.alloc(6_300_000, 0x20) });
+    const tooLarge = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.alloc(6_300_000, 0x20),
+    });
     expect(tooLarge.status).toBe(413);
-    await waitFor(() => lines().some((l) => / 413 /.test(l)), 5_000, () => server.output());
+    await waitFor(
+      () => lines().some((l) => / 413 /.test(l)),
+      5_000,
+      () => server.output(),
+    );
     expect(lines()).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^GET \/favicon\.ico 404 not_found \d+ ms$/),
@@ -239,11 +298,19 @@ describe('the local server on the wire', () => {
     crm.respond({ status: 503 });
     const sent = await send('failure', '--conversation-id', 'conv_cli_retry');
     expect(sent.stdout).toMatch(/"forwarded":false,"queued":true/);
-    await waitFor(() => /\[retry queue\] 1 waiting; next drain in [\d.]+ s \(\d\d:\d\d:\d\d\)/.test(server.output()), 5_000, () => server.output());
+    await waitFor(
+      () => /\[retry queue\] 1 waiting; next drain in [\d.]+ s \(\d\d:\d\d:\d\d\)/.test(server.output()),
+      5_000,
+      () => server.output(),
+    );
     expect(lines()).toContainEqual(expect.stringMatching(/ 200 queued \d+ ms \(CRM failed; waiting in the retry queue\)$/));
     const before = crm.accepted.length;
     crm.respond({ status: 200 });
-    await waitFor(() => /\[retry queue\] drained: delivered 1 to the CRM; none waiting/.test(server.output()), 10_000, () => server.output());
+    await waitFor(
+      () => /\[retry queue\] drained: delivered 1 to the CRM; none waiting/.test(server.output()),
+      10_000,
+      () => server.output(),
+    );
     expect(crm.accepted.length - before).toBe(1);
   });
 });
@@ -251,7 +318,10 @@ describe('the local server on the wire', () => {
 describe('npm run reset while npm start runs', () => {
   it('refuses without --force and deletes nothing', async () => {
     const { code, stdout, stderr } = await runScript('reset', ['--yes'], sendEnv);
-    expectOneLineError(stderr, /^reset: npm start is running against .*data \(pid \d+, http:\/\/127\.0\.0\.1:\d+\/webhooks\/elevenlabs\); stop it first, or pass --force$/);
+    expectOneLineError(
+      stderr,
+      /^reset: npm start is running against .*data \(pid \d+, http:\/\/127\.0\.0\.1:\d+\/webhooks\/elevenlabs\); stop it first, or pass --force$/,
+    );
     expect(stdout).toBe('');
     expect(code).toBe(1);
     expect(existsSync(join(dataDir, 'server.json'))).toBe(true);

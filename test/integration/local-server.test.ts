@@ -11,9 +11,9 @@ import { createReceiver } from '../../lambda/create-receiver';
 import { eventBytes } from '../../scripts/lib/lambda-event';
 import { createLocalServer, LAMBDA_MAX_EVENT_BYTES, type ServedRequest, WEBHOOK_PATH } from '../../scripts/lib/local-server';
 import { createRequestLog } from '../../scripts/lib/request-log';
-import { type LocalAws, startLocalAws } from '../helpers/local-aws';
 import { sampleEvent } from '../fixtures/samples';
 import { signatureHeaders } from '../fixtures/signing';
+import { type LocalAws, startLocalAws } from '../helpers/local-aws';
 
 const SECRET = 'wsec_local_server_secret';
 let local: LocalAws;
@@ -54,7 +54,12 @@ beforeEach(() => {
 });
 
 /** A raw HTTP/1.1 request, so tests control framing (Content-Length or chunked). */
-function post(path: string, body: Buffer | string, headers: Record<string, string | number> = {}, chunked = false): Promise<{ status: number; body: string }> {
+function post(
+  path: string,
+  body: Buffer | string,
+  headers: Record<string, string | number> = {},
+  chunked = false,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -83,7 +88,9 @@ describe('the local server', () => {
     const response = await post(WEBHOOK_PATH, body, signatureHeaders(SECRET, body));
     expect(response.status).toBe(200);
     expect(JSON.parse(response.body)).toMatchObject({ received: true, forwarded: true });
-    expect(served).toEqual([expect.objectContaining({ method: 'POST', path: WEBHOOK_PATH, statusCode: 200, requestId: expect.any(String) })]);
+    expect(served).toEqual([
+      expect.objectContaining({ method: 'POST', path: WEBHOOK_PATH, statusCode: 200, requestId: expect.any(String) }),
+    ]);
   });
 
   it('answers 401 for an unsigned request', async () => {
@@ -119,14 +126,24 @@ describe('Lambda’s 6,291,456-byte limit on the whole event', () => {
   });
 
   it('answers 413 to a chunked body that grows past the limit', async () => {
-    const response = await post(WEBHOOK_PATH, Buffer.alloc(LAMBDA_MAX_EVENT_BYTES + 10, 0x20), { ...json, 'transfer-encoding': 'chunked' }, true);
+    const response = await post(
+      WEBHOOK_PATH,
+      Buffer.alloc(LAMBDA_MAX_EVENT_BYTES + 10, 0x20),
+      { ...json, 'transfer-encoding': 'chunked' },
+      true,
+    );
     expect(response).toEqual({ status: 413, body: '{"error":"payload too large"}' });
   });
 
   it('answers 413 to a body just under the limit whose event (headers, envelope) is over it', async () => {
     const response = await post(WEBHOOK_PATH, Buffer.alloc(LAMBDA_MAX_EVENT_BYTES - 100, 0x20), json);
     expect(response.status).toBe(413);
-    const chunked = await post(WEBHOOK_PATH, Buffer.alloc(LAMBDA_MAX_EVENT_BYTES - 100, 0x20), { ...json, 'transfer-encoding': 'chunked' }, true);
+    const chunked = await post(
+      WEBHOOK_PATH,
+      Buffer.alloc(LAMBDA_MAX_EVENT_BYTES - 100, 0x20),
+      { ...json, 'transfer-encoding': 'chunked' },
+      true,
+    );
     expect(chunked.status).toBe(413);
     expect(handledEventBytes).toEqual([]);
   });

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cliEnv, requestLines, runScript, type RunningServer, startServer, waitFor, writeEnvFile } from '../helpers/local-cli';
+import { cliEnv, type RunningServer, requestLines, runScript, startServer, waitFor, writeEnvFile } from '../helpers/local-cli';
 
 const base = mkdtempSync(join(tmpdir(), 'local-start-'));
 const dataDir = join(base, 'data');
@@ -24,11 +24,23 @@ describe('settings npm start refuses', () => {
   it('refuses bad local and receiver settings in one line naming the variable, from the environment or .env', async () => {
     const refused = join(base, 'refused');
     const cases: [NodeJS.ProcessEnv, RegExp][] = [
-      [env('a.env', { LOCAL_DATA_DIR: refused }, { PORT: 'abc' }), /^npm start: PORT must be a port number from 0 to 65535 .*\(got "abc"\); fix it in your environment or \.env/],
-      [env('b.env', { LOCAL_DATA_DIR: refused, RETRY_DRAIN_INTERVAL_MS: 'abc' }), /^npm start: RETRY_DRAIN_INTERVAL_MS must be a whole number of milliseconds .*\(got "abc"\)/],
+      [
+        env('a.env', { LOCAL_DATA_DIR: refused }, { PORT: 'abc' }),
+        /^npm start: PORT must be a port number from 0 to 65535 .*\(got "abc"\); fix it in your environment or \.env/,
+      ],
+      [
+        env('b.env', { LOCAL_DATA_DIR: refused, RETRY_DRAIN_INTERVAL_MS: 'abc' }),
+        /^npm start: RETRY_DRAIN_INTERVAL_MS must be a whole number of milliseconds .*\(got "abc"\)/,
+      ],
       [env('c.env', { LOCAL_DATA_DIR: refused, LOG_FORMAT: 'xml' }), /^npm start: LOG_FORMAT must be "short"/],
-      [env('d.env', { LOCAL_DATA_DIR: refused, PORT: '0', CRM_TIMEOUT_MS: 'soon' }), /^npm start: invalid configuration: CRM_TIMEOUT_MS must be a whole number/],
-      [env('e.env', { LOCAL_DATA_DIR: '/' }), /^npm start: LOCAL_DATA_DIR is \/, which cannot be the data folder: it is the filesystem root$/],
+      [
+        env('d.env', { LOCAL_DATA_DIR: refused, PORT: '0', CRM_TIMEOUT_MS: 'soon' }),
+        /^npm start: invalid configuration: CRM_TIMEOUT_MS must be a whole number/,
+      ],
+      [
+        env('e.env', { LOCAL_DATA_DIR: '/' }),
+        /^npm start: LOCAL_DATA_DIR is \/, which cannot be the data folder: it is the filesystem root$/,
+      ],
     ];
     const results = await Promise.all(cases.map(([e]) => runScript('start', [], e)));
     expect(existsSync(refused)).toBe(false); // refused before anything was started or written
@@ -72,7 +84,11 @@ describe('npm start on one data folder, run after run', () => {
     expect(sent.stdout).toMatch(/^ping +200 /m);
     await fetch(server.url, { method: 'GET' });
     await waitFor(() => /"message":"local server request"/.test(server.output()), 5_000, server.output);
-    const json = server.output().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
+    const json = server
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line));
     expect(json).toEqual([
       expect.objectContaining({ message: 'webhook request', outcome: 'skipped', statusCode: 200, _aws: expect.any(Object) }),
       expect.objectContaining({ message: 'local server request', method: 'GET', statusCode: 405, outcome: 'method_not_allowed' }),
@@ -82,7 +98,9 @@ describe('npm start on one data folder, run after run', () => {
 
     // A second npm start on the same folder is refused while this one runs.
     const second = await runScript('start', [], env('third.env', { LOCAL_DATA_DIR: dataDir, PORT: '0' }));
-    expect(second.stderr.trim()).toMatch(/^npm start: npm start is already running against .*\(pid \d+, http:\/\/127\.0\.0\.1:\d+\/webhooks\/elevenlabs\); stop it first, or use another LOCAL_DATA_DIR$/);
+    expect(second.stderr.trim()).toMatch(
+      /^npm start: npm start is already running against .*\(pid \d+, http:\/\/127\.0\.0\.1:\d+\/webhooks\/elevenlabs\); stop it first, or use another LOCAL_DATA_DIR$/,
+    );
     expect(second.code).toBe(1);
 
     // --force empties it anyway.

@@ -4,12 +4,12 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createReceiver, type ReceiverHandler } from '../../lambda/create-receiver';
 import { formatSignatureHeader } from '../../lambda/core/verify-signature';
-import { apiGatewayEvent, restApiEvent } from '../helpers/api-gateway-event';
-import { type LocalAws, SECRET_ARN, startLocalAws } from '../helpers/local-aws';
+import { createReceiver, type ReceiverHandler } from '../../lambda/create-receiver';
 import { sampleEvent } from '../fixtures/samples';
 import { silentMp3 } from '../fixtures/silent-mp3';
+import { apiGatewayEvent, restApiEvent } from '../helpers/api-gateway-event';
+import { type LocalAws, SECRET_ARN, startLocalAws } from '../helpers/local-aws';
 
 const SECRET = 'wsec_integration_secret';
 let local: LocalAws;
@@ -46,7 +46,13 @@ describe('transcription and failure → CRM', () => {
     const event = sampleEvent('transcription', { conversationId: 'conv_int_1' });
     const result = await handler(signed(event));
     expect(result.statusCode).toBe(200);
-    expect(parse(result)).toEqual({ received: true, type: 'post_call_transcription', conversationId: 'conv_int_1', forwarded: true, queued: false });
+    expect(parse(result)).toEqual({
+      received: true,
+      type: 'post_call_transcription',
+      conversationId: 'conv_int_1',
+      forwarded: true,
+      queued: false,
+    });
     expect(local.crm.received.slice(before)).toEqual([
       {
         type: 'conversationAICall',
@@ -199,7 +205,9 @@ describe('the secret from Secrets Manager', () => {
     const result = await receiver()(signed(sampleEvent('transcription')));
     expect(result.statusCode).toBe(500);
     expect(parse(result)).toEqual({ error: 'webhook secret unavailable' });
-    expect(logs.map((l) => JSON.parse(l))).toEqual([expect.objectContaining({ level: 'error', outcome: 'secret_unavailable', SecretUnavailable: 1 })]);
+    expect(logs.map((l) => JSON.parse(l))).toEqual([
+      expect.objectContaining({ level: 'error', outcome: 'secret_unavailable', SecretUnavailable: 1 }),
+    ]);
   });
 
   it('fails closed while the secret still holds the stack placeholder', async () => {
@@ -217,7 +225,11 @@ describe('the secret from Secrets Manager', () => {
 describe('REST API (payload 1.0) events', () => {
   it('verifies a base64-encoded body and forwards it', async () => {
     const body = JSON.stringify(sampleEvent('transcription'));
-    const event = restApiEvent(body, { 'Elevenlabs-Signature': formatSignatureHeader(SECRET, Math.floor(Date.now() / 1000), body) }, { base64: true });
+    const event = restApiEvent(
+      body,
+      { 'Elevenlabs-Signature': formatSignatureHeader(SECRET, Math.floor(Date.now() / 1000), body) },
+      { base64: true },
+    );
     const result = await receiver()(event);
     expect(result.statusCode).toBe(200);
     expect(parse(result)).toMatchObject({ forwarded: true });
@@ -266,7 +278,12 @@ describe('every call kept (SPEC §10): archive and audio check, wired', () => {
       { conversationId: 'conv_kept_1', agentId: 'agent_kept', eventTimestamp: event.event_timestamp },
     ]);
     expect(local.aws.delays.filter((d) => d.queue === 'audio-checks-wired')).toEqual([{ queue: 'audio-checks-wired', seconds: 600 }]);
-    expect(JSON.parse(logs.at(-1)!)).toMatchObject({ archive: 'archived', audioCheck: 'scheduled', EventArchived: 1, AudioCheckScheduled: 1 });
+    expect(JSON.parse(logs.at(-1)!)).toMatchObject({
+      archive: 'archived',
+      audioCheck: 'scheduled',
+      EventArchived: 1,
+      AudioCheckScheduled: 1,
+    });
   });
 
   it('an unreachable bucket and queue change nothing about the answer', async () => {
@@ -278,6 +295,11 @@ describe('every call kept (SPEC §10): archive and audio check, wired', () => {
     const result = await handler(signed(sampleEvent('transcription')));
     expect(result.statusCode).toBe(200);
     expect(parse(result)).toMatchObject({ forwarded: true });
-    expect(JSON.parse(logs.at(-1)!)).toMatchObject({ archive: 'failed', audioCheck: 'not_scheduled', ArchiveFailed: 1, AudioCheckNotScheduled: 1 });
+    expect(JSON.parse(logs.at(-1)!)).toMatchObject({
+      archive: 'failed',
+      audioCheck: 'not_scheduled',
+      ArchiveFailed: 1,
+      AudioCheckNotScheduled: 1,
+    });
   });
 });

@@ -19,10 +19,20 @@ function dataFolder(name: string): string {
   mkdirSync(join(dir, 'retry-queue', 'dead-letter'), { recursive: true });
   writeFileSync(join(dir, '.elevenlabs-local-data'), '');
   writeFileSync(join(dir, 'webhook-secret'), 'wsec_x\n');
-  writeFileSync(join(dir, 'server.json'), JSON.stringify({ pid: 2 ** 22 + 1, url: 'http://127.0.0.1:1/webhooks/elevenlabs', secret: 'wsec_x', secretSource: 'saved', startedAt: '' }));
+  writeFileSync(
+    join(dir, 'server.json'),
+    JSON.stringify({
+      pid: 2 ** 22 + 1,
+      url: 'http://127.0.0.1:1/webhooks/elevenlabs',
+      secret: 'wsec_x',
+      secretSource: 'saved',
+      startedAt: '',
+    }),
+  );
   return dir;
 }
-const envFor = (dataDir: string) => cliEnv({ LOCAL_ENV_FILE: writeEnvFile(join(base, `${Math.random()}.env`), { LOCAL_DATA_DIR: dataDir }) });
+const envFor = (dataDir: string) =>
+  cliEnv({ LOCAL_ENV_FILE: writeEnvFile(join(base, `${Math.random()}.env`), { LOCAL_DATA_DIR: dataDir }) });
 const reset = (dataDir: string, ...args: string[]) => runScript('reset', args, envFor(dataDir));
 /** On a pseudo-terminal, answering the prompt with `answer`. */
 const resetOnTerminal = (dataDir: string, answer: string) =>
@@ -63,7 +73,11 @@ describe('npm run reset', () => {
     const emptied = await reset(dir, '--yes');
     expect(emptied.stdout.trim()).toMatch(/^Emptied .*stale \(removed retry-queue, s3, server\.json, webhook-secret\)\.$/);
     expect(emptied.code).toBe(0);
-    const [again, missing, flag] = await Promise.all([reset(dir, '--yes'), reset(join(base, 'never-created'), '--yes'), reset(dir, '--all')]);
+    const [again, missing, flag] = await Promise.all([
+      reset(dir, '--yes'),
+      reset(join(base, 'never-created'), '--yes'),
+      reset(dir, '--all'),
+    ]);
     expect(again.stdout.trim()).toMatch(/is already empty\.$/);
     expect(missing.stdout.trim()).toMatch(/^Nothing to reset: .*never-created does not exist\.$/);
     expect(flag.stderr.trim()).toBe('reset: unknown option --all (see --help)');

@@ -5,8 +5,8 @@ import { spawn } from 'node:child_process';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createRetryWorker } from '../../lambda/create-retry-worker';
 import type { RetryQueueMessage } from '../../lambda/core/ports';
+import { createRetryWorker } from '../../lambda/create-retry-worker';
 import { redrive, regionOfQueueUrl } from '../../scripts/lib/redrive';
 import { type AwsFake, startAwsFake } from '../helpers/aws-json-server';
 import { startBlackHole } from '../helpers/black-hole';
@@ -28,7 +28,15 @@ beforeEach(() => {
 
 function message(n: number, overrides: Partial<RetryQueueMessage> = {}): RetryQueueMessage {
   return {
-    crmPayload: { type: 'conversationAICall', subject: `Subject ${n}`, to: '+61413052898', name: 'Jane Citizen', summary: 'A private summary.', status: 'held', duration: 60 + n },
+    crmPayload: {
+      type: 'conversationAICall',
+      subject: `Subject ${n}`,
+      to: '+61413052898',
+      name: 'Jane Citizen',
+      summary: 'A private summary.',
+      status: 'held',
+      duration: 60 + n,
+    },
     eventType: 'post_call_transcription',
     conversationId: `conv_retry_${n}`,
     attempts: 3,
@@ -51,7 +59,9 @@ const worker = (env: Record<string, string> = {}) =>
 describe('the retry worker', () => {
   it('forwards each crmPayload unchanged and reports no failures', async () => {
     const before = local.crm.received.length;
-    const result = await worker()({ Records: [record('a', JSON.stringify(message(1))), record('b', JSON.stringify(message(2)))] } as SQSEvent);
+    const result = await worker()({
+      Records: [record('a', JSON.stringify(message(1))), record('b', JSON.stringify(message(2)))],
+    } as SQSEvent);
     expect(result).toEqual({ batchItemFailures: [] });
     expect(local.crm.received.slice(before)).toEqual(expect.arrayContaining([message(1).crmPayload, message(2).crmPayload]));
     expect(local.crm.received.length - before).toBe(2);
@@ -64,10 +74,18 @@ describe('the retry worker', () => {
   it('names only the records that failed, so only those come back', async () => {
     local.crm.respond((_i, body) => ((body as { subject: string }).subject === 'Subject 2' ? { status: 503 } : { status: 200 }));
     const result = await worker()({
-      Records: [record('ok-1', JSON.stringify(message(1))), record('bad-2', JSON.stringify(message(2))), record('ok-3', JSON.stringify(message(3)))],
+      Records: [
+        record('ok-1', JSON.stringify(message(1))),
+        record('bad-2', JSON.stringify(message(2))),
+        record('ok-3', JSON.stringify(message(3))),
+      ],
     } as SQSEvent);
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'bad-2' }] });
-    expect(logs.map((l) => JSON.parse(l)).find((l) => l.messageId === 'bad-2')).toMatchObject({ outcome: 'retry', CrmForwardFailed: 1, CrmForwardRetried: 1 });
+    expect(logs.map((l) => JSON.parse(l)).find((l) => l.messageId === 'bad-2')).toMatchObject({
+      outcome: 'retry',
+      CrmForwardFailed: 1,
+      CrmForwardRetried: 1,
+    });
   });
 
   it('sends a permanently refused payload straight to the DLQ instead of burning receives', async () => {
@@ -98,7 +116,9 @@ describe('the retry worker', () => {
 
   it('hands every record back when its configuration is invalid', async () => {
     const handler = createRetryWorker({ CRM_WEBHOOK_URL: 'nope' }, { write: (l) => logs.push(l) });
-    expect(await handler({ Records: [record('x', JSON.stringify(message(6)))] } as SQSEvent)).toEqual({ batchItemFailures: [{ itemIdentifier: 'x' }] });
+    expect(await handler({ Records: [record('x', JSON.stringify(message(6)))] } as SQSEvent)).toEqual({
+      batchItemFailures: [{ itemIdentifier: 'x' }],
+    });
     expect(JSON.parse(logs[0]!)).toMatchObject({ level: 'error', message: 'invalid configuration' });
   });
 
@@ -148,7 +168,11 @@ describe('DLQ re-drive with an SQS message-move task', () => {
     const { dlqUrl, dlq } = queues('dry-max');
     for (let i = 0; i < 5; i++) sqs.put(dlq, JSON.stringify(message(20 + i)));
     const lines: string[] = [];
-    expect(await redrive({ dlqUrl, dryRun: true, max: 3, client: client(), print: (l) => lines.push(l) })).toEqual({ kind: 'previewed', listed: 3, total: 5 });
+    expect(await redrive({ dlqUrl, dryRun: true, max: 3, client: client(), print: (l) => lines.push(l) })).toEqual({
+      kind: 'previewed',
+      listed: 3,
+      total: 5,
+    });
     expect(lines.at(-1)).toBe('dry run: 5 message(s) would be moved to their source queue (showing 3); nothing changed');
   });
 
@@ -175,7 +199,10 @@ describe('DLQ re-drive with an SQS message-move task', () => {
     for (let i = 0; i < 25; i++) sqs.put(dlq, JSON.stringify(message(200 + i)));
     let sent = 0;
     // Every progress line, the worker sends another failure to the DLQ under a new message id.
-    const print = () => void (sent++, sqs.put(dlq, JSON.stringify(message(300 + sent))));
+    const print = () => {
+      sent++;
+      sqs.put(dlq, JSON.stringify(message(300 + sent)));
+    };
     const result = await redrive({ ...quiet, dlqUrl, dryRun: false, client: client(), print });
     expect(result).toMatchObject({ kind: 'completed', toMove: 25 });
     expect(sqs.messages(dlq).length).toBeGreaterThan(0); // the new failures wait for the next re-drive
@@ -185,7 +212,10 @@ describe('DLQ re-drive with an SQS message-move task', () => {
     const { dlqUrl, dlq } = queues('dest');
     const other = sqs.queueUrl('dest-other');
     sqs.put(dlq, JSON.stringify(message(400)));
-    expect(await redrive({ ...quiet, dlqUrl, queueUrl: other, dryRun: false, client: client() })).toMatchObject({ kind: 'completed', moved: 1 });
+    expect(await redrive({ ...quiet, dlqUrl, queueUrl: other, dryRun: false, client: client() })).toMatchObject({
+      kind: 'completed',
+      moved: 1,
+    });
     expect(sqs.messages('dest-other')).toHaveLength(1);
     expect(sqs.messages('dest')).toHaveLength(0);
   });
@@ -193,7 +223,8 @@ describe('DLQ re-drive with an SQS message-move task', () => {
   it('stops watching after --timeout and says the task keeps running in SQS', async () => {
     const stuck = await startAwsFake({ moveBatch: 0 }); // a task that never progresses
     try {
-      const dlqUrl = (stuck.queueUrl('slow', { deadLetter: { name: 'slow-dlq', maxReceiveCount: 13 } }), stuck.queueUrl('slow-dlq'));
+      stuck.queueUrl('slow', { deadLetter: { name: 'slow-dlq', maxReceiveCount: 13 } });
+      const dlqUrl = stuck.queueUrl('slow-dlq');
       stuck.put('slow-dlq', JSON.stringify(message(500)));
       let clock = Date.now();
       const lines: string[] = [];
@@ -204,11 +235,15 @@ describe('DLQ re-drive with an SQS message-move task', () => {
         print: (l) => lines.push(l),
         timeoutMs: 60_000,
         now: () => clock,
-        sleep: async (ms) => void (clock += ms),
+        sleep: async (ms) => {
+          clock += ms;
+        },
         pollIntervalMs: 20_000,
       });
       expect(result).toEqual({ kind: 'still-running', moved: 0, toMove: 1 });
-      expect(lines.at(-1)).toMatch(/^still running after 60 s; SQS keeps moving \(watch with `aws sqs list-message-move-tasks --source-arn arn:aws:sqs:ap-southeast-2:123456789012:slow-dlq`\)$/);
+      expect(lines.at(-1)).toMatch(
+        /^still running after 60 s; SQS keeps moving \(watch with `aws sqs list-message-move-tasks --source-arn arn:aws:sqs:ap-southeast-2:123456789012:slow-dlq`\)$/,
+      );
     } finally {
       await stuck.close();
     }
@@ -228,7 +263,11 @@ describe('DLQ re-drive with an SQS message-move task', () => {
 
   const run = (args: string[], env: NodeJS.ProcessEnv = { ...process.env, AWS_ENDPOINT_URL_SQS: sqs.endpoint }) =>
     new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/redrive.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/redrive.ts', ...args], {
+        cwd: ROOT,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
       let err = '';
       child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -239,7 +278,10 @@ describe('DLQ re-drive with an SQS message-move task', () => {
   it('ends with one line and exit 1 when SQS accepts the connection and never answers', async () => {
     const hole = await startBlackHole();
     try {
-      const { code, err } = await run(['--dlq', `${hole.endpoint}/123456789012/stalled-dlq`], { ...process.env, AWS_ENDPOINT_URL_SQS: hole.endpoint });
+      const { code, err } = await run(['--dlq', `${hole.endpoint}/123456789012/stalled-dlq`], {
+        ...process.env,
+        AWS_ENDPOINT_URL_SQS: hole.endpoint,
+      });
       expect(code).toBe(1);
       expect(err.trim()).toMatch(/^redrive failed: (TimeoutError|AbortError)/);
       expect(hole.connections()).toBeGreaterThan(0);

@@ -13,7 +13,9 @@ describe('toWebhookRequest', () => {
   });
 
   it('reads a REST API (1.0) event with mixed-case headers', () => {
-    const request = toWebhookRequest(restApiEvent('{}', { 'ElevenLabs-SIGNATURE': 't=1,v0=x', Authorization: 'Bearer t' }, { sourceIp: '35.204.38.71' }));
+    const request = toWebhookRequest(
+      restApiEvent('{}', { 'ElevenLabs-SIGNATURE': 't=1,v0=x', Authorization: 'Bearer t' }, { sourceIp: '35.204.38.71' }),
+    );
     expect(request.headers['elevenlabs-signature']).toBe('t=1,v0=x');
     expect(request.headers.authorization).toBe('Bearer t');
     expect(request.sourceIp).toBe('35.204.38.71');
@@ -53,6 +55,8 @@ describe('events that are not what API Gateway sends', () => {
   });
 
   it('adds extra headers such as Retry-After to the result', () => {
-    expect(toApiGatewayResult(429, { error: 'duplicate delivery in progress' }, { 'retry-after': '30' }).headers).toMatchObject({ 'retry-after': '30' });
+    expect(toApiGatewayResult(429, { error: 'duplicate delivery in progress' }, { 'retry-after': '30' }).headers).toMatchObject({
+      'retry-after': '30',
+    });
   });
 });

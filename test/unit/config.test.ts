@@ -56,7 +56,12 @@ describe('loadConfig (SPEC §8)', () => {
     expect(config).toMatchObject({
       pipeline: {
         signatureToleranceSeconds: 300,
-        crmMapping: { defaultSubject: 'Outbound call', subjectsByAgent: { a1: 'Renewals' }, nameFields: ['contact_name', 'Patient Name'], defaultCountry: 'NZ' },
+        crmMapping: {
+          defaultSubject: 'Outbound call',
+          subjectsByAgent: { a1: 'Renewals' },
+          nameFields: ['contact_name', 'Patient Name'],
+          defaultCountry: 'NZ',
+        },
         audioCheckDelaySeconds: 120,
       },
       secret: { secretArn: 'arn:aws:secretsmanager:ap-southeast-2:123456789012:secret:x', plainSecret: 'wsec_x', cacheSeconds: 60 },
@@ -75,7 +80,16 @@ describe('loadConfig (SPEC §8)', () => {
   });
 
   it('treats empty values as unset', () => {
-    expect(loadConfig({ ...minimal, AUDIO_BUCKET: '', CRM_TIMEOUT_MS: ' ', ALLOWED_AGENT_IDS: ',', CRM_NAME_FIELDS: ' ', CRM_DEFAULT_COUNTRY: '' })).toMatchObject({
+    expect(
+      loadConfig({
+        ...minimal,
+        AUDIO_BUCKET: '',
+        CRM_TIMEOUT_MS: ' ',
+        ALLOWED_AGENT_IDS: ',',
+        CRM_NAME_FIELDS: ' ',
+        CRM_DEFAULT_COUNTRY: '',
+      }),
+    ).toMatchObject({
       audioBucket: undefined,
       crm: { timeoutMs: 5000 },
       pipeline: { allowedAgentIds: undefined, crmMapping: { nameFields: undefined, defaultCountry: 'AU' } },
@@ -92,7 +106,11 @@ describe('loadConfig (SPEC §8)', () => {
     ['SECRET_CACHE_SECONDS fractional', { ...minimal, SECRET_CACHE_SECONDS: '1.5' }, 'SECRET_CACHE_SECONDS'],
     ['ALLOWED_SOURCE_IPS with a hostname', { ...minimal, ALLOWED_SOURCE_IPS: 'elevenlabs.io' }, 'ALLOWED_SOURCE_IPS'],
     ['CRM_SUBJECTS_BY_AGENT not JSON', { ...minimal, CRM_SUBJECTS_BY_AGENT: '{a:1}' }, 'CRM_SUBJECTS_BY_AGENT must be a JSON object'],
-    ['CRM_SUBJECTS_BY_AGENT with a number', { ...minimal, CRM_SUBJECTS_BY_AGENT: '{"a":1}' }, 'CRM_SUBJECTS_BY_AGENT must be a JSON object whose values are strings'],
+    [
+      'CRM_SUBJECTS_BY_AGENT with a number',
+      { ...minimal, CRM_SUBJECTS_BY_AGENT: '{"a":1}' },
+      'CRM_SUBJECTS_BY_AGENT must be a JSON object whose values are strings',
+    ],
     ['CRM_RETRY_QUEUE_URL not a URL', { ...minimal, CRM_RETRY_QUEUE_URL: 'retry-queue' }, 'CRM_RETRY_QUEUE_URL'],
     ['no retry queue on Lambda', { ...minimal, AWS_LAMBDA_FUNCTION_NAME: 'receiver' }, 'CRM_RETRY_QUEUE_URL is required on Lambda'],
     [
@@ -101,29 +119,71 @@ describe('loadConfig (SPEC §8)', () => {
       'CRM_RETRY_QUEUE_URL is a file: folder queue, which nothing reads on Lambda',
     ],
     ['CRM_NAME_FIELDS only commas', { ...minimal, CRM_NAME_FIELDS: ',,' }, 'CRM_NAME_FIELDS must name at least one field'],
-    ['CRM_NAME_FIELDS with a dot path', { ...minimal, CRM_NAME_FIELDS: 'name,contact.name' }, 'CRM_NAME_FIELDS must be a comma list of field names'],
-    ['CRM_NAME_FIELDS with markup', { ...minimal, CRM_NAME_FIELDS: '<script>alert(1)</script>' }, 'CRM_NAME_FIELDS must be a comma list of field names'],
+    [
+      'CRM_NAME_FIELDS with a dot path',
+      { ...minimal, CRM_NAME_FIELDS: 'name,contact.name' },
+      'CRM_NAME_FIELDS must be a comma list of field names',
+    ],
+    [
+      'CRM_NAME_FIELDS with markup',
+      { ...minimal, CRM_NAME_FIELDS: '<script>alert(1)</script>' },
+      'CRM_NAME_FIELDS must be a comma list of field names',
+    ],
     ['CRM_NAME_FIELDS of separators only', { ...minimal, CRM_NAME_FIELDS: '_, -' }, 'CRM_NAME_FIELDS must be a comma list of field names'],
-    ['CRM_NAME_FIELDS with a 65-character name', { ...minimal, CRM_NAME_FIELDS: 'n'.repeat(65) }, 'CRM_NAME_FIELDS must be a comma list of field names'],
-    ['CRM_NAME_FIELDS with 33 names', { ...minimal, CRM_NAME_FIELDS: Array.from({ length: 33 }, (_, i) => `f${i}`).join(',') }, 'CRM_NAME_FIELDS must name at most 32 fields'],
-    ['CRM_DEFAULT_COUNTRY a name', { ...minimal, CRM_DEFAULT_COUNTRY: 'Australia' }, 'CRM_DEFAULT_COUNTRY must be an ISO 3166 alpha-2 country code'],
-    ['CRM_DEFAULT_COUNTRY alpha-3', { ...minimal, CRM_DEFAULT_COUNTRY: 'AUS' }, 'CRM_DEFAULT_COUNTRY must be an ISO 3166 alpha-2 country code'],
-    ['CRM_DEFAULT_COUNTRY a calling code', { ...minimal, CRM_DEFAULT_COUNTRY: '+61' }, 'CRM_DEFAULT_COUNTRY must be an ISO 3166 alpha-2 country code'],
-    ['CRM_DEFAULT_COUNTRY unknown to the numbering plans', { ...minimal, CRM_DEFAULT_COUNTRY: 'ZZ' }, 'CRM_DEFAULT_COUNTRY must be an ISO 3166 alpha-2 country code'],
+    [
+      'CRM_NAME_FIELDS with a 65-character name',
+      { ...minimal, CRM_NAME_FIELDS: 'n'.repeat(65) },
+      'CRM_NAME_FIELDS must be a comma list of field names',
+    ],
+    [
+      'CRM_NAME_FIELDS with 33 names',
+      { ...minimal, CRM_NAME_FIELDS: Array.from({ length: 33 }, (_, i) => `f${i}`).join(',') },
+      'CRM_NAME_FIELDS must name at most 32 fields',
+    ],
+    [
+      'CRM_DEFAULT_COUNTRY a name',
+      { ...minimal, CRM_DEFAULT_COUNTRY: 'Australia' },
+      'CRM_DEFAULT_COUNTRY must be an ISO 3166 alpha-2 country code',
+    ],
+    [
+      'CRM_DEFAULT_COUNTRY alpha-3',
+      { ...minimal, CRM_DEFAULT_COUNTRY: 'AUS' },
+      'CRM_DEFAULT_COUNTRY must be an ISO 3166 alpha-2 country code',
+    ],
+    [
+      'CRM_DEFAULT_COUNTRY a calling code',
+      { ...minimal, CRM_DEFAULT_COUNTRY: '+61' },
+      'CRM_DEFAULT_COUNTRY must be an ISO 3166 alpha-2 country code',
+    ],
+    [
+      'CRM_DEFAULT_COUNTRY unknown to the numbering plans',
+      { ...minimal, CRM_DEFAULT_COUNTRY: 'ZZ' },
+      'CRM_DEFAULT_COUNTRY must be an ISO 3166 alpha-2 country code',
+    ],
     ['ARCHIVE_EVENTS not a boolean', { ...minimal, ARCHIVE_EVENTS: 'yes', AUDIO_BUCKET: 'b' }, 'ARCHIVE_EVENTS must be true or false'],
     ['ARCHIVE_EVENTS without a bucket', { ...minimal, ARCHIVE_EVENTS: 'TRUE' }, 'ARCHIVE_EVENTS needs AUDIO_BUCKET'],
-    ['AUDIO_CHECK_DELAY_SECONDS over the SQS limit', { ...minimal, AUDIO_CHECK_DELAY_SECONDS: '901' }, 'AUDIO_CHECK_DELAY_SECONDS must be at most 900'],
-    ['AUDIO_CHECK_QUEUE_URL not a URL', { ...minimal, AUDIO_CHECK_QUEUE_URL: 'audio' }, 'AUDIO_CHECK_QUEUE_URL must be an SQS queue URL or a file: URL'],
-    ['CRM_DEFAULT_COUNTRY "__proto__"', { ...minimal, CRM_DEFAULT_COUNTRY: '__proto__' }, 'CRM_DEFAULT_COUNTRY must be an ISO 3166 alpha-2 country code'],
+    [
+      'AUDIO_CHECK_DELAY_SECONDS over the SQS limit',
+      { ...minimal, AUDIO_CHECK_DELAY_SECONDS: '901' },
+      'AUDIO_CHECK_DELAY_SECONDS must be at most 900',
+    ],
+    [
+      'AUDIO_CHECK_QUEUE_URL not a URL',
+      { ...minimal, AUDIO_CHECK_QUEUE_URL: 'audio' },
+      'AUDIO_CHECK_QUEUE_URL must be an SQS queue URL or a file: URL',
+    ],
+    [
+      'CRM_DEFAULT_COUNTRY "__proto__"',
+      { ...minimal, CRM_DEFAULT_COUNTRY: '__proto__' },
+      'CRM_DEFAULT_COUNTRY must be an ISO 3166 alpha-2 country code',
+    ],
   ])('names the variable: %s', (_name, env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigurationError);
     expect(() => loadConfig(env)).toThrow(message);
   });
 
   it('reports every bad variable at once', () => {
-    expect(() => loadConfig({ CRM_TIMEOUT_MS: 'x', CRM_MAX_ATTEMPTS: 'y' })).toThrow(
-      /CRM_WEBHOOK_URL.*CRM_TIMEOUT_MS.*CRM_MAX_ATTEMPTS/,
-    );
+    expect(() => loadConfig({ CRM_TIMEOUT_MS: 'x', CRM_MAX_ATTEMPTS: 'y' })).toThrow(/CRM_WEBHOOK_URL.*CRM_TIMEOUT_MS.*CRM_MAX_ATTEMPTS/);
   });
 
   it('never echoes a value in its errors', () => {
@@ -145,7 +205,11 @@ describe('loadConfig (SPEC §8)', () => {
   });
 
   it('accepts name fields in any spelling the payloads use', () => {
-    expect(loadConfig({ ...minimal, CRM_NAME_FIELDS: 'First Name,user-name,名前' }).pipeline.crmMapping.nameFields).toEqual(['First Name', 'user-name', '名前']);
+    expect(loadConfig({ ...minimal, CRM_NAME_FIELDS: 'First Name,user-name,名前' }).pipeline.crmMapping.nameFields).toEqual([
+      'First Name',
+      'user-name',
+      '名前',
+    ]);
   });
 });
 
@@ -214,9 +278,17 @@ describe('loadAudioWorkerConfig (SPEC §10)', () => {
 
   it.each([
     ['no bucket', {}, 'AUDIO_BUCKET is required'],
-    ['an API URL that is not http(s)', { ...bucket, ELEVENLABS_API_BASE_URL: 'javascript:alert(1)' }, 'ELEVENLABS_API_BASE_URL must be an http(s) URL'],
+    [
+      'an API URL that is not http(s)',
+      { ...bucket, ELEVENLABS_API_BASE_URL: 'javascript:alert(1)' },
+      'ELEVENLABS_API_BASE_URL must be an http(s) URL',
+    ],
     ['no queue on Lambda', { ...bucket, AWS_LAMBDA_FUNCTION_NAME: 'w' }, 'AUDIO_CHECK_QUEUE_URL is required on Lambda'],
-    ['a folder queue on Lambda', { ...bucket, AWS_LAMBDA_FUNCTION_NAME: 'w', AUDIO_CHECK_QUEUE_URL: 'file:///tmp/q' }, 'AUDIO_CHECK_QUEUE_URL is a file: folder queue'],
+    [
+      'a folder queue on Lambda',
+      { ...bucket, AWS_LAMBDA_FUNCTION_NAME: 'w', AUDIO_CHECK_QUEUE_URL: 'file:///tmp/q' },
+      'AUDIO_CHECK_QUEUE_URL is a file: folder queue',
+    ],
   ])('names the variable: %s', (_name, env, message) => {
     expect(() => loadAudioWorkerConfig(env)).toThrow(ConfigurationError);
     expect(() => loadAudioWorkerConfig(env)).toThrow(message);

@@ -3,11 +3,11 @@
  * reach the pure mapping, end to end through the handler, with in-memory ports.
  */
 import { describe, expect, it } from 'vitest';
-import { createReceiver } from '../../lambda/create-receiver';
 import { formatSignatureHeader } from '../../lambda/core/verify-signature';
+import { createReceiver } from '../../lambda/create-receiver';
+import { collected, realCall } from '../fixtures/real-calls';
 import { apiGatewayEvent } from '../helpers/api-gateway-event';
 import { memoryWorld, TEST_SECRET } from '../helpers/memory-ports';
-import { collected, realCall } from '../fixtures/real-calls';
 
 async function forwardedPayload(env: Record<string, string>, body: object) {
   const world = memoryWorld({ now: Date.now });
@@ -16,7 +16,9 @@ async function forwardedPayload(env: Record<string, string>, body: object) {
     { write: () => undefined, deps: { crm: world.deps.crm, retryQueue: world.deps.retryQueue } },
   );
   const raw = JSON.stringify(body);
-  const response = await handler(apiGatewayEvent(raw, { 'ElevenLabs-Signature': formatSignatureHeader(TEST_SECRET, Math.floor(Date.now() / 1000), raw) }));
+  const response = await handler(
+    apiGatewayEvent(raw, { 'ElevenLabs-Signature': formatSignatureHeader(TEST_SECRET, Math.floor(Date.now() / 1000), raw) }),
+  );
   expect(response.statusCode).toBe(200);
   expect(world.crmCalls).toHaveLength(1);
   return world.crmCalls[0]!;
@@ -46,7 +48,10 @@ describe('createReceiver: CRM mapping settings', () => {
       { CRM_WEBHOOK_URL: 'http://127.0.0.1:9/crm', ELEVENLABS_WEBHOOK_SECRET: TEST_SECRET, CRM_DEFAULT_COUNTRY: 'Australia' },
       { write: (line) => lines.push(line) },
     );
-    expect(JSON.parse(lines[0]!)).toMatchObject({ message: 'invalid configuration', error: expect.stringContaining('CRM_DEFAULT_COUNTRY') });
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      message: 'invalid configuration',
+      error: expect.stringContaining('CRM_DEFAULT_COUNTRY'),
+    });
     expect(lines[0]).not.toContain('Australia');
     const raw = JSON.stringify(realCall());
     expect((await handler(apiGatewayEvent(raw, {}))).statusCode).toBe(500);

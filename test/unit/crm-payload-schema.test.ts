@@ -30,7 +30,15 @@ import {
 
 const SEED = 20261125;
 
-const valid = { type: 'conversationAICall', subject: 's', to: '+61491570156', name: 'n', summary: 'x', status: 'held', duration: 1 } as const;
+const valid = {
+  type: 'conversationAICall',
+  subject: 's',
+  to: '+61491570156',
+  name: 'n',
+  summary: 'x',
+  status: 'held',
+  duration: 1,
+} as const;
 
 describe('CrmPayloadSchema', () => {
   it.each<[string, Record<string, unknown>]>([
@@ -60,8 +68,15 @@ describe('CrmPayloadSchema', () => {
     expect(CrmPayloadSchema.parse(atBounds)).toEqual(atBounds);
   });
 
-  it('is the retry worker\'s schema too: an over-long payload in a queue message is refused', () => {
-    const message = { crmPayload: { ...valid, summary: 'x'.repeat(20_001) }, eventType: 'post_call_transcription', conversationId: 'c', attempts: 3, lastError: 'HTTP 503', firstAttemptAt: '2025-11-22T08:14:20.000Z' };
+  it("is the retry worker's schema too: an over-long payload in a queue message is refused", () => {
+    const message = {
+      crmPayload: { ...valid, summary: 'x'.repeat(20_001) },
+      eventType: 'post_call_transcription',
+      conversationId: 'c',
+      attempts: 3,
+      lastError: 'HTTP 503',
+      firstAttemptAt: '2025-11-22T08:14:20.000Z',
+    };
     expect(parseRetryMessage(JSON.stringify(message))).toBeUndefined();
     expect(parseRetryMessage(JSON.stringify({ ...message, crmPayload: valid }))).toEqual({ ...message, crmPayload: valid });
   });
@@ -138,10 +153,26 @@ const numberLikeArb = fc.oneof(
   fc.constantFrom('42', '22.6', '-3', '1e9', '86401'),
 );
 const phoneArb = fc.oneof(
-  fc.constantFrom('+61491570156', '0491 570 157', 'tel:+61-491-570-158', 'sip:+61491570156@trunk.example.com;transport=tls', 'sip:alice@pbx', '12345', '+266696687', 'anonymous'),
+  fc.constantFrom(
+    '+61491570156',
+    '0491 570 157',
+    'tel:+61-491-570-158',
+    'sip:+61491570156@trunk.example.com;transport=tls',
+    'sip:alice@pbx',
+    '12345',
+    '+266696687',
+    'anonymous',
+  ),
   fc.stringMatching(/^\+?[0-9 ().-]{0,24}$/),
 );
-const valueArb: fc.Arbitrary<unknown> = fc.oneof(textArb, numberLikeArb, phoneArb, fc.jsonValue({ maxDepth: 2 }), fc.boolean(), fc.constant(null));
+const valueArb: fc.Arbitrary<unknown> = fc.oneof(
+  textArb,
+  numberLikeArb,
+  phoneArb,
+  fc.jsonValue({ maxDepth: 2 }),
+  fc.boolean(),
+  fc.constant(null),
+);
 const transcriptArb: fc.Arbitrary<unknown> = fc.oneof(
   fc.array(
     fc.oneof(
@@ -210,7 +241,10 @@ const eventArb = fc
     patches: fc.array(
       fc.oneof(
         fc.tuple(fc.constantFrom(...PATHS), valueArb),
-        fc.tuple(fc.constant('data.analysis.data_collection_results.last_name'), valueArb.map((v) => collected('last_name', v))),
+        fc.tuple(
+          fc.constant('data.analysis.data_collection_results.last_name'),
+          valueArb.map((v) => collected('last_name', v)),
+        ),
       ),
       { maxLength: 6 },
     ),
@@ -229,22 +263,31 @@ describe('property: every accepted event maps to a payload the schema and the re
   it('holds for arbitrary realistic events', () => {
     let mapped = 0;
     fc.assert(
-      fc.property(eventArb, fc.constantFrom(undefined, ['contact_name', 'First Name']), fc.constantFrom('AU', 'US', 'GB'), (body, nameFields, defaultCountry) => {
-        const event = parseEvent(body);
-        if (!isSupported(event) || event.type === 'post_call_audio') return;
-        const payload = toCrmPayload(event as TranscriptionEvent | FailureEvent, { ...config, nameFields, defaultCountry: defaultCountry as 'AU' });
-        expect(CrmPayloadSchema.safeParse(payload).success).toBe(true);
-        const message = {
-          crmPayload: payload,
-          eventType: event.type,
-          conversationId: event.data.conversation_id,
-          attempts: 3,
-          lastError: 'HTTP 503',
-          firstAttemptAt: '2025-11-22T08:14:20.000Z',
-        };
-        expect(parseRetryMessage(JSON.stringify(message))).toEqual(message);
-        mapped += 1;
-      }),
+      fc.property(
+        eventArb,
+        fc.constantFrom(undefined, ['contact_name', 'First Name']),
+        fc.constantFrom('AU', 'US', 'GB'),
+        (body, nameFields, defaultCountry) => {
+          const event = parseEvent(body);
+          if (!isSupported(event) || event.type === 'post_call_audio') return;
+          const payload = toCrmPayload(event as TranscriptionEvent | FailureEvent, {
+            ...config,
+            nameFields,
+            defaultCountry: defaultCountry as 'AU',
+          });
+          expect(CrmPayloadSchema.safeParse(payload).success).toBe(true);
+          const message = {
+            crmPayload: payload,
+            eventType: event.type,
+            conversationId: event.data.conversation_id,
+            attempts: 3,
+            lastError: 'HTTP 503',
+            firstAttemptAt: '2025-11-22T08:14:20.000Z',
+          };
+          expect(parseRetryMessage(JSON.stringify(message))).toEqual(message);
+          mapped += 1;
+        },
+      ),
       { seed: SEED, numRuns: 400 },
     );
     // Most generated events are events: the property is not vacuous.

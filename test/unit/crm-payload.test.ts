@@ -9,14 +9,14 @@ import { type FailureEvent, parseEvent, type TranscriptionEvent } from '../../la
 import {
   answeringMachineCall,
   collected,
-  failedCall,
   FICTIONAL_NUMBERS,
+  failedCall,
   GREETINGS,
   type Json,
   longCall,
   otelTranscriptCall,
-  realCall,
   type RealCallOptions,
+  realCall,
   realInitiationFailure,
   silentCall,
   turn,
@@ -50,7 +50,9 @@ function failure(data: Record<string, unknown>): FailureEvent {
 }
 
 const vars = (dynamic_variables: Record<string, unknown>) => ({ conversation_initiation_client_data: { dynamic_variables } });
-const phone = (phone_call: unknown, extra: Record<string, unknown> = {}) => ({ metadata: { call_duration_secs: 30, phone_call, ...extra } });
+const phone = (phone_call: unknown, extra: Record<string, unknown> = {}) => ({
+  metadata: { call_duration_secs: 30, phone_call, ...extra },
+});
 const twilio = (body: Record<string, unknown>) => ({ metadata: { type: 'twilio', body } });
 const sip = (body: Record<string, unknown>) => ({ metadata: { type: 'sip', body } });
 
@@ -116,28 +118,74 @@ describe('the payload shape', () => {
 
 describe('to: which value is the contact number', () => {
   it.each<[string, TranscriptionEvent | FailureEvent, string]>([
-    ['metadata.phone_call.external_number first', transcription({ ...phone({ direction: 'outbound', external_number: N.mobile }), ...vars({ system__called_number: N.otherMobile }) }), N.mobile],
-    ['outbound: system__called_number', transcription({ ...phone({ direction: 'outbound', external_number: '' }), ...vars({ system__called_number: '+61491570006', system__caller_id: N.agentLine }) }), '+61491570006'],
-    ['inbound: system__caller_id', transcription({ ...phone({ direction: 'inbound', external_number: ' ' }), ...vars({ system__called_number: N.agentLine, system__caller_id: '+61491570110' }) }), '+61491570110'],
-    ['no direction: system__caller_id before system__called_number', transcription({ ...phone(null), ...vars({ system__called_number: N.agentLine, system__caller_id: '+61491570313' }) }), '+61491570313'],
-    ['no direction, only system__called_number', transcription({ ...phone(null), ...vars({ system__called_number: '+61491570737' }) }), '+61491570737'],
+    [
+      'metadata.phone_call.external_number first',
+      transcription({ ...phone({ direction: 'outbound', external_number: N.mobile }), ...vars({ system__called_number: N.otherMobile }) }),
+      N.mobile,
+    ],
+    [
+      'outbound: system__called_number',
+      transcription({
+        ...phone({ direction: 'outbound', external_number: '' }),
+        ...vars({ system__called_number: '+61491570006', system__caller_id: N.agentLine }),
+      }),
+      '+61491570006',
+    ],
+    [
+      'inbound: system__caller_id',
+      transcription({
+        ...phone({ direction: 'inbound', external_number: ' ' }),
+        ...vars({ system__called_number: N.agentLine, system__caller_id: '+61491570110' }),
+      }),
+      '+61491570110',
+    ],
+    [
+      'no direction: system__caller_id before system__called_number',
+      transcription({ ...phone(null), ...vars({ system__called_number: N.agentLine, system__caller_id: '+61491570313' }) }),
+      '+61491570313',
+    ],
+    [
+      'no direction, only system__called_number',
+      transcription({ ...phone(null), ...vars({ system__called_number: '+61491570737' }) }),
+      '+61491570737',
+    ],
     ['a real inbound call: the caller', realWith({ direction: 'inbound', contactNumber: N.otherMobile }), N.otherMobile],
     ['nothing known: "Unknown"', transcription({ ...phone(null) }), 'Unknown'],
-    ['failure: system__called_number', failure({ ...vars({ system__called_number: '+61491571266' }), ...twilio({ To: N.mobile }) }), '+61491571266'],
-    ['failure: Twilio To', failure({ failure_reason: 'busy', ...twilio({ To: '+442079460000', Called: '+442079460001' }) }), '+442079460000'],
-    ['failure: Twilio Called when To is empty', failure({ failure_reason: 'busy', ...twilio({ To: '', Called: '+442079460001' }) }), '+442079460001'],
+    [
+      'failure: system__called_number',
+      failure({ ...vars({ system__called_number: '+61491571266' }), ...twilio({ To: N.mobile }) }),
+      '+61491571266',
+    ],
+    [
+      'failure: Twilio To',
+      failure({ failure_reason: 'busy', ...twilio({ To: '+442079460000', Called: '+442079460001' }) }),
+      '+442079460000',
+    ],
+    [
+      'failure: Twilio Called when To is empty',
+      failure({ failure_reason: 'busy', ...twilio({ To: '', Called: '+442079460001' }) }),
+      '+442079460001',
+    ],
     ['failure over SIP: "Unknown"', failure({ failure_reason: 'busy', ...sip({ sip_status_code: 486 }) }), 'Unknown'],
     ['a real Twilio failure', real<FailureEvent>(realInitiationFailure('busy', { to: '0491 570 159' })), '+61491570159'],
     // One parse per event: the first candidate is the contact's number; when it is not a
     // number the answer is "Unknown", not a later candidate the platform did not give as the contact's.
-    ['a first candidate that is not a number is not skipped', transcription({ ...phone({ direction: 'outbound', external_number: 'sip:alice@pbx' }), ...vars({ system__called_number: N.mobile }) }), 'Unknown'],
+    [
+      'a first candidate that is not a number is not skipped',
+      transcription({
+        ...phone({ direction: 'outbound', external_number: 'sip:alice@pbx' }),
+        ...vars({ system__called_number: N.mobile }),
+      }),
+      'Unknown',
+    ],
   ])('%s', (_rule, event, expected) => {
     expect(toCrmPayload(event, config).to).toBe(expected);
   });
 });
 
 describe('to: normalised to E.164', () => {
-  const withNumber = (raw: unknown) => transcription({ ...phone({ direction: 'outbound', external_number: null }), ...vars({ system__called_number: raw }) });
+  const withNumber = (raw: unknown) =>
+    transcription({ ...phone({ direction: 'outbound', external_number: null }), ...vars({ system__called_number: raw }) });
 
   it.each<[string, unknown, string]>([
     ['E.164 stays as it is', '+61491570156', '+61491570156'],
@@ -148,7 +196,7 @@ describe('to: normalised to E.164', () => {
     ['national format read in the default country (AU)', '0491 570 156', '+61491570156'],
     ['a landline in national format', '(02) 5550 1234', '+61255501234'],
     ['international digits without +', '61491570156', '+61491570156'],
-    ['Australia\'s international prefix', '0011 61 491 570 156', '+61491570156'],
+    ["Australia's international prefix", '0011 61 491 570 156', '+61491570156'],
     ['a number value (dynamic variables may be numbers)', 61491570156, '+61491570156'],
     ['tel: URI', 'tel:+61-491-570-156', '+61491570156'],
     ['tel: URI with parameters', 'tel:0491-570-156;phone-context=+61', '+61491570156'],
@@ -201,17 +249,41 @@ describe('name: the contact name', () => {
     ['values are trimmed', vars({ name: '  Ann Lee  ' }), 'Ann Lee'],
     ['a number value counts', vars({ name: 7 }), '7'],
     ['blank variables are skipped', vars({ name: '   ', user_name: 'Gil' }), 'Gil'],
-    ['values of other types are skipped', vars({ name: { first: 'x' }, contact_name: ['y'], customer_name: true, caller_name: 'Hana' }), 'Hana'],
+    [
+      'values of other types are skipped',
+      vars({ name: { first: 'x' }, contact_name: ['y'], customer_name: true, caller_name: 'Hana' }),
+      'Hana',
+    ],
     ['two keys that normalise alike: the first with a value', vars({ first_name: '', 'First Name': 'Ed', firstname: 'Ted' }), 'Ed'],
-    ['then data collection: first_name + last_name', dc({ first_name: collected('first_name', 'Priya'), last_name: collected('last_name', 'Raman') }), 'Priya Raman'],
-    ['then data collection: "First Name" / "Last Name"', dc({ 'First Name': collected('First Name', 'Mei'), 'Last Name': collected('Last Name', 'Tan') }), 'Mei Tan'],
+    [
+      'then data collection: first_name + last_name',
+      dc({ first_name: collected('first_name', 'Priya'), last_name: collected('last_name', 'Raman') }),
+      'Priya Raman',
+    ],
+    [
+      'then data collection: "First Name" / "Last Name"',
+      dc({ 'First Name': collected('First Name', 'Mei'), 'Last Name': collected('Last Name', 'Tan') }),
+      'Mei Tan',
+    ],
     ['then data collection: firstname alone', dc({ firstname: collected('firstname', 'Tomás') }), 'Tomás'],
     ['then data collection: user_name', dc({ user_name: collected('user_name', 'Kofi Mensah') }), 'Kofi Mensah'],
-    ['then data collection: single fields before first/last', dc({ last_name: collected('last_name', 'Raman'), name: collected('name', 'Hal') }), 'Hal'],
-    ['a data-collection result with no value is skipped', dc({ name: collected('name', null), contact_name: collected('contact_name', 'Jo') }), 'Jo'],
+    [
+      'then data collection: single fields before first/last',
+      dc({ last_name: collected('last_name', 'Raman'), name: collected('name', 'Hal') }),
+      'Hal',
+    ],
+    [
+      'a data-collection result with no value is skipped',
+      dc({ name: collected('name', null), contact_name: collected('contact_name', 'Jo') }),
+      'Jo',
+    ],
     ['a data-collection result that is not an object is skipped', dc({ name: 'Hal', contact_name: { value: 'Jo' } }), 'Jo'],
     ['variables win over data collection', { ...vars({ user_name: 'Kim' }), ...dc({ name: collected('name', 'Lee') }) }, 'Kim'],
-    ['a variables source with only blanks falls through to data collection', { ...vars({ name: ' ', first_name: '' }), ...dc({ first_name: collected('first_name', 'Lee') }) }, 'Lee'],
+    [
+      'a variables source with only blanks falls through to data collection',
+      { ...vars({ name: ' ', first_name: '' }), ...dc({ first_name: collected('first_name', 'Lee') }) },
+      'Lee',
+    ],
     ['system variables are not names', vars({ system__caller_id: '+61491570156', system__agent_id: 'agent_1' }), 'Unknown'],
     ['nothing known: "Unknown"', {}, 'Unknown'],
   ])('%s', (_rule, data, expected) => {
@@ -228,10 +300,20 @@ describe('name: the contact name', () => {
 
   it.each<[string, readonly string[], Record<string, unknown>, string]>([
     ['CRM_NAME_FIELDS replaces the single fields', ['contact_name'], vars({ name: 'Ann', contact_name: 'Cy' }), 'Cy'],
-    ['dropping user_name (the agent persona in this account)', ['name', 'contact_name'], vars({ user_name: 'Ava', first_name: 'Ed' }), 'Ed'],
+    [
+      'dropping user_name (the agent persona in this account)',
+      ['name', 'contact_name'],
+      vars({ user_name: 'Ava', first_name: 'Ed' }),
+      'Ed',
+    ],
     ['first/last still apply', ['contact_name'], vars({ name: 'Ann', first_name: 'Ed', last_name: 'Fox' }), 'Ed Fox'],
     ['configured names match loosely too', ['Patient Name'], vars({ patient_name: 'Rua' }), 'Rua'],
-    ['in data collection as well', ['patient_name'], { analysis: { data_collection_results: { 'Patient Name': collected('Patient Name', 'Rua') } } }, 'Rua'],
+    [
+      'in data collection as well',
+      ['patient_name'],
+      { analysis: { data_collection_results: { 'Patient Name': collected('Patient Name', 'Rua') } } },
+      'Rua',
+    ],
   ])('%s', (_rule, nameFields, data, expected) => {
     expect(toCrmPayload(transcription(data), { ...config, nameFields }).name).toBe(expected);
   });
@@ -261,9 +343,21 @@ describe('summary', () => {
     ['analysis.transcript_summary', transcription({ analysis: { transcript_summary: 'They talked.' } }), 'They talked.'],
     ['no analysis', transcription({}), 'No summary available.'],
     ['an empty summary', transcription({ analysis: { transcript_summary: '' } }), 'No summary available.'],
-    ['failure over SIP: reason and SIP status', failure({ failure_reason: 'busy', ...sip({ sip_status_code: 486, sip_status: 'Busy here', error_reason: 'x' }) }), 'Call not connected: busy (SIP 486 Busy here).'],
-    ['failure over SIP without status text', failure({ failure_reason: 'unknown', ...sip({ sip_status_code: 503 }) }), 'Call not connected: unknown (SIP 503).'],
-    ['failure over Twilio: SipResponseCode', failure({ failure_reason: 'busy', ...twilio({ CallStatus: 'busy', SipResponseCode: '487' }) }), 'Call not connected: busy (SIP 487).'],
+    [
+      'failure over SIP: reason and SIP status',
+      failure({ failure_reason: 'busy', ...sip({ sip_status_code: 486, sip_status: 'Busy here', error_reason: 'x' }) }),
+      'Call not connected: busy (SIP 486 Busy here).',
+    ],
+    [
+      'failure over SIP without status text',
+      failure({ failure_reason: 'unknown', ...sip({ sip_status_code: 503 }) }),
+      'Call not connected: unknown (SIP 503).',
+    ],
+    [
+      'failure over Twilio: SipResponseCode',
+      failure({ failure_reason: 'busy', ...twilio({ CallStatus: 'busy', SipResponseCode: '487' }) }),
+      'Call not connected: busy (SIP 487).',
+    ],
     ['failure "no-answer" reads as words', failure({ failure_reason: 'no-answer' }), 'Call not connected: no answer.'],
     ['failure with no reason at all', failure({}), 'Call not connected: unknown.'],
   ])('%s', (_rule, event, expected) => {
@@ -271,14 +365,44 @@ describe('summary', () => {
   });
 
   it.each<[string, TranscriptionEvent, string]>([
-    ['metadata.error.reason replaces the summary', real(failedCall({ code: 1011, reason: 'LLM request timed out' })), 'Call failed: LLM request timed out.'],
-    ['then metadata.error.message', real(failedCall({ code: 1006, message: 'Telephony stream closed' })), 'Call failed: Telephony stream closed.'],
-    ['a string error is the reason', real(failedCall('Twilio media stream ended unexpectedly')), 'Call failed: Twilio media stream ended unexpectedly.'],
-    ['exactly one final period', real(failedCall({ code: 1011, reason: 'Quota exceeded for this workspace...' })), 'Call failed: Quota exceeded for this workspace.'],
+    [
+      'metadata.error.reason replaces the summary',
+      real(failedCall({ code: 1011, reason: 'LLM request timed out' })),
+      'Call failed: LLM request timed out.',
+    ],
+    [
+      'then metadata.error.message',
+      real(failedCall({ code: 1006, message: 'Telephony stream closed' })),
+      'Call failed: Telephony stream closed.',
+    ],
+    [
+      'a string error is the reason',
+      real(failedCall('Twilio media stream ended unexpectedly')),
+      'Call failed: Twilio media stream ended unexpectedly.',
+    ],
+    [
+      'exactly one final period',
+      real(failedCall({ code: 1011, reason: 'Quota exceeded for this workspace...' })),
+      'Call failed: Quota exceeded for this workspace.',
+    ],
     ['then termination_reason', real(failedCall({ code: 1011 })), 'Call failed: Error occurred.'],
-    ['a termination reason with its own period', realWith({}, (d) => Object.assign(d, { status: 'failed' }, { metadata: { ...d.metadata, termination_reason: 'end_call tool was called.' } })), 'Call failed: end_call tool was called.'],
-    ['else "unknown error"', realWith({}, (d) => Object.assign(d, { status: 'failed', metadata: { ...d.metadata, termination_reason: '', error: null } })), 'Call failed: unknown error.'],
-    ['an error on a call marked done still fails it', realWith({}, (d) => (d.metadata.error = { code: 3000, reason: 'Agent misconfigured' })), 'Call failed: Agent misconfigured.'],
+    [
+      'a termination reason with its own period',
+      realWith({}, (d) =>
+        Object.assign(d, { status: 'failed' }, { metadata: { ...d.metadata, termination_reason: 'end_call tool was called.' } }),
+      ),
+      'Call failed: end_call tool was called.',
+    ],
+    [
+      'else "unknown error"',
+      realWith({}, (d) => Object.assign(d, { status: 'failed', metadata: { ...d.metadata, termination_reason: '', error: null } })),
+      'Call failed: unknown error.',
+    ],
+    [
+      'an error on a call marked done still fails it',
+      realWith({}, (d) => (d.metadata.error = { code: 3000, reason: 'Agent misconfigured' })),
+      'Call failed: Agent misconfigured.',
+    ],
   ])('%s', (_rule, event, expected) => {
     expect(toCrmPayload(event, config).summary).toBe(expected);
   });
@@ -359,9 +483,19 @@ describe('status, rule 2: the platform reports the call as failed', () => {
   it.each<[string, TranscriptionEvent, string]>([
     ['status "failed" with an error object → failed', real(failedCall()), 'failed'],
     ['status "failed" without an error → failed', realWith({}, (d) => (d.status = 'failed')), 'failed'],
-    ['an error object on a call marked done → failed', realWith({}, (d) => (d.metadata.error = { code: 1011, reason: 'Internal error' })), 'failed'],
+    [
+      'an error object on a call marked done → failed',
+      realWith({}, (d) => (d.metadata.error = { code: 1011, reason: 'Internal error' })),
+      'failed',
+    ],
     ['a string error → failed', real(failedCall('Internal error')), 'failed'],
-    ['failed wins over a voicemail termination reason', realWith({}, (d) => Object.assign(d, { status: 'failed', metadata: { ...d.metadata, termination_reason: 'voicemail_detection tool was called.' } })), 'failed'],
+    [
+      'failed wins over a voicemail termination reason',
+      realWith({}, (d) =>
+        Object.assign(d, { status: 'failed', metadata: { ...d.metadata, termination_reason: 'voicemail_detection tool was called.' } }),
+      ),
+      'failed',
+    ],
     ['failed wins over a silent call', realWith({ transcript: [turn.silence(2)] }, (d) => (d.status = 'failed')), 'failed'],
     ['a blank string error says nothing → held', realWith({}, (d) => (d.metadata.error = '  ')), 'held'],
     ['error null and status "done" → held', real(realCall()), 'held'],
@@ -373,24 +507,65 @@ describe('status, rule 2: the platform reports the call as failed', () => {
 });
 
 describe('status, rule 3: voicemail', () => {
-  const voicemailTool = { role: 'agent', message: null, tool_results: [{ tool_name: 'voicemail_detection', result: { result_type: 'voicemail_detection_success', status: 'success' } }] };
-  const voicemailToolText = { role: 'agent', message: '', tool_results: [{ tool_name: 'voicemail_detection', result_value: '{"result_type":"voicemail_detection_success"}' }] };
-  const userSays = (...messages: string[]) => realWith({ transcript: [turn.agent('Hi, this is Ava from Coastal Dental.', 0), ...messages.map((m, i) => turn.user(m, 2 + i))] });
+  const voicemailTool = {
+    role: 'agent',
+    message: null,
+    tool_results: [{ tool_name: 'voicemail_detection', result: { result_type: 'voicemail_detection_success', status: 'success' } }],
+  };
+  const voicemailToolText = {
+    role: 'agent',
+    message: '',
+    tool_results: [{ tool_name: 'voicemail_detection', result_value: '{"result_type":"voicemail_detection_success"}' }],
+  };
+  const userSays = (...messages: string[]) =>
+    realWith({ transcript: [turn.agent('Hi, this is Ava from Coastal Dental.', 0), ...messages.map((m, i) => turn.user(m, 2 + i))] });
 
   it.each<[string, TranscriptionEvent, string]>([
-    ['termination_reason mentions voicemail → voicemail', transcription({ metadata: { call_duration_secs: 30, termination_reason: 'voicemail_detection tool was called.' } }), 'voicemail'],
-    ['termination_reason "Voice mail" → voicemail', transcription({ metadata: { call_duration_secs: 30, termination_reason: 'Reached Voice Mail' } }), 'voicemail'],
-    ['voicemail_detection_success tool result → voicemail', transcription({ transcript: [agentTurn, userTurn, voicemailTool] }), 'voicemail'],
+    [
+      'termination_reason mentions voicemail → voicemail',
+      transcription({ metadata: { call_duration_secs: 30, termination_reason: 'voicemail_detection tool was called.' } }),
+      'voicemail',
+    ],
+    [
+      'termination_reason "Voice mail" → voicemail',
+      transcription({ metadata: { call_duration_secs: 30, termination_reason: 'Reached Voice Mail' } }),
+      'voicemail',
+    ],
+    [
+      'voicemail_detection_success tool result → voicemail',
+      transcription({ transcript: [agentTurn, userTurn, voicemailTool] }),
+      'voicemail',
+    ],
     ['voicemail_detection_success in result_value → voicemail', transcription({ transcript: [voicemailToolText] }), 'voicemail'],
-    ['a real voicemail_detection turn → voicemail', realWith({ transcript: [turn.agent('Hi.', 0), turn.user(GREETINGS.personal, 2), turn.voicemailDetected(9)] }), 'voicemail'],
-    ['voicemail wins over a zero duration', transcription({ metadata: { call_duration_secs: 0, termination_reason: 'voicemail' } }), 'voicemail'],
-    ...Object.entries(GREETINGS).map(([kind, greeting]): [string, TranscriptionEvent, string] => [`an answering machine (${kind}) → voicemail`, real(answeringMachineCall(greeting)), 'voicemail']),
-    ['greetings in several turns → voicemail', userSays('The person you are calling is not available.', 'Please leave your message after the beep.'), 'voicemail'],
+    [
+      'a real voicemail_detection turn → voicemail',
+      realWith({ transcript: [turn.agent('Hi.', 0), turn.user(GREETINGS.personal, 2), turn.voicemailDetected(9)] }),
+      'voicemail',
+    ],
+    [
+      'voicemail wins over a zero duration',
+      transcription({ metadata: { call_duration_secs: 0, termination_reason: 'voicemail' } }),
+      'voicemail',
+    ],
+    ...Object.entries(GREETINGS).map(([kind, greeting]): [string, TranscriptionEvent, string] => [
+      `an answering machine (${kind}) → voicemail`,
+      real(answeringMachineCall(greeting)),
+      'voicemail',
+    ]),
+    [
+      'greetings in several turns → voicemail',
+      userSays('The person you are calling is not available.', 'Please leave your message after the beep.'),
+      'voicemail',
+    ],
     ['a greeting and silence ("...") → voicemail', userSays('...', GREETINGS.carrierAu, ' '), 'voicemail'],
     ['phrases match in any case and spacing', userSays('LEAVE   A MESSAGE'), 'voicemail'],
     ['"dialled" and "dialed" both', userSays('the number you have dialed is not connected'), 'voicemail'],
     ['a greeting, then the person picks up → held', userSays(GREETINGS.personal, 'Oh hi, sorry, I just got in. Who is this?'), 'held'],
-    ['a person who mentions voicemail is still a person → held', userSays('Yes speaking.', 'I got your voicemail yesterday, thanks.'), 'held'],
+    [
+      'a person who mentions voicemail is still a person → held',
+      userSays('Yes speaking.', 'I got your voicemail yesterday, thanks.'),
+      'held',
+    ],
     ['no greeting at all → held', userSays('Yes, speaking.'), 'held'],
   ])('%s', (_rule, event, expected) => {
     expect(toCrmPayload(event, config).status).toBe(expected);
@@ -403,15 +578,35 @@ describe('status, rule 4: no answer', () => {
     ['no duration at all → no answer', transcription({ metadata: {} }), 'no answer'],
     ['under a second → no answer', transcription({ metadata: { call_duration_secs: 0.4 } }), 'no answer'],
     ['no user turn → no answer', transcription({ transcript: [agentTurn] }), 'no answer'],
-    ['only empty user turns → no answer', transcription({ transcript: [agentTurn, { role: 'user', message: '  ' }, { role: 'user', message: null }] }), 'no answer'],
+    [
+      'only empty user turns → no answer',
+      transcription({ transcript: [agentTurn, { role: 'user', message: '  ' }, { role: 'user', message: null }] }),
+      'no answer',
+    ],
     ['only "..." user turns (a real silent call) → no answer', real(silentCall()), 'no answer'],
-    ['punctuation is not words → no answer', realWith({ transcript: [turn.agent('Hello?', 0), turn.user('?!', 1), turn.user('…', 2), turn.user('—', 3)] }), 'no answer'],
+    [
+      'punctuation is not words → no answer',
+      realWith({ transcript: [turn.agent('Hello?', 0), turn.user('?!', 1), turn.user('…', 2), turn.user('—', 3)] }),
+      'no answer',
+    ],
     ['an empty list of turns is a list → no answer', realWith({ transcript: [] }), 'no answer'],
-    ['termination_reason "no answer - timeout" → no answer', transcription({ metadata: { call_duration_secs: 30, termination_reason: 'no answer - timeout' } }), 'no answer'],
-    ['call_successful "success" with no user turn → still no answer', transcription({ transcript: [agentTurn], analysis: { call_successful: 'success' } }), 'no answer'],
+    [
+      'termination_reason "no answer - timeout" → no answer',
+      transcription({ metadata: { call_duration_secs: 30, termination_reason: 'no answer - timeout' } }),
+      'no answer',
+    ],
+    [
+      'call_successful "success" with no user turn → still no answer',
+      transcription({ transcript: [agentTurn], analysis: { call_successful: 'success' } }),
+      'no answer',
+    ],
     ['a turn list wins over has_user_audio: false → held', realWith({}, (d) => (d.has_user_audio = false)), 'held'],
     ['a turn list with no words wins over has_user_audio: true → no answer', real(silentCall()), 'no answer'],
-    ['a single digit is a word → held', realWith({ transcript: [turn.agent('Press 1 to confirm or say yes.', 0), turn.user('1', 4)] }), 'held'],
+    [
+      'a single digit is a word → held',
+      realWith({ transcript: [turn.agent('Press 1 to confirm or say yes.', 0), turn.user('1', 4)] }),
+      'held',
+    ],
     ['a word in another script is a word → held', realWith({ transcript: [turn.agent('Hello?', 0), turn.user('是的', 2)] }), 'held'],
   ])('%s', (_rule, event, expected) => {
     expect(toCrmPayload(event, config).status).toBe(expected);
@@ -426,26 +621,54 @@ describe('status when transcript is not a list of turns', () => {
     ['no transcript, has_user_audio true → held', transcription({ has_user_audio: true }), 'held'],
     ['an OpenTelemetry transcript, user audio kept → held', real(otelTranscriptCall({}, true)), 'held'],
     ['an OpenTelemetry transcript, has_user_audio false → no answer', real(otelTranscriptCall({}, false)), 'no answer'],
-    ['a transcript object is not read as turns → held', transcription({ transcript: { role: 'user', message: 'leave a message after the beep' } }), 'held'],
+    [
+      'a transcript object is not read as turns → held',
+      transcription({ transcript: { role: 'user', message: 'leave a message after the beep' } }),
+      'held',
+    ],
     ['a transcript string → held', transcription({ transcript: 'agent: hello\nuser: hi' }), 'held'],
     ['still no answer at duration 0', real(otelTranscriptCall({ duration: 0 })), 'no answer'],
-    ['still voicemail by termination reason', realWith({ transcript: { spans: [] } }, (d) => (d.metadata.termination_reason = 'voicemail_detection tool was called.')), 'voicemail'],
-    ['still no answer by termination reason', realWith({ transcript: 42 }, (d) => (d.metadata.termination_reason = 'no answer - timeout')), 'no answer'],
+    [
+      'still voicemail by termination reason',
+      realWith({ transcript: { spans: [] } }, (d) => (d.metadata.termination_reason = 'voicemail_detection tool was called.')),
+      'voicemail',
+    ],
+    [
+      'still no answer by termination reason',
+      realWith({ transcript: 42 }, (d) => (d.metadata.termination_reason = 'no answer - timeout')),
+      'no answer',
+    ],
   ])('%s', (_rule, event, expected) => {
     expect(toCrmPayload(event, config).status).toBe(expected);
   });
 });
 
 describe('status, rule 5: held', () => {
-  const otherTool = { role: 'agent', message: 'ok', tool_results: [{ tool_name: 'end_call', result: { result_type: 'end_call_success' } }] };
+  const otherTool = {
+    role: 'agent',
+    message: 'ok',
+    tool_results: [{ tool_name: 'end_call', result: { result_type: 'end_call_success' } }],
+  };
 
   it.each<[string, TranscriptionEvent, string]>([
     ['a conversation → held', transcription({}), 'held'],
     ['a real conversation → held', real(realCall()), 'held'],
-    ['unreadable transcript items are skipped → held', transcription({ transcript: ['junk', 7, null, [userTurn], agentTurn, userTurn] }), 'held'],
-    ['unreadable tool results are skipped', transcription({ transcript: [{ role: 'agent', tool_results: [null, 'x', { result: 'voicemail' }] }, userTurn] }), 'held'],
+    [
+      'unreadable transcript items are skipped → held',
+      transcription({ transcript: ['junk', 7, null, [userTurn], agentTurn, userTurn] }),
+      'held',
+    ],
+    [
+      'unreadable tool results are skipped',
+      transcription({ transcript: [{ role: 'agent', tool_results: [null, 'x', { result: 'voicemail' }] }, userTurn] }),
+      'held',
+    ],
     ['other tool results do not matter → held', transcription({ transcript: [agentTurn, userTurn, otherTool] }), 'held'],
-    ['"Call ended by remote party" → held', transcription({ metadata: { call_duration_secs: 30, termination_reason: 'Call ended by remote party' } }), 'held'],
+    [
+      '"Call ended by remote party" → held',
+      transcription({ metadata: { call_duration_secs: 30, termination_reason: 'Call ended by remote party' } }),
+      'held',
+    ],
     ['call_successful "failure" never decides the status → held', transcription({ analysis: { call_successful: 'failure' } }), 'held'],
     ['a ~290 KB transcript → held', real(longCall()), 'held'],
   ])('%s', (_rule, event, expected) => {

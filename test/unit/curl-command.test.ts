@@ -18,7 +18,9 @@ describe('curlCommand', () => {
     expect(curlCommand({ url: 'http://127.0.0.1:3000/webhooks/elevenlabs', headers, body: '{"a":"it\'s"}' })).toBe(
       "curl -sS -w '\\n' -X POST 'http://127.0.0.1:3000/webhooks/elevenlabs' -H 'content-type: application/json' -H 'elevenlabs-signature: t=1,v0=ab' --data-binary '{\"a\":\"it'\\''s\"}'",
     );
-    expect(curlCommand({ url: 'http://x/y', headers: {}, bodyFile: '/tmp/a b.json' })).toBe("curl -sS -w '\\n' -X POST 'http://x/y' --data-binary @'/tmp/a b.json'");
+    expect(curlCommand({ url: 'http://x/y', headers: {}, bodyFile: '/tmp/a b.json' })).toBe(
+      "curl -sS -w '\\n' -X POST 'http://x/y' --data-binary @'/tmp/a b.json'",
+    );
   });
 
   it('inlines only small UTF-8 bodies that curl would not read as a file name', () => {

@@ -28,13 +28,18 @@ describe('data folder rules', () => {
   it('adopts a new folder and marks it; refuses one holding other files', () => {
     const fresh = join(base, 'fresh');
     expect(prepareDataFolder(fresh, { repoRoot: '/nowhere/repo', home: '/nowhere/home' })).toBeUndefined();
-    expect(checkResettable(fresh, '/nowhere/default', { repoRoot: '/nowhere/repo', home: '/nowhere/home' })).toEqual({ dir: realPath(fresh), entries: ['.elevenlabs-local-data'] });
+    expect(checkResettable(fresh, '/nowhere/default', { repoRoot: '/nowhere/repo', home: '/nowhere/home' })).toEqual({
+      dir: realPath(fresh),
+      entries: ['.elevenlabs-local-data'],
+    });
 
     const busy = join(base, 'busy');
     mkdirSync(busy);
     writeFileSync(join(busy, 'thesis.tex'), '');
     expect(prepareDataFolder(busy)).toMatch(/already holds other files/);
-    expect(checkResettable(busy, '/nowhere/default')).toMatchObject({ problem: expect.stringMatching(/^refusing to empty .*busy: it is not a data folder made by npm start/) });
+    expect(checkResettable(busy, '/nowhere/default')).toMatchObject({
+      problem: expect.stringMatching(/^refusing to empty .*busy: it is not a data folder made by npm start/),
+    });
   });
 
   it('refuses an unmarked folder (unless it is the default one) and a link to the root', () => {

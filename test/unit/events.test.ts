@@ -45,7 +45,10 @@ describe('parseEvent: tolerance (SPEC §4)', () => {
     ['metadata.phone_call null', { ...minimal, data: { ...minimal.data, metadata: { phone_call: null } } }],
     ['no conversation_initiation_client_data', minimal],
     ['transcript null', { ...minimal, data: { ...minimal.data, transcript: null } }],
-    ['transcript turns with null messages and junk items', { ...minimal, data: { ...minimal.data, transcript: [{ role: 'user', message: null }, 'junk', 7] } }],
+    [
+      'transcript turns with null messages and junk items',
+      { ...minimal, data: { ...minimal.data, transcript: [{ role: 'user', message: null }, 'junk', 7] } },
+    ],
     ['analysis of the wrong type', { ...minimal, data: { ...minimal.data, analysis: 'n/a' } }],
     ['duration as a string', { ...minimal, data: { ...minimal.data, metadata: { call_duration_secs: '42' } } }],
     ['agent_id missing on a transcription', { type: 'post_call_transcription', data: { conversation_id: 'c1' } }],
@@ -66,11 +69,14 @@ describe('parseEvent: tolerance (SPEC §4)', () => {
     expect(parseEvent({ ...minimal, event_timestamp: '1739537297' }).eventTimestamp).toBe(1739537297);
   });
 
-  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])('treats the Object.prototype name %j as an unsupported type', (type) => {
-    const event = parseEvent({ type, data: { conversation_id: 'c1' } });
-    expect(event.type).toBe(type);
-    expect(isSupported(event)).toBe(false);
-  });
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])(
+    'treats the Object.prototype name %j as an unsupported type',
+    (type) => {
+      const event = parseEvent({ type, data: { conversation_id: 'c1' } });
+      expect(event.type).toBe(type);
+      expect(isSupported(event)).toBe(false);
+    },
+  );
 
   it('returns unknown types as unsupported, with their ids', () => {
     const event = parseEvent({ type: 'post_call_video', data: { conversation_id: 'c1', agent_id: 'a1' } });
@@ -144,11 +150,31 @@ describe('parseEvent: what is refused', () => {
     ['an empty type', { type: '' }, 'invalid event: type: '],
     ['a numeric type', { type: 7 }, 'invalid event: type: '],
     ['data that is not an object', { type: 'post_call_audio', data: 'x' }, 'invalid event: data: '],
-    ['a transcription without conversation_id', { type: 'post_call_transcription', data: { agent_id: 'a' } }, 'invalid event: data.conversation_id: required'],
-    ['audio without full_audio', { type: 'post_call_audio', data: { agent_id: 'a', conversation_id: 'c' } }, 'invalid event: data.full_audio: required'],
-    ['audio without agent_id', { type: 'post_call_audio', data: { conversation_id: 'c', full_audio: 'QQ==' } }, 'invalid event: data.agent_id: required'],
-    ['audio whose id would escape its key', { type: 'post_call_audio', data: { agent_id: '../x', conversation_id: 'c', full_audio: 'QQ==' } }, 'invalid event: data.agent_id: '],
-    ['audio whose id has a slash', { type: 'post_call_audio', data: { agent_id: 'a', conversation_id: 'c/d', full_audio: 'QQ==' } }, 'invalid event: data.conversation_id: '],
+    [
+      'a transcription without conversation_id',
+      { type: 'post_call_transcription', data: { agent_id: 'a' } },
+      'invalid event: data.conversation_id: required',
+    ],
+    [
+      'audio without full_audio',
+      { type: 'post_call_audio', data: { agent_id: 'a', conversation_id: 'c' } },
+      'invalid event: data.full_audio: required',
+    ],
+    [
+      'audio without agent_id',
+      { type: 'post_call_audio', data: { conversation_id: 'c', full_audio: 'QQ==' } },
+      'invalid event: data.agent_id: required',
+    ],
+    [
+      'audio whose id would escape its key',
+      { type: 'post_call_audio', data: { agent_id: '../x', conversation_id: 'c', full_audio: 'QQ==' } },
+      'invalid event: data.agent_id: ',
+    ],
+    [
+      'audio whose id has a slash',
+      { type: 'post_call_audio', data: { agent_id: 'a', conversation_id: 'c/d', full_audio: 'QQ==' } },
+      'invalid event: data.conversation_id: ',
+    ],
     ['a failure without conversation_id', { type: 'call_initiation_failure', data: {} }, 'invalid event: data.conversation_id: required'],
   ])('refuses %s', (_name, body, message) => {
     expect(() => parseEvent(body)).toThrow(InvalidEventError);
@@ -158,7 +184,7 @@ describe('parseEvent: what is refused', () => {
   it('never puts field values in the error', () => {
     const secretish = 'TOP-SECRET-VALUE';
     try {
-      parseEvent({ type: 'post_call_audio', data: { agent_id: secretish + '/', conversation_id: 'c', full_audio: 'QQ==' } });
+      parseEvent({ type: 'post_call_audio', data: { agent_id: `${secretish}/`, conversation_id: 'c', full_audio: 'QQ==' } });
       throw new Error('expected a throw');
     } catch (error) {
       expect((error as Error).message).not.toContain(secretish);

@@ -5,15 +5,18 @@
 import { describe, expect, it } from 'vitest';
 import { handleWebhook, type WebhookRequest } from '../../lambda/core/handle-webhook';
 import type { ClaimRequest } from '../../lambda/core/ports';
-import { DEPENDENCY_LIMITS_MS, QUEUE_WRITE_RESERVE_MS, requestBudget } from '../../lambda/core/time-budget';
 import { parseSourceAllowlist } from '../../lambda/core/source-ip';
+import { DEPENDENCY_LIMITS_MS, QUEUE_WRITE_RESERVE_MS, requestBudget } from '../../lambda/core/time-budget';
 import { formatSignatureHeader } from '../../lambda/core/verify-signature';
-import { memoryIdempotency, memoryWorld, NOW, TEST_SECRET } from '../helpers/memory-ports';
 import { sampleEvent } from '../fixtures/samples';
+import { memoryIdempotency, memoryWorld, NOW, TEST_SECRET } from '../helpers/memory-ports';
 
 const T = Math.floor(NOW / 1000);
 
-function signed(body: string, options: { secret?: string; t?: number; headers?: Record<string, string>; sourceIp?: string } = {}): WebhookRequest {
+function signed(
+  body: string,
+  options: { secret?: string; t?: number; headers?: Record<string, string>; sourceIp?: string } = {},
+): WebhookRequest {
   return {
     body,
     headers: { 'elevenlabs-signature': formatSignatureHeader(options.secret ?? TEST_SECRET, options.t ?? T, body), ...options.headers },
@@ -158,7 +161,13 @@ describe('parsing and dispatch (SPEC §2 steps 4-7)', () => {
     const result = await handleWebhook(signed('{"type":"post_call_video","data":{"conversation_id":"c7"}}'), world.deps);
     expect(result).toMatchObject({
       statusCode: 200,
-      body: { received: true, type: 'post_call_video', conversationId: 'c7', skipped: true, reason: 'unsupported event type: post_call_video' },
+      body: {
+        received: true,
+        type: 'post_call_video',
+        conversationId: 'c7',
+        skipped: true,
+        reason: 'unsupported event type: post_call_video',
+      },
     });
     expect(world.crmCalls).toEqual([]);
   });
@@ -211,7 +220,14 @@ describe('parsing and dispatch (SPEC §2 steps 4-7)', () => {
         firstAttemptAt: new Date(NOW).toISOString(),
       },
     ]);
-    expect(Object.keys(world.queued[0]!).sort()).toEqual(['attempts', 'conversationId', 'crmPayload', 'eventType', 'firstAttemptAt', 'lastError']);
+    expect(Object.keys(world.queued[0]!).sort()).toEqual([
+      'attempts',
+      'conversationId',
+      'crmPayload',
+      'eventType',
+      'firstAttemptAt',
+      'lastError',
+    ]);
   });
 
   it('answers 500 only when the CRM failed and the queue refused too', async () => {
@@ -231,7 +247,10 @@ describe('parsing and dispatch (SPEC §2 steps 4-7)', () => {
   it('stores audio and answers with its key, with no CRM payload', async () => {
     const world = memoryWorld();
     const result = await handleWebhook(signed(audio()), world.deps);
-    expect(result).toMatchObject({ statusCode: 200, body: { type: 'post_call_audio', conversationId: 'conv_3', audioKey: 'audio/agent_1/conv_3.mp3' } });
+    expect(result).toMatchObject({
+      statusCode: 200,
+      body: { type: 'post_call_audio', conversationId: 'conv_3', audioKey: 'audio/agent_1/conv_3.mp3' },
+    });
     expect(world.stored).toHaveLength(1);
     expect(world.stored[0]!.bytes.subarray(0, 3).toString()).toBe('ID3');
     expect(world.crmCalls).toEqual([]);
@@ -312,10 +331,18 @@ describe('deduplication (SPEC §2 step 6)', () => {
     expect(world.crmCalls).toEqual([]);
   });
 
-  it('holds its claim until the request\'s hard end, so a retry after a crash takes over', async () => {
+  it("holds its claim until the request's hard end, so a retry after a crash takes over", async () => {
     const claims: ClaimRequest[] = [];
     const store = memoryIdempotency();
-    const world = memoryWorld({ idempotency: { ...store, claim: (key, request) => (claims.push(request), store.claim(key, request)) } });
+    const world = memoryWorld({
+      idempotency: {
+        ...store,
+        claim: (key, request) => {
+          claims.push(request);
+          return store.claim(key, request);
+        },
+      },
+    });
     const budget = requestBudget(NOW, 28_000);
     await handleWebhook({ ...signed(transcription()), budget }, world.deps);
     expect(claims[0]).toEqual({ nowMs: NOW, holdUntilMs: NOW + 28_000, deadlineMs: NOW + DEPENDENCY_LIMITS_MS.idempotencyClaim });
@@ -351,10 +378,29 @@ describe('deadlines (SPEC §11: every dependency call bounded)', () => {
   ])('with %s, each call gets the earlier of the request deadline and its own limit', async (_name, remainingMs) => {
     const seen: Record<string, number> = {};
     const world = memoryWorld();
-    world.deps.secrets = { ...world.deps.secrets, current: async (deadline) => ((seen.secret = deadline), { hmacSecrets: [TEST_SECRET] }) };
-    world.deps.crm = { forward: async (_p, deadline) => ((seen.crm = deadline), { ok: false, attempts: 1, lastError: 'HTTP 503', permanent: false }) };
-    world.deps.retryQueue = { enqueue: async (_m, deadline) => void (seen.queue = deadline) };
-    world.deps.audioStore = { put: async (_a, deadline) => void (seen.audio = deadline) };
+    world.deps.secrets = {
+      ...world.deps.secrets,
+      current: async (deadline) => {
+        seen.secret = deadline;
+        return { hmacSecrets: [TEST_SECRET] };
+      },
+    };
+    world.deps.crm = {
+      forward: async (_p, deadline) => {
+        seen.crm = deadline;
+        return { ok: false, attempts: 1, lastError: 'HTTP 503', permanent: false };
+      },
+    };
+    world.deps.retryQueue = {
+      enqueue: async (_m, deadline) => {
+        seen.queue = deadline;
+      },
+    };
+    world.deps.audioStore = {
+      put: async (_a, deadline) => {
+        seen.audio = deadline;
+      },
+    };
     const budget = requestBudget(NOW, remainingMs);
     await handleWebhook({ ...signed(transcription()), budget }, world.deps);
     await handleWebhook({ ...signed(audio()), budget }, world.deps);
@@ -367,10 +413,15 @@ describe('deadlines (SPEC §11: every dependency call bounded)', () => {
     });
   });
 
-  it('uses the receiver\'s Lambda timeout as the budget when none is given (local runs)', async () => {
+  it("uses the receiver's Lambda timeout as the budget when none is given (local runs)", async () => {
     let seen = 0;
     const world = memoryWorld();
-    world.deps.crm = { forward: async (_p, deadline) => ((seen = deadline), { ok: true, attempts: 1 }) };
+    world.deps.crm = {
+      forward: async (_p, deadline) => {
+        seen = deadline;
+        return { ok: true, attempts: 1 };
+      },
+    };
     await handleWebhook(signed(transcription()), world.deps);
     expect(seen).toBe(requestBudget(NOW, undefined).deadlineMs - QUEUE_WRITE_RESERVE_MS);
   });

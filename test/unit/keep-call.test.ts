@@ -4,12 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { handleWebhook, type WebhookRequest } from '../../lambda/core/handle-webhook';
-import type { ArchiveEntry, AudioCheckMessage, AudioCheckQueue, EventArchive } from '../../lambda/core/ports';
 import { requestMetrics } from '../../lambda/core/metrics';
+import type { ArchiveEntry, AudioCheckMessage, AudioCheckQueue, EventArchive } from '../../lambda/core/ports';
 import { DEPENDENCY_LIMITS_MS, requestBudget } from '../../lambda/core/time-budget';
 import { formatSignatureHeader } from '../../lambda/core/verify-signature';
-import { memoryIdempotency, memoryWorld, NOW, TEST_SECRET } from '../helpers/memory-ports';
 import { sampleEvent } from '../fixtures/samples';
+import { memoryIdempotency, memoryWorld, NOW, TEST_SECRET } from '../helpers/memory-ports';
 
 const T = Math.floor(NOW / 1000);
 const signed = (body: string | Buffer): WebhookRequest => ({
@@ -49,21 +49,24 @@ describe('the event archive (ARCHIVE_EVENTS=true)', () => {
   it.each([
     ['a transcription', transcription(), 'post_call_transcription', 'conv_keep'],
     ['an initiation failure', failure(), 'call_initiation_failure', 'conv_fail'],
-  ])('keeps %s as the exact bytes it verified, under calls/<agent>/<conversation>/<type>.json', async (_name, body, type, conversationId) => {
-    const { world, archived } = keepingWorld();
-    const result = await handleWebhook(signed(body), world.deps);
-    expect(result.statusCode).toBe(200);
-    expect(archived).toHaveLength(1);
-    expect(archived[0]!.entry).toEqual({
-      key: `calls/agent_keep/${conversationId}/${type}.json`,
-      body,
-      conversationId,
-      agentId: 'agent_keep',
-      eventTimestamp: T,
-    });
-    expect(result.facts.archive).toBe('archived');
-    expect(requestMetrics(result.facts)).toMatchObject({ EventArchived: 1 });
-  });
+  ])(
+    'keeps %s as the exact bytes it verified, under calls/<agent>/<conversation>/<type>.json',
+    async (_name, body, type, conversationId) => {
+      const { world, archived } = keepingWorld();
+      const result = await handleWebhook(signed(body), world.deps);
+      expect(result.statusCode).toBe(200);
+      expect(archived).toHaveLength(1);
+      expect(archived[0]!.entry).toEqual({
+        key: `calls/agent_keep/${conversationId}/${type}.json`,
+        body,
+        conversationId,
+        agentId: 'agent_keep',
+        eventTimestamp: T,
+      });
+      expect(result.facts.archive).toBe('archived');
+      expect(requestMetrics(result.facts)).toMatchObject({ EventArchived: 1 });
+    },
+  );
 
   it('archives a base64-delivered body as the decoded bytes, not the base64 text', async () => {
     const { world, archived } = keepingWorld();
@@ -135,7 +138,11 @@ describe('the audio check (AUDIO_CHECK_QUEUE_URL)', () => {
       return;
     }
     expect(scheduled).toEqual([
-      { message: { conversationId: 'conv_keep', agentId: 'agent_keep', eventTimestamp: T }, delaySeconds: 600, deadlineMs: expect.any(Number) },
+      {
+        message: { conversationId: 'conv_keep', agentId: 'agent_keep', eventTimestamp: T },
+        delaySeconds: 600,
+        deadlineMs: expect.any(Number),
+      },
     ]);
     expect(requestMetrics(result.facts)).toMatchObject({ AudioCheckScheduled: 1 });
   });
@@ -178,7 +185,12 @@ describe('alongside the CRM forward', () => {
       archive: { put: () => mark('archive') },
       audioChecks: { schedule: () => mark('audioCheck') },
     });
-    world.deps.crm = { forward: async () => (await mark('crm'), { ok: true, attempts: 1 }) };
+    world.deps.crm = {
+      forward: async () => {
+        await mark('crm');
+        return { ok: true, attempts: 1 };
+      },
+    };
     const result = await handleWebhook(signed(transcription()), world.deps);
     expect(result.statusCode).toBe(200);
     expect(started.sort()).toEqual(['archive', 'audioCheck', 'crm']);

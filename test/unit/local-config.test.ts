@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_DATA_DIR, loadLocalConfig, loadLocalEnv, LocalConfigError, mergeDotEnv, ROOT } from '../../scripts/lib/local-config';
+import { DEFAULT_DATA_DIR, LocalConfigError, loadLocalConfig, loadLocalEnv, mergeDotEnv, ROOT } from '../../scripts/lib/local-config';
 
 const dir = mkdtempSync(join(tmpdir(), 'local-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -27,18 +27,28 @@ describe('loadLocalEnv', () => {
   });
 
   it('refuses a LOCAL_ENV_FILE that does not exist, in one line', () => {
-    expect(() => loadLocalEnv({ LOCAL_ENV_FILE: join(dir, 'missing.env') })).toThrow(/^LOCAL_ENV_FILE names .*missing\.env, which does not exist$/);
+    expect(() => loadLocalEnv({ LOCAL_ENV_FILE: join(dir, 'missing.env') })).toThrow(
+      /^LOCAL_ENV_FILE names .*missing\.env, which does not exist$/,
+    );
   });
 });
 
 describe('loadLocalConfig', () => {
   it('has defaults for everything', () => {
-    expect(loadLocalConfig({})).toEqual({ dataDir: DEFAULT_DATA_DIR, port: 3000, host: '127.0.0.1', retryDrainIntervalMs: 15_000, logFormat: 'short' });
+    expect(loadLocalConfig({})).toEqual({
+      dataDir: DEFAULT_DATA_DIR,
+      port: 3000,
+      host: '127.0.0.1',
+      retryDrainIntervalMs: 15_000,
+      logFormat: 'short',
+    });
     expect(loadLocalConfig({ PORT: '', LOG_FORMAT: ' ' }).port).toBe(3000);
   });
 
   it('reads every local setting; a relative LOCAL_DATA_DIR starts at the repository', () => {
-    expect(loadLocalConfig({ LOCAL_DATA_DIR: 'tmp/data', PORT: '0', HOST: '::1', RETRY_DRAIN_INTERVAL_MS: '250', LOG_FORMAT: 'json' })).toEqual({
+    expect(
+      loadLocalConfig({ LOCAL_DATA_DIR: 'tmp/data', PORT: '0', HOST: '::1', RETRY_DRAIN_INTERVAL_MS: '250', LOG_FORMAT: 'json' }),
+    ).toEqual({
       dataDir: join(ROOT, 'tmp/data'),
       port: 0,
       host: '::1',

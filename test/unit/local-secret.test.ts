@@ -7,7 +7,10 @@ const env = (value: string) => ({ secret: value, source: 'environment' as const 
 describe('npm start’s secret', () => {
   it('takes the environment or .env first, then the saved file, else generates one', () => {
     expect(configuredSecret({ ELEVENLABS_WEBHOOK_SECRET: ' wsec_a ' }, new Set())).toEqual({ secret: 'wsec_a', source: 'environment' });
-    expect(configuredSecret({ ELEVENLABS_WEBHOOK_SECRET: 'wsec_a' }, new Set(['ELEVENLABS_WEBHOOK_SECRET']))).toEqual({ secret: 'wsec_a', source: 'dotenv' });
+    expect(configuredSecret({ ELEVENLABS_WEBHOOK_SECRET: 'wsec_a' }, new Set(['ELEVENLABS_WEBHOOK_SECRET']))).toEqual({
+      secret: 'wsec_a',
+      source: 'dotenv',
+    });
     expect(configuredSecret({ ELEVENLABS_WEBHOOK_SECRET: '' }, new Set())).toBeUndefined();
     expect(chooseServerSecret(env('wsec_a'), 'wsec_saved')).toEqual(env('wsec_a'));
     expect(chooseServerSecret(undefined, 'wsec_saved')).toEqual({ secret: 'wsec_saved', source: 'saved' });
@@ -38,7 +41,9 @@ describe('npm run send’s secret', () => {
     ];
     expect(results.map((r) => r.secret)).toEqual(['wsec_flag', 'wsec_server', 'wsec_flag']);
     expect(results[0]!.warning).toMatch(/^warning: --secret differs from the secret the running npm start verifies with .*expect 401$/);
-    expect(results[1]!.warning).toMatch(/^warning: ELEVENLABS_WEBHOOK_SECRET in \.env differs from the secret the running npm start verifies with/);
+    expect(results[1]!.warning).toMatch(
+      /^warning: ELEVENLABS_WEBHOOK_SECRET in \.env differs from the secret the running npm start verifies with/,
+    );
     expect(results[2]!.warning).toBe('warning: --secret differs from ELEVENLABS_WEBHOOK_SECRET in the environment');
     for (const { warning } of results) {
       expect(warning).not.toMatch(/wsec_/);

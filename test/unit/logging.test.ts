@@ -4,20 +4,23 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createReceiver } from '../../lambda/create-receiver';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambda/core/metrics';
 import { formatSignatureHeader } from '../../lambda/core/verify-signature';
-import { memoryWorld, TEST_SECRET } from '../helpers/memory-ports';
+import { createReceiver } from '../../lambda/create-receiver';
 import { collected, type Json, realCall, realInitiationFailure } from '../fixtures/real-calls';
 import { sampleEvent } from '../fixtures/samples';
 import { apiGatewayEvent } from '../helpers/api-gateway-event';
+import { memoryWorld, TEST_SECRET } from '../helpers/memory-ports';
 
 function receiverWithLog() {
   const lines: string[] = [];
   const world = memoryWorld({ now: Date.now });
   const handler = createReceiver(
     { CRM_WEBHOOK_URL: 'http://127.0.0.1:9/crm', ELEVENLABS_WEBHOOK_SECRET: TEST_SECRET },
-    { write: (line) => lines.push(line), deps: { crm: world.deps.crm, retryQueue: world.deps.retryQueue, audioStore: world.deps.audioStore } },
+    {
+      write: (line) => lines.push(line),
+      deps: { crm: world.deps.crm, retryQueue: world.deps.retryQueue, audioStore: world.deps.audioStore },
+    },
   );
   return { handler, lines, world };
 }
@@ -31,7 +34,9 @@ function signedEvent(event: object, secret = TEST_SECRET) {
 describe('request log lines', () => {
   it('writes exactly one JSON line per request with the SPEC §7 fields', async () => {
     const { handler, lines } = receiverWithLog();
-    await handler(signedEvent(sampleEvent('transcription', { conversationId: 'conv_log', agentId: 'agent_log' })).event, { awsRequestId: 'req-1' });
+    await handler(signedEvent(sampleEvent('transcription', { conversationId: 'conv_log', agentId: 'agent_log' })).event, {
+      awsRequestId: 'req-1',
+    });
     expect(lines).toHaveLength(1);
     const line = JSON.parse(lines[0]!);
     expect(line).toMatchObject({
@@ -81,7 +86,11 @@ describe('request log lines', () => {
     const lines: string[] = [];
     const handler = createReceiver({ CRM_WEBHOOK_URL: 'not a url', ELEVENLABS_WEBHOOK_SECRET: 's' }, { write: (l) => lines.push(l) });
     expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'error', message: 'invalid configuration', error: expect.stringContaining('CRM_WEBHOOK_URL') });
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      level: 'error',
+      message: 'invalid configuration',
+      error: expect.stringContaining('CRM_WEBHOOK_URL'),
+    });
     const response = await handler(signedEvent(sampleEvent('transcription')).event);
     expect(response.statusCode).toBe(500);
     expect(JSON.parse(response.body)).toEqual({ error: 'receiver misconfigured' });
@@ -156,7 +165,9 @@ describe('metrics for refused requests (SPEC §3, §7)', () => {
     ['invalid audio (400)', '{"type":"post_call_audio","data":{"conversation_id":"c","agent_id":"a","full_audio":"!!"}}', 400],
   ])('RequestRejected for %s', async (_name, body, status) => {
     const { handler, lines } = receiverWithLog();
-    const event = apiGatewayEvent(body, { 'ElevenLabs-Signature': formatSignatureHeader(TEST_SECRET, Math.floor(Date.now() / 1000), body) });
+    const event = apiGatewayEvent(body, {
+      'ElevenLabs-Signature': formatSignatureHeader(TEST_SECRET, Math.floor(Date.now() / 1000), body),
+    });
     expect((await handler(event)).statusCode).toBe(status);
     expect(JSON.parse(lines[0]!)).toMatchObject({ RequestRejected: 1 });
   });
@@ -176,7 +187,10 @@ describe('metrics for refused requests (SPEC §3, §7)', () => {
 describe('property: no name and no unmasked number reaches a log line', () => {
   /** A distinctive given or family name followed by arbitrary text (quotes, emoji, controls). */
   const namePartArb = fc
-    .tuple(fc.constantFrom('Siobhán', 'Zoë', 'Tūī', 'Łucja', 'Nguyễn', '李娜', 'Ngozi', 'Þórdís', 'Oluwaseun'), fc.string({ unit: 'grapheme', maxLength: 12 }))
+    .tuple(
+      fc.constantFrom('Siobhán', 'Zoë', 'Tūī', 'Łucja', 'Nguyễn', '李娜', 'Ngozi', 'Þórdís', 'Oluwaseun'),
+      fc.string({ unit: 'grapheme', maxLength: 12 }),
+    )
     .map(([name, tail]) => `${name}${tail}`.trim());
   /** Digits of a number, as a country code and a national number. */
   const digitsArb = fc.oneof(
@@ -205,7 +219,14 @@ describe('property: no name and no unmasked number reaches a log line', () => {
     .record({
       first: namePartArb,
       last: namePartArb,
-      where: fc.constantFrom('name', 'caller_name', 'first/last variables', 'First Name/Last Name collected', 'user_name collected', 'failure'),
+      where: fc.constantFrom(
+        'name',
+        'caller_name',
+        'first/last variables',
+        'First Name/Last Name collected',
+        'user_name collected',
+        'failure',
+      ),
       number: fc.option(numberArb, { nil: undefined }),
       sipUser: fc.option(sipUserArb, { nil: undefined }),
       inbound: fc.boolean(),
@@ -224,7 +245,8 @@ describe('property: no name and no unmasked number reaches a log line', () => {
       const results = body.data.analysis.data_collection_results;
       if (where === 'name' || where === 'caller_name') variables[where] = full;
       if (where === 'first/last variables') Object.assign(variables, { first_name: first, last_name: last });
-      if (where === 'First Name/Last Name collected') Object.assign(results, { 'First Name': collected('First Name', first), 'Last Name': collected('Last Name', last) });
+      if (where === 'First Name/Last Name collected')
+        Object.assign(results, { 'First Name': collected('First Name', first), 'Last Name': collected('Last Name', last) });
       if (where === 'user_name collected') results.user_name = collected('user_name', full);
       // The name in the summary too: a summary must never be logged either.
       body.data.analysis.transcript_summary = `${full} confirmed the appointment.`;

@@ -85,7 +85,12 @@ describe('each error type ends a request with its kind', () => {
     ['SignatureError', new SignatureError('signature mismatch'), 'signature_rejected', 'signature mismatch'],
     ['SourceNotAllowedError', new SourceNotAllowedError(), 'source_not_allowed', 'source not allowed'],
     ['InvalidJsonError', new InvalidJsonError(), 'invalid_json', 'invalid JSON'],
-    ['InvalidEventError', new InvalidEventError('data.conversation_id: required'), 'invalid_event', 'invalid event: data.conversation_id: required'],
+    [
+      'InvalidEventError',
+      new InvalidEventError('data.conversation_id: required'),
+      'invalid_event',
+      'invalid event: data.conversation_id: required',
+    ],
     ['InvalidAudioError', new InvalidAudioError('empty'), 'invalid_audio', 'invalid audio'],
     ['PayloadTooLargeError', new PayloadTooLargeError(), 'payload_too_large', 'payload too large'],
     ['DuplicateInProgressError', new DuplicateInProgressError(), 'duplicate_in_progress', 'duplicate delivery in progress'],

@@ -18,7 +18,12 @@ function deps(result: ForwardResult, deadLetter: 'ok' | 'fail' | 'none' = 'ok') 
     forwarded,
     dead,
     deps: {
-      crm: { forward: async (p: unknown) => (forwarded.push(p), result) },
+      crm: {
+        forward: async (p: unknown) => {
+          forwarded.push(p);
+          return result;
+        },
+      },
       deadLetter:
         deadLetter === 'none'
           ? undefined
@@ -38,7 +43,13 @@ describe('processRetry', () => {
     ['transient failure → retry', { ok: false, attempts: 3, lastError: 'HTTP 503', permanent: false }, 'ok', 'retry', 0],
     ['permanent failure → dead letter', { ok: false, attempts: 1, lastError: 'HTTP 400', permanent: true }, 'ok', 'dead_letter', 1],
     ['permanent failure, DLQ down → retry', { ok: false, attempts: 1, lastError: 'HTTP 400', permanent: true }, 'fail', 'retry', 0],
-    ['permanent failure, no DLQ configured → retry', { ok: false, attempts: 1, lastError: 'HTTP 400', permanent: true }, 'none', 'retry', 0],
+    [
+      'permanent failure, no DLQ configured → retry',
+      { ok: false, attempts: 1, lastError: 'HTTP 400', permanent: true },
+      'none',
+      'retry',
+      0,
+    ],
   ])('%s', async (_name, result, dlq, verdict, deadCount) => {
     const world = deps(result, dlq);
     const outcome = await processRetry(JSON.stringify(message), world.deps, FAR);

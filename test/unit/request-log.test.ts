@@ -4,9 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createReceiver } from '../../lambda/create-receiver';
-import { createRequestLog, formatOtherLine, formatRequestLine } from '../../scripts/lib/request-log';
 import { eventSkeleton, withBody } from '../../scripts/lib/lambda-event';
 import type { ServedRequest } from '../../scripts/lib/local-server';
+import { createRequestLog, formatOtherLine, formatRequestLine } from '../../scripts/lib/request-log';
 import { sampleEvent } from '../fixtures/samples';
 import { signatureHeaders } from '../fixtures/signing';
 
@@ -22,7 +22,14 @@ async function handle(format: 'short' | 'json', body: string, headers: Record<st
   );
   const event = withBody(eventSkeleton({ headers, httpVersion: '1.1', sourceIp: '127.0.0.1', nowMs: Date.now() }), Buffer.from(body));
   const result = await handler(event);
-  const outcome = log.served({ method: 'POST', path: '/webhooks/elevenlabs', statusCode: result.statusCode, latencyMs: 12.4, requestId: event.requestContext.requestId, body: result.body });
+  const outcome = log.served({
+    method: 'POST',
+    path: '/webhooks/elevenlabs',
+    statusCode: result.statusCode,
+    latencyMs: 12.4,
+    requestId: event.requestContext.requestId,
+    body: result.body,
+  });
   return { printed, outcome };
 }
 
@@ -50,8 +57,17 @@ describe('the short line', () => {
   });
 
   it('covers requests the local server answers itself, without repeating the outcome', () => {
-    const served = (statusCode: number, outcome: string, body: string, path = '/webhooks/elevenlabs'): ServedRequest => ({ method: 'POST', path, statusCode, latencyMs: 3, outcome, body });
-    expect(formatRequestLine(served(413, 'payload_too_large', '{"error":"payload too large"}'))).toBe('POST /webhooks/elevenlabs 413 payload_too_large 3 ms');
+    const served = (statusCode: number, outcome: string, body: string, path = '/webhooks/elevenlabs'): ServedRequest => ({
+      method: 'POST',
+      path,
+      statusCode,
+      latencyMs: 3,
+      outcome,
+      body,
+    });
+    expect(formatRequestLine(served(413, 'payload_too_large', '{"error":"payload too large"}'))).toBe(
+      'POST /webhooks/elevenlabs 413 payload_too_large 3 ms',
+    );
     expect(formatRequestLine(served(404, 'not_found', '{"error":"not found"}', '/x\u001b[31m'))).toBe('POST /x?[31m 404 not_found 3 ms');
     expect(formatRequestLine({ ...served(200, '', ''), outcome: undefined }, { outcome: 'queued' })).toBe(
       'POST /webhooks/elevenlabs 200 queued 3 ms (CRM failed; waiting in the retry queue)',
@@ -70,10 +86,27 @@ describe('LOG_FORMAT=json', () => {
     const body = JSON.stringify(sampleEvent('failure'));
     const { printed } = await handle('json', body, signatureHeaders(SECRET, body));
     expect(printed).toHaveLength(1);
-    expect(JSON.parse(printed[0]!)).toMatchObject({ message: 'webhook request', outcome: 'forwarded', statusCode: 200, _aws: expect.any(Object) });
+    expect(JSON.parse(printed[0]!)).toMatchObject({
+      message: 'webhook request',
+      outcome: 'forwarded',
+      statusCode: 200,
+      _aws: expect.any(Object),
+    });
 
     const lines: string[] = [];
-    createRequestLog('json', (line) => lines.push(line)).served({ method: 'GET', path: '/webhooks/elevenlabs', statusCode: 405, latencyMs: 1, outcome: 'method_not_allowed', body: '' });
-    expect(JSON.parse(lines[0]!)).toMatchObject({ message: 'local server request', method: 'GET', statusCode: 405, outcome: 'method_not_allowed' });
+    createRequestLog('json', (line) => lines.push(line)).served({
+      method: 'GET',
+      path: '/webhooks/elevenlabs',
+      statusCode: 405,
+      latencyMs: 1,
+      outcome: 'method_not_allowed',
+      body: '',
+    });
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      message: 'local server request',
+      method: 'GET',
+      statusCode: 405,
+      outcome: 'method_not_allowed',
+    });
   });
 });

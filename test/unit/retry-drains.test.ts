@@ -35,6 +35,8 @@ describe('retry queue lines', () => {
     expect(describeDrain({ delivered: 2, kept: 1, deadLettered: 1 }, 1, now + 15_000, now, '.local/retry-queue/dead-letter/')).toBe(
       '[retry queue] drained: delivered 2 to the CRM, 1 failed again, moved 1 to .local/retry-queue/dead-letter/; 1 waiting; next drain in 15 s (13:05:15)',
     );
-    expect(describeDrain({ delivered: 1, kept: 0, deadLettered: 0 }, 0, now, now, 'dl/')).toBe('[retry queue] drained: delivered 1 to the CRM; none waiting');
+    expect(describeDrain({ delivered: 1, kept: 0, deadLettered: 0 }, 0, now, now, 'dl/')).toBe(
+      '[retry queue] drained: delivered 1 to the CRM; none waiting',
+    );
   });
 });

@@ -23,7 +23,13 @@ function source(values: (string | Error)[], cacheSeconds = 300) {
       return next;
     },
   });
-  return { s, fetched, tick: (ms: number) => void (clock += ms) };
+  return {
+    s,
+    fetched,
+    tick: (ms: number) => {
+      clock += ms;
+    },
+  };
 }
 
 /** Lets a background refresh settle. */

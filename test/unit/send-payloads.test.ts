@@ -20,7 +20,11 @@ describe('samplePayloads', () => {
   it('makes a ping an unsupported, harmless event', () => {
     const [ping] = samplePayloads('ping', { audioSeconds: 3, markAsTest: true });
     expect(ping!.createsRecord).toBe(false);
-    expect(parse(ping!.body)).toEqual({ type: 'ping', event_timestamp: expect.any(Number), data: { conversation_id: expect.stringMatching(/^ping_/), agent_id: 'ping' } });
+    expect(parse(ping!.body)).toEqual({
+      type: 'ping',
+      event_timestamp: expect.any(Number),
+      data: { conversation_id: expect.stringMatching(/^ping_/), agent_id: 'ping' },
+    });
   });
 });
 

@@ -4,13 +4,13 @@ import { SignatureError } from '../../lambda/core/errors';
 import {
   assertTimestampFresh,
   bearerToken,
+  checkWebhookHeaders,
   computeSignature,
   formatSignatureHeader,
   parseSignatureHeader,
   signatureMatches,
-  tokensEqual,
-  checkWebhookHeaders,
   signWebhook,
+  tokensEqual,
   verifyWebhook,
 } from '../../lambda/core/verify-signature';
 
@@ -26,7 +26,12 @@ const VECTORS = [
     hex: 'df465cfdef87efbde1a96d3b134acdefc97e79c14fd4cf189be4f241e8f48286',
   },
   { secret: 'another-secret', timestamp: 1700000000, body: '', hex: '5e372a7fc105a6f861179aa6af75bd388bec35e609da1aab99a0566c5ac08c9b' },
-  { secret: 's3cr3t', timestamp: 1759931652, body: 'héllo wörld ✓', hex: 'daf548e13b22d176d841d30780fe1e7fa3d15a16f34c8bcedfbadae2792c5c8c' },
+  {
+    secret: 's3cr3t',
+    timestamp: 1759931652,
+    body: 'héllo wörld ✓',
+    hex: 'daf548e13b22d176d841d30780fe1e7fa3d15a16f34c8bcedfbadae2792c5c8c',
+  },
   {
     secret: 'wsec_test_secret',
     timestamp: 1739537297,
@@ -170,8 +175,18 @@ describe('verifyWebhook: the one entry point (pipeline, benchmark, send tool)', 
   it.each([
     ['a signature by the current secret', signed('wsec_current'), { hmacSecrets: ['wsec_current', 'wsec_old'] }, 'hmac'],
     ['a signature by the previous secret (rotation)', signed('wsec_old'), { hmacSecrets: ['wsec_current', 'wsec_old'] }, 'hmac'],
-    ['the configured bearer token', { authorization: 'Bearer tok_123' }, { hmacSecrets: ['wsec_current'], bearerToken: 'tok_123' }, 'bearer'],
-    ['a bearer token next to a valid signature', { ...signed('wsec_current'), authorization: 'Bearer nope' }, { hmacSecrets: ['wsec_current'], bearerToken: 'tok_123' }, 'hmac'],
+    [
+      'the configured bearer token',
+      { authorization: 'Bearer tok_123' },
+      { hmacSecrets: ['wsec_current'], bearerToken: 'tok_123' },
+      'bearer',
+    ],
+    [
+      'a bearer token next to a valid signature',
+      { ...signed('wsec_current'), authorization: 'Bearer nope' },
+      { hmacSecrets: ['wsec_current'], bearerToken: 'tok_123' },
+      'hmac',
+    ],
   ])('accepts %s', (_name, headers, secrets, by) => {
     expect(verifyWebhook(body, headers, secrets, NOW_MS, options)).toBe(by);
   });

@@ -6,7 +6,11 @@ describe('parseWebhookSecret (SPEC §8, WEBHOOK_SECRET_ARN)', () => {
     ['a plain secret', 'wsec_abc', { hmacSecrets: ['wsec_abc'] }],
     ['a plain secret with a trailing newline', 'wsec_abc\n', { hmacSecrets: ['wsec_abc'] }],
     ['JSON with the current secret', '{"hmacSecret":"new"}', { hmacSecrets: ['new'] }],
-    ['JSON with previous secrets', '{"hmacSecret":"new","previousHmacSecrets":["old","older",""]}', { hmacSecrets: ['new', 'old', 'older'] }],
+    [
+      'JSON with previous secrets',
+      '{"hmacSecret":"new","previousHmacSecrets":["old","older",""]}',
+      { hmacSecrets: ['new', 'old', 'older'] },
+    ],
     ['JSON repeating the current secret as previous', '{"hmacSecret":"new","previousHmacSecrets":["new"]}', { hmacSecrets: ['new'] }],
     ['JSON with a bearer token', '{"hmacSecret":"new","bearerToken":"tok"}', { hmacSecrets: ['new'], bearerToken: 'tok' }],
     ['JSON with an empty bearer token', '{"hmacSecret":"new","bearerToken":""}', { hmacSecrets: ['new'] }],
