@@ -9,7 +9,7 @@ import { createS3AudioStore } from './adapters/audio-store';
 import { createCrmForwarder } from './adapters/crm-client';
 import { createS3EventArchive } from './adapters/event-archive';
 import { createDynamoIdempotencyStore } from './adapters/idempotency-store';
-import { createAudioCheckQueue, createRetryQueue } from './adapters/queue';
+import { audioCheckQueueOver, createSqsSender, type QueueSenderFactory, retryQueueOver } from './adapters/queue';
 import { createSecretSource } from './adapters/secrets';
 import { createTelemetry, type LineWriter, type Telemetry } from './adapters/telemetry';
 import type { Env } from './config/env-fields';
@@ -33,6 +33,8 @@ export interface ReceiverOverrides {
   write?: LineWriter;
   /** Extra CRM client settings (shorter backoff in tests). */
   crm?: { backoffBaseMs?: number };
+  /** How a queue URL is sent to: SQS by default; `npm start` adds its folder queues. */
+  queueSender?: QueueSenderFactory;
 }
 
 export function createReceiver(env: Env, overrides: ReceiverOverrides = {}): ReceiverHandler {
@@ -75,16 +77,17 @@ export function createReceiver(env: Env, overrides: ReceiverOverrides = {}): Rec
 function buildDeps(config: ReceiverConfig, overrides: ReceiverOverrides): WebhookDeps {
   const now = overrides.deps?.now ?? Date.now;
   const { audioBucket, s3 } = config;
+  const sender = overrides.queueSender ?? createSqsSender;
   return {
     config: config.pipeline,
     now,
     secrets: createSecretSource({ ...config.secret, now }),
     crm: createCrmForwarder({ ...config.crm, now, ...overrides.crm }),
-    retryQueue: config.retryQueueUrl ? createRetryQueue(config.retryQueueUrl) : undefined,
+    retryQueue: config.retryQueueUrl ? retryQueueOver(sender(config.retryQueueUrl)) : undefined,
     audioStore: audioBucket ? createS3AudioStore({ bucket: audioBucket, ...s3 }) : undefined,
     idempotency: config.idempotencyTable ? createDynamoIdempotencyStore(config.idempotencyTable) : undefined,
     archive: config.archiveEvents && audioBucket ? createS3EventArchive({ bucket: audioBucket, ...s3 }) : undefined,
-    audioChecks: config.audioCheckQueueUrl ? createAudioCheckQueue(config.audioCheckQueueUrl) : undefined,
+    audioChecks: config.audioCheckQueueUrl ? audioCheckQueueOver(sender(config.audioCheckQueueUrl)) : undefined,
     ...overrides.deps,
   };
 }

@@ -7,7 +7,7 @@
  */
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createCrmForwarder } from './adapters/crm-client';
-import { createMessageSender, createVisibilityChanger, type VisibilityChanger } from './adapters/queue';
+import { createSqsSender, createVisibilityChanger, type VisibilityChanger } from './adapters/queue';
 import { createTelemetry, type LineWriter, type Telemetry } from './adapters/telemetry';
 import type { Env } from './config/env-fields';
 import { loadWorkerConfig } from './config/retry-worker-config';
@@ -40,7 +40,7 @@ export function createRetryWorker(env: Env, overrides: RetryWorkerOverrides = {}
     const config = loadWorkerConfig(env);
     deps = {
       crm: createCrmForwarder({ ...config.crm, ...overrides.crm }),
-      deadLetter: config.deadLetterQueueUrl ? createMessageSender(config.deadLetterQueueUrl) : undefined,
+      deadLetter: config.deadLetterQueueUrl ? createSqsSender(config.deadLetterQueueUrl) : undefined,
       delayRetry:
         config.retryQueueUrl && !config.retryQueueUrl.startsWith('file:') ? createVisibilityChanger(config.retryQueueUrl) : undefined,
       ...overrides.deps,

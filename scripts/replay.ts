@@ -11,7 +11,7 @@
  */
 import { createS3ArchiveReader } from '../lambda/adapters/archive-reader';
 import { createCrmForwarder } from '../lambda/adapters/crm-client';
-import { createRetryQueue } from '../lambda/adapters/queue';
+import { retryQueueOver } from '../lambda/adapters/queue';
 import type { Env } from '../lambda/config/env-fields';
 import { loadConfig } from '../lambda/config/receiver-config';
 import { type CrmPayload, toCrmPayload } from '../lambda/core/crm-payload';
@@ -21,6 +21,7 @@ import { type FailureEvent, parseEvent, type TranscriptionEvent } from '../lambd
 import { maskPhone } from '../lambda/core/mask';
 import { isKeySafeId } from '../lambda/core/storage-keys';
 import { requestBudget } from '../lambda/core/time-budget';
+import { localQueueSender } from '../support/folder-queue';
 import { CliError, parseCliArgs, runCli } from './lib/cli';
 
 const HELP = `usage: npm run replay -- --conversation <id> [--agent <id>] [--dry-run]
@@ -74,7 +75,7 @@ await runCli('replay', async () => {
 
   const deps = {
     crm: createCrmForwarder(config.crm),
-    retryQueue: config.retryQueueUrl ? createRetryQueue(config.retryQueueUrl) : undefined,
+    retryQueue: config.retryQueueUrl ? retryQueueOver(localQueueSender(config.retryQueueUrl)) : undefined,
     now: Date.now,
   };
   let delivery: Delivery;

@@ -17,7 +17,7 @@ import { createReceiver } from '../lambda/create-receiver';
 import { CliError, parseCliArgs, runCli } from './lib/cli';
 import { startCrmSink } from './lib/crm-sink';
 import { prepareDataFolder } from './lib/data-folder';
-import { createFolderDrainer, DEAD_LETTER_FOLDER, MAX_RECEIVES } from './lib/drain-folder-queue';
+import { createFolderDrainer, DEAD_LETTER_FOLDER, localQueueSender, MAX_RECEIVES } from '../support/folder-queue';
 import { startEmbeddedDynamo } from './lib/embedded-dynamo';
 import { startEmbeddedS3 } from './lib/embedded-s3';
 import { AUDIO_CHECK_POLL_MS, createLocalAudioChecks, LOCAL_AUDIO_CHECK_DELAY_SECONDS } from './lib/local-audio-checks';
@@ -125,7 +125,7 @@ await runCli('npm start', async () => {
     checkReceiverConfig(env);
 
     const requestLog = createRequestLog(config.logFormat, print);
-    const handler = createReceiver(env, { write: requestLog.write });
+    const handler = createReceiver(env, { write: requestLog.write, queueSender: localQueueSender });
     let drains: DrainLoop | undefined;
     let drainer: ReturnType<typeof createFolderDrainer> | undefined;
     const audioChecks = audioCheckDir ? createLocalAudioChecks(audioCheckDir, env, print, config.logFormat === 'json') : undefined;

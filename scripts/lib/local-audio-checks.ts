@@ -7,7 +7,7 @@
 import type { SQSEvent } from 'aws-lambda';
 import type { Env } from '../../lambda/config/env-fields';
 import { createAudioWorker } from '../../lambda/create-audio-worker';
-import { createFolderQueueDrainer, type FolderQueueDrainer } from './drain-folder-queue';
+import { createFolderQueueDrainer, type FolderQueueDrainer } from '../../support/folder-queue';
 
 /** How often the folder is looked at: a check is due at its visible-at time, give or take this. */
 export const AUDIO_CHECK_POLL_MS = 2_000;

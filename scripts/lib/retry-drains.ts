@@ -3,7 +3,7 @@
  * payloads left by an earlier run go out at once), then one every RETRY_DRAIN_INTERVAL_MS
  * after the previous one ends, and the lines that say what is waiting and when it drains.
  */
-import type { DrainSummary } from './drain-folder-queue';
+import type { DrainSummary } from '../../support/folder-queue';
 
 export interface DrainLoop {
   /** Epoch ms of the next scheduled drain. */

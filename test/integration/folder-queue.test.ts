@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCrmForwarder } from '../../lambda/adapters/crm-client';
-import { createRetryQueue } from '../../lambda/adapters/queue';
+import { retryQueueOver } from '../../lambda/adapters/queue';
 import type { RetryQueueMessage } from '../../lambda/core/ports';
-import { createFolderDrainer, MAX_RECEIVES, parseQueueFileName, queueFileName } from '../../scripts/lib/drain-folder-queue';
+import { createFolderDrainer, folderSender, MAX_RECEIVES, parseQueueFileName, queueFileName } from '../../support/folder-queue';
 import { type CrmServer, startCrmServer } from '../helpers/crm-server';
 
 let crm: CrmServer;
@@ -42,7 +42,7 @@ const FAR = Number.MAX_SAFE_INTEGER;
 
 describe('the folder retry queue', () => {
   it('writes one complete JSON file per message, with nothing half-written left behind', async () => {
-    const queue = createRetryQueue(pathToFileURL(dir).href);
+    const queue = retryQueueOver(folderSender(dir));
     await Promise.all([1, 2, 3].map((n) => queue.enqueue(message(n), FAR)));
     expect(files()).toHaveLength(3);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
@@ -51,7 +51,7 @@ describe('the folder retry queue', () => {
   });
 
   it('keeps messages while the CRM fails and delivers them once it is back', async () => {
-    const queue = createRetryQueue(pathToFileURL(dir).href);
+    const queue = retryQueueOver(folderSender(dir));
     await queue.enqueue(message(1), FAR);
     await queue.enqueue(message(2), FAR);
     const drainer = createFolderDrainer(dir, forwarder());
@@ -66,7 +66,7 @@ describe('the folder retry queue', () => {
   });
 
   it('moves a permanently refused payload to dead-letter/ at once', async () => {
-    await createRetryQueue(pathToFileURL(dir).href).enqueue(message(3), FAR);
+    await retryQueueOver(folderSender(dir)).enqueue(message(3), FAR);
     crm.respond({ status: 400 });
     expect(await createFolderDrainer(dir, forwarder()).drainOnce()).toEqual({ delivered: 0, kept: 0, deadLettered: 1 });
     expect(files()).toEqual([]);
@@ -74,7 +74,7 @@ describe('the folder retry queue', () => {
   });
 
   it(`dead-letters a message after ${MAX_RECEIVES} failed drains, like SQS maxReceiveCount, counting across restarts`, async () => {
-    await createRetryQueue(pathToFileURL(dir).href).enqueue(message(4), FAR);
+    await retryQueueOver(folderSender(dir)).enqueue(message(4), FAR);
     crm.respond({ status: 503 });
     const before = crm.received.length;
     const [original] = files();

@@ -1,19 +1,51 @@
 /**
- * The local stand-in for the SQS retry worker: drains `npm start`'s retry folder with the same
- * worker logic (processRetry), so a CRM that comes back receives the queued payloads.
- * Like SQS with maxReceiveCount 8, a message that fails 8 drains moves to `dead-letter/`.
+ * `npm start`'s queues: a folder on disk stands in for each SQS queue (a `file:///path` queue
+ * URL), written through the receiver's own queue ports (lambda/adapters/queue.ts) and drained
+ * with the workers' own logic. Dev-only: nothing here is in a Lambda bundle.
  *
- * SQS keeps a message's receive count beside its body (ApproximateReceiveCount); here it is
- * kept in the file name (`<id>.failed-3.json`), renamed after each failed drain, so the count
- * survives a restart of `npm start` and the body stays byte for byte what the receiver queued.
+ * A message is one JSON file named `<visible-at epoch ms>-<sequence>-<uuid>.json`, so names
+ * sort in the order messages become visible and a delayed message (SQS DelaySeconds) simply
+ * carries a later time; a drain takes only those whose time has come. SQS keeps a message's
+ * receive count beside its body (ApproximateReceiveCount); here it is kept in the file name
+ * (`<id>.failed-3.json`), renamed after each failed drain, so the count survives a restart of
+ * `npm start` and the body stays byte for byte what the receiver queued. Like SQS with
+ * maxReceiveCount 8, a message that fails 8 drains moves to `dead-letter/`.
  */
-import { mkdir, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { createMessageSender, folderMessageVisibleAt } from '../../lambda/adapters/queue';
-import type { CrmForwarder } from '../../lambda/core/ports';
-import { processRetry } from '../../lambda/core/process-retry';
-import { RETRY_WORKER_TIMEOUT_MS, requestBudget } from '../../lambda/core/time-budget';
+import { fileURLToPath } from 'node:url';
+import { createSqsSender, type MessageSender } from '../lambda/adapters/queue';
+import type { CrmForwarder } from '../lambda/core/ports';
+import { processRetry } from '../lambda/core/process-retry';
+import { RETRY_WORKER_TIMEOUT_MS, requestBudget } from '../lambda/core/time-budget';
+
+/** A folder for `file:` queue URLs, SQS for anything else: what `npm start` and the CLIs send with. */
+export function localQueueSender(queueUrl: string): MessageSender {
+  return queueUrl.startsWith('file:') ? folderSender(fileURLToPath(queueUrl)) : createSqsSender(queueUrl);
+}
+
+/** Orders files written in the same millisecond by this process (names sort as they were sent). */
+let sequence = 0;
+
+/** One JSON file per message, written to a temp name then renamed so readers never see half a file. */
+export function folderSender(directory: string): MessageSender {
+  return async (body, _deadlineMs, delaySeconds = 0) => {
+    await mkdir(directory, { recursive: true });
+    sequence = (sequence + 1) % 1_000_000;
+    const visibleAt = Date.now() + delaySeconds * 1000;
+    const name = `${visibleAt}-${String(sequence).padStart(6, '0')}-${randomUUID()}.json`;
+    const temp = join(directory, `.${name}.tmp`);
+    await writeFile(temp, body, { mode: 0o600 });
+    await rename(temp, join(directory, name));
+  };
+}
+
+/** When a folder message becomes visible: the epoch ms its name starts with (0 if it has none). */
+export function folderMessageVisibleAt(name: string): number {
+  const match = /^(\d{10,16})-/.exec(name);
+  return match ? Number(match[1]) : 0;
+}
 
 export const MAX_RECEIVES = 8;
 export const DEAD_LETTER_FOLDER = 'dead-letter';
@@ -62,7 +94,7 @@ export interface FolderQueueDrainer {
 }
 
 /**
- * Drains a folder queue (lambda/adapters/queue.ts) with `handle`, the way an SQS event source
+ * Drains a folder queue with `handle`, the way an SQS event source
  * drives a worker: only messages whose visible-at time has come, their receive count kept in
  * the file name, and after `maxReceives` failed drains a message moves to `dead-letter/`.
  */
@@ -125,7 +157,7 @@ export function createFolderQueueDrainer(
 
 /** The retry folder: drained with the retry worker's own logic (processRetry). */
 export function createFolderDrainer(directory: string, crm: CrmForwarder, maxReceives = MAX_RECEIVES) {
-  const deadLetter = createMessageSender(pathToFileURL(join(directory, DEAD_LETTER_FOLDER)).href);
+  const deadLetter = folderSender(join(directory, DEAD_LETTER_FOLDER));
   const folder = createFolderQueueDrainer(
     directory,
     async (body) => {
