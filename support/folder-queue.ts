@@ -42,7 +42,7 @@ export function folderSender(directory: string): MessageSender {
 }
 
 /** When a folder message becomes visible: the epoch ms its name starts with (0 if it has none). */
-export function folderMessageVisibleAt(name: string): number {
+function folderMessageVisibleAt(name: string): number {
   const match = /^(\d{10,16})-/.exec(name);
   return match ? Number(match[1]) : 0;
 }
