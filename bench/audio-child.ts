@@ -16,9 +16,9 @@
  */
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createReceiver } from '../lambda/create-receiver';
-import { silentMp3OfSize } from '../test/fixtures/silent-mp3';
+import { silentMp3OfSize } from '../support/fixtures/silent-mp3';
 import { measurePeak } from './lib/peak-rss';
-import { apiGatewayEvent, signedBody } from './lib/signed-events';
+import { gatewayEvent, signedBody } from './lib/signed-events';
 
 const mode = process.argv[2] === 'direct' ? 'direct' : 'handler';
 const mp3Bytes = Number(process.env.BENCH_MP3_BYTES);
@@ -37,7 +37,7 @@ async function main() {
   let mp3: Buffer | undefined = silentMp3OfSize(mp3Bytes);
   const decodedBytes = mp3.length;
   let signed: ReturnType<typeof signedBody> | undefined = signedBody(secret, 'audio', { audioBase64: mp3.toString('base64') });
-  const event = apiGatewayEvent(signed, 'audio-big');
+  const event = gatewayEvent(signed, 'audio-big');
   const bodyBytes = Buffer.byteLength(event.body!);
   const eventJsonBytes = Buffer.byteLength(JSON.stringify(event));
   mp3 = undefined;
@@ -60,7 +60,7 @@ async function main() {
       const result = await handler(e);
       if (result.statusCode !== 200) throw new Error(`handler answered ${result.statusCode}: ${result.body.slice(0, 80)}`);
     };
-    warm = () => call(apiGatewayEvent(signedBody(secret, 'audio', { audioSeconds: 1 }), 'audio-warm'));
+    warm = () => call(gatewayEvent(signedBody(secret, 'audio', { audioSeconds: 1 }), 'audio-warm'));
     run = () => call(event);
   } else {
     const client = new S3Client(s3Options);

@@ -7,8 +7,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmbeddedS3 } from '../scripts/lib/embedded-s3';
 import { LAMBDA_MAX_EVENT_BYTES } from '../scripts/lib/local-server';
+import { startEmbeddedS3 } from '../support/stand-ins/s3';
 import { runNodeJson, tsxArgs } from './lib/child';
 import { childEnv } from './lib/local-env';
 import { atMost, type Measurement, mib, ms, times, verdict } from './lib/report';

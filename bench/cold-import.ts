@@ -12,11 +12,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { startCrmStandIn } from '../support/stand-ins/crm';
 import { ROOT, runNodeJson } from './lib/child';
-import { startBenchCrmSink } from './lib/crm-sink';
 import { BENCH_SECRET, childEnv } from './lib/local-env';
 import { atMost, type Measurement, ms, verdict } from './lib/report';
-import { apiGatewayEvent, signedBody } from './lib/signed-events';
+import { gatewayEvent, signedBody } from './lib/signed-events';
 import { startStandIns } from './lib/stand-ins';
 import { median, round } from './lib/stats';
 
@@ -71,7 +71,7 @@ export async function benchColdImport(quick: boolean): Promise<Measurement<ColdI
   const empty = join(dir, 'empty.mjs');
   writeFileSync(empty, '// intentionally empty: the baseline of a fresh process importing a module\n');
   const receiver = pathToFileURL(join(ROOT, 'dist', 'receiver', 'index.mjs')).href;
-  const sink = await startBenchCrmSink();
+  const sink = await startCrmStandIn({ record: false });
   const standIns = await startStandIns();
 
   // What the receiver needs at import (SPEC §8); port 9 (discard) on loopback: nothing is sent.
@@ -108,13 +108,13 @@ export async function benchColdImport(quick: boolean): Promise<Measurement<ColdI
         if (kind === 'empty') emptyRuns.push(await run(pathToFileURL(empty).href, importEnv));
         else receiverRuns.push(await run(receiver, importEnv));
       }
-      const event = apiGatewayEvent(signedBody(BENCH_SECRET, 'transcription'), `cold-${i}`);
+      const event = gatewayEvent(signedBody(BENCH_SECRET, 'transcription'), `cold-${i}`);
       const answer = await run(receiver, { ...firstEventEnv, BENCH_EVENT: JSON.stringify(event) });
       if (answer.status !== 200) throw new Error(`first event after cold import answered ${answer.status}`);
       firstEvent.push(answer.firstEventMs!);
       const kept = await run(receiver, {
         ...keptEnv,
-        BENCH_EVENT: JSON.stringify(apiGatewayEvent(signedBody(BENCH_SECRET, 'transcription'), `kept-${i}`)),
+        BENCH_EVENT: JSON.stringify(gatewayEvent(signedBody(BENCH_SECRET, 'transcription'), `kept-${i}`)),
       });
       if (kept.status !== 200 || kept.archive !== 'archived' || kept.audioCheck !== 'scheduled') {
         throw new Error(

@@ -7,11 +7,11 @@
  * floor alternate in blocks so GC, JIT and machine drift fall on both; p50/p99 over all samples.
  */
 import { createReceiver } from '../lambda/create-receiver';
-import { startBenchCrmSink } from './lib/crm-sink';
+import { startCrmStandIn } from '../support/stand-ins/crm';
 import { createFloor } from './lib/floor';
 import { BENCH_SECRET } from './lib/local-env';
 import { atMost, type Measurement, ms, times, verdict } from './lib/report';
-import { apiGatewayEvent, type SignedBody, signedTranscriptions } from './lib/signed-events';
+import { gatewayEvent, type SignedBody, signedTranscriptions } from './lib/signed-events';
 import { median, percentile, round } from './lib/stats';
 
 export interface PerEventData {
@@ -30,11 +30,11 @@ export async function benchPerEvent(quick: boolean): Promise<Measurement<PerEven
   const rounds = quick ? 3 : 10;
   const warmup = quick ? 200 : 1500;
   const perRound = Math.ceil(events / rounds);
-  const sink = await startBenchCrmSink();
+  const sink = await startCrmStandIn({ record: false });
   const handler = createReceiver({ CRM_WEBHOOK_URL: sink.url, ELEVENLABS_WEBHOOK_SECRET: BENCH_SECRET }, { write: () => undefined });
 
   const bodies = signedTranscriptions(BENCH_SECRET, warmup + perRound * rounds);
-  const gatewayEvents = bodies.map((b, i) => apiGatewayEvent(b, `bench-${i}`));
+  const gatewayEvents = bodies.map((b, i) => gatewayEvent(b, `bench-${i}`));
   // Lambda always passes a context with the invocation's request id; so do we.
   const contexts = bodies.map((_, i) => ({ awsRequestId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}` }));
 

@@ -5,7 +5,7 @@
  */
 import { createReceiver } from '../lambda/create-receiver';
 import { createFloor } from './lib/floor';
-import { apiGatewayEvent, signedTranscriptions } from './lib/signed-events';
+import { gatewayEvent, signedTranscriptions } from './lib/signed-events';
 
 const mode = process.argv[2] === 'floor' ? 'floor' : 'handler';
 const events = Number(process.env.BENCH_EVENTS ?? 20_000);
@@ -19,7 +19,7 @@ const t0 = performance.now();
 for (let i = 0; i < bodies.length; i++) {
   const { body, headers } = bodies[i]!;
   if (mode === 'handler') {
-    const result = await handler(apiGatewayEvent(bodies[i]!, `p-${i}`), { awsRequestId: `p-${i}` });
+    const result = await handler(gatewayEvent(bodies[i]!, `p-${i}`), { awsRequestId: `p-${i}` });
     if (result.statusCode !== 200) throw new Error(`handler answered ${result.statusCode}`);
   } else {
     await floor.run(body, headers['elevenlabs-signature']!);

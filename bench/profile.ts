@@ -8,16 +8,16 @@
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startCrmStandIn } from '../support/stand-ins/crm';
 import { runNodeJson, tsxArgs } from './lib/child';
 import { summariseProfile } from './lib/cpu-profile';
-import { startBenchCrmSink } from './lib/crm-sink';
 import { applySafeAwsEnv, childEnv } from './lib/local-env';
 
 applySafeAwsEnv();
 const events = Number(process.argv[2] ?? 20_000);
 /** Frames that only build the signed sample events or load modules: setup, not per-event work. */
 const SETUP = /^(test\/fixtures|bench\/lib\/signed-events|node:modules|node:cjs|tsx|esbuild|node:bootstrap)/;
-const sink = await startBenchCrmSink();
+const sink = await startCrmStandIn({ record: false });
 const perEvent: Record<string, Map<string, number>> = {};
 const fnPerEvent: Record<string, Map<string, number>> = {};
 const measured: Record<string, number> = {};

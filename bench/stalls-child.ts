@@ -7,13 +7,13 @@
 import { RECEIVER_TIMEOUT_MS } from '../lambda/core/time-budget';
 import { formatSignatureHeader } from '../lambda/core/verify-signature';
 import { createReceiver } from '../lambda/create-receiver';
-import { type SampleKind, sampleEvent } from '../test/fixtures/samples';
-import { startAwsFake } from '../test/helpers/aws-json-server';
-import { startBlackHole } from '../test/helpers/black-hole';
-import { startCrmServer } from '../test/helpers/crm-server';
-import { startDynalite } from '../test/helpers/dynalite';
-import { startFaultProxy } from '../test/helpers/fault-proxy';
-import { apiGatewayEvent } from './lib/signed-events';
+import { type SampleKind, sampleEvent } from '../support/fixtures/samples';
+import { startAwsFake } from '../support/stand-ins/aws-json';
+import { startBlackHole } from '../support/stand-ins/black-hole';
+import { startCrmStandIn } from '../support/stand-ins/crm';
+import { startDynamo } from '../support/stand-ins/dynamo';
+import { startFaultProxy } from '../support/stand-ins/fault-proxy';
+import { gatewayEvent } from './lib/signed-events';
 import { STALL_SCENARIOS, type StallScenario } from './stalls';
 
 const scenario = process.argv[2] as StallScenario;
@@ -22,7 +22,7 @@ const secret = process.env.BENCH_WEBHOOK_SECRET!;
 const secretArn = 'arn:aws:secretsmanager:ap-southeast-2:123456789012:secret:bench';
 
 const hole = await startBlackHole();
-const crm = await startCrmServer();
+const crm = await startCrmStandIn();
 const aws = await startAwsFake();
 aws.secrets.set(secretArn, secret);
 const retryQueueUrl = aws.queueUrl('bench-retry');
@@ -52,7 +52,8 @@ switch (scenario) {
   }
   case 'dynamodb-entirely':
   case 'dynamodb-completion-write': {
-    const dynamo = await startDynalite();
+    const dynamo = await startDynamo();
+    process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
     await dynamo.createTable('bench-idempotency');
     const proxy = await startFaultProxy(dynamo.endpoint);
     proxy.plan((_i, req) =>
@@ -82,7 +83,7 @@ switch (scenario) {
 const handler = createReceiver(env, { write: () => undefined });
 const send = async () => {
   const body = JSON.stringify(sampleEvent(kind, { audioSeconds: 1 }));
-  const event = apiGatewayEvent(
+  const event = gatewayEvent(
     { body, headers: { 'elevenlabs-signature': formatSignatureHeader(secret, Math.floor(Date.now() / 1000), body) } },
     'stall',
   );

@@ -8,9 +8,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startEmbeddedS3 } from '../scripts/lib/embedded-s3';
-import { startAwsFake } from '../test/helpers/aws-json-server';
-import { startElevenLabsApi } from '../test/helpers/elevenlabs-api';
+import { startAwsFake } from '../support/stand-ins/aws-json';
+import { startElevenLabsApi } from '../support/stand-ins/elevenlabs-api';
+import { startEmbeddedS3 } from '../support/stand-ins/s3';
 
 const BUCKET = 'bench-calls';
 

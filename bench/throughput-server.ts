@@ -11,13 +11,13 @@
 import type { AddressInfo } from 'node:net';
 import { createReceiver } from '../lambda/create-receiver';
 import { createLocalServer, type LocalHandler, WEBHOOK_PATH } from '../scripts/lib/local-server';
-import { startBenchCrmSink } from './lib/crm-sink';
+import { startCrmStandIn } from '../support/stand-ins/crm';
 import { createFloor } from './lib/floor';
 
 const mode = process.argv[2] === 'floor' ? 'floor' : 'receiver';
 const secret = process.env.BENCH_WEBHOOK_SECRET!;
 const crmPayloadBytes = Number(process.env.BENCH_CRM_PAYLOAD_BYTES ?? 700);
-const sink = await startBenchCrmSink();
+const sink = await startCrmStandIn({ record: false });
 
 let handler: LocalHandler;
 if (mode === 'receiver') {

@@ -8,9 +8,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signWebhook } from '../lambda/core/verify-signature';
+import { WEBHOOK_PATH } from '../support/api-gateway-event';
 import { CliError, parseCliArgs, runCli } from './lib/cli';
 import { canInline, curlCommand } from './lib/curl-command';
-import { WEBHOOK_PATH } from './lib/lambda-event';
 import { loadLocalConfig, loadLocalEnv, localPaths } from './lib/local-config';
 import { chooseSendSecret, configuredSecret, readSavedSecret } from './lib/local-secret';
 import {

@@ -15,11 +15,11 @@ import { loadWorkerConfig } from '../lambda/config/retry-worker-config';
 import { ConfigurationError } from '../lambda/core/errors';
 import { createReceiver } from '../lambda/create-receiver';
 import { createFolderDrainer, DEAD_LETTER_FOLDER, localQueueSender, MAX_RECEIVES } from '../support/folder-queue';
+import { startCrmStandIn } from '../support/stand-ins/crm';
+import { startDynamo } from '../support/stand-ins/dynamo';
+import { startEmbeddedS3 } from '../support/stand-ins/s3';
 import { CliError, parseCliArgs, runCli } from './lib/cli';
-import { startCrmSink } from './lib/crm-sink';
 import { prepareDataFolder } from './lib/data-folder';
-import { startEmbeddedDynamo } from './lib/embedded-dynamo';
-import { startEmbeddedS3 } from './lib/embedded-s3';
 import { AUDIO_CHECK_POLL_MS, createLocalAudioChecks, LOCAL_AUDIO_CHECK_DELAY_SECONDS } from './lib/local-audio-checks';
 import {
   LOCAL_BUCKET,
@@ -102,14 +102,17 @@ await runCli('npm start', async () => {
     Object.assign(env, s3.env, { AUDIO_BUCKET: bucket });
 
     const table = env.IDEMPOTENCY_TABLE || LOCAL_IDEMPOTENCY_TABLE;
-    const dynamo = await startEmbeddedDynamo(paths.dynamoDir, table);
+    const dynamo = await startDynamo({ directory: paths.dynamoDir, table });
     stops.push(() => dynamo.close());
     Object.assign(env, dynamo.env);
 
     let crmNote = `forwarding to CRM_WEBHOOK_URL (${env.CRM_WEBHOOK_URL})`;
     if (!env.CRM_WEBHOOK_URL) {
-      const sink = await startCrmSink((payload) => print(`\n[crm sink] received:\n${JSON.stringify(payload, null, 2)}\n`));
-      stops.push(() => new Promise((resolve) => sink.server.close(resolve)));
+      const sink = await startCrmStandIn({
+        record: false,
+        onPayload: (payload) => print(`\n[crm sink] received:\n${JSON.stringify(payload, null, 2)}\n`),
+      });
+      stops.push(() => sink.close());
       env.CRM_WEBHOOK_URL = sink.url;
       crmNote = 'a sink that prints each payload here (set CRM_WEBHOOK_URL to forward to a real CRM)';
     }

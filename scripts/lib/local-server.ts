@@ -1,12 +1,12 @@
 /**
  * A local HTTP server in front of the real handler: each `POST /webhooks/elevenlabs` becomes
  * an API Gateway HTTP API (payload 2.0) event, the way API Gateway would build it
- * (lambda-event.ts). Lambda's size limit applies to that whole event (SPEC §6).
+ * (support/api-gateway-event.ts). Lambda's size limit applies to that whole event (SPEC §6).
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResult } from 'aws-lambda';
 import { PayloadTooLargeError, toErrorResponse } from '../../lambda/core/errors';
-import { eventBytes, eventSkeleton, LAMBDA_MAX_EVENT_BYTES, WEBHOOK_PATH, withBody } from './lambda-event';
+import { eventBytes, eventSkeleton, LAMBDA_MAX_EVENT_BYTES, WEBHOOK_PATH, withBody } from '../../support/api-gateway-event';
 
 export { LAMBDA_MAX_EVENT_BYTES, WEBHOOK_PATH };
 

@@ -1,6 +1,6 @@
 /**
  * What `npm run send` posts: signed sample events built from the ElevenLabs docs' examples
- * (test/fixtures/samples.ts), a `ping`, or a saved payload from a file.
+ * (support/fixtures/samples.ts), a `ping`, or a saved payload from a file.
  *
  * A `ping` is an event of a type the receiver does not handle: a deployment verifies its
  * signature and answers 200 `skipped` without a CRM record or an S3 object (SPEC §2 step 7),
@@ -10,7 +10,7 @@
  * are easy to find and remove.
  */
 import { randomUUID } from 'node:crypto';
-import { type SampleKind, sampleEvent } from '../../test/fixtures/samples';
+import { type SampleKind, sampleEvent } from '../../support/fixtures/samples';
 import { CliError } from './cli';
 
 const SAMPLE_KINDS: SampleKind[] = ['transcription', 'audio', 'failure'];

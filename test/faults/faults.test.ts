@@ -14,23 +14,24 @@ import { type FailureEvent, parseEvent, type TranscriptionEvent } from '../../la
 import { formatSignatureHeader } from '../../lambda/core/verify-signature';
 import { createReceiver, type ReceiverHandler } from '../../lambda/create-receiver';
 import { createRetryWorker } from '../../lambda/create-retry-worker';
-import { type SampleKind, sampleEvent } from '../fixtures/samples';
-import { apiGatewayEvent } from '../helpers/api-gateway-event';
-import { type LocalDynamo, startDynalite } from '../helpers/dynalite';
-import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy';
+import { apiGatewayEvent } from '../../support/api-gateway-event';
+import { type SampleKind, sampleEvent } from '../../support/fixtures/samples';
+import { type DynamoStandIn, startDynamo } from '../../support/stand-ins/dynamo';
+import { type FaultProxy, startFaultProxy } from '../../support/stand-ins/fault-proxy';
 import { type LocalAws, SECRET_ARN, startLocalAws } from '../helpers/local-aws';
 
 const SECRET = 'wsec_faults';
 const MAPPING = { defaultSubject: 'Conversational AI call', subjectsByAgent: {} };
 let local: LocalAws;
 let s3Proxy: FaultProxy;
-let dynamo: LocalDynamo;
+let dynamo: DynamoStandIn;
 let logs: Record<string, unknown>[] = [];
 
 beforeAll(async () => {
   local = await startLocalAws();
   s3Proxy = await startFaultProxy(local.s3.endpoint);
-  dynamo = await startDynalite();
+  dynamo = await startDynamo();
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
   await dynamo.createTable('faults-idempotency');
 });
 afterAll(async () => {

@@ -9,8 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { handleWebhook, type WebhookRequest } from '../../lambda/core/handle-webhook';
 import { computeSignature, formatSignatureHeader } from '../../lambda/core/verify-signature';
 import { createReceiver } from '../../lambda/create-receiver';
-import { sampleEvent } from '../fixtures/samples';
-import { apiGatewayEvent } from '../helpers/api-gateway-event';
+import { apiGatewayEvent } from '../../support/api-gateway-event';
+import { sampleEvent } from '../../support/fixtures/samples';
 import { memoryIdempotency, memoryWorld, NOW, TEST_SECRET } from '../helpers/memory-ports';
 
 const FUZZ_SEED = 20261122;

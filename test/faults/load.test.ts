@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReceiver } from '../../lambda/create-receiver';
 import { createRetryWorker } from '../../lambda/create-retry-worker';
 import { createLocalServer, WEBHOOK_PATH } from '../../scripts/lib/local-server';
-import { sampleEvent } from '../fixtures/samples';
-import { signatureHeaders } from '../fixtures/signing';
+import { sampleEvent } from '../../support/fixtures/samples';
+import { signatureHeaders } from '../../support/fixtures/signing';
 import { type LocalAws, startLocalAws } from '../helpers/local-aws';
 
 const LOAD_EVENTS = 500;

@@ -11,18 +11,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RETRY_VISIBILITY_TIMEOUT } from '../../infra/webhook-stack';
 import { RETRY_MAX_RECEIVES, retryDelaySeconds, retryHorizonSeconds } from '../../lambda/core/retry-schedule';
 import { createRetryWorker } from '../../lambda/create-retry-worker';
-import { type AwsFake, startAwsFake } from '../helpers/aws-json-server';
-import { type CrmServer, startCrmServer } from '../helpers/crm-server';
+import { type AwsFake, startAwsFake } from '../../support/stand-ins/aws-json';
+import { type CrmStandIn, startCrmStandIn } from '../../support/stand-ins/crm';
 
 const HOUR = 3_600_000;
 let clock = Date.parse('2026-11-22T00:00:00Z');
 let aws: AwsFake;
-let crm: CrmServer;
+let crm: CrmStandIn;
 let sqs: SQSClient;
 
 beforeAll(async () => {
   aws = await startAwsFake({ now: () => clock });
-  crm = await startCrmServer();
+  crm = await startCrmStandIn();
   sqs = new SQSClient({ region: 'ap-southeast-2' });
 });
 afterAll(async () => {

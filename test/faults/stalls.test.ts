@@ -11,18 +11,18 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { formatSignatureHeader } from '../../lambda/core/verify-signature';
 import { createReceiver } from '../../lambda/create-receiver';
 import { createRetryWorker } from '../../lambda/create-retry-worker';
-import { type SampleKind, sampleEvent } from '../fixtures/samples';
-import { apiGatewayEvent } from '../helpers/api-gateway-event';
-import { type BlackHole, startBlackHole } from '../helpers/black-hole';
-import { type LocalDynamo, startDynalite } from '../helpers/dynalite';
-import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy';
+import { apiGatewayEvent } from '../../support/api-gateway-event';
+import { type SampleKind, sampleEvent } from '../../support/fixtures/samples';
+import { type BlackHole, startBlackHole } from '../../support/stand-ins/black-hole';
+import { type DynamoStandIn, startDynamo } from '../../support/stand-ins/dynamo';
+import { type FaultProxy, startFaultProxy } from '../../support/stand-ins/fault-proxy';
 import { type LocalAws, SECRET_ARN, startLocalAws } from '../helpers/local-aws';
 
 const SECRET = 'wsec_stalls';
 const TABLE = 'stalls-idempotency';
 let local: LocalAws;
 let hole: BlackHole;
-let dynamo: LocalDynamo;
+let dynamo: DynamoStandIn;
 let dynamoProxy: FaultProxy;
 let secretsProxy: FaultProxy;
 let logs: Record<string, unknown>[] = [];
@@ -30,7 +30,8 @@ let logs: Record<string, unknown>[] = [];
 beforeAll(async () => {
   local = await startLocalAws();
   hole = await startBlackHole();
-  dynamo = await startDynalite();
+  dynamo = await startDynamo();
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
   await dynamo.createTable(TABLE);
   dynamoProxy = await startFaultProxy(dynamo.endpoint);
   secretsProxy = await startFaultProxy(local.aws.endpoint);

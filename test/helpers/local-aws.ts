@@ -7,15 +7,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { type EmbeddedS3, startEmbeddedS3 } from '../../scripts/lib/embedded-s3';
-import { type AwsFake, startAwsFake } from './aws-json-server';
-import { type CrmServer, startCrmServer } from './crm-server';
+import { type AwsFake, startAwsFake } from '../../support/stand-ins/aws-json';
+import { type CrmStandIn, startCrmStandIn } from '../../support/stand-ins/crm';
+import { type EmbeddedS3, startEmbeddedS3 } from '../../support/stand-ins/s3';
 
 export const BUCKET = 'audio-test';
 export const SECRET_ARN = 'arn:aws:secretsmanager:ap-southeast-2:123456789012:secret:elevenlabs-webhook';
 
 export interface LocalAws {
-  crm: CrmServer;
+  crm: CrmStandIn;
   s3: EmbeddedS3;
   aws: AwsFake;
   retryQueueUrl: string;
@@ -28,7 +28,7 @@ export interface LocalAws {
 
 export async function startLocalAws(): Promise<LocalAws> {
   const directory = await mkdtemp(join(tmpdir(), 's3rver-'));
-  const [crm, s3, aws] = await Promise.all([startCrmServer(), startEmbeddedS3(directory, [BUCKET]), startAwsFake()]);
+  const [crm, s3, aws] = await Promise.all([startCrmStandIn(), startEmbeddedS3(directory, [BUCKET]), startAwsFake()]);
   const sdkEnv = {
     ...s3.env,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.endpoint,

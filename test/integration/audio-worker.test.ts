@@ -13,9 +13,9 @@ import { prepareAudio } from '../../lambda/core/audio';
 import { API_KEY_REJECTED, NO_API_KEY } from '../../lambda/core/audio-check';
 import { retryDelaySeconds } from '../../lambda/core/retry-schedule';
 import { createAudioWorker } from '../../lambda/create-audio-worker';
-import { silentMp3, silentMp3Chunks } from '../fixtures/silent-mp3';
-import { type ElevenLabsApiStandIn, startElevenLabsApi } from '../helpers/elevenlabs-api';
-import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy';
+import { silentMp3, silentMp3Chunks } from '../../support/fixtures/silent-mp3';
+import { type ElevenLabsApiStandIn, startElevenLabsApi } from '../../support/stand-ins/elevenlabs-api';
+import { type FaultProxy, startFaultProxy } from '../../support/stand-ins/fault-proxy';
 import { BUCKET, type LocalAws, startLocalAws } from '../helpers/local-aws';
 
 const MiB = 1024 * 1024;

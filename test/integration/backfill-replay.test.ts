@@ -13,10 +13,10 @@ import { prepareAudio } from '../../lambda/core/audio';
 import { toCrmPayload } from '../../lambda/core/crm-payload';
 import { parseEvent, type TranscriptionEvent } from '../../lambda/core/events';
 import { archiveKey } from '../../lambda/core/storage-keys';
-import { sampleEvent } from '../fixtures/samples';
-import { silentMp3 } from '../fixtures/silent-mp3';
-import { type ElevenLabsApiStandIn, startElevenLabsApi } from '../helpers/elevenlabs-api';
-import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy';
+import { sampleEvent } from '../../support/fixtures/samples';
+import { silentMp3 } from '../../support/fixtures/silent-mp3';
+import { type ElevenLabsApiStandIn, startElevenLabsApi } from '../../support/stand-ins/elevenlabs-api';
+import { type FaultProxy, startFaultProxy } from '../../support/stand-ins/fault-proxy';
 import { BUCKET, type LocalAws, startLocalAws } from '../helpers/local-aws';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

@@ -8,8 +8,8 @@ import { pathToFileURL } from 'node:url';
 import type { APIGatewayProxyResult, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatSignatureHeader } from '../../lambda/core/verify-signature';
-import { sampleEvent } from '../fixtures/samples';
-import { apiGatewayEvent } from '../helpers/api-gateway-event';
+import { apiGatewayEvent } from '../../support/api-gateway-event';
+import { sampleEvent } from '../../support/fixtures/samples';
 import { captureStdout, jsonLines } from '../helpers/capture-stdout';
 import { type LocalAws, startLocalAws } from '../helpers/local-aws';
 

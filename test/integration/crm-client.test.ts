@@ -5,11 +5,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCrmForwarder } from '../../lambda/adapters/crm-client';
 import type { CrmPayload } from '../../lambda/core/crm-payload';
-import { type CrmServer, startCrmServer } from '../helpers/crm-server';
+import { type CrmStandIn, startCrmStandIn } from '../../support/stand-ins/crm';
 
-let crm: CrmServer;
+let crm: CrmStandIn;
 beforeAll(async () => {
-  crm = await startCrmServer();
+  crm = await startCrmStandIn();
 });
 afterAll(() => crm.close());
 beforeEach(() => crm.respond({ status: 200 }));

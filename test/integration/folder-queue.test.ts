@@ -11,13 +11,13 @@ import { createCrmForwarder } from '../../lambda/adapters/crm-client';
 import { retryQueueOver } from '../../lambda/adapters/queue';
 import type { RetryQueueMessage } from '../../lambda/core/ports';
 import { createFolderDrainer, folderSender, MAX_RECEIVES, parseQueueFileName, queueFileName } from '../../support/folder-queue';
-import { type CrmServer, startCrmServer } from '../helpers/crm-server';
+import { type CrmStandIn, startCrmStandIn } from '../../support/stand-ins/crm';
 
-let crm: CrmServer;
+let crm: CrmStandIn;
 let dir: string;
 
 beforeAll(async () => {
-  crm = await startCrmServer();
+  crm = await startCrmStandIn();
 });
 afterAll(() => crm.close());
 beforeEach(async () => {

@@ -8,19 +8,20 @@ import { createDynamoIdempotencyStore, DEDUP_TTL_SECONDS } from '../../lambda/ad
 import type { ClaimRequest } from '../../lambda/core/ports';
 import { formatSignatureHeader } from '../../lambda/core/verify-signature';
 import { createReceiver } from '../../lambda/create-receiver';
-import { sampleEvent } from '../fixtures/samples';
-import { apiGatewayEvent } from '../helpers/api-gateway-event';
-import { type LocalDynamo, startDynalite } from '../helpers/dynalite';
+import { apiGatewayEvent } from '../../support/api-gateway-event';
+import { sampleEvent } from '../../support/fixtures/samples';
+import { type DynamoStandIn, startDynamo } from '../../support/stand-ins/dynamo';
 import { type LocalAws, startLocalAws } from '../helpers/local-aws';
 
 const TABLE = 'idempotency';
 const SECRET = 'wsec_dedup';
-let dynamo: LocalDynamo;
+let dynamo: DynamoStandIn;
 let local: LocalAws;
 
 beforeAll(async () => {
   local = await startLocalAws();
-  dynamo = await startDynalite();
+  dynamo = await startDynamo();
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
   await dynamo.createTable(TABLE);
 });
 afterAll(async () => {

@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_SUBJECT } from '../../scripts/lib/send-payloads';
-import { sampleEvent } from '../fixtures/samples';
-import { type CrmServer, startCrmServer } from '../helpers/crm-server';
+import { sampleEvent } from '../../support/fixtures/samples';
+import { type CrmStandIn, startCrmStandIn } from '../../support/stand-ins/crm';
 import { cliEnv, type RunningServer, requestLines, runScript, startServer, waitFor, writeEnvFile } from '../helpers/local-cli';
 
 const run = promisify(execFile);
@@ -21,13 +21,13 @@ const SECRET = 'wsec_local_cli_secret_from_the_environment';
 const base = mkdtempSync(join(tmpdir(), 'local-cli-'));
 const dataDir = join(base, 'data');
 const envFile = join(base, 'test.env');
-let crm: CrmServer;
+let crm: CrmStandIn;
 let server: RunningServer;
 /** The environment `npm run send` and `npm run reset` get: only the .env file, no secret. */
 let sendEnv: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
-  crm = await startCrmServer();
+  crm = await startCrmStandIn();
   // Local settings from the .env file: LOCAL_DATA_DIR and the drain interval must be honoured.
   writeEnvFile(envFile, {
     LOCAL_DATA_DIR: dataDir,

@@ -8,11 +8,11 @@ import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createReceiver } from '../../lambda/create-receiver';
-import { eventBytes } from '../../scripts/lib/lambda-event';
 import { createLocalServer, LAMBDA_MAX_EVENT_BYTES, type ServedRequest, WEBHOOK_PATH } from '../../scripts/lib/local-server';
 import { createRequestLog } from '../../scripts/lib/request-log';
-import { sampleEvent } from '../fixtures/samples';
-import { signatureHeaders } from '../fixtures/signing';
+import { eventBytes } from '../../support/api-gateway-event';
+import { sampleEvent } from '../../support/fixtures/samples';
+import { signatureHeaders } from '../../support/fixtures/signing';
 import { type LocalAws, startLocalAws } from '../helpers/local-aws';
 
 const SECRET = 'wsec_local_server_secret';

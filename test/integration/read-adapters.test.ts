@@ -9,8 +9,8 @@ import { createS3ArchiveReader } from '../../lambda/adapters/archive-reader';
 import { createElevenLabsApi, ElevenLabsApiError } from '../../lambda/adapters/elevenlabs-api';
 import { createS3EventArchive } from '../../lambda/adapters/event-archive';
 import { archiveKey } from '../../lambda/core/storage-keys';
-import { type BlackHole, startBlackHole } from '../helpers/black-hole';
-import { type ElevenLabsApiStandIn, startElevenLabsApi } from '../helpers/elevenlabs-api';
+import { type BlackHole, startBlackHole } from '../../support/stand-ins/black-hole';
+import { type ElevenLabsApiStandIn, startElevenLabsApi } from '../../support/stand-ins/elevenlabs-api';
 import { BUCKET, type LocalAws, startLocalAws } from '../helpers/local-aws';
 
 let local: LocalAws;

@@ -6,9 +6,9 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { formatSignatureHeader } from '../../lambda/core/verify-signature';
 import { createReceiver, type ReceiverHandler } from '../../lambda/create-receiver';
-import { sampleEvent } from '../fixtures/samples';
-import { silentMp3 } from '../fixtures/silent-mp3';
-import { apiGatewayEvent, restApiEvent } from '../helpers/api-gateway-event';
+import { apiGatewayEvent, restApiEvent } from '../../support/api-gateway-event';
+import { sampleEvent } from '../../support/fixtures/samples';
+import { silentMp3 } from '../../support/fixtures/silent-mp3';
 import { type LocalAws, SECRET_ARN, startLocalAws } from '../helpers/local-aws';
 
 const SECRET = 'wsec_integration_secret';

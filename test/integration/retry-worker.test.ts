@@ -8,8 +8,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RetryQueueMessage } from '../../lambda/core/ports';
 import { createRetryWorker } from '../../lambda/create-retry-worker';
 import { redrive, regionOfQueueUrl } from '../../scripts/lib/redrive';
-import { type AwsFake, startAwsFake } from '../helpers/aws-json-server';
-import { startBlackHole } from '../helpers/black-hole';
+import { type AwsFake, startAwsFake } from '../../support/stand-ins/aws-json';
+import { startBlackHole } from '../../support/stand-ins/black-hole';
 import { type LocalAws, startLocalAws } from '../helpers/local-aws';
 
 let local: LocalAws;

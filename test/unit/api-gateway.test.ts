@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { toApiGatewayResult, toWebhookRequest } from '../../lambda/adapters/api-gateway';
-import { apiGatewayEvent, restApiEvent } from '../helpers/api-gateway-event';
+import { apiGatewayEvent, restApiEvent } from '../../support/api-gateway-event';
 
 describe('toWebhookRequest', () => {
   it('reads an HTTP API (2.0) event: body as sent, lower-case headers, source IP', () => {
-    const request = toWebhookRequest(apiGatewayEvent('{"a":"é"}', { 'ElevenLabs-Signature': 't=1,v0=x' }, '34.59.11.47'));
+    const request = toWebhookRequest(apiGatewayEvent('{"a":"é"}', { 'ElevenLabs-Signature': 't=1,v0=x' }, { sourceIp: '34.59.11.47' }));
     expect(request).toEqual({
       body: '{"a":"é"}',
       headers: { 'content-type': 'application/json', 'elevenlabs-signature': 't=1,v0=x' },

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { audioKey, decodeAudio, prepareAudio } from '../../lambda/core/audio';
 import { InvalidAudioError } from '../../lambda/core/errors';
-import { silentMp3 } from '../fixtures/silent-mp3';
+import { silentMp3 } from '../../support/fixtures/silent-mp3';
 
 describe('decodeAudio', () => {
   it.each([

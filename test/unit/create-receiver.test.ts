@@ -5,8 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { formatSignatureHeader } from '../../lambda/core/verify-signature';
 import { createReceiver } from '../../lambda/create-receiver';
-import { collected, realCall } from '../fixtures/real-calls';
-import { apiGatewayEvent } from '../helpers/api-gateway-event';
+import { apiGatewayEvent } from '../../support/api-gateway-event';
+import { collected, realCall } from '../../support/fixtures/real-calls';
 import { memoryWorld, TEST_SECRET } from '../helpers/memory-ports';
 
 async function forwardedPayload(env: Record<string, string>, body: object) {

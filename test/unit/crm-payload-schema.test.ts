@@ -26,7 +26,7 @@ import {
   realInitiationFailure,
   silentCall,
   turn,
-} from '../fixtures/real-calls';
+} from '../../support/fixtures/real-calls';
 
 const SEED = 20261125;
 

@@ -1,6 +1,6 @@
 /**
  * SPEC §5, the CRM's contract: one table per rule, in the order the spec lists them. The rows
- * use realistic payloads (test/fixtures/real-calls.ts) where the rule is about real traffic.
+ * use realistic payloads (support/fixtures/real-calls.ts) where the rule is about real traffic.
  */
 import { describe, expect, it } from 'vitest';
 import { type CrmMappingConfig, toCrmPayload } from '../../lambda/core/crm-payload';
@@ -20,8 +20,8 @@ import {
   realInitiationFailure,
   silentCall,
   turn,
-} from '../fixtures/real-calls';
-import { clone, SEED_EVENTS } from '../fixtures/samples';
+} from '../../support/fixtures/real-calls';
+import { clone, SEED_EVENTS } from '../../support/fixtures/samples';
 
 const config: CrmMappingConfig = {
   defaultSubject: 'Conversational AI call',

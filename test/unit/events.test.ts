@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidEventError } from '../../lambda/core/errors';
 import { isSupported, NOT_A_TURN_LIST, parseEvent, type TranscriptionEvent } from '../../lambda/core/events';
-import { failedCall, longCall, otelTranscriptCall, realCall } from '../fixtures/real-calls';
-import { clone, SEED_EVENTS } from '../fixtures/samples';
+import { failedCall, longCall, otelTranscriptCall, realCall } from '../../support/fixtures/real-calls';
+import { clone, SEED_EVENTS } from '../../support/fixtures/samples';
 
 describe('parseEvent: the seed examples', () => {
   it.each([

@@ -8,7 +8,7 @@ import type { ClaimRequest } from '../../lambda/core/ports';
 import { parseSourceAllowlist } from '../../lambda/core/source-ip';
 import { DEPENDENCY_LIMITS_MS, QUEUE_WRITE_RESERVE_MS, requestBudget } from '../../lambda/core/time-budget';
 import { formatSignatureHeader } from '../../lambda/core/verify-signature';
-import { sampleEvent } from '../fixtures/samples';
+import { sampleEvent } from '../../support/fixtures/samples';
 import { memoryIdempotency, memoryWorld, NOW, TEST_SECRET } from '../helpers/memory-ports';
 
 const T = Math.floor(NOW / 1000);

@@ -8,7 +8,7 @@ import { requestMetrics } from '../../lambda/core/metrics';
 import type { ArchiveEntry, AudioCheckMessage, AudioCheckQueue, EventArchive } from '../../lambda/core/ports';
 import { DEPENDENCY_LIMITS_MS, requestBudget } from '../../lambda/core/time-budget';
 import { formatSignatureHeader } from '../../lambda/core/verify-signature';
-import { sampleEvent } from '../fixtures/samples';
+import { sampleEvent } from '../../support/fixtures/samples';
 import { memoryIdempotency, memoryWorld, NOW, TEST_SECRET } from '../helpers/memory-ports';
 
 const T = Math.floor(NOW / 1000);

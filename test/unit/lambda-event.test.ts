@@ -1,7 +1,7 @@
 /** The local server's event size equals what Lambda counts: the JSON event's UTF-8 bytes. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { eventBytes, eventSkeleton, isTextContent, jsonStringBytes, withBody } from '../../scripts/lib/lambda-event';
+import { eventBytes, eventSkeleton, isTextContent, jsonStringBytes, withBody } from '../../support/api-gateway-event';
 
 const meta = (contentType: string) => ({
   headers: { 'content-type': contentType, host: '127.0.0.1:3000', 'elevenlabs-signature': 't=1,v0=ab' },

@@ -7,9 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambda/core/metrics';
 import { formatSignatureHeader } from '../../lambda/core/verify-signature';
 import { createReceiver } from '../../lambda/create-receiver';
-import { collected, type Json, realCall, realInitiationFailure } from '../fixtures/real-calls';
-import { sampleEvent } from '../fixtures/samples';
-import { apiGatewayEvent } from '../helpers/api-gateway-event';
+import { apiGatewayEvent } from '../../support/api-gateway-event';
+import { collected, type Json, realCall, realInitiationFailure } from '../../support/fixtures/real-calls';
+import { sampleEvent } from '../../support/fixtures/samples';
 import { memoryWorld, TEST_SECRET } from '../helpers/memory-ports';
 
 function receiverWithLog() {
@@ -136,7 +136,11 @@ describe('request log lines', () => {
 describe('metrics for refused requests (SPEC §3, §7)', () => {
   const signedWith = (secret: string, sourceIp: string) => {
     const body = JSON.stringify(sampleEvent('transcription'));
-    return apiGatewayEvent(body, { 'ElevenLabs-Signature': formatSignatureHeader(secret, Math.floor(Date.now() / 1000), body) }, sourceIp);
+    return apiGatewayEvent(
+      body,
+      { 'ElevenLabs-Signature': formatSignatureHeader(secret, Math.floor(Date.now() / 1000), body) },
+      { sourceIp },
+    );
   };
 
   it.each([
@@ -155,7 +159,7 @@ describe('metrics for refused requests (SPEC §3, §7)', () => {
 
   it('a malformed header from an ElevenLabs IP is not a secret problem', async () => {
     const { handler, lines } = receiverWithLog();
-    await handler(apiGatewayEvent('{}', { 'ElevenLabs-Signature': 'garbage' }, '34.67.146.145'));
+    await handler(apiGatewayEvent('{}', { 'ElevenLabs-Signature': 'garbage' }, { sourceIp: '34.67.146.145' }));
     expect(JSON.parse(lines[0]!).SignatureMismatchFromElevenLabs).toBeUndefined();
   });
 
@@ -178,8 +182,8 @@ describe('metrics for refused requests (SPEC §3, §7)', () => {
       { CRM_WEBHOOK_URL: 'http://127.0.0.1:9/crm', ELEVENLABS_WEBHOOK_SECRET: TEST_SECRET, ALLOWED_SOURCE_IPS: 'elevenlabs' },
       { write: (line) => lines.push(line) },
     );
-    expect((await handler(apiGatewayEvent('{}', {}, '203.0.113.9'))).statusCode).toBe(403);
-    expect((await handler(apiGatewayEvent('{}', {}, '34.67.146.145'))).statusCode).toBe(401);
+    expect((await handler(apiGatewayEvent('{}', {}, { sourceIp: '203.0.113.9' }))).statusCode).toBe(403);
+    expect((await handler(apiGatewayEvent('{}', {}, { sourceIp: '34.67.146.145' }))).statusCode).toBe(401);
     expect(lines.map((l) => JSON.parse(l).RequestRejected)).toEqual([1, undefined]);
   });
 });

@@ -4,11 +4,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createReceiver } from '../../lambda/create-receiver';
-import { eventSkeleton, withBody } from '../../scripts/lib/lambda-event';
 import type { ServedRequest } from '../../scripts/lib/local-server';
 import { createRequestLog, formatOtherLine, formatRequestLine } from '../../scripts/lib/request-log';
-import { sampleEvent } from '../fixtures/samples';
-import { signatureHeaders } from '../fixtures/signing';
+import { eventSkeleton, withBody } from '../../support/api-gateway-event';
+import { sampleEvent } from '../../support/fixtures/samples';
+import { signatureHeaders } from '../../support/fixtures/signing';
 
 const SECRET = 'wsec_request_log_secret';
 

@@ -35,7 +35,7 @@ const VECTORS = [
   {
     secret: 'wsec_test_secret',
     timestamp: 1739537297,
-    body: readFileSync(new URL('../fixtures/events/transcription.json', import.meta.url)),
+    body: readFileSync(new URL('../../support/fixtures/events/transcription.json', import.meta.url)),
     hex: '6729160b4cb7756eaa12808072178549e33bf74f44bd32f686226f22272aa50c',
   },
 ];

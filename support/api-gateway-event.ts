@@ -1,11 +1,13 @@
 /**
- * The API Gateway HTTP API (payload 2.0) event the local server hands to the handler, and its
- * size as Lambda would count it. Lambda's 6,291,456-byte limit is on the invocation payload,
+ * The one builder of API Gateway events, as Lambda receives them from the HTTP API (payload
+ * 2.0; REST payload 1.0 for the adapter's other shape): the local server builds its events
+ * with it, and so do the tests and the benchmark. Also the event's size as Lambda would count
+ * it. Lambda's 6,291,456-byte limit is on the invocation payload,
  * the whole JSON event (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html),
  * so headers and the encoded body count, not only the bytes the caller sent.
  */
 import { randomUUID } from 'node:crypto';
-import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 
 /** Lambda's synchronous invocation payload limit (SPEC §6). */
 export const LAMBDA_MAX_EVENT_BYTES = 6_291_456;
@@ -96,4 +98,43 @@ export function jsonStringBytes(text: string): number {
     else bytes += 3;
   }
   return bytes;
+}
+
+/**
+ * The event for one POST of `body` with `headers` (any case; API Gateway lower-cases them),
+ * JSON by default: what a handler test or the benchmark hands the receiver.
+ */
+export function apiGatewayEvent(
+  body: string,
+  headers: Record<string, string>,
+  { sourceIp = '127.0.0.1', requestId, nowMs = Date.now() }: { sourceIp?: string; requestId?: string; nowMs?: number } = {},
+): APIGatewayProxyEventV2 {
+  const lower = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
+  const meta = { headers: { 'content-type': 'application/json', ...lower }, httpVersion: '1.1', sourceIp, nowMs, requestId };
+  return withBody(eventSkeleton(meta), Buffer.from(body, 'utf8'));
+}
+
+/** A REST API (payload 1.0) event: header names as the caller sent them, maybe a base64 body. */
+export function restApiEvent(
+  body: string,
+  headers: Record<string, string>,
+  options: { base64?: boolean; sourceIp?: string } = {},
+): APIGatewayProxyEvent {
+  return {
+    resource: WEBHOOK_PATH,
+    path: WEBHOOK_PATH,
+    httpMethod: 'POST',
+    headers: { 'Content-Type': 'application/json', ...headers },
+    multiValueHeaders: {},
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: null,
+    stageVariables: null,
+    requestContext: {
+      requestId: 'rest-req',
+      identity: { sourceIp: options.sourceIp ?? '127.0.0.1' },
+    } as APIGatewayProxyEvent['requestContext'],
+    body: options.base64 ? Buffer.from(body, 'utf8').toString('base64') : body,
+    isBase64Encoded: options.base64 ?? false,
+  };
 }
