@@ -1,9 +1,9 @@
 /**
  * Figure 1: size of each Lambda bundle (SPEC §9), bytes and gzip, the entry (what INIT loads)
  * and the total with the lazy chunks esbuild splits out (scripts/build.ts). Deterministic, so
- * one reading is the median. Rebuilds first when dist is missing or older than its sources.
+ * one reading is the median. Builds first, so every later figure runs the current sources.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { buildLambda, LAMBDAS } from '../scripts/build';
@@ -21,38 +21,12 @@ export interface BundleFigures {
 }
 
 export interface BundleData {
-  rebuilt: boolean;
   gzipLevel: number;
   bundles: Record<string, BundleFigures>;
 }
 
 /** gzip's own default level, the figure people compare with `gzip -c | wc -c`. */
 const GZIP_LEVEL = 6;
-
-function newestMtime(path: string): number {
-  const stat = statSync(path);
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  return Math.max(stat.mtimeMs, ...readdirSync(path).map((name) => newestMtime(join(path, name))));
-}
-
-/** dist is stale when any source, the build script or the lockfile changed after it was written. */
-function distIsStale(): boolean {
-  const entries = (Object.keys(LAMBDAS) as LambdaName[]).map((name) => join(ROOT, 'dist', name, 'index.mjs'));
-  if (!entries.every(existsSync)) return true;
-  const built = Math.min(...entries.map((file) => statSync(file).mtimeMs));
-  const sources = Math.max(
-    newestMtime(join(ROOT, 'lambda')),
-    newestMtime(join(ROOT, 'scripts', 'build.ts')),
-    newestMtime(join(ROOT, 'package-lock.json')),
-  );
-  return sources > built;
-}
-
-async function ensureBuilt(): Promise<boolean> {
-  if (!distIsStale()) return false;
-  for (const name of Object.keys(LAMBDAS) as LambdaName[]) await buildLambda(name);
-  return true;
-}
 
 function measureBundle(name: LambdaName): BundleFigures {
   const dir = join(ROOT, 'dist', name);
@@ -80,7 +54,8 @@ function measureBundle(name: LambdaName): BundleFigures {
 
 export async function benchBundleSize(): Promise<Measurement<BundleData>> {
   const started = performance.now();
-  const rebuilt = await ensureBuilt();
+  // Always from the current sources: a stale dist/ would measure (and, for figure 2, run) old code.
+  for (const name of Object.keys(LAMBDAS) as LambdaName[]) await buildLambda(name);
   const bundles: Record<string, BundleFigures> = {};
   const rows: Row[] = [];
   for (const name of Object.keys(LAMBDAS) as LambdaName[]) {
@@ -99,7 +74,7 @@ export async function benchBundleSize(): Promise<Measurement<BundleData>> {
     name: 'bundleSize',
     rows,
     checks: [],
-    data: { rebuilt, gzipLevel: GZIP_LEVEL, bundles },
+    data: { gzipLevel: GZIP_LEVEL, bundles },
     seconds: (performance.now() - started) / 1000,
   };
 }

@@ -8,6 +8,7 @@
  */
 import { createReceiver } from '../lambda/create-receiver';
 import { startCrmStandIn } from '../support/stand-ins/crm';
+import { alternateBlocks, eventsNeeded } from './lib/alternate';
 import { BENCH_SECRET } from './lib/local-env';
 import { type Measurement, ms } from './lib/report';
 import { gatewayEvent, signedTranscriptions } from './lib/signed-events';
@@ -25,8 +26,7 @@ export async function benchPerEventKept(quick: boolean): Promise<Measurement<Per
   const started = performance.now();
   const events = quick ? 300 : 2000;
   const rounds = quick ? 3 : 10;
-  const warmup = quick ? 200 : 1000;
-  const perRound = Math.ceil(events / rounds);
+  const counts = { warmup: quick ? 200 : 1000, rounds, perRound: Math.ceil(events / rounds) };
   const sink = await startCrmStandIn({ record: false });
   const standIns = await startStandIns();
   // The SQS client's endpoint, as on AWS where the queue URL and the endpoint agree (otherwise
@@ -50,7 +50,7 @@ export async function benchPerEventKept(quick: boolean): Promise<Measurement<Per
         },
       },
     );
-    const bodies = signedTranscriptions(BENCH_SECRET, warmup + perRound * rounds);
+    const bodies = signedTranscriptions(BENCH_SECRET, eventsNeeded(counts));
     const gatewayEvents = bodies.map((b, i) => gatewayEvent(b, `kept-${i}`));
     const time = async (handler: typeof kept, i: number, check: boolean) => {
       const t0 = performance.now();
@@ -62,28 +62,13 @@ export async function benchPerEventKept(quick: boolean): Promise<Measurement<Per
       }
       return elapsed;
     };
-    for (let i = 0; i < warmup; i++) {
-      await time(without, i, false);
-      await time(kept, i, true);
-    }
-    const withoutSamples: number[] = [];
-    const keptSamples: number[] = [];
-    for (let r = 0; r < rounds; r++) {
-      const from = warmup + r * perRound;
-      const runWithout = async () => {
-        for (let i = from; i < from + perRound; i++) withoutSamples.push(await time(without, i, false));
-      };
-      const runKept = async () => {
-        for (let i = from; i < from + perRound; i++) keptSamples.push(await time(kept, i, true));
-      };
-      if (r % 2 === 0) {
-        await runWithout();
-        await runKept();
-      } else {
-        await runKept();
-        await runWithout();
-      }
-    }
+    const samples = await alternateBlocks(
+      (i) => time(without, i, false),
+      (i) => time(kept, i, true),
+      counts,
+    );
+    const withoutSamples = samples.a;
+    const keptSamples = samples.b;
     const withoutMs = { p50: percentile(withoutSamples, 50), p99: percentile(withoutSamples, 99) };
     const keptMs = { p50: percentile(keptSamples, 50), p99: percentile(keptSamples, 99) };
     const growth = keptMs.p50 / withoutMs.p50 - 1;

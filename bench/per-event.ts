@@ -8,11 +8,12 @@
  */
 import { createReceiver } from '../lambda/create-receiver';
 import { startCrmStandIn } from '../support/stand-ins/crm';
+import { alternateBlocks, eventsNeeded } from './lib/alternate';
 import { createFloor } from './lib/floor';
 import { BENCH_SECRET } from './lib/local-env';
 import { atMost, type Measurement, ms, times, verdict } from './lib/report';
-import { gatewayEvent, type SignedBody, signedTranscriptions } from './lib/signed-events';
-import { median, percentile, round } from './lib/stats';
+import { gatewayEvent, signedTranscriptions } from './lib/signed-events';
+import { percentile, round } from './lib/stats';
 
 export interface PerEventData {
   events: number;
@@ -28,12 +29,11 @@ export async function benchPerEvent(quick: boolean): Promise<Measurement<PerEven
   const started = performance.now();
   const events = quick ? 300 : 3000;
   const rounds = quick ? 3 : 10;
-  const warmup = quick ? 200 : 1500;
-  const perRound = Math.ceil(events / rounds);
+  const counts = { warmup: quick ? 200 : 1500, rounds, perRound: Math.ceil(events / rounds) };
   const sink = await startCrmStandIn({ record: false });
   const handler = createReceiver({ CRM_WEBHOOK_URL: sink.url, ELEVENLABS_WEBHOOK_SECRET: BENCH_SECRET }, { write: () => undefined });
 
-  const bodies = signedTranscriptions(BENCH_SECRET, warmup + perRound * rounds);
+  const bodies = signedTranscriptions(BENCH_SECRET, eventsNeeded(counts) + 1);
   const gatewayEvents = bodies.map((b, i) => gatewayEvent(b, `bench-${i}`));
   // Lambda always passes a context with the invocation's request id; so do we.
   const contexts = bodies.map((_, i) => ({ awsRequestId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}` }));
@@ -54,7 +54,8 @@ export async function benchPerEvent(quick: boolean): Promise<Measurement<PerEven
   const floor = createFloor(BENCH_SECRET, sink.url, crmPayloadBytes);
   let observed = 0;
 
-  const runFloor = async ({ body, headers }: SignedBody) => {
+  const runFloor = async (i: number) => {
+    const { body, headers } = bodies[i]!;
     const t0 = performance.now();
     const result = await floor.run(body, headers['elevenlabs-signature']!);
     const elapsed = performance.now() - t0;
@@ -64,36 +65,16 @@ export async function benchPerEvent(quick: boolean): Promise<Measurement<PerEven
   };
 
   try {
-    for (let i = 1; i < warmup; i++) {
-      await runHandler(i);
-      await runFloor(bodies[i]!);
-    }
-    const handlerSamples: number[] = [];
-    const floorSamples: number[] = [];
-    const handlerRoundP50: number[] = [];
-    const floorRoundP50: number[] = [];
-    for (let r = 0; r < rounds; r++) {
-      const from = warmup + r * perRound;
-      const h: number[] = [];
-      const f: number[] = [];
-      const doHandler = async () => {
-        for (let i = from; i < from + perRound; i++) h.push(await runHandler(i));
-      };
-      const doFloor = async () => {
-        for (let i = from; i < from + perRound; i++) f.push(await runFloor(bodies[i]!));
-      };
-      if (r % 2 === 0) {
-        await doHandler();
-        await doFloor();
-      } else {
-        await doFloor();
-        await doHandler();
-      }
-      handlerSamples.push(...h);
-      floorSamples.push(...f);
-      handlerRoundP50.push(median(h));
-      floorRoundP50.push(median(f));
-    }
+    // Event 0 was the handler's first; the warm-up starts again from 1.
+    const samples = await alternateBlocks(
+      (i) => runHandler(i + 1),
+      (i) => runFloor(i + 1),
+      counts,
+    );
+    const handlerSamples = samples.a;
+    const floorSamples = samples.b;
+    const handlerRoundP50 = samples.roundP50s.a;
+    const floorRoundP50 = samples.roundP50s.b;
     if (observed === 0) throw new Error('floor did no work');
 
     const handlerMs = { p50: percentile(handlerSamples, 50), p99: percentile(handlerSamples, 99) };
