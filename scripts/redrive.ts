@@ -4,25 +4,33 @@
  * by default to the queue each came from, where its worker processes it again. The region is
  * read from the queue URL; credentials are the standard AWS ones.
  *
+ * `npm run redrive -- --local [--dry-run]` does the same for `npm start`'s folder queues: the
+ * dead-letter folders of the retry queue and the audio checks, in the local data folder.
+ *
  * Exit codes: 0 done (or nothing to do), 1 the move failed or an AWS call failed, 2 bad usage,
  * 3 still running when --timeout ran out (SQS keeps moving).
  */
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEAD_LETTER_FOLDER, redriveFolder } from '../support/folder-queue';
+import { loadLocalConfig, loadLocalEnv, localPaths, shownPath } from './lib/local-config';
 import { DEFAULT_PREVIEW, DEFAULT_TIMEOUT_MS, redrive } from './lib/redrive';
 
-const usage = 'usage: npm run redrive -- --dlq <DlqUrl> [--queue <QueueUrl>] [--dry-run] [--max N] [--timeout SECONDS]';
+const usage = `usage: npm run redrive -- --dlq <DlqUrl> [--queue <QueueUrl>] [--dry-run] [--max N] [--timeout SECONDS]
+       npm run redrive -- --local [--dry-run]   (npm start's dead-letter folders)`;
 
 function fail(message: string, code: number): never {
   console.error(message);
   process.exit(code);
 }
 
-let values: { dlq?: string; queue?: string; 'dry-run'?: boolean; max?: string; timeout?: string; help?: boolean };
+let values: { dlq?: string; queue?: string; local?: boolean; 'dry-run'?: boolean; max?: string; timeout?: string; help?: boolean };
 try {
   ({ values } = parseArgs({
     options: {
       dlq: { type: 'string' },
       queue: { type: 'string' },
+      local: { type: 'boolean' },
       'dry-run': { type: 'boolean', default: false },
       max: { type: 'string' },
       timeout: { type: 'string' },
@@ -32,8 +40,16 @@ try {
 } catch (error) {
   fail(`${(error as Error).message}\n${usage}`, 2);
 }
-if (values.help) fail(usage, 0);
-if (!values.dlq) fail(`--dlq is required (the DlqUrl output of the stack)\n${usage}`, 2);
+if (values.help) {
+  console.log(usage);
+  process.exit(0);
+}
+if (values.local) {
+  if (values.dlq || values.queue) fail(`--local works on the local folders; leave out --dlq and --queue\n${usage}`, 2);
+  await redriveLocal(values['dry-run'] ?? false);
+  process.exit(0);
+}
+if (!values.dlq) fail(`--dlq is required (the DlqUrl output of the stack), or --local for npm start's folders\n${usage}`, 2);
 const wholeNumber = (name: string, text: string | undefined, fallback: number) => {
   if (text === undefined) return fallback;
   if (!/^\d{1,7}$/.test(text) || Number(text) < 1) fail(`--${name} must be a whole number ≥ 1\n${usage}`, 2);
@@ -56,4 +72,25 @@ try {
 } catch (error) {
   const { name, message } = error as Error;
   fail(`redrive failed: ${name === 'Error' ? '' : `${name}: `}${message}`, 1);
+}
+
+/** Every dead-letter folder of the local data folder (LOCAL_DATA_DIR, `.env` applied) back into its queue. */
+async function redriveLocal(dryRun: boolean): Promise<void> {
+  let dataDir: string;
+  try {
+    dataDir = loadLocalConfig(loadLocalEnv(process.env).env).dataDir;
+  } catch (error) {
+    fail(`redrive: ${(error as Error).message}`, 2);
+  }
+  const { retryDir, audioCheckDir } = localPaths(dataDir);
+  for (const [what, directory] of [
+    ['CRM payloads', retryDir],
+    ['audio checks', audioCheckDir],
+  ] as const) {
+    const { moved } = await redriveFolder(directory, { dryRun });
+    const from = `${shownPath(join(directory, DEAD_LETTER_FOLDER))}/`;
+    if (moved === 0) console.log(`${what}: nothing in ${from}`);
+    else if (dryRun) console.log(`${what}: would move ${moved} from ${from} back to ${shownPath(directory)}/ (dry run)`);
+    else console.log(`${what}: moved ${moved} from ${from} back to ${shownPath(directory)}/; npm start delivers them on its next drain`);
+  }
 }

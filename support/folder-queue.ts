@@ -77,6 +77,31 @@ export function queueFileName({ id, failedDrains }: QueueFile): string {
   return failedDrains === 0 ? `${id}.json` : `${id}.failed-${failedDrains}.json`;
 }
 
+/**
+ * Moves every message in `<directory>/dead-letter/` back into `directory` with a fresh receive
+ * count (the local counterpart of an SQS message-move task); `dryRun` only counts. A message
+ * keeps its name, so it is visible at once and keeps its place in the order.
+ */
+export async function redriveFolder(directory: string, { dryRun = false } = {}): Promise<{ moved: number }> {
+  const deadLetterDir = join(directory, DEAD_LETTER_FOLDER);
+  const names = (await readdir(deadLetterDir).catch(() => [] as string[])).filter((name) => parseQueueFileName(name) !== undefined);
+  if (dryRun) return { moved: names.length };
+  await mkdir(directory, { recursive: true });
+  let moved = 0;
+  for (const name of names.sort()) {
+    const { id } = parseQueueFileName(name) ?? { id: name };
+    // Taken by a concurrent redrive meanwhile: not ours to count.
+    if (
+      await rename(join(deadLetterDir, name), join(directory, queueFileName({ id, failedDrains: 0 }))).then(
+        () => true,
+        () => false,
+      )
+    )
+      moved += 1;
+  }
+  return { moved };
+}
+
 /** What a handler decided about one message: gone (done or dead-lettered by the handler), or try again. */
 export type FolderVerdict = 'done' | 'retry' | 'dead_letter';
 
