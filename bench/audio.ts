@@ -1,5 +1,5 @@
 /**
- * Figure 5: the largest audio event Lambda accepts (SPEC §6: 6,291,456 bytes of invocation
+ * Figure 5: the largest audio event Lambda accepts (contract §6: 6,291,456 bytes of invocation
  * payload; a ~4.3 MB MP3 is ~5.7 MB of base64) into a local S3 (s3rver on 127.0.0.1). Each
  * run is a fresh process (bench/audio-child.ts): the receiver, then the floor (base64-decode
  * + one PutObject of the same bytes), alternating. Medians over the runs.

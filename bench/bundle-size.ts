@@ -1,5 +1,5 @@
 /**
- * Figure 1: size of each Lambda bundle (SPEC §9), bytes and gzip, the entry (what INIT loads)
+ * Figure 1: size of each Lambda bundle (contract §9), bytes and gzip, the entry (what INIT loads)
  * and the total with the lazy chunks esbuild splits out (scripts/build.ts). Deterministic, so
  * one reading is the median. Builds first, so every later figure runs the current sources.
  */

@@ -4,7 +4,7 @@
  * createReceiver(process.env) at import, as Lambda INIT does) against an empty module. Runs are
  * interleaved so drift on the machine hits both alike. A third kind of run also handles one
  * signed transcription right after the import: what the first event of a cold container pays
- * for the lazily loaded CRM client (undici, ~45 ms to import per NOTES.md). A fourth does the
+ * for the lazily loaded CRM client (undici, ~45 ms to import on these machines). A fourth does the
  * same with the stack's settings, archive and audio check on (2c): that event also loads the
  * S3 and SQS clients, against stand-ins in a process of their own.
  */
@@ -74,10 +74,10 @@ export async function benchColdImport(quick: boolean): Promise<Measurement<ColdI
   const sink = await startCrmStandIn({ record: false });
   const standIns = await startStandIns();
 
-  // What the receiver needs at import (SPEC §8); port 9 (discard) on loopback: nothing is sent.
+  // What the receiver needs at import (contract §8); port 9 (discard) on loopback: nothing is sent.
   const importEnv = childEnv({ CRM_WEBHOOK_URL: 'http://127.0.0.1:9/', ELEVENLABS_WEBHOOK_SECRET: BENCH_SECRET });
   const firstEventEnv = { ...childEnv({ CRM_WEBHOOK_URL: sink.url, ELEVENLABS_WEBHOOK_SECRET: BENCH_SECRET }) };
-  // The stack's settings (SPEC §10): archive into the calls bucket, schedule an audio check.
+  // The stack's settings (contract §10): archive into the calls bucket, schedule an audio check.
   const keptEnv = childEnv({
     CRM_WEBHOOK_URL: sink.url,
     ELEVENLABS_WEBHOOK_SECRET: BENCH_SECRET,

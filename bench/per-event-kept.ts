@@ -1,5 +1,5 @@
 /**
- * Figure 3c: what "every call kept" (SPEC §10) adds per event. The same signed transcriptions
+ * Figure 3c: what "every call kept" (contract §10) adds per event. The same signed transcriptions
  * through two receivers in this process, alternating in blocks: one as figure 3 configures it,
  * one with the stack's settings (ARCHIVE_EVENTS on, AUDIO_CHECK_QUEUE_URL set), whose S3 PutObject
  * and SQS SendMessage run alongside the CRM forward against stand-ins in another process that

@@ -1,6 +1,5 @@
 /**
- * `npx tsx bench/profile.ts [events]`: where the per-event time goes (issue 5: "with the
- * profile that shows it"). Runs the handler and the floor of figure 3 in two child processes
+ * `npx tsx bench/profile.ts [events]`: where the per-event time goes. Runs the handler and the floor of figure 3 in two child processes
  * under `node --cpu-prof`, against a CRM sink in this process, and prints each profile's self
  * time by module and by function. The .cpuprofile files stay in bench/profiles/ (git-ignored
  * by nothing: delete them, or open them in Chrome DevTools › Performance).

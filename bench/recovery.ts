@@ -1,7 +1,7 @@
 /**
- * Figure 8: recovering a recording from the ElevenLabs API (SPEC §10). The audio worker streams
+ * Figure 8: recovering a recording from the ElevenLabs API (contract §10). The audio worker streams
  * a recording of 20 MiB and of 200 MiB (quick: 20 and 60) from the API stand-in into s3rver;
- * each run is a fresh process. Targets (issue 9): peak extra RSS of the large one ≤ 64 MiB and
+ * each run is a fresh process. Targets: peak extra RSS of the large one ≤ 64 MiB and
  * within ±16 MiB of the small one's — memory must not grow with the recording. Throughput is
  * reported next to a floor measured in the same run: the same bytes from the same stand-in
  * piped into a local file. The stand-ins run in a process of their own.

@@ -1,5 +1,5 @@
 /**
- * Figure 7: the answer time under each stalled dependency (SPEC §11). Every scenario runs in
+ * Figure 7: the answer time under each stalled dependency (contract §11). Every scenario runs in
  * its own process (bench/stalls-child.ts) with the receiver's full Lambda budget (28 s) and one
  * dependency that accepts connections and never answers; all run at once, since they mostly
  * wait. Targets: every request is answered before its deadline (28 s − 1.5 s reserve), and a

@@ -1,5 +1,5 @@
 /**
- * Figure 4: the verifier alone. Ours is what the handler runs before dispatch (SPEC §3, §4):
+ * Figure 4: the verifier alone. Ours is what the handler runs before dispatch (contract §3, §4):
  * parseSignatureHeader + assertTimestampFresh + signatureMatches (node:crypto HMAC,
  * timingSafeEqual) + JSON.parse + parseEvent (zod). ElevenLabs' SDK is
  * `new ElevenLabsClient().webhooks.constructEvent(rawBody, sigHeader, secret)`

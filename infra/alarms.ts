@@ -1,5 +1,5 @@
 /**
- * The alarms of SPEC §11, built from one table. Each pages the alarm topic (and says when it
+ * The alarms of contract §11, built from one table. Each pages the alarm topic (and says when it
  * cleared) and links to its runbook entry in the README. Custom metrics come from
  * webhookMetric(), i.e. from the constants the Lambda code emits with. Alarms on metrics that
  * are only written when something happens treat missing data as "not breaching": no data means

@@ -68,6 +68,9 @@ export function settingsFromContext(context: ContextReader, processEnv: Readonly
     runbookUrl: text('runbookUrl'),
     reservedConcurrency: whole('reservedConcurrency'),
     logRetentionDays: whole('logRetentionDays'),
+    elevenLabsApiKeySecretArn: text('elevenLabsApiKeySecretArn'),
+    elevenLabsApiBaseUrl: text('elevenLabsApiBaseUrl'),
+    audioCheckDelaySeconds: whole('audioCheckDelaySeconds'),
   });
 
   // The region is ap-southeast-2 (where the CRM is) unless asked for explicitly. Not

@@ -84,7 +84,7 @@ function queueAndLatencyWidgets({ api, receiver, retryWorker, retryQueue, deadLe
   ];
 }
 
-/** SPEC §10 (every call kept) and the functions' own failures. */
+/** contract §10 (every call kept) and the functions' own failures. */
 function callAndErrorWidgets({ api, receiver, retryWorker }: WebhookDashboardProps): GraphWidget[] {
   return [
     graph(

@@ -1,5 +1,5 @@
 /**
- * A Lambda function from a folder that `npm run build` wrote (SPEC §9), with its own role and
+ * A Lambda function from a folder that `npm run build` wrote (contract §9), with its own role and
  * log group. The role is ours rather than the default one so that it carries no managed
  * policy: AWSLambdaBasicExecutionRole lets a function create any log group in the account,
  * while a function with an explicit log group only needs to write streams into that group
@@ -49,7 +49,7 @@ export class NodeFunction extends Construct {
 
     this.function = new LambdaFunction(this, 'Function', {
       description: props.description,
-      // SPEC §9: Node.js 24, the current Lambda runtime (nodejs22.x is deprecated in April
+      // contract §9: Node.js 24, the current Lambda runtime (nodejs22.x is deprecated in April
       // 2027); the bundle targets node24 and CI runs the bundles' tests on Node 24.
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,

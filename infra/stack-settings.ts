@@ -12,15 +12,15 @@ import { parseSourceAllowlist } from '../lambda/core/source-ip';
 import { MAX_NO_TRAFFIC_HOURS } from './alarms';
 import type { WebhookStackProps } from './webhook-stack';
 
-/** SPEC §1: where CRM payloads go unless told otherwise. */
+/** contract §1: where CRM payloads go unless told otherwise. */
 export const DEFAULT_CRM_WEBHOOK_URL = 'https://qr4h1dage6.execute-api.ap-southeast-2.amazonaws.com/crm/calls/webhook/is';
 const DEFAULT_AUDIO_RETENTION_DAYS = 365;
-/** SPEC §9: recordings and the event archive move to Glacier Instant Retrieval after this. */
+/** contract §9: recordings and the event archive move to Glacier Instant Retrieval after this. */
 const DEFAULT_ARCHIVE_AFTER_DAYS = 30;
 /** Where alarm descriptions point for their runbook entry, unless `runbookUrl` says otherwise. */
 const DEFAULT_RUNBOOK_URL = 'README.md';
 const DEFAULT_LOG_RETENTION_DAYS = 90;
-/** SPEC §10 AUDIO_CHECK_DELAY_SECONDS: long enough for ElevenLabs' own audio webhook to arrive first. */
+/** contract §10 AUDIO_CHECK_DELAY_SECONDS: long enough for ElevenLabs' own audio webhook to arrive first. */
 export const DEFAULT_AUDIO_CHECK_DELAY_SECONDS = 600;
 
 export interface StackSettings {
@@ -119,7 +119,7 @@ function logRetentionOf(days: number): RetentionDays {
   return days as RetentionDays;
 }
 
-/** ALLOWED_SOURCE_IPS, ALLOWED_AGENT_IDS and the CRM mapping variables (SPEC §5, §8). */
+/** ALLOWED_SOURCE_IPS, ALLOWED_AGENT_IDS and the CRM mapping variables (contract §5, §8). */
 function receiverOptionsOf(props: WebhookStackProps): Record<string, string> {
   const options: Record<string, string> = {};
   if (props.allowedSourceIps !== undefined) {

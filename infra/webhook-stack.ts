@@ -1,5 +1,5 @@
 /**
- * The one stack (SPEC §9): ElevenLabs → HTTP API → receiver Lambda → CRM, with the calls
+ * The one stack (contract §9): ElevenLabs → HTTP API → receiver Lambda → CRM, with the calls
  * bucket for recordings and the event archive, an SQS retry queue drained by the retry worker,
  * an audio-check queue drained by the audio worker, their dead-letter queues, an idempotency
  * table, the webhook secret and the ElevenLabs API key, alarms on an SNS topic and a
@@ -29,9 +29,9 @@ import { NodeFunction } from './node-function';
 import { type StackSettings, settingsOf } from './stack-settings';
 
 export const WEBHOOK_PATH = '/webhooks/elevenlabs';
-/** SPEC §8: what the secret holds until someone puts ElevenLabs' secret in it (fails closed). */
+/** contract §8: what the secret holds until someone puts ElevenLabs' secret in it (fails closed). */
 export const PLACEHOLDER_SECRET_STRING = '{"hmacSecret":""}';
-/** SPEC §10: what the API-key secret holds until someone puts a key in it (recovery off, AudioMissing). */
+/** contract §10: what the API-key secret holds until someone puts a key in it (recovery off, AudioMissing). */
 export const PLACEHOLDER_API_KEY_STRING = '{"apiKey":""}';
 
 /**
@@ -49,7 +49,7 @@ export const RETRY_WORKER_TIMEOUT = Duration.millis(RETRY_WORKER_TIMEOUT_MS);
  * worker reports as failed is hidden for longer (lambda/core/retry-schedule.ts).
  */
 export const RETRY_VISIBILITY_TIMEOUT = Duration.minutes(5);
-/** SQS moves a message to the DLQ after this many receives: 26.5 h of backoff (SPEC §5: ≥ 24 h). */
+/** SQS moves a message to the DLQ after this many receives: 26.5 h of backoff (contract §5: ≥ 24 h). */
 export const MAX_RECEIVE_COUNT = RETRY_MAX_RECEIVES;
 /**
  * The longest SQS keeps a message (14 days). A queue nobody drains pages after an hour
@@ -78,7 +78,7 @@ const AUDIO_CHECK_VISIBILITY_TIMEOUT = Duration.minutes(30);
 const STAGE_THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;
 
 export interface WebhookStackProps extends StackProps {
-  /** SPEC §1. Default: the ap-southeast-2 CRM endpoint. */
+  /** contract §1. Default: the ap-southeast-2 CRM endpoint. */
   readonly crmWebhookUrl?: string;
   /** Use an existing Secrets Manager secret instead of creating one (complete or partial ARN). */
   readonly webhookSecretArn?: string;
@@ -88,13 +88,13 @@ export interface WebhookStackProps extends StackProps {
   readonly allowedSourceIps?: string | readonly string[];
   /** ALLOWED_AGENT_IDS: only these agents' events are processed. Off by default. */
   readonly allowedAgentIds?: readonly string[];
-  /** CRM_DEFAULT_SUBJECT (SPEC §5). */
+  /** CRM_DEFAULT_SUBJECT (contract §5). */
   readonly crmDefaultSubject?: string;
-  /** CRM_SUBJECTS_BY_AGENT (SPEC §5): agent id → subject. */
+  /** CRM_SUBJECTS_BY_AGENT (contract §5): agent id → subject. */
   readonly crmSubjectsByAgent?: Readonly<Record<string, string>>;
-  /** CRM_NAME_FIELDS (SPEC §5): the single name fields, replacing the default list. */
+  /** CRM_NAME_FIELDS (contract §5): the single name fields, replacing the default list. */
   readonly crmNameFields?: readonly string[];
-  /** CRM_DEFAULT_COUNTRY (SPEC §5, §8): ISO 3166 alpha-2 country for numbers without `+`. Default AU. */
+  /** CRM_DEFAULT_COUNTRY (contract §5, §8): ISO 3166 alpha-2 country for numbers without `+`. Default AU. */
   readonly crmDefaultCountry?: string;
   /** Days a recording (and an archived event) is kept in S3. Default 365. */
   readonly audioRetentionDays?: number;
@@ -147,7 +147,7 @@ export class WebhookStack extends Stack {
     this.secret = this.webhookSecret(props.webhookSecretArn);
     this.apiKeySecret = this.elevenLabsApiKeySecret(props.elevenLabsApiKeySecretArn);
     this.audioBucket = this.callsBucket(settings);
-    // The same backoff for both queues: a day of failures before the DLQ (SPEC §5, §10).
+    // The same backoff for both queues: a day of failures before the DLQ (contract §5, §10).
     [this.retryQueue, this.deadLetterQueue] = this.queueWithDeadLetters('CrmRetryQueue', 'CrmDeadLetterQueue', RETRY_VISIBILITY_TIMEOUT);
     [this.audioCheckQueue, this.audioCheckDeadLetterQueue] = this.queueWithDeadLetters(
       'AudioCheckQueue',
@@ -194,20 +194,20 @@ export class WebhookStack extends Stack {
     this.addOutputs(dashboard, accessLogs);
   }
 
-  /** SPEC §3, §8: ElevenLabs' HMAC secret, created with a placeholder unless an ARN is given. */
+  /** contract §3, §8: ElevenLabs' HMAC secret, created with a placeholder unless an ARN is given. */
   private webhookSecret(importedArn: string | undefined): ISecret {
     return this.ownedOrImportedSecret('WebhookSecret', importedArn, {
       description:
         'ElevenLabs post-call webhook HMAC secret: {"hmacSecret": "wsec_...", "previousHmacSecrets"?: [...]}. See the README, "Put the secret into Secrets Manager".',
       // A placeholder, not a secret: the receiver reads an empty hmacSecret as "not
-      // configured" and answers 500 until the real one is put in (SPEC §3, fails closed).
+      // configured" and answers 500 until the real one is put in (contract §3, fails closed).
       placeholder: PLACEHOLDER_SECRET_STRING,
       rotation:
         'ElevenLabs generates the HMAC secret and shows it once when the webhook is created; AWS cannot rotate it. Rotation is manual and overlapping (previousHmacSecrets), documented in the README.',
     });
   }
 
-  /** SPEC §10: the key the audio worker (only) reads to recover recordings. */
+  /** contract §10: the key the audio worker (only) reads to recover recordings. */
   private elevenLabsApiKeySecret(importedArn: string | undefined): ISecret {
     return this.ownedOrImportedSecret('ElevenLabsApiKey', importedArn, {
       description:
@@ -236,7 +236,7 @@ export class WebhookStack extends Stack {
     return secret;
   }
 
-  /** Recordings under audio/, the event archive under calls/ (SPEC §6, §10), with access logs. */
+  /** Recordings under audio/, the event archive under calls/ (contract §6, §10), with access logs. */
   private callsBucket(settings: StackSettings): Bucket {
     const privateBucket = {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
@@ -260,7 +260,7 @@ export class WebhookStack extends Stack {
       lifecycleRules: [
         {
           id: 'archive-then-expire',
-          // Glacier Instant Retrieval: a twelfth of Standard's storage price, still read in
+          // Glacier Instant Retrieval: about a fifth of Standard's storage price, still read in
           // milliseconds. S3 does not transition objects under 128 KB by default, so small
           // archived events stay in Standard (https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html).
           transitions: [
@@ -287,7 +287,7 @@ export class WebhookStack extends Stack {
     return [queue, deadLetters];
   }
 
-  /** SPEC §2–§6, §10: verify, forward to the CRM (else queue), store audio, keep the call. */
+  /** contract §2–§6, §10: verify, forward to the CRM (else queue), store audio, keep the call. */
   private receiverFunction(props: WebhookStackProps, settings: StackSettings): NodeFunction {
     const receiver = new NodeFunction(this, 'Receiver', {
       codePath: props.receiverCodePath ?? distFolder('receiver'),
@@ -327,7 +327,7 @@ export class WebhookStack extends Stack {
     return receiver;
   }
 
-  /** SPEC §5: re-forwards queued CRM payloads with backoff; a permanent 4xx goes to the DLQ at once. */
+  /** contract §5: re-forwards queued CRM payloads with backoff; a permanent 4xx goes to the DLQ at once. */
   private retryWorkerFunction(props: WebhookStackProps, settings: StackSettings): NodeFunction {
     const worker = new NodeFunction(this, 'RetryWorker', {
       codePath: props.retryWorkerCodePath ?? distFolder('retry-worker'),
@@ -343,7 +343,7 @@ export class WebhookStack extends Stack {
     return worker;
   }
 
-  /** SPEC §10: checks each call's recording is kept, and recovers it from the ElevenLabs API if not. */
+  /** contract §10: checks each call's recording is kept, and recovers it from the ElevenLabs API if not. */
   private audioWorkerFunction(props: WebhookStackProps, settings: StackSettings): NodeFunction {
     const worker = new NodeFunction(this, 'AudioWorker', {
       codePath: props.audioWorkerCodePath ?? distFolder('audio-worker'),
@@ -397,7 +397,7 @@ export class WebhookStack extends Stack {
     Validations.of(api).acknowledge({
       id: 'AwsSolutions-APIG4',
       reason:
-        'ElevenLabs cannot send IAM, JWT or Cognito credentials; each request is authenticated in the receiver by its HMAC ElevenLabs-Signature (SPEC §3) before anything else happens.',
+        'ElevenLabs cannot send IAM, JWT or Cognito credentials; each request is authenticated in the receiver by its HMAC ElevenLabs-Signature (contract §3) before anything else happens.',
     });
     return { api, accessLogs, webhookUrl: `${stage.url.replace(/\/$/, '')}${WEBHOOK_PATH}` };
   }

@@ -1,5 +1,5 @@
 /**
- * Wires the audio worker (SPEC §10): an SQS batch of audio checks in, `batchItemFailures` out
+ * Wires the audio worker (contract §10): an SQS batch of audio checks in, `batchItemFailures` out
  * naming only the checks that must come back. Records are checked one after another (each may
  * stream a recording of hundreds of MB; memory stays bounded by one upload's parts). A check
  * that must come back is first hidden for longer on each receive (core/retry-schedule.ts), as

@@ -1,7 +1,7 @@
 /**
- * Wires the receiver: configuration and adapters are built once per container (SPEC §8),
+ * Wires the receiver: configuration and adapters are built once per container (contract §8),
  * then each API Gateway event goes through the pure pipeline and comes back as a response
- * plus one log line that carries the metrics (SPEC §7).
+ * plus one log line that carries the metrics (contract §7).
  */
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { type ApiGatewayEvent, requestIdOf, toApiGatewayResult, toWebhookRequest } from './adapters/api-gateway';
@@ -43,7 +43,7 @@ export function createReceiver(env: Env, overrides: ReceiverOverrides = {}): Rec
   try {
     deps = buildDeps(loadConfig(env), overrides);
   } catch (error) {
-    // Reported once, at start, naming the variables (SPEC §8); every request then gets a 500.
+    // Reported once, at start, naming the variables (contract §8); every request then gets a 500.
     const detail = error instanceof ConfigurationError ? error.detail : describeError(error);
     telemetry.log('error', 'invalid configuration', { error: detail });
     const failure = error instanceof ConfigurationError ? error : new ConfigurationError(detail);

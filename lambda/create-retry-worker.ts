@@ -1,6 +1,6 @@
 /**
  * Wires the retry worker: an SQS batch in, `{"batchItemFailures": [...]}` out naming only the
- * records that must come back (SPEC §5; Lambda "Reporting batch item failures"). The same CRM
+ * records that must come back (contract §5; Lambda "Reporting batch item failures"). The same CRM
  * client and rules as the receiver; one log line with metrics per record. A record that must
  * come back is first hidden for longer on each receive (core/retry-schedule.ts), so the queue
  * keeps trying through a day of CRM outage before SQS moves it to the dead-letter queue.

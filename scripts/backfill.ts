@@ -1,5 +1,5 @@
 /**
- * `npm run backfill -- --since <date> [--until <date>] [--agent <id>] [--dry-run]` (SPEC §10)
+ * `npm run backfill -- --since <date> [--until <date>] [--agent <id>] [--dry-run]` (contract §10)
  * Pages through the ElevenLabs conversation list and runs the audio worker's own check for
  * each conversation (lambda/core/audio-check.ts): already stored, recovered (streamed from the
  * API into S3), unavailable, missing or failed. One line per conversation, a total at the end.

@@ -1,6 +1,6 @@
 /**
- * `npm run build`: bundles each Lambda into dist/<name>/index.mjs (SPEC §9) with esbuild.
- * ESM, target node24 (the Lambda runtime, SPEC §9), minified, with source maps. Code splitting keeps the SDK clients and
+ * `npm run build`: bundles each Lambda into dist/<name>/index.mjs (contract §9) with esbuild.
+ * ESM, target node24 (the Lambda runtime, contract §9), minified, with source maps. Code splitting keeps the SDK clients and
  * undici in chunks beside index.mjs that load on the path that needs them (cold start).
  */
 import { rm } from 'node:fs/promises';
@@ -15,7 +15,7 @@ export const LAMBDAS = {
   'audio-worker': 'lambda/audio-worker.ts',
 } as const;
 
-/** The AWS SDK's CommonJS parts call `require`; ESM has none unless we make one (NOTES.md). */
+/** The AWS SDK's CommonJS parts call `require`; ESM has none unless we make one. */
 const banner = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 
 export async function buildLambda(name: keyof typeof LAMBDAS, options: Partial<BuildOptions> = {}) {

@@ -1,5 +1,5 @@
 /**
- * `npm run replay -- --conversation <id> [--agent <id>] [--dry-run]` (SPEC §10 "Replay")
+ * `npm run replay -- --conversation <id> [--agent <id>] [--dry-run]` (contract §10 "Replay")
  * Rebuilds one call's CRM payload from its archived event with today's rules and forwards it,
  * queued on failure exactly as the receiver does (lambda/core/deliver-to-crm.ts). Reads the
  * receiver's settings from the environment: AUDIO_BUCKET (the calls bucket), CRM_WEBHOOK_URL,
@@ -117,7 +117,7 @@ function parseArchived(body: string): TranscriptionEvent | FailureEvent {
   return event as TranscriptionEvent | FailureEvent;
 }
 
-/** The payload without personal data (SPEC §7): the number masked, name and summary by length. */
+/** The payload without personal data (contract §7): the number masked, name and summary by length. */
 function describePayload(payload: CrmPayload): string {
   return [
     `status=${payload.status}`,

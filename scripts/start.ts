@@ -119,7 +119,7 @@ await runCli('npm start', async () => {
     env.CRM_RETRY_QUEUE_URL ||= pathToFileURL(paths.retryDir).href;
     // Only a folder queue is drained here; an SQS queue has its own worker.
     const retryDir = env.CRM_RETRY_QUEUE_URL.startsWith('file:') ? fileURLToPath(env.CRM_RETRY_QUEUE_URL) : undefined;
-    // Every call kept (SPEC §10), as the stack deploys it: the archive on, audio checks on a folder.
+    // Every call kept (contract §10), as the stack deploys it: the archive on, audio checks on a folder.
     env.ARCHIVE_EVENTS ||= 'true';
     env.AUDIO_CHECK_QUEUE_URL ||= pathToFileURL(paths.audioCheckDir).href;
     env.AUDIO_CHECK_DELAY_SECONDS ||= String(LOCAL_AUDIO_CHECK_DELAY_SECONDS);

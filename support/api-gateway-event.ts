@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 
-/** Lambda's synchronous invocation payload limit (SPEC §6). */
+/** Lambda's synchronous invocation payload limit (contract §6). */
 export const LAMBDA_MAX_EVENT_BYTES = 6_291_456;
 export const WEBHOOK_PATH = '/webhooks/elevenlabs';
 

@@ -1,7 +1,6 @@
 /**
  * Summarises a V8 `.cpuprofile` (written by `node --cpu-prof`): self time per function and per
- * module, so a missed target can name where the time goes (issue 5: "with the profile that
- * shows it").
+ * module, so a missed target can name where the time goes.
  */
 import { readFileSync } from 'node:fs';
 

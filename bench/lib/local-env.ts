@@ -1,6 +1,6 @@
 /**
  * What every benchmark process shares: a secret made per run (never printed), the environment
- * that keeps the AWS SDK on 127.0.0.1 (house rules; NOTES.md "Local stand-ins"), and a guard
+ * that keeps the AWS SDK on 127.0.0.1 (tests and benchmarks talk only to 127.0.0.1), and a guard
  * that refuses any URL that is not loopback.
  */
 import { randomBytes } from 'node:crypto';
@@ -13,7 +13,7 @@ const SAFE_AWS_ENV: Record<string, string> = {
   AWS_REGION: 'ap-southeast-2',
   AWS_EC2_METADATA_DISABLED: 'true',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-  // s3rver accepts only these (NOTES.md); nothing here is a real credential.
+  // s3rver accepts only these (its documented defaults); nothing here is a real credential.
   AWS_ACCESS_KEY_ID: 'S3RVER',
   AWS_SECRET_ACCESS_KEY: 'S3RVER',
 };

@@ -10,7 +10,7 @@ export interface Row {
 }
 
 export interface Check {
-  /** The target as the issue states it (issue 5, "Targets"). */
+  /** The target, as bench/README.md states it. */
   target: string;
   value: number;
   limit: number;

@@ -1,6 +1,6 @@
 /**
  * API Gateway events ⇄ the pipeline's request and response. Accepts HTTP API payload 2.0
- * and REST API payload 1.0 (SPEC §9); header names are folded to lower case (RFC 9110 §5.1).
+ * and REST API payload 1.0 (contract §9); header names are folded to lower case (RFC 9110 §5.1).
  */
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2, APIGatewayProxyResult } from 'aws-lambda';
@@ -11,7 +11,7 @@ export type ApiGatewayEvent = APIGatewayProxyEventV2 | APIGatewayProxyEvent;
 /**
  * Reads whatever Lambda was given. A direct invocation or a test event may lack
  * `requestContext`, `headers` or `body`: it is then answered by the normal rules (no signature
- * → 401), never with a 500 (SPEC §2 step 1).
+ * → 401), never with a 500 (contract §2 step 1).
  */
 export function toWebhookRequest(event: ApiGatewayEvent): WebhookRequest {
   const headers: Record<string, string> = {};
@@ -23,7 +23,7 @@ export function toWebhookRequest(event: ApiGatewayEvent): WebhookRequest {
   }
   const raw = typeof event?.body === 'string' ? event.body : '';
   return {
-    // SPEC §2.1: the bytes as sent. A UTF-8 body stays a string (the HMAC hashes it as UTF-8,
+    // contract §2.1: the bytes as sent. A UTF-8 body stays a string (the HMAC hashes it as UTF-8,
     // the same bytes as Buffer.from(body, 'utf8')) so a 6 MB audio event is not copied again.
     body: event.isBase64Encoded ? Buffer.from(raw, 'base64') : raw,
     headers,

@@ -1,5 +1,5 @@
 /**
- * Reads the event archive back (SPEC §10 "Replay"): finds a conversation's archived event in
+ * Reads the event archive back (contract §10 "Replay"): finds a conversation's archived event in
  * `calls/<agent_id>/<conversation_id>/<type>.json`. With the agent id, that key is read
  * directly. Without it, `calls/` is listed (1,000 keys a request, in key order) until a key of
  * that conversation turns up: at tens of calls a day that is one request per month or so of

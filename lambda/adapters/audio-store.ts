@@ -1,5 +1,5 @@
 /**
- * Stores decoded MP3s in S3 (SPEC §6). One PutObject with the decoded Buffer as the body:
+ * Stores decoded MP3s in S3 (contract §6). One PutObject with the decoded Buffer as the body:
  * the SDK streams it to the socket without another copy, and audio under Lambda's 6 MB
  * event cap is always below the 5 MB multipart threshold where lib-storage would help.
  * The SHA-256 we already computed is sent as the object checksum, so S3 verifies the

@@ -1,6 +1,6 @@
 /**
  * Forwards CRM payloads with undici over one keep-alive connection pool per container
- * (SPEC §5). Per-attempt timeout, retries with backoff and jitter inside a 12 s budget,
+ * (contract §5). Per-attempt timeout, retries with backoff and jitter inside a 12 s budget,
  * `Retry-After` honoured when it fits, other 4xx permanent. Shared by the receiver and the
  * retry worker so both follow the same rules.
  */
@@ -34,12 +34,12 @@ const USER_AGENT = 'elevenlabs-webhook-receiver/1';
  * attempt outlives the 12 s forward budget, and CRM_TIMEOUT_MS is at most 12 000, so they only
  * fire if aborting failed. Per-request `headersTimeout`/`bodyTimeout` values cost ~15 µs per
  * forward in undici 7 (a tenth of the keep-alive POST itself); on the Agent they cost nothing
- * (bench/per-event.ts, issue 5). undici's own timers are coarse (~1 s), hence the margin.
+ * (bench figure 3). undici's own timers are coarse (~1 s), hence the margin.
  */
 const BACKSTOP_MS = CRM_BACKSTOP_MS;
 
 /**
- * undici costs ~45 ms to import (NOTES.md), so it is loaded on the first forward, not at
+ * undici costs ~45 ms to import (bench figure 2b), so it is loaded on the first forward, not at
  * cold start. The agent keeps connections alive across invocations; its keep-alive stays
  * under the common 5 s server idle timeout so we rarely write to a socket the CRM closed.
  */

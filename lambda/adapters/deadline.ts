@@ -1,10 +1,10 @@
 /**
- * How adapters bound their I/O (SPEC §11). Two mechanisms, because either alone leaves a gap:
+ * How adapters bound their I/O (contract §11). Two mechanisms, because either alone leaves a gap:
  * - an AbortSignal at the call's deadline (`client.send(command, { abortSignal })`) ends the
  *   whole call, retries included;
  * - `requestTimeout` with `throwOnRequestTimeout: true` ends one attempt so the SDK can retry
  *   it. Without the flag, @smithy/node-http-handler 4.x only logs a warning and waits on a
- *   server that accepted the connection and never answers (NOTES.md).
+ *   server that accepted the connection and never answers (test/faults/stalls.test.ts shows it).
  */
 import { SDK_ATTEMPTS } from '../core/time-budget';
 

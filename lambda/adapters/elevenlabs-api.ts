@@ -1,10 +1,10 @@
 /**
- * The ElevenLabs API (SPEC §10), with undici: the conversation's recording, streamed, and the
+ * The ElevenLabs API (contract §10), with undici: the conversation's recording, streamed, and the
  * conversation list the backfill pages through. Paths, query names and the `xi-api-key` header
  * are those of ElevenLabs' own SDKs (`GET /v1/convai/conversations/{id}/audio`,
  * `GET /v1/convai/conversations?cursor&agent_id&call_start_after_unix&call_start_before_unix&page_size`).
  *
- * Bounded (SPEC §11): headers must arrive within ELEVENLABS_HEADERS_TIMEOUT_MS, each next chunk
+ * Bounded (contract §11): headers must arrive within ELEVENLABS_HEADERS_TIMEOUT_MS, each next chunk
  * of a body within ELEVENLABS_BODY_IDLE_TIMEOUT_MS, and the whole call is aborted at its deadline.
  */
 import type { Dispatcher } from 'undici';

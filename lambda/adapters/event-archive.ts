@@ -1,5 +1,5 @@
 /**
- * The event archive in S3 (SPEC §10): the raw body the receiver verified, byte for byte, at
+ * The event archive in S3 (contract §10): the raw body the receiver verified, byte for byte, at
  * `calls/<agent_id>/<conversation_id>/<type>.json`. A re-delivery writes the same key.
  */
 import type { ArchiveEntry, EventArchive } from '../core/ports';

@@ -1,5 +1,5 @@
 /**
- * Deduplication records in DynamoDB (SPEC §2 step 6; §8 IDEMPOTENCY_TABLE: partition key `id`,
+ * Deduplication records in DynamoDB (contract §2 step 6; §8 IDEMPOTENCY_TABLE: partition key `id`,
  * TTL attribute `expiration`). A conditional PutItem claims `type#conversation_id`; exactly
  * one concurrent delivery wins it. The pattern is Powertools Idempotency's (IN_PROGRESS with an
  * expiry, then COMPLETED), done in three calls so the receiver needs no extra library.

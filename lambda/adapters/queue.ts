@@ -1,5 +1,5 @@
 /**
- * The queues (SPEC §5, §10): failed CRM forwards wait for the retry worker, audio checks wait
+ * The queues (contract §5, §10): failed CRM forwards wait for the retry worker, audio checks wait
  * for the audio worker. On AWS each is an SQS queue. The ports are built over a
  * `MessageSender`, so `npm start` can put its folder queues (support/folder-queue.ts) behind
  * the same ports without any folder code in the Lambda bundles.
@@ -37,7 +37,7 @@ const loadSqs = lazy(async () => {
   return { client, SendMessageCommand, ChangeMessageVisibilityCommand };
 });
 
-/** Hides a received message for `seconds` (the retry worker's backoff, SPEC §5). */
+/** Hides a received message for `seconds` (the retry worker's backoff, contract §5). */
 export type VisibilityChanger = (receiptHandle: string, seconds: number, deadlineMs: number) => Promise<void>;
 
 export function createVisibilityChanger(queueUrl: string): VisibilityChanger {

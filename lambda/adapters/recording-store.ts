@@ -1,5 +1,5 @@
 /**
- * Recordings in the calls bucket for the audio worker and the backfill (SPEC §10).
+ * Recordings in the calls bucket for the audio worker and the backfill (contract §10).
  *
  * `store` streams a recording of any length into S3 with a multipart upload
  * (`@aws-sdk/lib-storage`), computing its SHA-256 on the way, so memory is bounded by the

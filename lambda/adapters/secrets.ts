@@ -1,10 +1,10 @@
 /**
  * The webhook secret from Secrets Manager (WEBHOOK_SECRET_ARN) or the environment
- * (ELEVENLABS_WEBHOOK_SECRET), cached per container for SECRET_CACHE_SECONDS (SPEC §8).
+ * (ELEVENLABS_WEBHOOK_SECRET), cached per container for SECRET_CACHE_SECONDS (contract §8).
  * The SDK client is loaded on first use only, so a container configured with a plain
  * secret never pays for it.
  *
- * Faults (SPEC §11): a fetch is bounded (core/time-budget.ts), so a cold start against a
+ * Faults (contract §11): a fetch is bounded (core/time-budget.ts), so a cold start against a
  * stalled Secrets Manager fails closed within seconds. Once a secret was verified, an
  * expired cache is refreshed in the background ("stale-while-revalidate", RFC 5861 §3) and
  * the last verified secret keeps working meanwhile: no request waits on Secrets Manager
@@ -38,7 +38,7 @@ export interface SecretSourceOptions {
   fetchSecretString?: SecretStringFetcher;
 }
 
-/** The webhook secret (SPEC §3, §8): WEBHOOK_SECRET_ARN wins over ELEVENLABS_WEBHOOK_SECRET. */
+/** The webhook secret (contract §3, §8): WEBHOOK_SECRET_ARN wins over ELEVENLABS_WEBHOOK_SECRET. */
 export function createSecretSource(options: SecretSourceOptions): SecretSource {
   const { secretArn, plainSecret } = options;
   if (!secretArn) {
@@ -67,7 +67,7 @@ export interface ApiKeySourceOptions {
 }
 
 /**
- * The ElevenLabs API key (SPEC §8): ELEVENLABS_API_KEY_SECRET_ARN wins over ELEVENLABS_API_KEY;
+ * The ElevenLabs API key (contract §8): ELEVENLABS_API_KEY_SECRET_ARN wins over ELEVENLABS_API_KEY;
  * neither (or an empty value) means recovery is off. A fetch failure throws, so the audio
  * check is retried rather than reported missing.
  */

@@ -1,5 +1,5 @@
 /**
- * One JSON line per request (SPEC §7) that is at the same time a CloudWatch Embedded Metric
+ * One JSON line per request (contract §7) that is at the same time a CloudWatch Embedded Metric
  * Format document (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html):
  * Logs Insights can query its fields and CloudWatch extracts the metrics from it, with no
  * PutMetricData call and no second line.

@@ -1,4 +1,4 @@
-/** The audio worker's configuration (SPEC §8, §10), also read by `npm run backfill`. */
+/** The audio worker's configuration (contract §8, §10), also read by `npm run backfill`. */
 import * as z from 'zod';
 import {
   type Env,
@@ -49,7 +49,7 @@ const AudioWorkerSchema = z
     }),
   );
 
-/** Parses the audio worker's environment (SPEC §8, §10). */
+/** Parses the audio worker's environment (contract §8, §10). */
 export function loadAudioWorkerConfig(env: Env): AudioWorkerConfig {
   return parseEnv(AudioWorkerSchema, env);
 }

@@ -1,5 +1,5 @@
 /**
- * The pieces every entry point's configuration is parsed with (SPEC §8): zod field types for
+ * The pieces every entry point's configuration is parsed with (contract §8): zod field types for
  * environment variables, and the one place a failed parse becomes a `ConfigurationError` that
  * names every bad variable and never echoes a value (a secret may sit in the environment).
  */
@@ -57,7 +57,7 @@ export const queueUrl = optionalText.pipe(
   z.url({ protocol: /^(https?|file)$/, error: 'must be an SQS queue URL or a file: URL' }).optional(),
 );
 
-/** Adds an issue for every `file:` queue URL when running on Lambda (SPEC §8). */
+/** Adds an issue for every `file:` queue URL when running on Lambda (contract §8). */
 export function refuseFolderQueuesOnLambda(names: readonly string[]) {
   return (env: Record<string, unknown>, ctx: z.RefinementCtx) => {
     if (!env.AWS_LAMBDA_FUNCTION_NAME) return;
@@ -86,7 +86,7 @@ export function parsedWith<T>(parse: (value: string) => T) {
   };
 }
 
-/** The CRM client's settings (SPEC §5), shared by the receiver, the retry worker and replay. */
+/** The CRM client's settings (contract §5), shared by the receiver, the retry worker and replay. */
 export const CrmEnvShape = {
   CRM_WEBHOOK_URL: optionalText.pipe(z.string({ error: 'is required' }).pipe(httpUrl)),
   CRM_TIMEOUT_MS: integer(5_000, 100, 12_000),
@@ -103,7 +103,7 @@ export function crmSettings(e: { CRM_WEBHOOK_URL: string; CRM_TIMEOUT_MS: number
   return { url: e.CRM_WEBHOOK_URL, timeoutMs: e.CRM_TIMEOUT_MS, maxAttempts: e.CRM_MAX_ATTEMPTS };
 }
 
-/** Where S3 is: a local server named by AWS_ENDPOINT_URL_S3 (path-style addressing, SPEC §8), else AWS. */
+/** Where S3 is: a local server named by AWS_ENDPOINT_URL_S3 (path-style addressing, contract §8), else AWS. */
 export const S3EnvShape = { AWS_ENDPOINT_URL_S3: optionalText, AWS_ENDPOINT_URL: optionalText };
 
 export function s3Location(e: { AWS_ENDPOINT_URL_S3?: string; AWS_ENDPOINT_URL?: string }) {

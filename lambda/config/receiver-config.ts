@@ -1,5 +1,5 @@
 /**
- * The receiver's configuration (SPEC §8), parsed once from an injected environment straight
+ * The receiver's configuration (contract §8), parsed once from an injected environment straight
  * into the shape its parts take: the pipeline's settings, the secret source's, the CRM
  * client's, where S3 and the queues are. Built on first use, so the workers' bundles, which
  * share lambda/config/, leave out what only the receiver parses (the phone-number library).
@@ -31,7 +31,7 @@ export const DEFAULT_CRM_SUBJECT = 'Conversational AI call';
 
 export interface ReceiverConfig {
   pipeline: PipelineConfig;
-  /** WEBHOOK_SECRET_ARN wins over ELEVENLABS_WEBHOOK_SECRET (SPEC §8). */
+  /** WEBHOOK_SECRET_ARN wins over ELEVENLABS_WEBHOOK_SECRET (contract §8). */
   secret: { secretArn?: string; plainSecret?: string; cacheSeconds: number };
   crm: CrmSettings;
   retryQueueUrl?: string;
@@ -39,7 +39,7 @@ export interface ReceiverConfig {
   audioBucket?: string;
   s3: { forcePathStyle: boolean; endpoint?: string };
   idempotencyTable?: string;
-  /** SPEC §10: keep every verified transcription and failure event in the calls bucket. */
+  /** contract §10: keep every verified transcription and failure event in the calls bucket. */
   archiveEvents: boolean;
   audioCheckQueueUrl?: string;
   onLambda: boolean;
@@ -60,7 +60,7 @@ const buildReceiverSchema = () =>
       ALLOWED_AGENT_IDS: commaList.transform((ids) => (ids && ids.length > 0 ? new Set(ids) : undefined)),
       CRM_DEFAULT_SUBJECT: optionalText.transform((v) => v ?? DEFAULT_CRM_SUBJECT),
       CRM_SUBJECTS_BY_AGENT: optionalText.pipe(z.string().transform(parsedWith(parseSubjectsByAgent)).optional()),
-      // SPEC §5 name rule and number rule; the parsers name no value in their errors.
+      // contract §5 name rule and number rule; the parsers name no value in their errors.
       CRM_NAME_FIELDS: optionalText.pipe(z.string().transform(parsedWith(parseNameFields)).optional()),
       CRM_DEFAULT_COUNTRY: optionalText.pipe(z.string().transform(parsedWith(parseDefaultCountry)).optional()),
       IDEMPOTENCY_TABLE: optionalText,
@@ -71,11 +71,11 @@ const buildReceiverSchema = () =>
       AWS_LAMBDA_FUNCTION_NAME: optionalText,
     })
     .superRefine((env, ctx) => {
-      // On Lambda a failed forward has nowhere to go without the queue (SPEC §8).
+      // On Lambda a failed forward has nowhere to go without the queue (contract §8).
       if (env.AWS_LAMBDA_FUNCTION_NAME && !env.CRM_RETRY_QUEUE_URL) {
         ctx.addIssue({ code: 'custom', path: ['CRM_RETRY_QUEUE_URL'], message: 'is required on Lambda' });
       }
-      // The archive lives in the calls bucket (SPEC §8 AUDIO_BUCKET).
+      // The archive lives in the calls bucket (contract §8 AUDIO_BUCKET).
       if (env.ARCHIVE_EVENTS && !env.AUDIO_BUCKET) {
         ctx.addIssue({
           code: 'custom',

@@ -1,4 +1,4 @@
-/** The retry worker's configuration (SPEC §5, §8): the CRM client, the queue it drains, its DLQ. */
+/** The retry worker's configuration (contract §5, §8): the CRM client, the queue it drains, its DLQ. */
 import * as z from 'zod';
 import {
   CrmEnvShape,
@@ -13,7 +13,7 @@ import {
 
 export interface RetryWorkerConfig {
   crm: CrmSettings;
-  /** The queue the worker drains: failed records get a longer visibility there (SPEC §5 backoff). */
+  /** The queue the worker drains: failed records get a longer visibility there (contract §5 backoff). */
   retryQueueUrl?: string;
   /** Where permanently refused payloads go at once (the retry queue's DLQ). */
   deadLetterQueueUrl?: string;

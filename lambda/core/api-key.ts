@@ -1,5 +1,5 @@
 /**
- * What the ElevenLabs API-key secret holds (SPEC §8 ELEVENLABS_API_KEY_SECRET_ARN): the key
+ * What the ElevenLabs API-key secret holds (contract §8 ELEVENLABS_API_KEY_SECRET_ARN): the key
  * itself, or JSON `{"apiKey": "..."}`. Empty — the stack's placeholder `{"apiKey":""}` — means
  * recovery is off: the audio worker then reports every missing recording as `AudioMissing`.
  */

@@ -1,5 +1,5 @@
 /**
- * "Every call kept" (SPEC §10): is a call's recording in the bucket, and if not, can it be
+ * "Every call kept" (contract §10): is a call's recording in the bucket, and if not, can it be
  * recovered from the ElevenLabs API? One function, `checkRecording`, used by the audio worker
  * (one queued check) and the backfill (every conversation in a time range) alike.
  *
@@ -29,7 +29,7 @@ export type AudioCheckOutcome =
 export const NO_API_KEY = 'no ElevenLabs API key configured (recovery is off)';
 export const API_KEY_REJECTED = 'ElevenLabs API key rejected';
 
-/** How to treat ElevenLabs' status for the audio endpoint (SPEC §10). */
+/** How to treat ElevenLabs' status for the audio endpoint (contract §10). */
 function classifyAudioStatus(status: number): 'stream' | 'unavailable' | 'key_rejected' | 'retry' | 'refused' {
   if (status === 200) return 'stream';
   if (status === 404) return 'unavailable';
@@ -101,7 +101,7 @@ export async function checkRecording(message: AudioCheckMessage, deps: AudioChec
 
 const KeySafeId = z.string().refine(isKeySafeId);
 
-/** The queue message of SPEC §10, read back: `{"conversationId","agentId","eventTimestamp"}`. */
+/** The queue message of contract §10, read back: `{"conversationId","agentId","eventTimestamp"}`. */
 const AudioCheckMessageSchema = z.object({
   conversationId: KeySafeId,
   agentId: KeySafeId,

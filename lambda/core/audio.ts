@@ -1,5 +1,5 @@
 /**
- * Audio events (SPEC §6): `full_audio` is base64 MP3, stored at
+ * Audio events (contract §6): `full_audio` is base64 MP3, stored at
  * `audio/<agent_id>/<conversation_id>.mp3`. The decoded Buffer is the only extra copy of
  * the audio this module makes.
  */
@@ -31,7 +31,7 @@ export { audioKey } from './storage-keys';
  * base64 decoder first copies the whole string out of the heap (StringBytes::Write), so
  * `Buffer.from(base64, 'base64')` on a 5.7 MB body briefly holds a second 5.7 MB copy next
  * to the 4.3 MB result. Slices bound that copy to SLICE_CHARS (bench/audio.ts: peak extra
- * memory of the largest event, issue 5). Slices are a multiple of 4 characters, so each
+ * memory of the largest event, bench figure 5). Slices are a multiple of 4 characters, so each
  * decodes to exactly 3/4 of its length and the bytes equal a whole-string decode; a slice
  * that decodes short holds a character outside the alphabet, as a short whole decode does.
  */

@@ -1,5 +1,5 @@
 /**
- * SPEC §3: who sent this request. Cheap checks (header shape, timestamp) run before the secret
+ * contract §3: who sent this request. Cheap checks (header shape, timestamp) run before the secret
  * is loaded, so junk never costs a Secrets Manager call; a mismatch refetches the secret once,
  * in case it was rotated.
  */

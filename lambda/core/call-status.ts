@@ -1,5 +1,5 @@
 /**
- * `status` of a call that reached the platform (SPEC §5 rules 2–5; rule 1, initiation
+ * `status` of a call that reached the platform (contract §5 rules 2–5; rule 1, initiation
  * failures, is in crm-payload.ts). First rule that applies:
  *   2. failed     — the platform says so: `status: "failed"` or a `metadata.error`;
  *   3. voicemail  — termination reason, the voicemail_detection tool, or every worded thing the
@@ -20,7 +20,7 @@ const VOICEMAIL_TOOL_SUCCESS = 'voicemail_detection_success';
 /** A word: at least one Unicode letter or digit. Punctuation, `"..."` and whitespace are not. */
 const WORD = /[\p{L}\p{N}]/u;
 /**
- * What answering machines and carriers say (SPEC §5 rule 3), as speech-to-text writes it:
+ * What answering machines and carriers say (contract §5 rule 3), as speech-to-text writes it:
  * any case, any run of spaces, straight or curly apostrophes, British and American spellings.
  */
 const GREETING = new RegExp(
@@ -40,7 +40,7 @@ const GREETING = new RegExp(
   'i',
 );
 
-/** SPEC §5 rules 2–5 for a transcription; `duration` is the payload's (whole seconds). */
+/** contract §5 rules 2–5 for a transcription; `duration` is the payload's (whole seconds). */
 export function transcriptionStatus(data: TranscriptionData, duration: number): CrmStatus {
   if (hasFailed(data)) return 'failed';
   const termination = data.metadata?.termination_reason ?? '';
@@ -61,7 +61,7 @@ export function transcriptionStatus(data: TranscriptionData, duration: number): 
   return 'held';
 }
 
-/** SPEC §5 rule 2: the platform's own verdict. */
+/** contract §5 rule 2: the platform's own verdict. */
 export function hasFailed(data: TranscriptionData): boolean {
   return data.status?.trim().toLowerCase() === 'failed' || data.metadata?.error != null;
 }

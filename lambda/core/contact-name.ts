@@ -1,5 +1,5 @@
 /**
- * `name` (SPEC §5): who the call was with. Real payloads name the contact in dynamic variables
+ * `name` (contract §5): who the call was with. Real payloads name the contact in dynamic variables
  * (set by whoever started the call) or, about as often, only in data-collection results the
  * agent filled in during the call, under whatever key the account chose: `first_name`,
  * `"First Name"`, `firstname`, `user_name`, … So keys match loosely (lower case, without
@@ -10,7 +10,7 @@ import { isRecord, readText } from './read-text';
 
 const UNKNOWN_NAME = 'Unknown';
 
-/** SPEC §5's single fields, in order; `CRM_NAME_FIELDS` replaces this list. */
+/** contract §5's single fields, in order; `CRM_NAME_FIELDS` replaces this list. */
 const DEFAULT_NAME_FIELDS: readonly string[] = ['name', 'contact_name', 'customer_name', 'caller_name', 'full_name', 'user_name'];
 
 /** A field list longer than this is a mistake, not a configuration. */
@@ -89,7 +89,7 @@ function findName(source: Record<string, unknown>, keys: readonly string[], read
 /**
  * Reads CRM_NAME_FIELDS: a comma list of field names, each made of letters, digits, spaces,
  * `_` or `-` (what a dynamic variable or data-collection id can be called). Returns the names
- * trimmed, empty entries dropped. Throws without echoing the value (SPEC §8); shared by
+ * trimmed, empty entries dropped. Throws without echoing the value (contract §8); shared by
  * lambda/config.ts and the CDK stack, so what synthesises is what the receiver accepts.
  */
 export function parseNameFields(value: string): string[] {

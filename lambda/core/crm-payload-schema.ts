@@ -1,5 +1,5 @@
 /**
- * The CRM payload (SPEC §5; seeds/crm-integration.md, "CRM Payload Format"): one schema, shared
+ * The CRM payload (contract §5, the CRM's own payload format): one schema, shared
  * by the receiver (which builds payloads that fit it), the retry worker (which reads them back
  * from the queue) and any tool that replays a call. One shape means whatever the receiver
  * queues the worker accepts, and every payload is far below SQS's 256 KiB message limit
@@ -14,9 +14,9 @@ import * as z from 'zod';
 export const CRM_STATUSES = ['held', 'no answer', 'voicemail', 'failed'] as const;
 export type CrmStatus = (typeof CRM_STATUSES)[number];
 
-/** SPEC §5 bounds of the text fields. */
+/** contract §5 bounds of the text fields. */
 export const CRM_TEXT_LIMITS = { subject: 200, name: 200, to: 32, summary: 20_000 } as const;
-/** SPEC §5: a day; longer is not a phone call we can believe, and the CRM gets the cap. */
+/** contract §5: a day; longer is not a phone call we can believe, and the CRM gets the cap. */
 export const MAX_CALL_DURATION_SECS = 86_400;
 /** What a cut text field ends with. */
 export const ELLIPSIS = '…';

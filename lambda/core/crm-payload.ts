@@ -1,5 +1,5 @@
 /**
- * Event → CRM payload (SPEC §5; seeds/crm-integration.md, "CRM Payload Format").
+ * Event → CRM payload (contract §5, the CRM's own payload format).
  * Every rule is an ordered list of candidates: the first usable one wins. Each rule has one
  * table test in test/unit/crm-payload.test.ts. The status rules of a connected call are in
  * call-status.ts, the name rule in contact-name.ts, number normalisation in phone-number.ts.
@@ -20,7 +20,7 @@ export { CRM_STATUSES, type CrmPayload, type CrmStatus } from './crm-payload-sch
 export interface CrmMappingConfig {
   defaultSubject: string;
   subjectsByAgent: Readonly<Record<string, string>>;
-  /** CRM_NAME_FIELDS: the single name fields, any spelling; default the SPEC §5 list. */
+  /** CRM_NAME_FIELDS: the single name fields, any spelling; default the contract §5 list. */
   nameFields?: readonly string[];
   /** CRM_DEFAULT_COUNTRY: how a number without `+` is read; default AU. */
   defaultCountry?: CountryCode;
@@ -101,7 +101,7 @@ function callSubject(event: CrmSourceEvent, config: CrmMappingConfig): string {
   return readFirstText(vars.subject, vars.campaign_name, vars.campaign, mapped, agentName, vars.agent_name) ?? config.defaultSubject;
 }
 
-/** The analysis summary; for a call the platform reports as failed, the reason instead (SPEC §5). */
+/** The analysis summary; for a call the platform reports as failed, the reason instead (contract §5). */
 function callSummary(data: TranscriptionData): string {
   if (hasFailed(data)) return failedCallSummary(data);
   return readText(data.analysis?.transcript_summary) ?? NO_SUMMARY;
@@ -126,7 +126,7 @@ function failureReason(data: FailureData): string {
   return raw.toLowerCase().replace(/[\s_-]+/g, ' ');
 }
 
-/** SPEC §5 rule 1: an initiation failure. */
+/** contract §5 rule 1: an initiation failure. */
 function failureStatus(data: FailureData): CrmStatus {
   const reason = failureReason(data);
   return reason === 'busy' || reason === 'no answer' ? 'no answer' : 'failed';

@@ -1,5 +1,5 @@
 /**
- * SPEC §2 step 6. A completed record answers `deduplicated`; a claim held by a delivery in
+ * contract §2 step 6. A completed record answers `deduplicated`; a claim held by a delivery in
  * flight answers 429 with `Retry-After` (not 200: that delivery may still fail, and only its
  * own 5xx tells ElevenLabs to retry; not 409: ElevenLabs ends its retries on 409). A claim is
  * held only until this request's hard end, so a retry after a crash takes it over. Any non-200
@@ -8,7 +8,7 @@
  * The table is an optimisation against duplicates, never a reason to lose an event: if it is
  * unreachable or stalls, the claim times out and we process anyway (a rare duplicate CRM
  * record beats losing an audio or failure event, which ElevenLabs never re-sends), and a
- * stalled completion write still answers 200 (SPEC §11).
+ * stalled completion write still answers 200 (contract §11).
  */
 import { DuplicateInProgressError, describeError } from './errors';
 import type { IdempotencyStore } from './ports';

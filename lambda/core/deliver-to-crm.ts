@@ -1,5 +1,5 @@
 /**
- * SPEC §5 "Forwarding": forward a CRM payload; if the CRM keeps failing, queue the exact
+ * contract §5 "Forwarding": forward a CRM payload; if the CRM keeps failing, queue the exact
  * payload for the retry worker; if the queue refuses too, the payload is not durable and the
  * caller must say so (the receiver answers 5xx, the replay tool exits non-zero). One function
  * for the receiver and `npm run replay`, so both follow the same rules.

@@ -1,7 +1,7 @@
 /**
  * What the receiver does with each verified, supported event: a transcription or failure
- * becomes a CRM record (SPEC §5) with the call kept alongside (SPEC §10); an audio event is
- * stored (SPEC §6).
+ * becomes a CRM record (contract §5) with the call kept alongside (contract §10); an audio event is
+ * stored (contract §6).
  */
 import { prepareAudio } from './audio';
 import { toCrmPayload } from './crm-payload';
@@ -15,7 +15,7 @@ import type { RequestFacts } from './request-facts';
 import { callDeadline } from './time-budget';
 import type { RawBody } from './verify-signature';
 
-/** SPEC §10 AUDIO_CHECK_DELAY_SECONDS when the config does not say. */
+/** contract §10 AUDIO_CHECK_DELAY_SECONDS when the config does not say. */
 const DEFAULT_AUDIO_CHECK_DELAY_SECONDS = 600;
 
 export interface DispatchContext {
@@ -25,7 +25,7 @@ export interface DispatchContext {
   deadlineMs: number;
 }
 
-/** SPEC §5 and §10: the CRM forward, with the archive and the audio check running alongside. */
+/** contract §5 and §10: the CRM forward, with the archive and the audio check running alongside. */
 export async function forwardAndKeep(
   event: TranscriptionEvent | FailureEvent,
   rawBody: RawBody,
@@ -42,7 +42,7 @@ export async function forwardAndKeep(
   }
 }
 
-/** SPEC §5: forward, else queue, else 500 (the only CRM case where a retry helps). */
+/** contract §5: forward, else queue, else 500 (the only CRM case where a retry helps). */
 async function forwardToCrm(
   event: TranscriptionEvent | FailureEvent,
   { base, deps, facts, deadlineMs }: DispatchContext,
@@ -67,7 +67,7 @@ async function forwardToCrm(
   return { ...base, forwarded: false, queued: true };
 }
 
-/** SPEC §6: decode once, store at a deterministic key (idempotent on re-delivery). */
+/** contract §6: decode once, store at a deterministic key (idempotent on re-delivery). */
 export async function storeAudio(event: AudioEvent, { base, deps, facts, deadlineMs }: DispatchContext): Promise<SuccessBody> {
   if (!deps.audioStore) throw new AudioStoreError('AUDIO_BUCKET is not configured');
   const audio = prepareAudio(event.data);

@@ -1,7 +1,7 @@
 /**
  * One error type per failure kind. Each carries the HTTP status it maps to and the
  * message callers may see; `toErrorResponse` is the single place that turns an error
- * into a response (SPEC §2: errors are `{"error": "..."}`, never a stack, secret or
+ * into a response (contract §2: errors are `{"error": "..."}`, never a stack, secret or
  * payload excerpt).
  */
 
@@ -25,7 +25,7 @@ export abstract class WebhookError extends Error {
   }
 }
 
-/** The four 401 reasons of SPEC §3, exactly as the spec spells them. */
+/** The four 401 reasons of contract §3, exactly as the spec spells them. */
 export type SignatureFailureReason =
   | 'missing signature'
   | 'malformed signature header'
@@ -81,11 +81,11 @@ export class PayloadTooLargeError extends WebhookError {
   }
 }
 
-/** How long an in-flight duplicate is told to wait: about ElevenLabs' second retry (SPEC §1). */
+/** How long an in-flight duplicate is told to wait: about ElevenLabs' second retry (contract §1). */
 const DUPLICATE_RETRY_AFTER_SECONDS = 30;
 
 /**
- * Another delivery of the same event is being processed right now (SPEC §2 step 6). 429, not
+ * Another delivery of the same event is being processed right now (contract §2 step 6). 429, not
  * 409: ElevenLabs retries 429 and ends its retries on any other 4xx.
  */
 export class DuplicateInProgressError extends WebhookError {
@@ -99,7 +99,7 @@ export class DuplicateInProgressError extends WebhookError {
   }
 }
 
-/** Fail closed (SPEC §3): no secret configured, or Secrets Manager unreachable. */
+/** Fail closed (contract §3): no secret configured, or Secrets Manager unreachable. */
 export class SecretUnavailableError extends WebhookError {
   readonly kind = 'secret_unavailable' as const;
   constructor(readonly detail: string) {

@@ -1,6 +1,6 @@
 /**
- * zod schemas of the three post-call event types (SPEC §4; seeds/elevenlabs-post-call-webhooks.md,
- * "Webhook response structure"; seeds/tether-elevenlabs-webhook-openapi.md for older shapes).
+ * zod schemas of the three post-call event types (contract §4; ElevenLabs' post-call webhook
+ * docs, "Webhook response structure", and older payloads where the fields sit at the top level).
  *
  * Tolerant by design: unknown fields are accepted (ElevenLabs adds fields such as `has_audio`;
  * zod's plain objects accept them and leave them out of the output, which holds just what the
@@ -8,7 +8,7 @@
  * the wrong type reads as absent instead of failing the event. Only what identifies the event
  * is strict: `type`, `conversation_id`, and for audio `agent_id` and `full_audio`.
  *
- * Cost matters here (issue 5's verifier target): copying only the keys we read, accepting null
+ * Cost matters here (bench figure 4, the verifier): copying only the keys we read, accepting null
  * without building an issue, and leaving the transcript opaque keep a transcription at a few µs.
  */
 import * as z from 'zod';
@@ -27,7 +27,7 @@ function lenient<T extends z.ZodType>(schema: T) {
   return schema.nullish().catch(undefined);
 }
 
-/** `event_timestamp` and durations arrive as numbers or numeric strings (SPEC §4). */
+/** `event_timestamp` and durations arrive as numbers or numeric strings (contract §4). */
 export const NumberLikeSchema = z.union([
   z.number().finite(),
   z
@@ -50,7 +50,7 @@ const VariablesSchema = JsonObjectSchema;
 
 /**
  * What `transcript` holds when it is not a list of turns: ElevenLabs can send an OpenTelemetry
- * transcript instead (SPEC §4), and status rules then read other facts (SPEC §5 rule 4).
+ * transcript instead (contract §4), and status rules then read other facts (contract §5 rule 4).
  */
 export const NOT_A_TURN_LIST = 'not-a-turn-list';
 /**
@@ -94,12 +94,12 @@ const TranscriptionDataSchema = z.object({
   /**
    * Whether ElevenLabs kept any audio, the contact's and the agent's: they say whether audio was
    * *stored*, not whether anyone spoke (recording may be off). `has_audio` decides the audio
-   * check (SPEC §10).
+   * check (contract §10).
    */
   has_audio: lenient(z.boolean()),
   has_user_audio: lenient(z.boolean()),
   has_response_audio: lenient(z.boolean()),
-  /** Opaque, as in the production receiver's contract (seeds/tether-…-openapi.md: "transcript array — opaque"). */
+  /** Opaque: crm-payload.ts reads the two facts it needs from the turns defensively (contract §4). */
   transcript: TranscriptSchema,
   metadata: lenient(
     z.object({

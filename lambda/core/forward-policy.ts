@@ -1,5 +1,5 @@
 /**
- * When to retry a CRM forward and how long to wait (SPEC §5). Pure: the adapter supplies
+ * When to retry a CRM forward and how long to wait (contract §5). Pure: the adapter supplies
  * the clock and the random source.
  */
 import { CRM_BACKOFF_CAP_MS } from './time-budget';

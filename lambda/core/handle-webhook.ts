@@ -1,5 +1,5 @@
 /**
- * The request pipeline of SPEC §2, in order, over injected ports:
+ * The request pipeline of contract §2, in order, over injected ports:
  * raw body → source IP → authenticate → parse → agent allowlist → deduplicate → dispatch
  * (authenticate.ts, deduplicate.ts, dispatch-event.ts).
  * No AWS SDK, no network, no clock of its own: everything arrives in `deps`.
@@ -18,7 +18,7 @@ import { type RequestBudget, requestBudget } from './time-budget';
 import type { RawBody } from './verify-signature';
 
 export interface WebhookRequest {
-  /** The raw body exactly as received (SPEC §2.1). */
+  /** The raw body exactly as received (contract §2.1). */
   body: RawBody;
   /** Header names in lower case. */
   headers: Readonly<Record<string, string | undefined>>;
@@ -32,7 +32,7 @@ export interface PipelineConfig {
   sourceAllowlist?: BlockList;
   allowedAgentIds?: ReadonlySet<string>;
   crmMapping: CrmMappingConfig;
-  /** SPEC §10 AUDIO_CHECK_DELAY_SECONDS; default 600. */
+  /** contract §10 AUDIO_CHECK_DELAY_SECONDS; default 600. */
   audioCheckDelaySeconds?: number;
 }
 
@@ -44,9 +44,9 @@ export interface WebhookDeps {
   retryQueue?: RetryQueue;
   audioStore?: AudioStore;
   idempotency?: IdempotencyStore;
-  /** SPEC §10: present when ARCHIVE_EVENTS=true. */
+  /** contract §10: present when ARCHIVE_EVENTS=true. */
   archive?: EventArchive;
-  /** SPEC §10: present when AUDIO_CHECK_QUEUE_URL is set. */
+  /** contract §10: present when AUDIO_CHECK_QUEUE_URL is set. */
   audioChecks?: AudioCheckQueue;
 }
 
@@ -91,7 +91,7 @@ async function runPipeline(request: WebhookRequest, budget: RequestBudget, deps:
   try {
     facts.authenticatedBy = await authenticate(request, budget.deadlineMs, { ...deps, toleranceSeconds: config.signatureToleranceSeconds });
   } catch (error) {
-    // A mismatch from ElevenLabs' own egress means our stored secret is wrong (SPEC §3).
+    // A mismatch from ElevenLabs' own egress means our stored secret is wrong (contract §3).
     if (error instanceof SignatureError && error.reason === 'signature mismatch' && isElevenLabsAddress(request.sourceIp)) {
       facts.mismatchFromElevenLabs = true;
     }

@@ -1,5 +1,5 @@
 /**
- * The receiver's part of "every call kept" (SPEC §10), run alongside the CRM forward:
+ * The receiver's part of "every call kept" (contract §10), run alongside the CRM forward:
  * - the archive: the verified raw body of a transcription or initiation-failure event, as
  *   received, at `calls/<agent_id>/<conversation_id>/<type>.json`;
  * - the audio check: for a transcription whose `has_audio` is not `false`, one delayed message

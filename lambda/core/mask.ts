@@ -1,4 +1,4 @@
-/** Log-safe views of personal data (SPEC §7: never a full phone number in a log line). */
+/** Log-safe views of personal data (contract §7: never a full phone number in a log line). */
 
 const UNKNOWN_NUMBER = 'Unknown';
 /**

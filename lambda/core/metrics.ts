@@ -1,5 +1,5 @@
 /**
- * Metric names, namespace and dimensions (SPEC §7), and every rule that decides which metric an
+ * Metric names, namespace and dimensions (contract §7), and every rule that decides which metric an
  * outcome moves: the receiver's (`requestMetrics`), the retry worker's (`retryMetrics`) and the
  * audio worker's (`audioCheckMetrics`). The Lambda code emits with these and the CDK stack
  * builds its alarms from the same names, so the two cannot drift apart. Each rule is an
@@ -97,7 +97,7 @@ export function requestMetrics(facts: RequestFacts): MetricValues {
       add(MetricName.SignatureRejected);
       if (facts.mismatchFromElevenLabs) add(MetricName.SignatureMismatchFromElevenLabs);
       break;
-    // The caller's faults other than authentication (SPEC §7): 400, 403, 413. A 400 comes after
+    // The caller's faults other than authentication (contract §7): 400, 403, 413. A 400 comes after
     // a valid signature, so it is an ElevenLabs event we could not read: a call record at risk.
     case 'invalid_json':
     case 'invalid_event':
@@ -142,7 +142,7 @@ export function requestMetrics(facts: RequestFacts): MetricValues {
   return values;
 }
 
-/** The retry worker: a delivered payload, or a failed attempt at one (SPEC §5). */
+/** The retry worker: a delivered payload, or a failed attempt at one (contract §5). */
 export function retryMetrics({ verdict, facts }: RetryOutcome): MetricValues {
   const { values, add } = counter();
   if (facts.crmAttempts !== undefined && facts.crmAttempts > 1) add(MetricName.CrmForwardRetried, facts.crmAttempts - 1);
@@ -161,7 +161,7 @@ export function retryMetrics({ verdict, facts }: RetryOutcome): MetricValues {
   return values;
 }
 
-/** The audio worker: what one audio check found (SPEC §10). A retry moves none: SQS brings it back, its DLQ is alarmed. */
+/** The audio worker: what one audio check found (contract §10). A retry moves none: SQS brings it back, its DLQ is alarmed. */
 export function audioCheckMetrics(outcome: AudioCheckOutcome): MetricValues {
   switch (outcome.kind) {
     case 'already_stored':

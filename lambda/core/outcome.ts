@@ -1,5 +1,5 @@
 /**
- * Every way a webhook request can end, as one typed union (SPEC §2 "Status codes"). The pipeline
+ * Every way a webhook request can end, as one typed union (contract §2 "Status codes"). The pipeline
  * records exactly one of these per request; the HTTP status, the log level and the metrics
  * (core/metrics.ts) are all derived from it with exhaustive switches, so a new kind that is not
  * mapped everywhere does not compile, and a renamed kind cannot leave an alarm quietly unfed.
@@ -69,7 +69,7 @@ export function statusOf(kind: OutcomeKind): number {
     case 'payload_too_large':
       return 413;
     case 'duplicate_in_progress':
-      // ElevenLabs retries 429, and ends its retries on 409 and every other 4xx (SPEC §1).
+      // ElevenLabs retries 429, and ends its retries on 409 and every other 4xx (contract §1).
       return 429;
     case 'secret_unavailable':
     case 'audio_store_failed':

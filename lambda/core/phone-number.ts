@@ -1,5 +1,5 @@
 /**
- * The contact's number in E.164 (SPEC §5 `to`), via libphonenumber-js, a maintained port of
+ * The contact's number in E.164 (contract §5 `to`), via libphonenumber-js, a maintained port of
  * Google's libphonenumber (https://gitlab.com/catamphetamine/libphonenumber-js).
  *
  * Metadata set: `libphonenumber-js/min`, the smallest one that still checks a number's digits
@@ -12,7 +12,7 @@ import { type CountryCode, isSupportedCountry, parsePhoneNumberFromString } from
 export type { CountryCode };
 
 export const UNKNOWN_NUMBER = 'Unknown';
-/** SPEC §8 CRM_DEFAULT_COUNTRY: the CRM's own accounts are Australian. */
+/** contract §8 CRM_DEFAULT_COUNTRY: the CRM's own accounts are Australian. */
 export const DEFAULT_COUNTRY: CountryCode = 'AU';
 
 /** `tel:` / `sip:` / `sips:` URI scheme (RFC 3966, RFC 3261), any case. */
@@ -58,7 +58,7 @@ export function normalisePhoneNumber(value: string | undefined, defaultCountry: 
 
 /**
  * Reads an ISO 3166 alpha-2 country code (any case, trimmed) that the library has a numbering
- * plan for. Throws without echoing the value (SPEC §8); shared by lambda/config.ts and the
+ * plan for. Throws without echoing the value (contract §8); shared by lambda/config.ts and the
  * CDK stack, so what synthesises is what the receiver accepts.
  */
 export function parseDefaultCountry(value: string): CountryCode {

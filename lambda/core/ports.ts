@@ -4,7 +4,7 @@
  *
  * Every method that does I/O takes `deadlineMs` (epoch ms): the adapter aborts its work then,
  * so a stalled dependency ends in a logged answer rather than a Lambda timeout with no trace
- * (SPEC §11). The pipeline computes the deadlines (core/time-budget.ts).
+ * (contract §11). The pipeline computes the deadlines (core/time-budget.ts).
  */
 import type { PreparedAudio } from './audio';
 import type { CrmPayload } from './crm-payload-schema';
@@ -14,12 +14,12 @@ export interface SecretSource {
   /**
    * The cached secrets; fetched (within `deadlineMs`) only when none was ever fetched. Once
    * one was, an expired cache is refreshed in the background and the last verified secret
-   * keeps working meanwhile (SPEC §11). Throws `SecretUnavailableError`.
+   * keeps working meanwhile (contract §11). Throws `SecretUnavailableError`.
    */
   current(deadlineMs: number): Promise<WebhookSecrets>;
   /**
    * Fetches again after a signature mismatch so a rotation takes effect without a redeploy.
-   * Resolves `undefined` when a fetch happened too recently or failed (SPEC §8).
+   * Resolves `undefined` when a fetch happened too recently or failed (contract §8).
    */
   refreshed(deadlineMs: number): Promise<WebhookSecrets | undefined>;
   /** Why the last background refresh failed, while the cached secret is still in use. */
@@ -33,7 +33,7 @@ export interface CrmForwarder {
   forward(payload: CrmPayload, deadlineMs: number): Promise<ForwardResult>;
 }
 
-/** The SQS message of SPEC §5, exactly these fields. */
+/** The SQS message of contract §5, exactly these fields. */
 export interface RetryQueueMessage {
   crmPayload: CrmPayload;
   eventType: string;
@@ -55,12 +55,12 @@ export type ClaimResult = 'claimed' | 'completed' | 'in_progress';
 
 export interface ClaimRequest {
   nowMs: number;
-  /** The claim blocks other deliveries until then: the claiming request's own hard end (SPEC §2 step 6). */
+  /** The claim blocks other deliveries until then: the claiming request's own hard end (contract §2 step 6). */
   holdUntilMs: number;
   deadlineMs: number;
 }
 
-/** Deduplication records keyed by `type#conversation_id` (SPEC §2 step 6). */
+/** Deduplication records keyed by `type#conversation_id` (contract §2 step 6). */
 export interface IdempotencyStore {
   claim(key: string, request: ClaimRequest): Promise<ClaimResult>;
   complete(key: string, nowMs: number, deadlineMs: number): Promise<void>;
@@ -76,7 +76,7 @@ export interface RecordingMetadata {
   agentId: string;
 }
 
-/** Recordings in the calls bucket (SPEC §10), for the audio worker and the backfill. */
+/** Recordings in the calls bucket (contract §10), for the audio worker and the backfill. */
 export interface RecordingStore {
   /** True when a complete recording, with its sha256 metadata, is stored at `key`. */
   isStored(key: string, deadlineMs: number): Promise<boolean>;
@@ -104,7 +104,7 @@ export interface ConversationPage {
   hasMore: boolean;
 }
 
-/** The ElevenLabs API, bounded by `deadlineMs` (SPEC §10, §11). */
+/** The ElevenLabs API, bounded by `deadlineMs` (contract §10, §11). */
 export interface ElevenLabsApi {
   conversationAudio(conversationId: string, apiKey: string, deadlineMs: number): Promise<AudioAnswer>;
   listConversations(query: ConversationListQuery, apiKey: string, deadlineMs: number): Promise<ConversationPage>;
@@ -115,7 +115,7 @@ export interface ApiKeySource {
   current(deadlineMs: number): Promise<string | undefined>;
 }
 
-/** The event archive (SPEC §10): the verified body of an event, as received. */
+/** The event archive (contract §10): the verified body of an event, as received. */
 export interface EventArchive {
   put(entry: ArchiveEntry, deadlineMs: number): Promise<void>;
 }
@@ -128,12 +128,12 @@ export interface ArchiveEntry {
   eventTimestamp?: number;
 }
 
-/** The audio-check queue (SPEC §10): delayed messages for the audio worker. */
+/** The audio-check queue (contract §10): delayed messages for the audio worker. */
 export interface AudioCheckQueue {
   schedule(message: AudioCheckMessage, delaySeconds: number, deadlineMs: number): Promise<void>;
 }
 
-/** SPEC §10: exactly these fields. */
+/** contract §10: exactly these fields. */
 export interface AudioCheckMessage {
   conversationId: string;
   agentId: string;

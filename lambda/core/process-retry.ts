@@ -1,5 +1,5 @@
 /**
- * What the retry worker does with one queued message (SPEC §5): forward the stored CRM
+ * What the retry worker does with one queued message (contract §5): forward the stored CRM
  * payload unchanged; on a permanent refusal (4xx other than 408/429) hand it straight to the
  * dead-letter queue instead of burning the remaining receives against the CRM.
  * Used by the SQS worker and by `npm start`'s local folder queue alike.

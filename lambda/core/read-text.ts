@@ -1,5 +1,5 @@
 /**
- * Reading free-form event values as text (SPEC §4: a descriptive field of the wrong type reads
+ * Reading free-form event values as text (contract §4: a descriptive field of the wrong type reads
  * as absent). Dynamic variables and data-collection values may be strings or numbers.
  */
 

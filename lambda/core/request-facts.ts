@@ -1,6 +1,6 @@
 /**
  * What happened to one request, collected by the pipeline and turned into the one log
- * line and the metrics of SPEC §7. Holds no personal data: the contact number is masked
+ * line and the metrics of contract §7. Holds no personal data: the contact number is masked
  * before it gets here.
  */
 import type { CrmStatus } from './crm-payload-schema';
@@ -15,7 +15,7 @@ export interface RequestFacts {
   agentId?: string;
   authenticatedBy?: 'hmac' | 'bearer';
   crmStatus?: CrmStatus;
-  /** The contact number, masked (SPEC §7). */
+  /** The contact number, masked (contract §7). */
   crmTo?: string;
   crmAttempts?: number;
   audioKey?: string;
@@ -23,11 +23,11 @@ export interface RequestFacts {
   skipReason?: string;
   /** Set when deduplication was wanted but its table could not be reached. */
   idempotencyError?: string;
-  /** A signature mismatch from one of ElevenLabs' published egress IPs (SPEC §3). */
+  /** A signature mismatch from one of ElevenLabs' published egress IPs (contract §3). */
   mismatchFromElevenLabs?: boolean;
   /** Why the secret cache could not be refreshed while the last verified secret is in use. */
   secretStale?: string;
-  /** SPEC §10: the event archive and the audio check, and why one failed or was skipped. */
+  /** contract §10: the event archive and the audio check, and why one failed or was skipped. */
   archive?: 'archived' | 'failed' | 'skipped';
   archiveError?: string;
   audioCheck?: 'scheduled' | 'not_scheduled' | 'skipped';

@@ -1,5 +1,5 @@
 /**
- * The retry queue message of SPEC §5, read back by the retry worker. Anything that does not
+ * The retry queue message of contract §5, read back by the retry worker. Anything that does not
  * match can never be delivered, so it goes to the dead-letter queue for a human to look at.
  * The payload is checked by the very schema the receiver's payloads are built to fit
  * (crm-payload-schema.ts), so whatever the receiver queues is accepted here.

@@ -1,5 +1,5 @@
 /**
- * When the retry worker tries a queued CRM payload again (SPEC §5): each failed receive makes
+ * When the retry worker tries a queued CRM payload again (contract §5): each failed receive makes
  * the message invisible for longer — 1, 2, 4 … minutes, capped at 6 hours — so a CRM outage of
  * a day still ends in delivery before the message reaches the dead-letter queue: the last of
  * the 13 attempts comes 26.5 hours after the first, and the DLQ 6 hours later. The worker

@@ -1,5 +1,5 @@
 /**
- * Optional source-IP allowlist (SPEC §2 step 2, §8 ALLOWED_SOURCE_IPS).
+ * Optional source-IP allowlist (contract §2 step 2, §8 ALLOWED_SOURCE_IPS).
  * `net.BlockList` does the IPv4/IPv6 and CIDR matching; it is pure computation.
  */
 import { BlockList, isIP } from 'node:net';
@@ -67,7 +67,7 @@ const ELEVENLABS_ADDRESSES: ReadonlySet<string> = new Set(ELEVENLABS_EGRESS_IPS)
 
 /**
  * True when `ip` is one of ElevenLabs' published egress addresses: a signature mismatch from
- * there means our stored secret is wrong, not that someone is probing (SPEC §3).
+ * there means our stored secret is wrong, not that someone is probing (contract §3).
  */
 export function isElevenLabsAddress(ip: string | undefined): boolean {
   if (!ip) return false;

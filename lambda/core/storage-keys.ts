@@ -1,5 +1,5 @@
 /**
- * Where a call's files live in the calls bucket (SPEC §6, §10): the recording at
+ * Where a call's files live in the calls bucket (contract §6, §10): the recording at
  * `audio/<agent_id>/<conversation_id>.mp3`, the verified events at
  * `calls/<agent_id>/<conversation_id>/<type>.json`. The receiver, the audio worker, the
  * backfill and the replay tool all build keys here, so they always agree.
@@ -8,7 +8,7 @@
 const AUDIO_PREFIX = 'audio/';
 export const ARCHIVE_PREFIX = 'calls/';
 
-/** SPEC §10: 1–128 of `A-Z a-z 0-9 _ . -`. `.` and `..` alone are refused too: they read as path steps. */
+/** contract §10: 1–128 of `A-Z a-z 0-9 _ . -`. `.` and `..` alone are refused too: they read as path steps. */
 const KEY_SAFE_ID = /^[A-Za-z0-9_.-]{1,128}$/;
 
 /** True when `id` may become one segment of an S3 key: nothing to escape, no separator. */

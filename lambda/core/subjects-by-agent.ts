@@ -1,5 +1,5 @@
 /**
- * CRM_SUBJECTS_BY_AGENT (SPEC §5 `subject`): a JSON object mapping an agent id to the CRM
+ * CRM_SUBJECTS_BY_AGENT (contract §5 `subject`): a JSON object mapping an agent id to the CRM
  * subject of its calls. One parser for the receiver's environment and the CDK stack's context
  * (a string on the command line, an object in cdk.json), so both accept exactly the same.
  * Errors say what is wrong, never echo the value.

@@ -1,5 +1,5 @@
 /**
- * Every time limit of the system, in one place (SPEC §5 "Forwarding", §11 "Faults, time
+ * Every time limit of the system, in one place (contract §5 "Forwarding", §11 "Faults, time
  * limits and alarms"). A request gets one deadline from Lambda's remaining time; each
  * dependency call is bounded by the earlier of that deadline and its own limit, so a stalled
  * dependency ends in a logged answer instead of a Lambda timeout with no trace. The stack
@@ -12,7 +12,7 @@
 export const RECEIVER_TIMEOUT_MS = 28_000;
 export const RETRY_WORKER_TIMEOUT_MS = 30_000;
 /**
- * The audio worker streams one recording per invocation (SPEC §10): at 128 kbit/s a two-hour
+ * The audio worker streams one recording per invocation (contract §10): at 128 kbit/s a two-hour
  * call is 115 MB, which takes well under a minute between ElevenLabs, Lambda and S3.
  */
 export const AUDIO_WORKER_TIMEOUT_MS = 300_000;
@@ -27,7 +27,7 @@ export const RECORDING_ABORT_RESERVE_MS = 5_000;
 /** Kept back from Lambda's remaining time to write the answer and its log line. */
 export const RESPONSE_RESERVE_MS = 1_500;
 
-/** SPEC §5: all attempts of one CRM forward, waits included. */
+/** contract §5: all attempts of one CRM forward, waits included. */
 export const CRM_FORWARD_BUDGET_MS = 12_000;
 /** The CRM's backoff between attempts: the first step, doubling, never more than the cap. */
 export const CRM_BACKOFF_BASE_MS = 250;
@@ -49,7 +49,8 @@ export const WORKER_WRITE_RESERVE_MS = 4_000;
 
 /**
  * Per dependency: the longest one call may take, all SDK attempts included. Secrets Manager's
- * bound makes a cold start against a stalled endpoint answer 500 within ~6 s (SPEC §11).
+ * bound makes a cold start against a stalled endpoint answer 500 within 6 s (contract §11; 4.1 s
+ * measured, bench figure 7).
  */
 export const DEPENDENCY_LIMITS_MS = {
   secret: 4_500,
@@ -58,7 +59,7 @@ export const DEPENDENCY_LIMITS_MS = {
   queueSend: 4_500,
   audioPut: 20_000,
   visibilityChange: 2_000,
-  /** The event archive's PutObject (SPEC §10): a transcription body is at most Lambda's 6 MB. */
+  /** The event archive's PutObject (contract §10): a transcription body is at most Lambda's 6 MB. */
   archivePut: 10_000,
   /** HeadObject before an audio check, and the metadata copy after a recovery. */
   recordingHead: 3_000,
@@ -70,7 +71,7 @@ export type Dependency = keyof typeof DEPENDENCY_LIMITS_MS;
 
 /**
  * Per-attempt settings for the AWS SDK clients: `requestTimeout` with `throwOnRequestTimeout`
- * (without it @smithy/node-http-handler only logs a warning, NOTES.md) and `maxAttempts`.
+ * (without it @smithy/node-http-handler only logs a warning: test/faults/stalls.test.ts) and `maxAttempts`.
  * attempts × requestTimeout (+ the SDK's short backoff) stays within the dependency's limit.
  */
 export const SDK_ATTEMPTS = {

@@ -1,5 +1,5 @@
 /**
- * The ElevenLabs-Signature scheme (SPEC §3; seeds/elevenlabs-post-call-webhooks.md,
+ * The ElevenLabs-Signature scheme (contract §3; ElevenLabs' post-call webhook docs,
  * "Authentication"): header `t=<unix seconds>,v0=<hex>`, where the hex is
  * HMAC-SHA256(secret, `${t}.${raw body}`). Unlike ElevenLabs' own SDK verifiers we compare
  * in constant time and reject timestamps from the future as well as the past
@@ -138,7 +138,7 @@ export function checkWebhookHeaders(headers: Headers, nowMs: number, options: Ve
 }
 
 /**
- * Verifies one webhook delivery (SPEC §3): the `ElevenLabs-Signature` HMAC over the raw body
+ * Verifies one webhook delivery (contract §3): the `ElevenLabs-Signature` HMAC over the raw body
  * under any of the current and previous secrets, or a configured bearer token; both compared
  * in constant time. Returns how it authenticated; throws `SignatureError` with the 401 reason.
  */

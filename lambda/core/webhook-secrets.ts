@@ -1,5 +1,5 @@
 /**
- * What the webhook secret holds (SPEC §8, WEBHOOK_SECRET_ARN): either the HMAC secret
+ * What the webhook secret holds (contract §8, WEBHOOK_SECRET_ARN): either the HMAC secret
  * itself, or JSON `{"hmacSecret", "previousHmacSecrets"?: [...], "bearerToken"?}` so a
  * rotation can accept the old and new secret side by side.
  */

@@ -1,5 +1,5 @@
 /**
- * `npm start`'s audio worker (SPEC §10): the audio-check folder queue drained by the audio
+ * `npm start`'s audio worker (contract §10): the audio-check folder queue drained by the audio
  * worker's own handler (lambda/create-audio-worker.ts), each message handed over as the SQS
  * record Lambda would pass, and its log line printed short (or as JSON with LOG_FORMAT=json).
  * Without ELEVENLABS_API_KEY a missing recording is reported as AudioMissing, as on AWS.

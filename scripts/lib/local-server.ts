@@ -1,7 +1,7 @@
 /**
  * A local HTTP server in front of the real handler: each `POST /webhooks/elevenlabs` becomes
  * an API Gateway HTTP API (payload 2.0) event, the way API Gateway would build it
- * (support/api-gateway-event.ts). Lambda's size limit applies to that whole event (SPEC §6).
+ * (support/api-gateway-event.ts). Lambda's size limit applies to that whole event (contract §6).
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResult } from 'aws-lambda';

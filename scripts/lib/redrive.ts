@@ -78,7 +78,7 @@ export async function redrive(options: RedriveOptions): Promise<RedriveResult> {
   const now = options.now ?? Date.now;
   const region = regionOfQueueUrl(options.dlqUrl);
   const client = options.client ?? new SQSClient({ ...sdkClientOptions('queue'), ...(region ? { region } : {}) });
-  /** Every SQS call is bounded (SPEC §11): a stalled endpoint ends the command with an error. */
+  /** Every SQS call is bounded (contract §11): a stalled endpoint ends the command with an error. */
   const send: Send = (command) =>
     client.send(command as never, { abortSignal: abortSignalAt(now() + DEPENDENCY_LIMITS_MS.queueSend, now) }) as never;
   try {

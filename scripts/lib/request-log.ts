@@ -1,6 +1,6 @@
 /**
  * What `npm start` prints per request. The handler writes the same JSON line it writes on
- * Lambda (SPEC §7: request id, type, ids, outcome, status, latency, plus the EMF metrics),
+ * Lambda (contract §7: request id, type, ids, outcome, status, latency, plus the EMF metrics),
  * about 900 characters; on a terminal one short line reads better:
  *
  *   POST /webhooks/elevenlabs 200 forwarded 12 ms
@@ -86,7 +86,7 @@ function detailOf(request: ServedRequest, outcome: string, logged: LogRecord | u
   if (outcome === 'skipped' && typeof logged?.reason === 'string') return clean(logged.reason, 80);
   if (outcome === 'queued') return 'CRM failed; waiting in the retry queue';
   if (request.statusCode < 400) return undefined;
-  // Error bodies are fixed, public texts (SPEC §2: never a payload excerpt).
+  // Error bodies are fixed, public texts (contract §2: never a payload excerpt).
   const error = parseRecord(request.body)?.error;
   if (typeof error !== 'string' || error === outcome.replaceAll('_', ' ')) return undefined; // "payload too large" says nothing new
   return clean(error, 80);

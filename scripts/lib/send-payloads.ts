@@ -3,10 +3,10 @@
  * (support/fixtures/samples.ts), a `ping`, or a saved payload from a file.
  *
  * A `ping` is an event of a type the receiver does not handle: a deployment verifies its
- * signature and answers 200 `skipped` without a CRM record or an S3 object (SPEC §2 step 7),
+ * signature and answers 200 `skipped` without a CRM record or an S3 object (contract §2 step 7),
  * so it checks a URL and its secret and leaves nothing behind.
  * Samples sent anywhere but this machine carry the subject `TEST — safe to delete` (the CRM
- * subject comes from the dynamic variable `subject`, SPEC §5), so the records they create
+ * subject comes from the dynamic variable `subject`, contract §5), so the records they create
  * are easy to find and remove.
  */
 import { randomUUID } from 'node:crypto';
@@ -97,7 +97,7 @@ export function filePayload(name: string, bytes: Buffer, conversationId?: string
     typeof record.type === 'string' && record.type.trim() !== '' ? record.type.replace(/[^\x21-\x7e]/g, '?').slice(0, 40) : '(no type)';
   if (conversationId === undefined) return { label, body: bytes, createsRecord: true };
   if (isObject(record.data)) record.data.conversation_id = conversationId;
-  else record.conversation_id = conversationId; // older payloads keep the fields at the top level (SPEC §4)
+  else record.conversation_id = conversationId; // older payloads keep the fields at the top level (contract §4)
   return { label, body: JSON.stringify(record), createsRecord: true };
 }
 

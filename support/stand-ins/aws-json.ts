@@ -1,5 +1,5 @@
 /**
- * Wire-protocol fakes for AWS services with no maintained local server (NOTES.md): a
+ * Wire-protocol fakes for AWS services with no maintained local server: a
  * node:http server on 127.0.0.1 answering the AWS JSON protocol (`X-Amz-Target`). The real
  * SDK clients talk to it through AWS_ENDPOINT_URL_* or the SQS queue URL's own host.
  *
@@ -170,7 +170,7 @@ export async function startAwsFake(options: AwsFakeOptions = {}): Promise<AwsFak
           }
           if (body.DelaySeconds !== undefined) delays.push({ queue: name, seconds: delay });
           sent.get(name)!.push(messageBody);
-          // The SDK checks this MD5 of the body (NOTES.md).
+          // The SDK checks this MD5 of the body and fails the send without it.
           return reply(200, { MessageId: put(name, messageBody, delay), MD5OfMessageBody: md5(messageBody) });
         }
         case 'AmazonSQS.ReceiveMessage': {

@@ -1,6 +1,6 @@
 /**
- * A dependency that accepts TCP connections and never answers (NOTES.md, "The AWS SDK's
- * requestTimeout does not abort"): the fault that holds a request until Lambda kills it unless
+ * A dependency that accepts TCP connections and never answers (the AWS SDK's
+ * requestTimeout alone does not abort such a request, it only logs a warning): the fault that holds a request until Lambda kills it unless
  * every call is bounded. 127.0.0.1 only.
  */
 import type { AddressInfo } from 'node:net';

@@ -1,6 +1,6 @@
 /**
  * The one CRM stand-in: a real HTTP server on 127.0.0.1 (port 0) that answers like the CRM
- * endpoint of SPEC §1. Tests record every request and script the answers (status, headers,
+ * endpoint of contract §1. Tests record every request and script the answers (status, headers,
  * delay, connection reset, hang); `npm start` prints each payload; the benchmark only counts,
  * so the stand-in's own cost, which the handler and its floor share, stays small.
  */

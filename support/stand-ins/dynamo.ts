@@ -1,6 +1,6 @@
 /**
  * DynamoDB on 127.0.0.1 (dynalite, with `createTableMs: 0` so tables are ACTIVE at once)
- * holding idempotency tables of SPEC §8 (partition key `id`, TTL attribute `expiration`), so
+ * holding idempotency tables of contract §8 (partition key `id`, TTL attribute `expiration`), so
  * the receiver's own adapter runs its conditional writes against it. In memory for tests and
  * the benchmark; with a directory for `npm start`, where the records persist (LevelDB) so a
  * repeat after a restart is still answered `deduplicated`, as on AWS where records live 7

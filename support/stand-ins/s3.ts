@@ -1,6 +1,6 @@
 /**
  * An S3-protocol server on 127.0.0.1 (s3rver), for `npm start` and the tests. s3rver only
- * accepts the credentials S3RVER/S3RVER (NOTES.md).
+ * accepts the credentials S3RVER/S3RVER (its documented defaults).
  */
 import type { AddressInfo } from 'node:net';
 import S3rver from 's3rver';

@@ -1,9 +1,9 @@
 /**
- * Fault injection (issue: "never lose an event"). Each scenario breaks one dependency on
+ * Fault injection ("never lose an event", contract §11). Each scenario breaks one dependency on
  * 127.0.0.1 — the CRM, S3 (through a fault proxy in front of s3rver), SQS, Secrets Manager —
  * and then checks the invariant: every 200 has its CRM payload in the CRM or in the retry
  * queue exactly as built, every audio 200 has its object in S3, and a 5xx appears only where
- * SPEC §2 allows one (the event could not be made durable).
+ * contract §2 allows one (the event could not be made durable).
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -82,7 +82,7 @@ const expectedPayload = (event: object): CrmPayload =>
   toCrmPayload(parseEvent(structuredClone(event)) as TranscriptionEvent | FailureEvent, MAPPING);
 const queuedMessages = () => local.aws.messages('crm-retry').map((m) => JSON.parse(m));
 
-/** The invariant, for every delivery of a scenario. `allowed5xx` lists the error bodies SPEC §2 permits here. */
+/** The invariant, for every delivery of a scenario. `allowed5xx` lists the error bodies contract §2 permits here. */
 async function assertNothingLost(deliveries: Delivery[], allowed5xx: string[] = []): Promise<void> {
   for (const { event, result, body } of deliveries) {
     if (result.statusCode >= 500) {

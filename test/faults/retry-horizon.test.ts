@@ -1,5 +1,5 @@
 /**
- * The retry horizon (SPEC §5): during a CRM outage the retry worker hides each failed record
+ * The retry horizon (contract §5): during a CRM outage the retry worker hides each failed record
  * for longer on every receive, so a queued payload keeps trying for at least 24 hours before
  * SQS moves it to the dead-letter queue. Run against the SQS stand-in with a virtual clock
  * (a day passes in milliseconds) and the redrive policy the stack deploys; the worker is the

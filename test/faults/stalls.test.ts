@@ -1,5 +1,5 @@
 /**
- * Stalled dependencies (SPEC §11): a server that accepts the connection and never answers, in
+ * Stalled dependencies (contract §11): a server that accepts the connection and never answers, in
  * front of each dependency in turn — Secrets Manager, DynamoDB (all of it, or only the
  * completion write, through a proxy in front of dynalite), S3, SQS — with the real SDK clients.
  * Every request must still be answered by the rules, with its log line and metric, and never

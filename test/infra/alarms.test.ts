@@ -1,5 +1,5 @@
 /**
- * SPEC §7 "Alarms use exactly the emitted dimensions". The EMF documents are produced by the
+ * contract §7 "Alarms use exactly the emitted dimensions". The EMF documents are produced by the
  * real telemetry code (receiver: requestMetrics + createTelemetry; worker: the real handler
  * with a failing CRM) and parsed the way CloudWatch does, so an alarm on a metric name,
  * namespace or dimension set the code does not write fails here.

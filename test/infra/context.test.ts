@@ -46,6 +46,9 @@ describe('settingsFromContext', () => {
         runbookUrl: 'https://github.com/acme/receiver/blob/main/README.md',
         reservedConcurrency: '20',
         logRetentionDays: '14',
+        elevenLabsApiKeySecretArn: 'arn:aws:secretsmanager:ap-southeast-2:123456789012:secret:k',
+        elevenLabsApiBaseUrl: 'https://api.eu.residency.elevenlabs.io',
+        audioCheckDelaySeconds: '0',
       }),
       {},
     );
@@ -66,6 +69,9 @@ describe('settingsFromContext', () => {
       runbookUrl: 'https://github.com/acme/receiver/blob/main/README.md',
       reservedConcurrency: 20,
       logRetentionDays: 14,
+      elevenLabsApiKeySecretArn: 'arn:aws:secretsmanager:ap-southeast-2:123456789012:secret:k',
+      elevenLabsApiBaseUrl: 'https://api.eu.residency.elevenlabs.io',
+      audioCheckDelaySeconds: 0,
     });
   });
 

@@ -1,5 +1,5 @@
 /**
- * Builds the stack the fast way for unit tests (NOTES.md, "CDK tests"): bundling skipped,
+ * Builds the stack the fast way for unit tests: bundling skipped,
  * asset staging off (the dist folders are fingerprinted in place, not copied) and the
  * built-in CloudFormation validation off. The real synth test keeps validation on.
  * The feature flags are cdk.json's, so the template is the one `cdk synth` would write.

@@ -1,5 +1,5 @@
 /**
- * The resources of issue 4 / SPEC §9, one assertion group per item, on the template the
+ * The resources of contract §9, one assertion group per item, on the template the
  * default stack synthesises (plus the variants the props switch on).
  */
 import { Match, type Template } from 'aws-cdk-lib/assertions';
@@ -181,7 +181,7 @@ describe('secret', () => {
   });
 });
 
-describe('ElevenLabs API-key secret (SPEC §10)', () => {
+describe('ElevenLabs API-key secret (contract §10)', () => {
   it('is created with the recovery-off placeholder, and retained on cdk destroy', () => {
     template.hasResource('AWS::SecretsManager::Secret', {
       Properties: Match.objectLike({ SecretString: PLACEHOLDER_API_KEY_STRING }),

@@ -1,5 +1,5 @@
 /**
- * The audio worker (SPEC §10) with its real adapters: s3rver for S3 (multipart works there; a
+ * The audio worker (contract §10) with its real adapters: s3rver for S3 (multipart works there; a
  * proxy in front answers AbortMultipartUpload, which s3rver lacks, with S3's 204), the
  * ElevenLabs API stand-in on 127.0.0.1 streaming generated recordings, the SQS stand-in for the
  * backoff and the Secrets Manager stand-in for the API key.

@@ -1,5 +1,5 @@
 /**
- * `npm run backfill` and `npm run replay` (SPEC §10) run as an operator runs them: child
+ * `npm run backfill` and `npm run replay` (contract §10) run as an operator runs them: child
  * processes with their settings in the environment, against s3rver (behind a proxy that
  * answers AbortMultipartUpload), the ElevenLabs API stand-in, the CRM server and the SQS
  * stand-in, all on 127.0.0.1.

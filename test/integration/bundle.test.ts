@@ -1,5 +1,5 @@
 /**
- * The artefacts `npm run build` writes (SPEC §9), imported as Lambda would import them: the
+ * The artefacts `npm run build` writes (contract §9), imported as Lambda would import them: the
  * ESM entry, its lazy chunks (undici, the S3 and SQS clients) and the createRequire banner.
  * `npm test` builds first, so these are the bundles that would be deployed.
  */

@@ -1,5 +1,5 @@
 /**
- * Deduplication (SPEC §2 step 6) with the real DynamoDB client against dynalite, whose
+ * Deduplication (contract §2 step 6) with the real DynamoDB client against dynalite, whose
  * conditional writes behave like DynamoDB's.
  */
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
@@ -137,7 +137,7 @@ describe('the receiver with IDEMPOTENCY_TABLE', () => {
       expect(statuses.every((s) => s === 200 || s === 429)).toBe(true);
       const bodies = results.map((r) => JSON.parse(r.body));
       expect(bodies.filter((b) => b.forwarded === true)).toHaveLength(1);
-      // In flight: 429 (which ElevenLabs retries, unlike 409) with Retry-After (SPEC §2 step 6).
+      // In flight: 429 (which ElevenLabs retries, unlike 409) with Retry-After (contract §2 step 6).
       for (const result of results.filter((r) => r.statusCode === 429)) {
         expect(JSON.parse(result.body)).toEqual({ error: 'duplicate delivery in progress' });
         expect(result.headers).toMatchObject({ 'retry-after': '30' });

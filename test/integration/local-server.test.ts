@@ -1,6 +1,6 @@
 /**
  * The local server in front of the real handler (`npm start`), in process: the API Gateway
- * 2.0 event it builds, Lambda's size limit on that whole event (SPEC §6: read to the end, then
+ * 2.0 event it builds, Lambda's size limit on that whole event (contract §6: read to the end, then
  * 413, so the client sees the answer and not a reset), and one record per answered request for
  * the log line. The CLI itself is tested in local-cli.test.ts and local-start.test.ts.
  */

@@ -72,7 +72,7 @@ describe('transcription and failure → CRM', () => {
     const result = await receiver()(signed(sampleEvent('failure')));
     expect(parse(result)).toMatchObject({ type: 'call_initiation_failure', forwarded: true });
     expect(local.crm.received.slice(before)).toEqual([
-      // The docs' placeholder "+441111111111" is not a valid UK number: SPEC v2 §5 sends "Unknown".
+      // The docs' placeholder "+441111111111" is not a valid UK number: contract §5 sends "Unknown".
       expect.objectContaining({ to: 'Unknown', status: 'no answer', summary: 'Call not connected: busy (SIP 487).', duration: 0 }),
     ]);
   });
@@ -84,7 +84,7 @@ describe('transcription and failure → CRM', () => {
     expect(local.crm.headers.slice(before).every((h) => h.connection !== 'close')).toBe(true);
   });
 
-  it('queues the SPEC §5 message in SQS when the CRM keeps failing, and answers 200 queued', async () => {
+  it('queues the contract §5 message in SQS when the CRM keeps failing, and answers 200 queued', async () => {
     local.crm.respond({ status: 503 });
     const handler = receiver({ CRM_MAX_ATTEMPTS: '3' });
     const beforeCrm = local.crm.received.length;
@@ -256,7 +256,7 @@ describe('events without requestContext (a direct invocation, a console test eve
   });
 });
 
-describe('every call kept (SPEC §10): archive and audio check, wired', () => {
+describe('every call kept (contract §10): archive and audio check, wired', () => {
   it('archives the verified body in S3 and schedules a delayed audio check on SQS', async () => {
     const audioChecks = local.aws.queueUrl('audio-checks-wired');
     const handler = receiver({ ARCHIVE_EVENTS: 'true', AUDIO_CHECK_QUEUE_URL: audioChecks, AUDIO_CHECK_DELAY_SECONDS: '600' });

@@ -67,7 +67,10 @@ describe('npm run redrive -- --local', () => {
   });
 
   it.each([
-    [['--local', '--dlq', 'https://sqs.ap-southeast-2.amazonaws.com/1/dlq'], /^--local works on the local folders; leave out --dlq and --queue$/m],
+    [
+      ['--local', '--dlq', 'https://sqs.ap-southeast-2.amazonaws.com/1/dlq'],
+      /^--local works on the local folders; leave out --dlq and --queue$/m,
+    ],
     [[], /^--dlq is required \(the DlqUrl output of the stack\), or --local for npm start's folders$/m],
     [['--local', '--bogus'], /^Unknown option '--bogus'/m],
   ])('refuses %j with one line and exit code 2', async (args, message) => {

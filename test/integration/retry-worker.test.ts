@@ -1,5 +1,5 @@
 /**
- * The retry worker (SPEC §5) and the DLQ re-drive against the CRM server and the SQS fake.
+ * The retry worker (contract §5) and the DLQ re-drive against the CRM server and the SQS fake.
  */
 import { spawn } from 'node:child_process';
 import { SQSClient } from '@aws-sdk/client-sqs';

@@ -21,7 +21,7 @@ describe('toWebhookRequest', () => {
     expect(request.sourceIp).toBe('35.204.38.71');
   });
 
-  it('decodes a base64 body to the exact bytes (SPEC §2.1)', () => {
+  it('decodes a base64 body to the exact bytes (contract §2.1)', () => {
     const request = toWebhookRequest(restApiEvent('{"a":"é ✓"}', {}, { base64: true }));
     expect(Buffer.isBuffer(request.body)).toBe(true);
     expect((request.body as Buffer).toString('utf8')).toBe('{"a":"é ✓"}');

@@ -7,7 +7,7 @@ import { isSourceAllowed } from '../../lambda/core/source-ip';
 
 const minimal = { CRM_WEBHOOK_URL: 'https://crm.example/calls' };
 
-describe('loadConfig (SPEC §8)', () => {
+describe('loadConfig (contract §8)', () => {
   it('applies the documented defaults', () => {
     expect(loadConfig(minimal)).toEqual({
       pipeline: {
@@ -242,7 +242,7 @@ describe('loadWorkerConfig', () => {
   });
 });
 
-describe('loadAudioWorkerConfig (SPEC §10)', () => {
+describe('loadAudioWorkerConfig (contract §10)', () => {
   const bucket = { AUDIO_BUCKET: 'calls' };
 
   it('applies the defaults: AWS S3, the public API, no key', () => {

@@ -1,5 +1,5 @@
 /**
- * The wiring of lambda/create-receiver.ts: the environment's CRM mapping settings (SPEC §8)
+ * The wiring of lambda/create-receiver.ts: the environment's CRM mapping settings (contract §8)
  * reach the pure mapping, end to end through the handler, with in-memory ports.
  */
 import { describe, expect, it } from 'vitest';
@@ -29,7 +29,7 @@ describe('createReceiver: CRM mapping settings', () => {
   const persona = realCall({ dataCollection: { user_name: collected('user_name', 'Ava'), 'Last Name': collected('Last Name', 'Raman') } });
 
   it.each<[string, Record<string, string>, string]>([
-    ['the SPEC §5 list by default: user_name counts', {}, 'Ava'],
+    ['the contract §5 list by default: user_name counts', {}, 'Ava'],
     ['CRM_NAME_FIELDS without user_name: the last name instead', { CRM_NAME_FIELDS: 'name, contact_name, customer_name' }, 'Raman'],
   ])('%s', async (_case, env, expected) => {
     expect((await forwardedPayload(env, persona)).name).toBe(expected);

@@ -1,5 +1,5 @@
 /**
- * SPEC §5 bounds: one schema for the CRM payload, the helpers that fit values to it, and the
+ * contract §5 bounds: one schema for the CRM payload, the helpers that fit values to it, and the
  * property that whatever the receiver builds, the retry worker reads back unchanged.
  */
 import fc from 'fast-check';

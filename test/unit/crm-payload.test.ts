@@ -1,5 +1,5 @@
 /**
- * SPEC §5, the CRM's contract: one table per rule, in the order the spec lists them. The rows
+ * contract §5, the CRM's contract: one table per rule, in the order the spec lists them. The rows
  * use realistic payloads (support/fixtures/real-calls.ts) where the rule is about real traffic.
  */
 import { describe, expect, it } from 'vitest';
@@ -414,7 +414,7 @@ describe('duration', () => {
     ['then call_duration_secs', { metadata: {}, call_duration_secs: 42 }, 42],
     ['then system__call_duration_secs', { metadata: {}, ...vars({ system__call_duration_secs: 17 }) }, 17],
     ['a numeric string', { metadata: { call_duration_secs: '42' } }, 42],
-    // SPEC v2 §5: fractions round down (v1 rounded to the nearest second).
+    // contract §5: fractions round down (v1 rounded to the nearest second).
     ['fractions rounded down', { metadata: { call_duration_secs: 22.6 } }, 22],
     ['under a second is 0', { metadata: { call_duration_secs: 0.9 } }, 0],
     ['a negative value is skipped', { metadata: { call_duration_secs: -5 }, call_duration_secs: 8 }, 8],
@@ -615,7 +615,7 @@ describe('status, rule 4: no answer', () => {
 
 describe('status when transcript is not a list of turns', () => {
   it.each<[string, TranscriptionEvent, string]>([
-    // SPEC v2 §5: an absent transcript no longer means "no answer" by itself.
+    // contract §5: an absent transcript no longer means "no answer" by itself.
     ['no transcript, user audio unknown → held', transcription({ transcript: null }), 'held'],
     ['no transcript, has_user_audio false → no answer', transcription({ transcript: null, has_user_audio: false }), 'no answer'],
     ['no transcript, has_user_audio true → held', transcription({ has_user_audio: true }), 'held'],

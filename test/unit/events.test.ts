@@ -33,7 +33,7 @@ describe('parseEvent: the seed examples', () => {
   });
 });
 
-describe('parseEvent: tolerance (SPEC §4)', () => {
+describe('parseEvent: tolerance (contract §4)', () => {
   const minimal = { type: 'post_call_transcription', data: { conversation_id: 'c1', agent_id: 'a1' } };
 
   it.each([
@@ -85,7 +85,7 @@ describe('parseEvent: tolerance (SPEC §4)', () => {
   });
 });
 
-describe('parseEvent: the GET-conversation model (SPEC v2 §1, §4)', () => {
+describe('parseEvent: the GET-conversation model (contract §1, §4)', () => {
   const data = (body: unknown) => (parseEvent(clone(body)) as TranscriptionEvent).data;
 
   it('keeps status, the audio flags and metadata.error', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelay, classifyStatus, parseRetryAfter } from '../../lambda/core/forward-policy';
 
-describe('classifyStatus (SPEC §5)', () => {
+describe('classifyStatus (contract §5)', () => {
   it.each([
     [200, 'success'],
     [201, 'success'],

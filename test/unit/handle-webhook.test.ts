@@ -1,5 +1,5 @@
 /**
- * The SPEC §2 pipeline over in-memory ports: order of checks, status codes, response bodies,
+ * The contract §2 pipeline over in-memory ports: order of checks, status codes, response bodies,
  * and what reaches the CRM, the queue and the audio store.
  */
 import { describe, expect, it } from 'vitest';
@@ -28,7 +28,7 @@ const transcription = () => JSON.stringify(sampleEvent('transcription', { conver
 const failure = () => JSON.stringify(sampleEvent('failure', { conversationId: 'conv_2', agentId: 'agent_1', nowMs: NOW }));
 const audio = () => JSON.stringify(sampleEvent('audio', { conversationId: 'conv_3', agentId: 'agent_1', nowMs: NOW, audioSeconds: 0.3 }));
 
-describe('authentication (SPEC §3)', () => {
+describe('authentication (contract §3)', () => {
   it.each([
     ['no signature header', { body: '{}', headers: {} }, 'missing signature'],
     ['an empty signature header', { body: '{}', headers: { 'elevenlabs-signature': ' ' } }, 'missing signature'],
@@ -121,7 +121,7 @@ describe('authentication (SPEC §3)', () => {
   });
 });
 
-describe('source IP allowlist (SPEC §2 step 2)', () => {
+describe('source IP allowlist (contract §2 step 2)', () => {
   it.each([
     ['an ElevenLabs egress IP', '35.204.38.71', 200],
     ['any other IP', '198.51.100.1', 403],
@@ -142,7 +142,7 @@ describe('source IP allowlist (SPEC §2 step 2)', () => {
   });
 });
 
-describe('parsing and dispatch (SPEC §2 steps 4-7)', () => {
+describe('parsing and dispatch (contract §2 steps 4-7)', () => {
   it.each([
     ['not JSON', 'hello', 400, { error: 'invalid JSON' }],
     ['truncated JSON', '{"type":', 400, { error: 'invalid JSON' }],
@@ -205,7 +205,7 @@ describe('parsing and dispatch (SPEC §2 steps 4-7)', () => {
     expect(world.crmCalls[0]).toMatchObject({ status: 'no answer', duration: 0, summary: 'Call not connected: busy (SIP 487).' });
   });
 
-  it('queues the exact SPEC §5 message when the CRM fails, and answers 200 queued', async () => {
+  it('queues the exact contract §5 message when the CRM fails, and answers 200 queued', async () => {
     const world = memoryWorld();
     world.setCrmResult({ ok: false, attempts: 3, lastError: 'HTTP 503', permanent: false });
     const result = await handleWebhook(signed(transcription()), world.deps);
@@ -280,7 +280,7 @@ describe('parsing and dispatch (SPEC §2 steps 4-7)', () => {
   });
 });
 
-describe('deduplication (SPEC §2 step 6)', () => {
+describe('deduplication (contract §2 step 6)', () => {
   it('answers a repeat with deduplicated and forwards once', async () => {
     const world = memoryWorld({ idempotency: memoryIdempotency() });
     const body = transcription();
@@ -326,7 +326,7 @@ describe('deduplication (SPEC §2 step 6)', () => {
     store.holds.set('post_call_transcription#conv_1', NOW + 20_000);
     const world = memoryWorld({ idempotency: store });
     const result = await handleWebhook(signed(transcription()), world.deps);
-    // ElevenLabs retries 429 but ends its retries on 409 and every other 4xx (SPEC §1).
+    // ElevenLabs retries 429 but ends its retries on 409 and every other 4xx (contract §1).
     expect(result).toMatchObject({ statusCode: 429, body: { error: 'duplicate delivery in progress' }, headers: { 'retry-after': '30' } });
     expect(world.crmCalls).toEqual([]);
   });
@@ -371,7 +371,7 @@ describe('deduplication (SPEC §2 step 6)', () => {
   });
 });
 
-describe('deadlines (SPEC §11: every dependency call bounded)', () => {
+describe('deadlines (contract §11: every dependency call bounded)', () => {
   it.each([
     ['a full Lambda budget', 28_000],
     ['a nearly spent budget', 3_000],

@@ -1,5 +1,5 @@
 /**
- * SPEC §10, the receiver's part: the event archive and the audio check, over in-memory ports.
+ * contract §10, the receiver's part: the event archive and the audio check, over in-memory ports.
  * They run alongside the CRM forward and never change the answer.
  */
 import { describe, expect, it } from 'vitest';
@@ -103,7 +103,7 @@ describe('the event archive (ARCHIVE_EVENTS=true)', () => {
     expect(result.facts).toMatchObject({ archive: 'skipped', audioCheck: 'skipped' });
   });
 
-  it('still archives when the CRM fails and the retry queue refuses (the answer is the 500 SPEC §2 allows)', async () => {
+  it('still archives when the CRM fails and the retry queue refuses (the answer is the 500 contract §2 allows)', async () => {
     const { world, archived } = keepingWorld();
     world.setCrmResult({ ok: false, attempts: 3, lastError: 'HTTP 503', permanent: false });
     world.failQueue();

@@ -1,5 +1,5 @@
 /**
- * SPEC §7: one structured line per request that doubles as the EMF metrics document, and no
+ * contract §7: one structured line per request that doubles as the EMF metrics document, and no
  * secret, signature, transcript, summary, name or full phone number in any line.
  */
 import fc from 'fast-check';
@@ -32,7 +32,7 @@ function signedEvent(event: object, secret = TEST_SECRET) {
 }
 
 describe('request log lines', () => {
-  it('writes exactly one JSON line per request with the SPEC §7 fields', async () => {
+  it('writes exactly one JSON line per request with the contract §7 fields', async () => {
     const { handler, lines } = receiverWithLog();
     await handler(signedEvent(sampleEvent('transcription', { conversationId: 'conv_log', agentId: 'agent_log' })).event, {
       awsRequestId: 'req-1',
@@ -133,7 +133,7 @@ describe('request log lines', () => {
   });
 });
 
-describe('metrics for refused requests (SPEC §3, §7)', () => {
+describe('metrics for refused requests (contract §3, §7)', () => {
   const signedWith = (secret: string, sourceIp: string) => {
     const body = JSON.stringify(sampleEvent('transcription'));
     return apiGatewayEvent(

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { maskPhone } from '../../lambda/core/mask';
 
-describe('maskPhone (SPEC §7: all but the last 3 digits of the E.164 form)', () => {
+describe('maskPhone (contract §7: all but the last 3 digits of the E.164 form)', () => {
   it.each([
     ['+61413052898', '+********898'],
     ['+14165550100', '+********100'],
-    // SPEC v2 §7 masks the E.164 form: separators of a value queued before numbers were
+    // contract §7 masks the E.164 form: separators of a value queued before numbers were
     // normalised are dropped rather than kept.
     ['+44 1111 111 111', '+*********111'],
     ['0413052898', '*******898'],

@@ -1,6 +1,6 @@
 /**
  * Every outcome of a request, in one table: its HTTP status, its log level and the metrics it
- * moves (SPEC §2 "Status codes", §7). The response, the log line and the metrics are derived
+ * moves (contract §2 "Status codes", §7). The response, the log line and the metrics are derived
  * from the outcome by core/outcome.ts and core/metrics.ts; this table pins the whole mapping.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,6 +1,6 @@
 /**
  * `npm start`'s per-request line, from the real receiver's JSON line: short and free of
- * personal data (SPEC §7), or the JSON line itself with LOG_FORMAT=json.
+ * personal data (contract §7), or the JSON line itself with LOG_FORMAT=json.
  */
 import { describe, expect, it } from 'vitest';
 import { createReceiver } from '../../lambda/create-receiver';

@@ -1,5 +1,5 @@
 /**
- * The webhook secret's cache (SPEC §8) and its fault rules (SPEC §11): a bounded fetch at cold
+ * The webhook secret's cache (contract §8) and its fault rules (contract §11): a bounded fetch at cold
  * start, stale-while-revalidate after the cache expires, rate-limited refetches on mismatch.
  */
 import { describe, expect, it } from 'vitest';

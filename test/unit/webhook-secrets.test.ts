@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseWebhookSecret } from '../../lambda/core/webhook-secrets';
 
-describe('parseWebhookSecret (SPEC §8, WEBHOOK_SECRET_ARN)', () => {
+describe('parseWebhookSecret (contract §8, WEBHOOK_SECRET_ARN)', () => {
   it.each([
     ['a plain secret', 'wsec_abc', { hmacSecrets: ['wsec_abc'] }],
     ['a plain secret with a trailing newline', 'wsec_abc\n', { hmacSecrets: ['wsec_abc'] }],
