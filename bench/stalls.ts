@@ -3,7 +3,7 @@
  * its own process (bench/stalls-child.ts) with the receiver's full Lambda budget (28 s) and one
  * dependency that accepts connections and never answers; all run at once, since they mostly
  * wait. Targets: every request is answered before its deadline (28 s − 1.5 s reserve), and a
- * cold start against a stalled Secrets Manager fails closed within ~6 s.
+ * cold start against a stalled Secrets Manager fails closed within 6 s.
  */
 import { RECEIVER_TIMEOUT_MS, RESPONSE_RESERVE_MS } from '../lambda/core/time-budget';
 import { runNodeJson, tsxArgs } from './lib/child';

@@ -1,7 +1,7 @@
 /**
  * Figure 4: the verifier alone. Ours is what the handler runs before dispatch (contract §3, §4):
- * parseSignatureHeader + assertTimestampFresh + signatureMatches (node:crypto HMAC,
- * timingSafeEqual) + JSON.parse + parseEvent (zod). ElevenLabs' SDK is
+ * verifyWebhook (header parsing, timestamp tolerance, node:crypto HMAC, timingSafeEqual) +
+ * JSON.parse + parseEvent (zod). ElevenLabs' SDK is
  * `new ElevenLabsClient().webhooks.constructEvent(rawBody, sigHeader, secret)`
  * (node_modules/@elevenlabs/elevenlabs-js/wrapper/webhooks.js): async WebCrypto HMAC, `!==`
  * compare, JSON.parse. Both run over the same signed payloads, one at a time, in interleaved
