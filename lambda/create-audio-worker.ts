@@ -5,9 +5,9 @@
  * that must come back is first hidden for longer on each receive (core/retry-schedule.ts), as
  * in the retry worker. One log line with metrics per record.
  */
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
 import { createElevenLabsApi } from './adapters/elevenlabs-api';
-import { createVisibilityChanger, type VisibilityChanger } from './adapters/queue';
+import type { VisibilityChanger } from './adapters/queue';
 import { createS3RecordingStore } from './adapters/recording-store';
 import { createApiKeySource } from './adapters/secrets';
 import { createTelemetry, type LineWriter, type LogLevel, type Telemetry } from './adapters/telemetry';
@@ -16,13 +16,10 @@ import type { Env } from './config/env-fields';
 import { type AudioCheckDeps, type AudioCheckOutcome, checkRecording, parseAudioCheckMessage } from './core/audio-check';
 import { ConfigurationError, describeError } from './core/errors';
 import { audioCheckMetrics } from './core/metrics';
-import { retryDelaySeconds } from './core/retry-schedule';
 import { AUDIO_CHECK_MIN_TIME_MS, AUDIO_WORKER_TIMEOUT_MS, callDeadline, requestBudget } from './core/time-budget';
+import { backOff, failEveryRecord, receiveCountOf, recordsOf, type SqsWorkerHandler, visibilityChangerFor } from './sqs-worker';
 
-export type AudioWorkerHandler = (
-  event: SQSEvent,
-  context?: Partial<Pick<Context, 'getRemainingTimeInMillis'>>,
-) => Promise<SQSBatchResponse>;
+export type AudioWorkerHandler = SqsWorkerHandler;
 
 export interface AudioWorkerDeps extends AudioCheckDeps {
   delayRetry?: VisibilityChanger;
@@ -41,14 +38,14 @@ export function createAudioWorker(env: Env, overrides: AudioWorkerOverrides = {}
   } catch (error) {
     const detail = error instanceof ConfigurationError ? error.detail : describeError(error);
     telemetry.log('error', 'invalid configuration', { error: detail });
-    return async (event) => ({ batchItemFailures: (event?.Records ?? []).map((r) => ({ itemIdentifier: r.messageId })) });
+    return async (event) => failEveryRecord(event);
   }
 
   return async (event, context) => {
     const now = deps.now ?? Date.now;
     const { deadlineMs } = requestBudget(now(), context?.getRemainingTimeInMillis?.(), AUDIO_WORKER_TIMEOUT_MS);
     const failures: { itemIdentifier: string }[] = [];
-    for (const record of Array.isArray(event?.Records) ? event.Records : []) {
+    for (const record of recordsOf(event)) {
       if (deadlineMs - now() < AUDIO_CHECK_MIN_TIME_MS) {
         failures.push({ itemIdentifier: record.messageId });
         continue;
@@ -66,10 +63,7 @@ function buildDeps(env: Env, overrides: AudioWorkerOverrides): AudioWorkerDeps {
     recordings: createS3RecordingStore({ bucket: config.audioBucket, ...config.s3, now }),
     apiKey: createApiKeySource({ ...config.apiKey, now }),
     elevenLabs: createElevenLabsApi({ baseUrl: config.elevenLabsApiBaseUrl, now }),
-    delayRetry:
-      config.audioCheckQueueUrl && !config.audioCheckQueueUrl.startsWith('file:')
-        ? createVisibilityChanger(config.audioCheckQueueUrl)
-        : undefined,
+    delayRetry: visibilityChangerFor(config.audioCheckQueueUrl),
     now,
     ...overrides.deps,
   };
@@ -95,17 +89,7 @@ async function handleRecord(record: SQSRecord, deps: AudioWorkerDeps, deadlineMs
   }
   const started = now();
   const outcome = await checkRecording(message, deps, deadlineMs);
-  let retryInSeconds: number | undefined;
-  let backoffError: string | undefined;
-  if (outcome.kind === 'retry' && deps.delayRetry && record.receiptHandle) {
-    retryInSeconds = retryDelaySeconds(receiveCount);
-    try {
-      await deps.delayRetry(record.receiptHandle, retryInSeconds, callDeadline('visibilityChange', now(), deadlineMs));
-    } catch (error) {
-      backoffError = describeError(error);
-      retryInSeconds = undefined;
-    }
-  }
+  const backoff = outcome.kind === 'retry' ? await backOff(record, deps.delayRetry, deadlineMs, now) : {};
   telemetry.logWithMetrics(
     LEVELS[outcome.kind],
     'audio check',
@@ -118,8 +102,7 @@ async function handleRecord(record: SQSRecord, deps: AudioWorkerDeps, deadlineMs
       key: outcome.key,
       bytes: outcome.kind === 'recovered' ? outcome.bytes : undefined,
       reason: outcome.kind === 'missing' || outcome.kind === 'retry' ? outcome.reason : undefined,
-      retryInSeconds,
-      backoffError,
+      ...backoff,
       latencyMs: now() - started,
     },
     audioCheckMetrics(outcome),
@@ -134,9 +117,3 @@ const LEVELS: Record<AudioCheckOutcome['kind'], LogLevel> = {
   missing: 'warn',
   retry: 'warn',
 };
-
-/** SQS's ApproximateReceiveCount: 1 on the first receive. */
-function receiveCountOf(record: SQSRecord): number {
-  const count = Number(record.attributes?.ApproximateReceiveCount);
-  return Number.isInteger(count) && count >= 1 ? count : 1;
-}

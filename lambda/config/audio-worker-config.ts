@@ -9,12 +9,13 @@ import {
   queueUrl,
   refuseFolderQueuesOnLambda,
   S3EnvShape,
+  type S3Settings,
   s3Location,
 } from './env-fields';
 
 export interface AudioWorkerConfig {
   audioBucket: string;
-  s3: { forcePathStyle: boolean; endpoint?: string };
+  s3: S3Settings;
   /** The queue the worker drains: failed checks get a longer visibility there (backoff). */
   audioCheckQueueUrl?: string;
   /** ELEVENLABS_API_KEY_SECRET_ARN wins over ELEVENLABS_API_KEY; neither = recovery off. */

@@ -106,7 +106,12 @@ export function crmSettings(e: { CRM_WEBHOOK_URL: string; CRM_TIMEOUT_MS: number
 /** Where S3 is: a local server named by AWS_ENDPOINT_URL_S3 (path-style addressing, contract §8), else AWS. */
 export const S3EnvShape = { AWS_ENDPOINT_URL_S3: optionalText, AWS_ENDPOINT_URL: optionalText };
 
-export function s3Location(e: { AWS_ENDPOINT_URL_S3?: string; AWS_ENDPOINT_URL?: string }) {
+export interface S3Settings {
+  forcePathStyle: boolean;
+  endpoint?: string;
+}
+
+export function s3Location(e: { AWS_ENDPOINT_URL_S3?: string; AWS_ENDPOINT_URL?: string }): S3Settings {
   const endpoint = e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL;
   return { forcePathStyle: endpoint !== undefined, ...(endpoint ? { endpoint } : {}) };
 }

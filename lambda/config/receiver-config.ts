@@ -24,6 +24,7 @@ import {
   queueUrl,
   refuseFolderQueuesOnLambda,
   S3EnvShape,
+  type S3Settings,
   s3Location,
 } from './env-fields';
 
@@ -37,7 +38,7 @@ export interface ReceiverConfig {
   retryQueueUrl?: string;
   /** The calls bucket: recordings under audio/, the event archive under calls/. */
   audioBucket?: string;
-  s3: { forcePathStyle: boolean; endpoint?: string };
+  s3: S3Settings;
   idempotencyTable?: string;
   /** contract §10: keep every verified transcription and failure event in the calls bucket. */
   archiveEvents: boolean;
