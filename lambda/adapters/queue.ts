@@ -31,18 +31,33 @@ export function audioCheckQueueOver(send: MessageSender): AudioCheckQueue {
 }
 
 /** The SQS client is loaded only when a forward has failed: the happy path never pays for it. */
-const loadSqs = lazy(async () => {
-  const { SQSClient, SendMessageCommand, ChangeMessageVisibilityCommand } = cjsExports(await import('@aws-sdk/client-sqs'));
-  const client = new SQSClient(sdkClientOptions('queue'));
-  return { client, SendMessageCommand, ChangeMessageVisibilityCommand };
-});
+const loadSqs = lazy(async () => cjsExports(await import('@aws-sdk/client-sqs')));
+
+/**
+ * One client per queue host (on AWS there is one: the region's SQS endpoint). Its endpoint is
+ * the queue URL's own origin, where the SDK would send the request anyway; saying so up front
+ * spares a "QueueUrl differs from the resolved endpoint" warning on every call wherever the
+ * environment names another endpoint (local stand-ins).
+ */
+const clients = new Map<string, InstanceType<Awaited<ReturnType<typeof loadSqs>>['SQSClient']>>();
+
+async function sqsFor(queueUrl: string) {
+  const sdk = await loadSqs();
+  const origin = new URL(queueUrl).origin;
+  let client = clients.get(origin);
+  if (!client) {
+    client = new sdk.SQSClient({ ...sdkClientOptions('queue'), endpoint: origin });
+    clients.set(origin, client);
+  }
+  return { client, SendMessageCommand: sdk.SendMessageCommand, ChangeMessageVisibilityCommand: sdk.ChangeMessageVisibilityCommand };
+}
 
 /** Hides a received message for `seconds` (the retry worker's backoff, contract §5). */
 export type VisibilityChanger = (receiptHandle: string, seconds: number, deadlineMs: number) => Promise<void>;
 
 export function createVisibilityChanger(queueUrl: string): VisibilityChanger {
   return async (receiptHandle, seconds, deadlineMs) => {
-    const { client, ChangeMessageVisibilityCommand } = await loadSqs();
+    const { client, ChangeMessageVisibilityCommand } = await sqsFor(queueUrl);
     await client.send(
       new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }),
       { abortSignal: abortSignalAt(deadlineMs) },
@@ -52,7 +67,7 @@ export function createVisibilityChanger(queueUrl: string): VisibilityChanger {
 
 export function createSqsSender(queueUrl: string): MessageSender {
   return async (body, deadlineMs, delaySeconds) => {
-    const { client, SendMessageCommand } = await loadSqs();
+    const { client, SendMessageCommand } = await sqsFor(queueUrl);
     await client.send(
       new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, ...(delaySeconds ? { DelaySeconds: delaySeconds } : {}) }),
       { abortSignal: abortSignalAt(deadlineMs) },

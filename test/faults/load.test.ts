@@ -89,9 +89,9 @@ describe(`load: ${LOAD_EVENTS} events, ${CONCURRENCY} at a time, CRM failing eve
     const lost = subjects.filter((s) => !counts.has(s));
     const duplicated = subjects.filter((s) => (counts.get(s) ?? 0) > 1);
     expect({ lost, duplicated }).toEqual({ lost: [], duplicated: [] });
-    console.info(
-      `load: ${LOAD_EVENTS} sent, ${accepted.length} forwarded, ${queued.length} queued, ${local.crm.received.length} CRM requests, 0 lost, 0 duplicated`,
-    );
+    // Every event was either forwarded or queued, and the CRM failed some: both paths were taken.
+    expect(accepted.length + queued.length).toBe(LOAD_EVENTS);
+    expect(queued.length).toBeGreaterThan(0);
 
     // The retry worker drains the queue once the CRM is healthy again.
     local.crm.respond({ status: 200 });

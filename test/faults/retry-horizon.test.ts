@@ -23,7 +23,8 @@ let sqs: SQSClient;
 beforeAll(async () => {
   aws = await startAwsFake({ now: () => clock });
   crm = await startCrmStandIn();
-  sqs = new SQSClient({ region: 'ap-southeast-2' });
+  // Plays the Lambda event source: polls the stand-in as SQS itself would be polled.
+  sqs = new SQSClient({ region: 'ap-southeast-2', endpoint: aws.endpoint });
 });
 afterAll(async () => {
   sqs.destroy();
