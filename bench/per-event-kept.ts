@@ -29,9 +29,6 @@ export async function benchPerEventKept(quick: boolean): Promise<Measurement<Per
   const counts = { warmup: quick ? 200 : 1000, rounds, perRound: Math.ceil(events / rounds) };
   const sink = await startCrmStandIn({ record: false });
   const standIns = await startStandIns();
-  // The SQS client's endpoint, as on AWS where the queue URL and the endpoint agree (otherwise
-  // the SDK warns on every send, and the warning's cost would land in the figure).
-  process.env.AWS_ENDPOINT_URL_SQS = standIns.sqsEndpoint;
   try {
     const without = createReceiver({ CRM_WEBHOOK_URL: sink.url, ELEVENLABS_WEBHOOK_SECRET: BENCH_SECRET }, { write: () => undefined });
     let lastLine = '';
