@@ -1,7 +1,8 @@
 /**
  * `npm run reset -- [--yes] [--force]`
- * Empties the local data folder (LOCAL_DATA_DIR, `.local` by default): stored audio, queued
- * and dead-lettered CRM payloads, deduplication records and the generated webhook secret.
+ * Empties the local data folder (LOCAL_DATA_DIR, `.local` by default): stored audio and
+ * archived events, queued and dead-lettered CRM payloads and audio checks, deduplication records
+ * and the generated webhook secret.
  * Asks first on a terminal (or takes --yes); refuses while `npm start` runs against the folder
  * (or takes --force); never touches anything outside it (scripts/lib/data-folder.ts).
  */
@@ -15,8 +16,9 @@ import { isServerAlive, readServerRecord } from './lib/server-record';
 
 const HELP = `usage: npm run reset -- [--yes] [--force]
 
-Empties the local data folder (LOCAL_DATA_DIR, default .local): stored audio, queued and
-dead-lettered CRM payloads, deduplication records and the generated webhook secret.
+Empties the local data folder (LOCAL_DATA_DIR, default .local): stored audio and archived
+events, queued and dead-lettered CRM payloads and audio checks, deduplication records and the
+generated webhook secret.
   --yes     do not ask (needed when not on a terminal)
   --force   empty it even while npm start is running against it`;
 
@@ -51,7 +53,7 @@ await runCli('reset', async () => {
     if (!process.stdin.isTTY) throw new CliError('refusing to delete without confirmation: run it on a terminal, or pass --yes', 2);
     const prompt = createInterface({ input: process.stdin, output: process.stdout });
     const answer = await prompt.question(
-      `Empty ${shown}? This deletes stored audio, queued and dead-lettered CRM payloads, deduplication records and the generated webhook secret. [y/N] `,
+      `Empty ${shown}? This deletes stored audio and archived events, queued and dead-lettered CRM payloads and audio checks, deduplication records and the generated webhook secret. [y/N] `,
     );
     prompt.close();
     if (!/^y(es)?$/i.test(answer.trim())) throw new CliError('cancelled; nothing deleted');

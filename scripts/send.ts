@@ -6,7 +6,7 @@
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { signWebhook } from '../lambda/core/verify-signature';
 import { WEBHOOK_PATH } from '../support/api-gateway-event';
 import { CliError, parseCliArgs, runCli } from './lib/cli';
@@ -136,9 +136,14 @@ function targetUrl(value: string): URL {
   return url;
 }
 
+/**
+ * npm runs scripts from the repository root; INIT_CWD is where the user typed the command, so a
+ * relative --file means what it says there.
+ */
 function readPayloadFile(name: string): Buffer {
+  const path = resolve(process.env.INIT_CWD ?? process.cwd(), name);
   try {
-    return readFileSync(name);
+    return readFileSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why =
@@ -149,7 +154,7 @@ function readPayloadFile(name: string): Buffer {
           : code === 'EACCES'
             ? 'permission denied'
             : (code ?? 'unreadable');
-    throw new CliError(`cannot read --file ${name}: ${why}`);
+    throw new CliError(`cannot read --file ${name} (${path}): ${why}`);
   }
 }
 

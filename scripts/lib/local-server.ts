@@ -35,8 +35,17 @@ export interface LocalServerOptions {
   onServed?: (request: ServedRequest) => void;
 }
 
+/** The user agent of `npm run reset`'s and a second `npm start`'s "is it running?" probe. */
+export const LIVENESS_PROBE_USER_AGENT = 'elevenlabs-local-liveness-check';
+
 export function createLocalServer({ handler, maxEventBytes = LAMBDA_MAX_EVENT_BYTES, onServed }: LocalServerOptions): Server {
   return createServer((req, res) => {
+    if (req.headers['user-agent'] === LIVENESS_PROBE_USER_AGENT) {
+      // Answered, not logged: another local command asking whether this server is up.
+      req.resume();
+      res.writeHead(204).end();
+      return;
+    }
     const started = performance.now();
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const answer = (statusCode: number, body: string, extra: Partial<ServedRequest> = {}, headers: Record<string, string> = {}) => {

@@ -8,6 +8,7 @@
 import { chmodSync, existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import * as z from 'zod';
+import { LIVENESS_PROBE_USER_AGENT } from './local-server';
 
 const RecordSchema = z.object({
   pid: z.number().int().positive(),
@@ -56,7 +57,7 @@ export async function isServerAlive(record: ServerRecord, timeoutMs = 1_000): Pr
   return new Promise((resolve) => {
     const probe = request(
       record.url,
-      { method: 'GET', timeout: timeoutMs, headers: { 'user-agent': 'elevenlabs-local-liveness-check' } },
+      { method: 'GET', timeout: timeoutMs, headers: { 'user-agent': LIVENESS_PROBE_USER_AGENT } },
       (res) => {
         res.resume();
         resolve(true);

@@ -195,6 +195,18 @@ describe('npm run send', () => {
     ]);
   });
 
+  it('--file reads a relative path from where npm was run (INIT_CWD), not from the repository', async () => {
+    const event = sampleEvent('transcription', { conversationId: 'conv_relative_file' });
+    writeFileSync(join(base, 'relative.json'), JSON.stringify(event));
+    const sent = await runScript('send', ['--file', 'relative.json'], { ...sendEnv, INIT_CWD: base });
+    expect(sent.stdout).toMatch(/"conversationId":"conv_relative_file","forwarded":true/);
+    const missing = await runScript('send', ['--file', 'nope.json'], { ...sendEnv, INIT_CWD: base });
+    expectOneLineError(
+      missing.stderr,
+      new RegExp(`^send: cannot read --file nope\\.json \\(${base.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/nope\\.json\\): no such file$`),
+    );
+  });
+
   it('--print-curl prints commands that work when pasted into a shell (inline and from a file)', async () => {
     const { code, stdout, stderr } = await send('all', '--print-curl', '--conversation-id', 'conv_curl');
     expect(code).toBe(0);
@@ -240,7 +252,11 @@ describe('npm run send', () => {
     [['weird'], /^send: unknown kind "weird": use transcription, audio, failure, all or ping/, 2],
     [['audio', '--audio-seconds', 'abc'], /^send: --audio-seconds must be a number of seconds above 0 and at most 600 \(got "abc"\)$/, 2],
     [['--url'], /^send: Option '--url <value>' argument missing \(see --help\)$/, 2],
-    [['--file', '/nonexistent/payload.json'], /^send: cannot read --file \/nonexistent\/payload\.json: no such file$/, 1],
+    [
+      ['--file', '/nonexistent/payload.json'],
+      /^send: cannot read --file \/nonexistent\/payload\.json \(\/nonexistent\/payload\.json\): no such file$/,
+      1,
+    ],
     [['ping', '--file', 'x.json'], /^send: give either a kind or --file, not both$/, 2],
     [['--url', 'ftp://127.0.0.1/x', 'ping'], /^send: --url must be an http\(s\) URL/, 2],
   ])('refuses %j in one line', async (args, message, exitCode) => {

@@ -8,7 +8,13 @@ import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createReceiver } from '../../lambda/create-receiver';
-import { createLocalServer, LAMBDA_MAX_EVENT_BYTES, type ServedRequest, WEBHOOK_PATH } from '../../scripts/lib/local-server';
+import {
+  createLocalServer,
+  LAMBDA_MAX_EVENT_BYTES,
+  LIVENESS_PROBE_USER_AGENT,
+  type ServedRequest,
+  WEBHOOK_PATH,
+} from '../../scripts/lib/local-server';
 import { createRequestLog } from '../../scripts/lib/request-log';
 import { eventBytes } from '../../support/api-gateway-event';
 import { sampleEvent } from '../../support/fixtures/samples';
@@ -111,6 +117,21 @@ describe('the local server', () => {
       ['POST', '/other', 404, 'not_found'],
       ['GET', WEBHOOK_PATH, 405, 'method_not_allowed'],
     ]);
+  });
+
+  it("answers the local commands' liveness probe with 204 and leaves it out of the log", async () => {
+    const status = await new Promise<number>((resolve) => {
+      request(
+        { host: '127.0.0.1', port, path: WEBHOOK_PATH, method: 'GET', headers: { 'user-agent': LIVENESS_PROBE_USER_AGENT } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      ).end();
+    });
+    expect(status).toBe(204);
+    expect(served).toEqual([]);
+    expect(printed).toEqual([]);
   });
 });
 

@@ -58,7 +58,7 @@ describe('npm run reset', () => {
     expect(pipedResult.code).toBe(2);
     expect(existsSync(join(piped, 'webhook-secret'))).toBe(true);
 
-    expect(noResult.stdout).toMatch(/Empty .*no\? This deletes stored audio, .* \[y\/N\]/);
+    expect(noResult.stdout).toMatch(/Empty .*no\? This deletes stored audio and archived events, .* \[y\/N\]/);
     expect(noResult.stdout).toMatch(/reset: cancelled; nothing deleted/);
     expect(noResult.code).toBe(1);
     expect(existsSync(join(no, 's3'))).toBe(true);
