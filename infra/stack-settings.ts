@@ -5,8 +5,9 @@
  * synthesises is one the receiver accepts.
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { DEFAULT_ELEVENLABS_API_BASE_URL } from '../lambda/adapters/elevenlabs-api';
+import { DEFAULT_ELEVENLABS_API_BASE_URL } from '../lambda/core/audio-check';
 import { parseNameFields } from '../lambda/core/contact-name';
+import { DEFAULT_AUDIO_CHECK_DELAY_SECONDS, MAX_AUDIO_CHECK_DELAY_SECONDS } from '../lambda/core/keep-call';
 import { parseDefaultCountry } from '../lambda/core/phone-number';
 import { parseSourceAllowlist } from '../lambda/core/source-ip';
 import { MAX_NO_TRAFFIC_HOURS } from './alarms';
@@ -20,8 +21,6 @@ const DEFAULT_ARCHIVE_AFTER_DAYS = 30;
 /** Where alarm descriptions point for their runbook entry, unless `runbookUrl` says otherwise. */
 const DEFAULT_RUNBOOK_URL = 'README.md';
 const DEFAULT_LOG_RETENTION_DAYS = 90;
-/** contract §10 AUDIO_CHECK_DELAY_SECONDS: long enough for ElevenLabs' own audio webhook to arrive first. */
-export const DEFAULT_AUDIO_CHECK_DELAY_SECONDS = 600;
 
 export interface StackSettings {
   crmWebhookUrl: string;
@@ -39,7 +38,7 @@ const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+/;
 
 /** Fails the synth with the prop's name, before anything reaches CloudFormation. */
 export function settingsOf(props: WebhookStackProps): StackSettings {
-  checkAddresses(props);
+  const addresses = addressesOf(props);
   const audioRetentionDays = props.audioRetentionDays ?? DEFAULT_AUDIO_RETENTION_DAYS;
   check(
     Number.isInteger(audioRetentionDays) && audioRetentionDays >= 1,
@@ -57,20 +56,18 @@ export function settingsOf(props: WebhookStackProps): StackSettings {
   );
   const audioCheckDelaySeconds = props.audioCheckDelaySeconds ?? DEFAULT_AUDIO_CHECK_DELAY_SECONDS;
   check(
-    Number.isInteger(audioCheckDelaySeconds) && audioCheckDelaySeconds >= 0 && audioCheckDelaySeconds <= 900,
-    `audioCheckDelaySeconds must be a whole number from 0 to 900 (SQS DelaySeconds), got ${audioCheckDelaySeconds}`,
+    Number.isInteger(audioCheckDelaySeconds) && audioCheckDelaySeconds >= 0 && audioCheckDelaySeconds <= MAX_AUDIO_CHECK_DELAY_SECONDS,
+    `audioCheckDelaySeconds must be a whole number from 0 to ${MAX_AUDIO_CHECK_DELAY_SECONDS} (SQS DelaySeconds), got ${audioCheckDelaySeconds}`,
   );
   check(
     reservedConcurrency === undefined || (Number.isInteger(reservedConcurrency) && reservedConcurrency >= 1),
     `reservedConcurrency must be a whole number ≥ 1, got ${reservedConcurrency}`,
   );
   return {
-    crmWebhookUrl: props.crmWebhookUrl ?? DEFAULT_CRM_WEBHOOK_URL,
-    elevenLabsApiBaseUrl: (props.elevenLabsApiBaseUrl ?? DEFAULT_ELEVENLABS_API_BASE_URL).replace(/\/+$/, ''),
+    ...addresses,
     audioCheckDelaySeconds,
     audioRetentionDays,
     archiveAfterDays,
-    runbookUrl: props.runbookUrl ?? DEFAULT_RUNBOOK_URL,
     logRetention: logRetentionOf(props.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS),
     receiverOptions: receiverOptionsOf(props),
   };
@@ -80,8 +77,8 @@ function check(ok: boolean, message: string): void {
   if (!ok) throw new Error(message);
 }
 
-/** URLs, ARNs and the alarm email. */
-function checkAddresses(props: WebhookStackProps): void {
+/** URLs, ARNs and the alarm email, checked; the URLs resolved to their defaults. */
+function addressesOf(props: WebhookStackProps): Pick<StackSettings, 'crmWebhookUrl' | 'elevenLabsApiBaseUrl' | 'runbookUrl'> {
   const crmWebhookUrl = props.crmWebhookUrl ?? DEFAULT_CRM_WEBHOOK_URL;
   check(
     /^https?:\/\/[^\s/]+/.test(crmWebhookUrl) && URL.canParse(crmWebhookUrl),
@@ -108,6 +105,7 @@ function checkAddresses(props: WebhookStackProps): void {
     runbookUrl === DEFAULT_RUNBOOK_URL || /^https:\/\/\S+$/.test(runbookUrl),
     `runbookUrl must be an https URL of the README, got "${runbookUrl}"`,
   );
+  return { crmWebhookUrl, elevenLabsApiBaseUrl, runbookUrl };
 }
 
 function logRetentionOf(days: number): RetentionDays {

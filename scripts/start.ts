@@ -12,6 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createCrmForwarder } from '../lambda/adapters/crm-client';
 import { loadConfig } from '../lambda/config/receiver-config';
 import { loadWorkerConfig } from '../lambda/config/retry-worker-config';
+import { DEFAULT_ELEVENLABS_API_BASE_URL } from '../lambda/core/audio-check';
 import { ConfigurationError } from '../lambda/core/errors';
 import { createReceiver } from '../lambda/create-receiver';
 import { createFolderDrainer, DEAD_LETTER_FOLDER, localQueueSender, MAX_RECEIVES } from '../support/folder-queue';
@@ -201,7 +202,7 @@ ElevenLabs webhook receiver running locally (the production handler; Ctrl-C stop
   log           ${config.logFormat === 'json' ? 'the JSON line Lambda writes, per request' : 'one line per request (LOG_FORMAT=json for the JSON line Lambda writes)'}
   archive       every verified transcription and failure event, under ${shownPath(paths.s3Dir)}/${bucket}/calls/
   audio checks  ${audioCheckDir ? `${shownPath(audioCheckDir)}/: each call's recording is checked ${env.AUDIO_CHECK_DELAY_SECONDS} s after its transcription, by the audio worker's code` : `${env.AUDIO_CHECK_QUEUE_URL} (not drained here)`}
-                ${env.ELEVENLABS_API_KEY ? `missing recordings are fetched from ${env.ELEVENLABS_API_BASE_URL || 'https://api.elevenlabs.io'} with ELEVENLABS_API_KEY` : 'ELEVENLABS_API_KEY is not set: a missing recording is reported as AudioMissing (set it to fetch recordings from ElevenLabs)'}
+                ${env.ELEVENLABS_API_KEY ? `missing recordings are fetched from ${env.ELEVENLABS_API_BASE_URL || DEFAULT_ELEVENLABS_API_BASE_URL} with ELEVENLABS_API_KEY` : 'ELEVENLABS_API_KEY is not set: a missing recording is reported as AudioMissing (set it to fetch recordings from ElevenLabs)'}
   data folder   ${shownPath(config.dataDir)}/ (npm run reset empties it)
 
 Next, in another terminal, send signed sample events:

@@ -9,13 +9,13 @@
  */
 import type { Dispatcher } from 'undici';
 import * as z from 'zod';
+import { DEFAULT_ELEVENLABS_API_BASE_URL } from '../core/audio-check';
 import type { AudioAnswer, ConversationListQuery, ConversationPage, ElevenLabsApi } from '../core/ports';
 import { callDeadline, ELEVENLABS_BODY_IDLE_TIMEOUT_MS, ELEVENLABS_HEADERS_TIMEOUT_MS } from '../core/time-budget';
 import { abortSignalAt } from './deadline';
 import { lazy } from './lazy';
 import { cjsExports } from './load-module';
 
-export const DEFAULT_ELEVENLABS_API_BASE_URL = 'https://api.elevenlabs.io';
 const USER_AGENT = 'elevenlabs-webhook-receiver/1 (audio recovery)';
 /** Largest error body we read (then discard) so the connection can be reused. */
 const MAX_ERROR_BODY_BYTES = 16 * 1024;

@@ -1,5 +1,6 @@
 /** The audio worker's configuration (contract §8, §10), also read by `npm run backfill`. */
 import * as z from 'zod';
+import { DEFAULT_ELEVENLABS_API_BASE_URL } from '../core/audio-check';
 import {
   type Env,
   httpUrl,
@@ -30,7 +31,9 @@ const AudioWorkerSchema = z
     AUDIO_CHECK_QUEUE_URL: queueUrl,
     ELEVENLABS_API_KEY_SECRET_ARN: optionalText,
     ELEVENLABS_API_KEY: optionalText,
-    ELEVENLABS_API_BASE_URL: optionalText.pipe(httpUrl.optional()).transform((v) => (v ?? 'https://api.elevenlabs.io').replace(/\/+$/, '')),
+    ELEVENLABS_API_BASE_URL: optionalText
+      .pipe(httpUrl.optional())
+      .transform((v) => (v ?? DEFAULT_ELEVENLABS_API_BASE_URL).replace(/\/+$/, '')),
     SECRET_CACHE_SECONDS: integer(300, 0, 86_400),
     AWS_LAMBDA_FUNCTION_NAME: optionalText,
   })

@@ -7,6 +7,7 @@
 import * as z from 'zod';
 import { parseNameFields } from '../core/contact-name';
 import type { PipelineConfig } from '../core/handle-webhook';
+import { DEFAULT_AUDIO_CHECK_DELAY_SECONDS, MAX_AUDIO_CHECK_DELAY_SECONDS } from '../core/keep-call';
 import { DEFAULT_COUNTRY, parseDefaultCountry } from '../core/phone-number';
 import { parseSourceAllowlist } from '../core/source-ip';
 import { parseSubjectsByAgent } from '../core/subjects-by-agent';
@@ -67,8 +68,7 @@ const buildReceiverSchema = () =>
       IDEMPOTENCY_TABLE: optionalText,
       ARCHIVE_EVENTS: booleanFlag,
       AUDIO_CHECK_QUEUE_URL: queueUrl,
-      // SQS DelaySeconds is at most 900 (15 minutes).
-      AUDIO_CHECK_DELAY_SECONDS: integer(600, 0, 900),
+      AUDIO_CHECK_DELAY_SECONDS: integer(DEFAULT_AUDIO_CHECK_DELAY_SECONDS, 0, MAX_AUDIO_CHECK_DELAY_SECONDS),
       AWS_LAMBDA_FUNCTION_NAME: optionalText,
     })
     .superRefine((env, ctx) => {

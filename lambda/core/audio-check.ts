@@ -13,6 +13,9 @@ import type { ApiKeySource, AudioCheckMessage, ElevenLabsApi, RecordingStore } f
 import { audioKey, isKeySafeId } from './storage-keys';
 import { callDeadline } from './time-budget';
 
+/** contract §8 ELEVENLABS_API_BASE_URL: the public API (data-residency workspaces have their own). */
+export const DEFAULT_ELEVENLABS_API_BASE_URL = 'https://api.elevenlabs.io';
+
 /** What one check found or did; the worker maps each to its metric and log line. */
 export type AudioCheckOutcome =
   /** The recording is in the bucket (from the webhook, or an earlier check). */

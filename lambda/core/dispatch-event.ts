@@ -15,9 +15,6 @@ import type { RequestFacts } from './request-facts';
 import { callDeadline } from './time-budget';
 import type { RawBody } from './verify-signature';
 
-/** contract §10 AUDIO_CHECK_DELAY_SECONDS when the config does not say. */
-const DEFAULT_AUDIO_CHECK_DELAY_SECONDS = 600;
-
 export interface DispatchContext {
   base: SuccessBody;
   deps: WebhookDeps;
@@ -33,8 +30,14 @@ export async function forwardAndKeep(
 ): Promise<SuccessBody> {
   const { deps, facts, deadlineMs } = context;
   if (!deps.archive && !deps.audioChecks) return forwardToCrm(event, context);
-  const audioCheckDelaySeconds = deps.config.audioCheckDelaySeconds ?? DEFAULT_AUDIO_CHECK_DELAY_SECONDS;
-  const kept = keepCall(event, rawBody, { ...deps, audioCheckDelaySeconds }, facts, deadlineMs);
+  const { archive, audioChecks, now, config } = deps;
+  const kept = keepCall(
+    event,
+    rawBody,
+    { archive, audioChecks, now, audioCheckDelaySeconds: config.audioCheckDelaySeconds },
+    facts,
+    deadlineMs,
+  );
   try {
     return await forwardToCrm(event, context);
   } finally {

@@ -32,8 +32,8 @@ export interface PipelineConfig {
   sourceAllowlist?: BlockList;
   allowedAgentIds?: ReadonlySet<string>;
   crmMapping: CrmMappingConfig;
-  /** contract §10 AUDIO_CHECK_DELAY_SECONDS; default 600. */
-  audioCheckDelaySeconds?: number;
+  /** contract §10 AUDIO_CHECK_DELAY_SECONDS. */
+  audioCheckDelaySeconds: number;
 }
 
 export interface WebhookDeps {
@@ -89,7 +89,11 @@ async function runPipeline(request: WebhookRequest, budget: RequestBudget, deps:
     throw new SourceNotAllowedError();
   }
   try {
-    facts.authenticatedBy = await authenticate(request, budget.deadlineMs, { ...deps, toleranceSeconds: config.signatureToleranceSeconds });
+    facts.authenticatedBy = await authenticate(request, budget.deadlineMs, {
+      secrets: deps.secrets,
+      now: deps.now,
+      toleranceSeconds: config.signatureToleranceSeconds,
+    });
   } catch (error) {
     // A mismatch from ElevenLabs' own egress means our stored secret is wrong (contract §3).
     if (error instanceof SignatureError && error.reason === 'signature mismatch' && isElevenLabsAddress(request.sourceIp)) {

@@ -23,6 +23,11 @@ export interface KeepCallDeps {
   now: () => number;
 }
 
+/** contract §10 AUDIO_CHECK_DELAY_SECONDS: long enough for ElevenLabs' own audio webhook to arrive first. */
+export const DEFAULT_AUDIO_CHECK_DELAY_SECONDS = 600;
+/** SQS DelaySeconds is at most 900 (15 minutes). */
+export const MAX_AUDIO_CHECK_DELAY_SECONDS = 900;
+
 const NOT_KEY_SAFE = 'agent or conversation id is not 1-128 of A-Z a-z 0-9 _ . -';
 
 /** Archives the event and schedules its audio check, concurrently; records what happened in `facts`. */

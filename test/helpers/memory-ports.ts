@@ -6,6 +6,7 @@ import type { PreparedAudio } from '../../lambda/core/audio';
 import type { CrmPayload } from '../../lambda/core/crm-payload';
 import { SecretUnavailableError } from '../../lambda/core/errors';
 import type { WebhookDeps } from '../../lambda/core/handle-webhook';
+import { DEFAULT_AUDIO_CHECK_DELAY_SECONDS } from '../../lambda/core/keep-call';
 import type { ClaimResult, ForwardResult, IdempotencyStore, RetryQueueMessage } from '../../lambda/core/ports';
 import type { WebhookSecrets } from '../../lambda/core/webhook-secrets';
 
@@ -57,6 +58,7 @@ export function memoryWorld(overrides: Partial<WebhookDeps> = {}): MemoryWorld {
       config: {
         signatureToleranceSeconds: 1800,
         crmMapping: { defaultSubject: 'Conversational AI call', subjectsByAgent: {} },
+        audioCheckDelaySeconds: DEFAULT_AUDIO_CHECK_DELAY_SECONDS,
       },
       now: () => NOW,
       secrets: {
