@@ -38,6 +38,12 @@ export async function buildLambda(name: keyof typeof LAMBDAS, options: Partial<B
     banner: { js: banner },
     legalComments: 'none',
     metafile: true,
+    // The AWS SDK's ES modules (`module`, dist-es) rather than esbuild's default for platform
+    // node (`main` first: CommonJS, https://esbuild.github.io/api/#main-fields). Only ES modules
+    // can be tree-shaken, and lambda/adapters/sdk/ names just the commands we send: the
+    // receiver's lazy chunks total 1,054 instead of 1,282 KiB, and the first transcription of a
+    // container with the stack's settings takes ~95 instead of ~118 ms (bench figure 2d).
+    mainFields: ['module', 'main'],
     logLevel: 'warning',
     ...options,
   });

@@ -17,7 +17,7 @@ import { cjsExports } from './load-module';
 export const DEDUP_TTL_SECONDS = 7 * 24 * 60 * 60;
 
 const loadDynamo = lazy(async () => {
-  const sdk = cjsExports(await import('@aws-sdk/client-dynamodb'));
+  const sdk = cjsExports(await import('./sdk/dynamodb'));
   return { client: new sdk.DynamoDBClient(sdkClientOptions('idempotency')), sdk };
 });
 

@@ -31,7 +31,7 @@ export function audioCheckQueueOver(send: MessageSender): AudioCheckQueue {
 }
 
 /** The SQS client is loaded only when a forward has failed: the happy path never pays for it. */
-const loadSqs = lazy(async () => cjsExports(await import('@aws-sdk/client-sqs')));
+const loadSqs = lazy(async () => cjsExports(await import('./sdk/sqs')));
 
 /**
  * One client per queue host (on AWS there is one: the region's SQS endpoint). Its endpoint is

@@ -8,10 +8,10 @@ import { sdkClientOptions } from './deadline';
 import { lazy } from './lazy';
 import { cjsExports } from './load-module';
 
-type S3Module = typeof import('@aws-sdk/client-s3');
+type S3Module = typeof import('./sdk/s3');
 type Kind = keyof typeof SDK_ATTEMPTS;
 
-const loadModule = lazy(async () => cjsExports(await import('@aws-sdk/client-s3')));
+const loadModule = lazy(async () => cjsExports(await import('./sdk/s3')));
 const clients = new Map<string, Promise<{ sdk: S3Module; client: InstanceType<S3Module['S3Client']> }>>();
 
 /** Where and how to reach S3: the configured endpoint (AWS_ENDPOINT_URL_S3, local servers) or AWS's. */

@@ -155,7 +155,7 @@ function safeReason(error: unknown): string {
 
 function secretsManagerFetcher(): SecretStringFetcher {
   const client = lazy(async () => {
-    const { SecretsManagerClient, GetSecretValueCommand } = cjsExports(await import('@aws-sdk/client-secrets-manager'));
+    const { SecretsManagerClient, GetSecretValueCommand } = cjsExports(await import('./sdk/secrets-manager'));
     return { client: new SecretsManagerClient(sdkClientOptions('secret')), GetSecretValueCommand };
   });
   return async (secretId, deadlineMs) => {

@@ -3,7 +3,7 @@
  * ESM entry, its lazy chunks (undici, the S3 and SQS clients) and the createRequire banner.
  * `npm test` builds first, so these are the bundles that would be deployed.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { APIGatewayProxyResult, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,6 +49,22 @@ function signed(event: object) {
   const body = JSON.stringify(event);
   return apiGatewayEvent(body, { 'elevenlabs-signature': formatSignatureHeader(SECRET, Math.floor(Date.now() / 1000), body) });
 }
+
+describe('the SDK clients in the bundles', () => {
+  // scripts/build.ts bundles the SDK's ES modules and lambda/adapters/sdk/ names the commands we
+  // send, so the rest of each client is tree-shaken away (bench figures 1 and 2d). Operation names
+  // the receiver never calls must not be in it; bundled from CommonJS, or loaded with a namespace
+  // import of the package, every one of them is.
+  it.each(['DeleteQueue', 'ReceiveMessage', 'ListSecrets', 'Scan', 'DeleteTable'])('the receiver does not carry %s', (operation) => {
+    const dir = new URL('../../dist/receiver/chunks/', import.meta.url);
+    const code = readdirSync(dir)
+      .filter((file) => file.endsWith('.mjs'))
+      .map((file) => readFileSync(new URL(file, dir), 'utf8'))
+      .join('\n');
+    expect(code).toContain('"SendMessage"');
+    expect(code).not.toContain(`"${operation}"`);
+  });
+});
 
 describe('dist/receiver/index.mjs', () => {
   it('exports a handler that forwards a transcription and stores audio', async () => {
