@@ -31,6 +31,9 @@ export async function forwardAndKeep(
   const { deps, facts, deadlineMs } = context;
   if (!deps.archive && !deps.audioChecks) return forwardToCrm(event, context);
   const { archive, audioChecks, now, config } = deps;
+  // The forward starts first: on a cold container its request is on the wire while the
+  // archive's and the check's SDK clients load (bench figure 2c).
+  const forwarded = forwardToCrm(event, context);
   const kept = keepCall(
     event,
     rawBody,
@@ -39,7 +42,7 @@ export async function forwardAndKeep(
     deadlineMs,
   );
   try {
-    return await forwardToCrm(event, context);
+    return await forwarded;
   } finally {
     await kept;
   }
