@@ -2,11 +2,15 @@
  * Figure 2: cold import. Each run is a fresh `node` process that imports one module and reports
  * how long `await import()` took; the receiver bundle (dist/receiver/index.mjs, which also runs
  * createReceiver(process.env) at import, as Lambda INIT does) against an empty module. Runs are
- * interleaved so drift on the machine hits both alike. A third kind of run also handles one
- * signed transcription right after the import: what the first event of a cold container pays
- * for the lazily loaded CRM client (undici, ~45 ms to import on these machines). A fourth does the
- * same with the stack's settings, archive and audio check on (2c): that event also loads the
- * S3 and SQS clients, against stand-ins in a process of their own.
+ * interleaved so drift on the machine hits both alike. Further kinds of run also handle one
+ * signed transcription right after the import, which is what the first event of a cold
+ * container pays for the clients each loads lazily:
+ * - 2b: the local settings (secret in the environment, no AWS service): undici only.
+ * - 2c: the same with the archive and the audio check on: also the first AWS SDK clients (S3, SQS).
+ * - 2d: the stack's settings (secret from Secrets Manager, duplicates checked in DynamoDB), with
+ *   the archive and the audio check off and then on: what turning them on adds to the first
+ *   event of a deployed container. 2e: the same pair against a CRM that answers in 20 ms.
+ * The AWS stand-ins run in a process of their own.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +28,7 @@ interface ChildAnswer {
   importMs: number;
   firstEventMs: number | null;
   status: number | null;
+  forwarded: boolean;
   archive: string | null;
   audioCheck: string | null;
 }
@@ -35,8 +40,16 @@ export interface ColdImportData {
   differenceMs: number;
   processWallMs: { receiverMedian: number; emptyMedian: number; differenceMs: number };
   firstTranscriptionAfterColdImportMs: { median: number; samples: number[] };
-  /** 2c: the same with the stack's "every call kept" settings (archive and audio check on). */
+  /** 2c: the same with the archive and the audio check on. */
   firstTranscriptionWithCallKeptMs: { median: number; samples: number[]; growthVsWithout: number };
+  /** 2d and 2e: the stack's settings, archive and audio check off → on, against the loopback CRM and one answering in 20 ms. */
+  stackSettings: Record<'loopbackCrm' | 'crmAnswersIn20Ms', StackPair>;
+}
+
+interface StackPair {
+  withoutMs: { median: number; samples: number[] };
+  withMs: { median: number; samples: number[] };
+  growth: number;
 }
 
 /**
@@ -51,18 +64,26 @@ process.stdout.write = (chunk, ...rest) => { if (String(chunk).startsWith('{"lev
 const t0 = performance.now();
 const mod = await import(process.argv[1]);
 const importMs = performance.now() - t0;
-let firstEventMs = null, status = null;
+let firstEventMs = null, status = null, forwarded = false;
 if (process.env.BENCH_EVENT) {
   const event = JSON.parse(process.env.BENCH_EVENT);
   const t1 = performance.now();
-  status = (await mod.handler(event)).statusCode;
+  const result = await mod.handler(event);
   firstEventMs = performance.now() - t1;
+  status = result.statusCode;
+  forwarded = result.body.includes('"forwarded":true');
 }
 const line = log.length ? JSON.parse(log.at(-1)) : {};
-write('\\n' + JSON.stringify({ importMs, firstEventMs, status, archive: line.archive ?? null, audioCheck: line.audioCheck ?? null }) + '\\n', () => process.exit(0));
+write('\\n' + JSON.stringify({ importMs, firstEventMs, status, forwarded, archive: line.archive ?? null, audioCheck: line.audioCheck ?? null }) + '\\n', () => process.exit(0));
 `;
 
 const TARGET_MS = 60;
+/** Issue 9: turning on the archive and the audio check may add at most 30% to the first transcription. */
+const KEPT_GROWTH_LIMIT = 0.3;
+/** A CRM across a network (bench figure 3c uses the same). */
+const CRM_LATENCY_MS = 20;
+
+type Kind = 'empty' | 'receiver' | 'first' | 'firstKept' | 'stack' | 'stackKept' | 'stack20' | 'stackKept20';
 
 export async function benchColdImport(quick: boolean): Promise<Measurement<ColdImportData>> {
   const started = performance.now();
@@ -72,85 +93,122 @@ export async function benchColdImport(quick: boolean): Promise<Measurement<ColdI
   writeFileSync(empty, '// intentionally empty: the baseline of a fresh process importing a module\n');
   const receiver = pathToFileURL(join(ROOT, 'dist', 'receiver', 'index.mjs')).href;
   const sink = await startCrmStandIn({ record: false });
+  const slowSink = await startCrmStandIn({ record: false });
+  slowSink.respond({ status: 200, delayMs: CRM_LATENCY_MS });
   const standIns = await startStandIns();
 
   // What the receiver needs at import (contract §8); port 9 (discard) on loopback: nothing is sent.
   const importEnv = childEnv({ CRM_WEBHOOK_URL: 'http://127.0.0.1:9/', ELEVENLABS_WEBHOOK_SECRET: BENCH_SECRET });
-  const firstEventEnv = { ...childEnv({ CRM_WEBHOOK_URL: sink.url, ELEVENLABS_WEBHOOK_SECRET: BENCH_SECRET }) };
-  // The stack's settings (contract §10): archive into the calls bucket, schedule an audio check.
-  const keptEnv = childEnv({
-    CRM_WEBHOOK_URL: sink.url,
-    ELEVENLABS_WEBHOOK_SECRET: BENCH_SECRET,
+  const localEnv = childEnv({ CRM_WEBHOOK_URL: sink.url, ELEVENLABS_WEBHOOK_SECRET: BENCH_SECRET });
+  // Every call kept (contract §10): archive into the calls bucket, schedule an audio check.
+  const keptSettings = {
     AUDIO_BUCKET: standIns.bucket,
     AWS_ENDPOINT_URL_S3: standIns.s3Endpoint,
     ARCHIVE_EVENTS: 'true',
     AUDIO_CHECK_QUEUE_URL: standIns.audioCheckQueueUrl,
     AWS_ENDPOINT_URL_SQS: standIns.sqsEndpoint,
-  });
+  };
+  // The stack's settings (contract §8, infra/): the secret in Secrets Manager, duplicates checked
+  // in DynamoDB, a retry queue and an audio bucket; the archive and the check as `kept` says.
+  const stackEnv = (crmUrl: string, kept: boolean) =>
+    childEnv({
+      CRM_WEBHOOK_URL: crmUrl,
+      WEBHOOK_SECRET_ARN: standIns.secretArn,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: standIns.secretsEndpoint,
+      IDEMPOTENCY_TABLE: standIns.idempotencyTable,
+      AWS_ENDPOINT_URL_DYNAMODB: standIns.dynamoEndpoint,
+      CRM_RETRY_QUEUE_URL: standIns.retryQueueUrl,
+      AWS_ENDPOINT_URL_SQS: standIns.sqsEndpoint,
+      AUDIO_BUCKET: standIns.bucket,
+      AWS_ENDPOINT_URL_S3: standIns.s3Endpoint,
+      ...(kept ? keptSettings : {}),
+    });
+  const envs: Record<Exclude<Kind, 'empty' | 'receiver'>, Record<string, string>> = {
+    first: localEnv,
+    firstKept: childEnv({ CRM_WEBHOOK_URL: sink.url, ELEVENLABS_WEBHOOK_SECRET: BENCH_SECRET, ...keptSettings }),
+    stack: stackEnv(sink.url, false),
+    stackKept: stackEnv(sink.url, true),
+    stack20: stackEnv(slowSink.url, false),
+    stackKept20: stackEnv(slowSink.url, true),
+  };
 
   const run = async (target: string, env: Record<string, string>) => {
     const t0 = performance.now();
     const answer = await runNodeJson<ChildAnswer>({ args: ['--input-type=module', '-e', CHILD, target], env });
     return { ...answer, wallMs: performance.now() - t0 };
   };
+  /** One transcription (a fresh conversation id, so never a duplicate) in a fresh container. */
+  const firstEvent = async (kind: keyof typeof envs, round: number) => {
+    const event = gatewayEvent(signedBody(BENCH_SECRET, 'transcription'), `${kind}-${round}`);
+    const answer = await run(receiver, { ...envs[kind], BENCH_EVENT: JSON.stringify(event) });
+    const kept = kind.startsWith('firstKept') || kind.startsWith('stackKept');
+    const ok = answer.status === 200 && answer.forwarded && (!kept || (answer.archive === 'archived' && answer.audioCheck === 'scheduled'));
+    if (!ok) {
+      throw new Error(`${kind}: first event answered ${answer.status}, archive ${answer.archive}, audio check ${answer.audioCheck}`);
+    }
+    return answer.firstEventMs!;
+  };
 
-  const receiverRuns: { importMs: number; wallMs: number }[] = [];
-  const emptyRuns: { importMs: number; wallMs: number }[] = [];
-  const firstEvent: number[] = [];
-  const firstEventKept: number[] = [];
+  const importRuns: Record<'empty' | 'receiver', { importMs: number; wallMs: number }[]> = { empty: [], receiver: [] };
+  const eventMs: Record<keyof typeof envs, number[]> = { first: [], firstKept: [], stack: [], stackKept: [], stack20: [], stackKept20: [] };
+  const kinds: Kind[] = ['empty', 'receiver', 'first', 'firstKept', 'stack', 'stackKept', 'stack20', 'stackKept20'];
   try {
     // One unmeasured round warms the OS page cache for node, the bundle and its chunks.
     await run(pathToFileURL(empty).href, importEnv);
     await run(receiver, importEnv);
+    await firstEvent('stackKept', -1);
     for (let i = 0; i < runs; i++) {
-      const order = i % 2 === 0 ? (['empty', 'receiver'] as const) : (['receiver', 'empty'] as const);
-      for (const kind of order) {
-        if (kind === 'empty') emptyRuns.push(await run(pathToFileURL(empty).href, importEnv));
-        else receiverRuns.push(await run(receiver, importEnv));
+      // Alternate the order each round so drift on the machine falls on every kind alike.
+      for (const kind of i % 2 === 0 ? kinds : [...kinds].reverse()) {
+        if (kind === 'empty') importRuns.empty.push(await run(pathToFileURL(empty).href, importEnv));
+        else if (kind === 'receiver') importRuns.receiver.push(await run(receiver, importEnv));
+        else eventMs[kind].push(await firstEvent(kind, i));
       }
-      const event = gatewayEvent(signedBody(BENCH_SECRET, 'transcription'), `cold-${i}`);
-      const answer = await run(receiver, { ...firstEventEnv, BENCH_EVENT: JSON.stringify(event) });
-      if (answer.status !== 200) throw new Error(`first event after cold import answered ${answer.status}`);
-      firstEvent.push(answer.firstEventMs!);
-      const kept = await run(receiver, {
-        ...keptEnv,
-        BENCH_EVENT: JSON.stringify(gatewayEvent(signedBody(BENCH_SECRET, 'transcription'), `kept-${i}`)),
-      });
-      if (kept.status !== 200 || kept.archive !== 'archived' || kept.audioCheck !== 'scheduled') {
-        throw new Error(
-          `first event with the archive and audio check on: ${kept.status}, archive ${kept.archive}, audio check ${kept.audioCheck}`,
-        );
-      }
-      firstEventKept.push(kept.firstEventMs!);
     }
   } finally {
     await sink.close();
+    await slowSink.close();
     await standIns.close();
   }
 
-  const receiverImport = receiverRuns.map((r) => r.importMs);
-  const emptyImport = emptyRuns.map((r) => r.importMs);
+  const receiverImport = importRuns.receiver.map((r) => r.importMs);
+  const emptyImport = importRuns.empty.map((r) => r.importMs);
   const differenceMs = median(receiverImport) - median(emptyImport);
-  const wallDiff = median(receiverRuns.map((r) => r.wallMs)) - median(emptyRuns.map((r) => r.wallMs));
-  const check = atMost('cold import of the receiver ≤ 60 ms above an empty module', differenceMs, TARGET_MS, 'ms');
+  const wallDiff = median(importRuns.receiver.map((r) => r.wallMs)) - median(importRuns.empty.map((r) => r.wallMs));
+  const summary = (samples: number[]) => ({ median: round(median(samples)), samples: samples.map((v) => round(v)) });
+  const growth = (without: number[], withKept: number[]) => median(withKept) / median(without) - 1;
+  const pair = (without: number[], withKept: number[]): StackPair => ({
+    withoutMs: summary(without),
+    withMs: summary(withKept),
+    growth: round(growth(without, withKept)),
+  });
+  const importCheck = atMost('cold import of the receiver ≤ 60 ms above an empty module', differenceMs, TARGET_MS, 'ms');
+  // The target is on 2e: a CRM sits across a network, and the new work is built to run while the
+  // forward waits (as for figure 3c). 2d, against a loopback CRM, is the CPU it costs (reported).
+  const keptCheck = atMost(
+    'first transcription, stack settings, CRM answering in 20 ms: archive + audio check on ≤ +30%',
+    growth(eventMs.stack20, eventMs.stackKept20) * 100,
+    KEPT_GROWTH_LIMIT * 100,
+    '%',
+  );
   const data: ColdImportData = {
     runs,
-    receiverImportMs: { median: round(median(receiverImport)), samples: receiverImport.map((v) => round(v)) },
-    emptyImportMs: { median: round(median(emptyImport)), samples: emptyImport.map((v) => round(v)) },
+    receiverImportMs: summary(receiverImport),
+    emptyImportMs: summary(emptyImport),
     differenceMs: round(differenceMs),
     processWallMs: {
-      receiverMedian: round(median(receiverRuns.map((r) => r.wallMs))),
-      emptyMedian: round(median(emptyRuns.map((r) => r.wallMs))),
+      receiverMedian: round(median(importRuns.receiver.map((r) => r.wallMs))),
+      emptyMedian: round(median(importRuns.empty.map((r) => r.wallMs))),
       differenceMs: round(wallDiff),
     },
-    firstTranscriptionAfterColdImportMs: { median: round(median(firstEvent)), samples: firstEvent.map((v) => round(v)) },
-    firstTranscriptionWithCallKeptMs: {
-      median: round(median(firstEventKept)),
-      samples: firstEventKept.map((v) => round(v)),
-      growthVsWithout: round(median(firstEventKept) / median(firstEvent) - 1),
+    firstTranscriptionAfterColdImportMs: summary(eventMs.first),
+    firstTranscriptionWithCallKeptMs: { ...summary(eventMs.firstKept), growthVsWithout: round(growth(eventMs.first, eventMs.firstKept)) },
+    stackSettings: {
+      loopbackCrm: pair(eventMs.stack, eventMs.stackKept),
+      crmAnswersIn20Ms: pair(eventMs.stack20, eventMs.stackKept20),
     },
   };
-  const keptGrowth = median(firstEventKept) / median(firstEvent) - 1;
+  const percent = (value: number) => `${value >= 0 ? '+' : ''}${(value * 100).toFixed(0)}%`;
   return {
     name: 'coldImport',
     rows: [
@@ -160,26 +218,42 @@ export async function benchColdImport(quick: boolean): Promise<Measurement<ColdI
         baseline: `empty module ${ms(median(emptyImport))}`,
         comparison: `+${ms(differenceMs)} (whole process +${ms(wallDiff)})`,
         target: '≤ 60 ms above empty',
-        verdict: verdict(check),
+        verdict: verdict(importCheck),
       },
       {
         figure: '2b. first transcription after cold import',
-        ours: ms(median(firstEvent)),
+        ours: ms(median(eventMs.first)),
         baseline: '(info: loads undici lazily)',
-        comparison: `INIT + first event ≈ ${ms(differenceMs + median(firstEvent))}`,
+        comparison: `INIT + first event ≈ ${ms(differenceMs + median(eventMs.first))}`,
         target: '(none)',
         verdict: 'reported',
       },
       {
         figure: '2c. the same, archive + audio check on',
-        ours: ms(median(firstEventKept)),
-        baseline: `2b ${ms(median(firstEvent))}`,
-        comparison: `${keptGrowth >= 0 ? '+' : ''}${(keptGrowth * 100).toFixed(0)}% (loads the S3 and SQS clients once per container)`,
+        ours: ms(median(eventMs.firstKept)),
+        baseline: `2b ${ms(median(eventMs.first))}`,
+        comparison: `${percent(growth(eventMs.first, eventMs.firstKept))}: the container's first AWS SDK clients (S3, SQS)`,
         target: '(info)',
         verdict: 'reported',
       },
+      {
+        figure: '2d. first transcription, stack settings, archive + audio check on',
+        ours: ms(median(eventMs.stackKept)),
+        baseline: `off ${ms(median(eventMs.stack))}`,
+        comparison: `${percent(growth(eventMs.stack, eventMs.stackKept))}: the S3 and SQS clients load once per container`,
+        target: '(info: CPU against a loopback CRM)',
+        verdict: 'reported',
+      },
+      {
+        figure: '2e. the same, CRM answering in 20 ms',
+        ours: ms(median(eventMs.stackKept20)),
+        baseline: `off ${ms(median(eventMs.stack20))}`,
+        comparison: `${percent(growth(eventMs.stack20, eventMs.stackKept20))}: they load while the forward waits`,
+        target: '≤ +30%',
+        verdict: verdict(keptCheck),
+      },
     ],
-    checks: [check],
+    checks: [importCheck, keptCheck],
     data,
     seconds: (performance.now() - started) / 1000,
   };

@@ -1,5 +1,6 @@
 /**
- * The AWS stand-ins some figures need (s3rver for S3, the JSON-protocol stand-in for SQS), in a
+ * The AWS stand-ins some figures need (s3rver for S3, the JSON-protocol stand-in for SQS and
+ * Secrets Manager, dynalite for DynamoDB), in a
  * process of their own so their CPU is not counted as the handler's. Prints one JSON line with
  * their endpoints, then serves until its parent closes its stdin. 127.0.0.1 only.
  */
@@ -9,10 +10,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAwsFake } from '../support/stand-ins/aws-json';
+import { startDynamo } from '../support/stand-ins/dynamo';
 import { startElevenLabsApi } from '../support/stand-ins/elevenlabs-api';
 import { startEmbeddedS3 } from '../support/stand-ins/s3';
 
 const BUCKET = 'bench-calls';
+const IDEMPOTENCY_TABLE = 'bench-idempotency';
+const SECRET_ARN = 'arn:aws:secretsmanager:ap-southeast-2:123456789012:secret:bench-webhook';
 
 /**
  * An S3 that acknowledges every PutObject at once and keeps nothing: for the per-event figure,
@@ -29,6 +33,10 @@ await new Promise<void>((resolve) => nullS3.listen(0, '127.0.0.1', resolve));
 const directory = mkdtempSync(join(tmpdir(), 'bench-s3-'));
 const s3 = await startEmbeddedS3(directory, [BUCKET]);
 const aws = await startAwsFake();
+// The webhook secret as the stack keeps it (contract §8 WEBHOOK_SECRET_ARN); the parent passes it in the environment.
+aws.secrets.set(SECRET_ARN, process.env.BENCH_WEBHOOK_SECRET!);
+const dynamo = await startDynamo();
+await dynamo.createTable(IDEMPOTENCY_TABLE);
 const api = await startElevenLabsApi();
 // Every conversation's recording is as long as the id says: `conv_bench_<bytes>`.
 api.audio((id) => ({ kind: 'recording', bytes: Number(/^conv_bench_(\d+)/.exec(id)?.[1] ?? 0) || 1 }));
@@ -38,6 +46,10 @@ process.stdout.write(
     nullS3Endpoint: `http://127.0.0.1:${(nullS3.address() as AddressInfo).port}`,
     bucket: BUCKET,
     sqsEndpoint: aws.endpoint,
+    secretsEndpoint: aws.endpoint,
+    secretArn: SECRET_ARN,
+    dynamoEndpoint: dynamo.endpoint,
+    idempotencyTable: IDEMPOTENCY_TABLE,
     audioCheckQueueUrl: aws.queueUrl('bench-audio-checks'),
     retryQueueUrl: aws.queueUrl('bench-retry'),
     apiBaseUrl: api.baseUrl,
@@ -47,7 +59,7 @@ process.stdout.write(
 process.stdin.resume();
 process.stdin.on('end', () => {
   nullS3.closeAllConnections();
-  void Promise.all([s3.close(), aws.close(), api.close(), new Promise((resolve) => nullS3.close(resolve))]).finally(() => {
+  void Promise.all([s3.close(), aws.close(), dynamo.close(), api.close(), new Promise((resolve) => nullS3.close(resolve))]).finally(() => {
     rmSync(directory, { recursive: true, force: true });
     process.exit(0);
   });

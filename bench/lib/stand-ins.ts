@@ -9,6 +9,12 @@ export interface StandIns {
   nullS3Endpoint: string;
   bucket: string;
   sqsEndpoint: string;
+  /** Secrets Manager (the same JSON-protocol stand-in as SQS) holding the run's webhook secret at `secretArn`. */
+  secretsEndpoint: string;
+  secretArn: string;
+  /** dynalite with an empty idempotency table. */
+  dynamoEndpoint: string;
+  idempotencyTable: string;
   audioCheckQueueUrl: string;
   retryQueueUrl: string;
   apiBaseUrl: string;
@@ -28,7 +34,15 @@ export function startStandIns(): Promise<StandIns> {
       const line = out.split('\n').find((l) => l.startsWith('{'));
       if (!line) return;
       const found = JSON.parse(line) as Omit<StandIns, 'close'>;
-      for (const url of [found.s3Endpoint, found.nullS3Endpoint, found.sqsEndpoint, found.apiBaseUrl]) assertLoopback(url);
+      for (const url of [
+        found.s3Endpoint,
+        found.nullS3Endpoint,
+        found.sqsEndpoint,
+        found.secretsEndpoint,
+        found.dynamoEndpoint,
+        found.apiBaseUrl,
+      ])
+        assertLoopback(url);
       resolve({
         ...found,
         close: () =>
