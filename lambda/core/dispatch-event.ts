@@ -32,7 +32,7 @@ export async function forwardAndKeep(
   if (!deps.archive && !deps.audioChecks) return forwardToCrm(event, context);
   const { archive, audioChecks, now, config } = deps;
   // The forward starts first: on a cold container its request is on the wire while the
-  // archive's and the check's SDK clients load (bench figure 2c).
+  // archive's and the check's SDK clients load (bench figure 2e).
   const forwarded = forwardToCrm(event, context);
   const kept = keepCall(
     event,
