@@ -30,7 +30,7 @@ export function audioCheckQueueOver(send: MessageSender): AudioCheckQueue {
   };
 }
 
-/** The SQS client is loaded only when a forward has failed: the happy path never pays for it. */
+/** The SQS client is loaded on the first send (a failed forward, or an audio check), never at cold start. */
 const loadSqs = lazy(async () => cjsExports(await import('./sdk/sqs')));
 
 /**

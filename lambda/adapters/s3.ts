@@ -1,7 +1,8 @@
 /**
  * The S3 client, loaded on the first call that needs it (a container that only forwards
- * transcriptions with the archive off never pays its ~30 ms import) and shared by the adapters
- * that use the same settings: the receiver's audio store and event archive share one.
+ * transcriptions with the archive off never pays for it: ~10 ms to import and ~10 ms for its
+ * first request, bench figure 2d) and shared by the adapters that use the same settings: the
+ * receiver's audio store and event archive share one.
  */
 import type { SDK_ATTEMPTS } from '../core/time-budget';
 import { sdkClientOptions } from './deadline';
