@@ -1,0 +1,60 @@
+/**
+ * `npx tsx bench/compare.ts <git-rev> [rounds]`: per-event p50 (figure 3) of another commit
+ * against this working tree, each run a fresh process, alternating, so "before / after" claims
+ * about the hot path can be checked (issue notes give their figures with this command). The
+ * other commit is checked out in a temporary git worktree that borrows this tree's
+ * node_modules, and removed afterwards. Works for commits whose bench/per-event.ts exports
+ * `benchPerEvent(quick)` (2026-11-25 on).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, runNodeJson, tsxArgs } from './lib/child';
+import { childEnv } from './lib/local-env';
+import { median, round } from './lib/stats';
+
+const USAGE = 'usage: npx tsx bench/compare.ts <git-rev> [rounds 1-50, default 5]';
+const [rev, roundsArg = '5', ...extra] = process.argv.slice(2);
+const rounds = /^\d{1,2}$/.test(roundsArg) ? Number(roundsArg) : Number.NaN;
+// A revision is a name git can resolve; refusing "-…" keeps it from being read as an option.
+if (!rev || rev.startsWith('-') || extra.length > 0 || !(rounds >= 1 && rounds <= 50)) {
+  console.error(USAGE);
+  process.exit(2);
+}
+
+const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+let commit: string;
+try {
+  commit = git('rev-parse', '--verify', '--end-of-options', `${rev}^{commit}`);
+} catch {
+  console.error(`bench/compare: ${JSON.stringify(rev.slice(0, 80))} is not a commit in this repository`);
+  process.exit(2);
+}
+const other = join(mkdtempSync(join(tmpdir(), 'bench-compare-')), 'tree');
+git('worktree', 'add', '--detach', other, commit);
+symlinkSync(join(ROOT, 'node_modules'), join(other, 'node_modules'));
+
+const trees = { [commit.slice(0, 7)]: other, 'this tree': ROOT };
+const p50s: Record<string, number[]> = Object.fromEntries(Object.keys(trees).map((name) => [name, []]));
+try {
+  for (let i = 0; i < rounds; i++) {
+    // Alternate which goes first so drift on the machine falls on both alike.
+    const order = i % 2 === 0 ? Object.entries(trees) : Object.entries(trees).reverse();
+    for (const [name, root] of order) {
+      const answer = await runNodeJson<{ p50: number }>({ args: tsxArgs('compare-child.ts', root), env: childEnv(), timeoutMs: 300_000 });
+      p50s[name]!.push(answer.p50);
+      console.error(`round ${i + 1}/${rounds}: ${name} p50 ${answer.p50.toFixed(4)} ms`);
+    }
+  }
+} finally {
+  rmSync(join(other, 'node_modules'));
+  git('worktree', 'remove', '--force', other);
+}
+
+const [before, after] = Object.values(p50s).map((samples) => median(samples));
+console.log(`per-event p50, median of ${rounds} fresh processes each (figure 3, ${rounds * 2} runs alternating):`);
+for (const [name, samples] of Object.entries(p50s)) {
+  console.log(`  ${name.padEnd(10)} ${median(samples).toFixed(4)} ms   (${samples.map((v) => v.toFixed(4)).join(', ')})`);
+}
+console.log(`  change     ${after! >= before! ? '+' : ''}${round((after! / before! - 1) * 100, 1)}%`);
