@@ -55,7 +55,7 @@ interface StackPair {
 /**
  * Imports argv[1], optionally handles the event in BENCH_EVENT, prints one JSON line and exits
  * (undici keeps sockets alive). The handler's own log line is captured so the answer says
- * whether the archive and the audio check really happened (2c).
+ * whether the archive and the audio check really happened (2c, 2d, 2e).
  */
 const CHILD = `
 const log = [];
@@ -144,7 +144,9 @@ export async function benchColdImport(quick: boolean): Promise<Measurement<ColdI
     const kept = kind.startsWith('firstKept') || kind.startsWith('stackKept');
     const ok = answer.status === 200 && answer.forwarded && (!kept || (answer.archive === 'archived' && answer.audioCheck === 'scheduled'));
     if (!ok) {
-      throw new Error(`${kind}: first event answered ${answer.status}, archive ${answer.archive}, audio check ${answer.audioCheck}`);
+      throw new Error(
+        `${kind}: first event answered ${answer.status}, forwarded ${answer.forwarded}, archive ${answer.archive}, audio check ${answer.audioCheck}`,
+      );
     }
     return answer.firstEventMs!;
   };

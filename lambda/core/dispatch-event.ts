@@ -31,8 +31,9 @@ export async function forwardAndKeep(
   const { deps, facts, deadlineMs } = context;
   if (!deps.archive && !deps.audioChecks) return forwardToCrm(event, context);
   const { archive, audioChecks, now, config } = deps;
-  // The forward starts first: on a cold container its request is on the wire while the
-  // archive's and the check's SDK clients load (bench figure 2e).
+  // The forward starts first, so on a cold container its client (undici) starts loading before
+  // the archive's and the check's SDK clients and its request is not queued behind theirs; they
+  // then load while it waits for the CRM (bench figure 2e).
   const forwarded = forwardToCrm(event, context);
   const kept = keepCall(
     event,
