@@ -19,7 +19,7 @@ import { ConfigurationError } from '../lambda/core/errors';
 import { audioKey, isKeySafeId } from '../lambda/core/storage-keys';
 import { AUDIO_WORKER_TIMEOUT_MS, DEPENDENCY_LIMITS_MS } from '../lambda/core/time-budget';
 import { type BackfillRange, parseBackfillRange } from './lib/backfill-range';
-import { CliError, parseCliArgs, runCli } from './lib/cli';
+import { CliError, checkKeySafeIdFlag, parseCliArgs, runCli } from './lib/cli';
 
 const HELP = `usage: npm run backfill -- --since <date> [--until <date>] [--agent <id>] [--dry-run]
 
@@ -53,8 +53,7 @@ await runCli('backfill', async () => {
     return 0;
   }
   const range = parseBackfillRange(values.since, values.until, Date.now());
-  if (values.agent !== undefined && !isKeySafeId(values.agent))
-    throw new CliError('--agent must be 1-128 letters, digits, "_", "." or "-"', 2);
+  checkKeySafeIdFlag('--agent', values.agent);
   const config = settings();
   const apiKeySource = createApiKeySource({ ...config.apiKey, now: Date.now });
   const apiKey = await apiKeySource.current(Date.now() + DEPENDENCY_LIMITS_MS.secret).catch((error: unknown) => {

@@ -19,10 +19,9 @@ import { type Delivery, deliverToCrm } from '../lambda/core/deliver-to-crm';
 import { ConfigurationError, ForwardNotDurableError } from '../lambda/core/errors';
 import { type FailureEvent, parseEvent, type TranscriptionEvent } from '../lambda/core/events';
 import { maskPhone } from '../lambda/core/mask';
-import { isKeySafeId } from '../lambda/core/storage-keys';
 import { requestBudget } from '../lambda/core/time-budget';
 import { localQueueSender } from '../support/folder-queue';
-import { CliError, parseCliArgs, runCli } from './lib/cli';
+import { CliError, checkKeySafeIdFlag, parseCliArgs, runCli } from './lib/cli';
 
 const HELP = `usage: npm run replay -- --conversation <id> [--agent <id>] [--dry-run]
 
@@ -47,12 +46,8 @@ await runCli('replay', async () => {
     return 0;
   }
   if (!values.conversation) throw new CliError('--conversation is required (see --help)', 2);
-  for (const [flag, id] of [
-    ['--conversation', values.conversation],
-    ['--agent', values.agent],
-  ] as const) {
-    if (id !== undefined && !isKeySafeId(id)) throw new CliError(`${flag} must be 1-128 letters, digits, "_", "." or "-"`, 2);
-  }
+  checkKeySafeIdFlag('--conversation', values.conversation);
+  checkKeySafeIdFlag('--agent', values.agent);
   const dryRun = values['dry-run'] ?? false;
   const config = settings(process.env, dryRun);
   if (!config.audioBucket) throw new CliError('AUDIO_BUCKET is not set (the calls bucket that holds the archive)', 2);

@@ -3,6 +3,7 @@
  * (unknown flags, bad numbers, unreadable files, unreachable URLs alike).
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { isKeySafeId } from '../../lambda/core/storage-keys';
 
 /** A problem the user can fix. Exit code 2 for usage, 1 for everything else. */
 export class CliError extends Error {
@@ -13,6 +14,11 @@ export class CliError extends Error {
     super(message);
     this.name = 'CliError';
   }
+}
+
+/** An id flag (`--agent`, `--conversation`) as it may appear in a storage key, else a usage error. */
+export function checkKeySafeIdFlag(flag: string, value: string | undefined): void {
+  if (value !== undefined && !isKeySafeId(value)) throw new CliError(`${flag} must be 1-128 letters, digits, "_", "." or "-"`, 2);
 }
 
 /** `parseArgs` with its errors turned into one-line CliErrors (exit code 2). */

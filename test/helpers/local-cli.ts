@@ -42,7 +42,7 @@ export interface RunResult {
 
 /** Runs `scripts/<name>.ts` to completion. */
 export function runScript(
-  name: 'send' | 'reset' | 'start' | 'redrive',
+  name: 'send' | 'reset' | 'start' | 'redrive' | 'backfill' | 'replay',
   args: string[],
   env: NodeJS.ProcessEnv,
   timeoutMs = 20_000,

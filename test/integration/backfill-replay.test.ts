@@ -4,8 +4,6 @@
  * answers AbortMultipartUpload), the ElevenLabs API stand-in, the CRM server and the SQS
  * stand-in, all on 127.0.0.1.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createS3AudioStore } from '../../lambda/adapters/audio-store';
 import { createS3EventArchive } from '../../lambda/adapters/event-archive';
@@ -18,8 +16,8 @@ import { silentMp3 } from '../../support/fixtures/silent-mp3';
 import { type ElevenLabsApiStandIn, startElevenLabsApi } from '../../support/stand-ins/elevenlabs-api';
 import { type FaultProxy, startFaultProxy } from '../../support/stand-ins/fault-proxy';
 import { BUCKET, type LocalAws, startLocalAws } from '../helpers/local-aws';
+import { runScript } from '../helpers/local-cli';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 let local: LocalAws;
 let s3: FaultProxy;
 let api: ElevenLabsApiStandIn;
@@ -35,19 +33,9 @@ afterAll(async () => {
   await local.close();
 });
 
-function run(script: string, args: string[], env: Record<string, string> = {}) {
-  return new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', `scripts/${script}.ts`, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, AWS_ENDPOINT_URL_S3: s3.endpoint, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('close', (code) => resolve({ code, out, err }));
-  });
+async function run(script: 'backfill' | 'replay', args: string[], env: Record<string, string> = {}) {
+  const { code, stdout, stderr } = await runScript(script, args, { ...process.env, AWS_ENDPOINT_URL_S3: s3.endpoint, ...env }, 60_000);
+  return { code, out: stdout, err: stderr };
 }
 
 const day = Date.parse('2026-11-20T00:00:00Z') / 1000;

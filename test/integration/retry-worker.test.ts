@@ -1,7 +1,6 @@
 /**
  * The retry worker (contract §5) and the DLQ re-drive against the CRM server and the SQS fake.
  */
-import { spawn } from 'node:child_process';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -11,10 +10,10 @@ import { redrive, regionOfQueueUrl } from '../../scripts/lib/redrive';
 import { type AwsFake, startAwsFake } from '../../support/stand-ins/aws-json';
 import { startBlackHole } from '../../support/stand-ins/black-hole';
 import { type LocalAws, startLocalAws } from '../helpers/local-aws';
+import { runScript } from '../helpers/local-cli';
 
 let local: LocalAws;
 const logs: string[] = [];
-const ROOT = new URL('../..', import.meta.url).pathname;
 
 beforeAll(async () => {
   local = await startLocalAws();
@@ -261,19 +260,10 @@ describe('DLQ re-drive with an SQS message-move task', () => {
     expect(regionOfQueueUrl('http://127.0.0.1:4566/123456789012/q')).toBeUndefined();
   });
 
-  const run = (args: string[], env: NodeJS.ProcessEnv = { ...process.env, AWS_ENDPOINT_URL_SQS: sqs.endpoint }) =>
-    new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/redrive.ts', ...args], {
-        cwd: ROOT,
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-      child.on('close', (code) => resolve({ code, out, err }));
-    });
+  const run = async (args: string[], env: NodeJS.ProcessEnv = { ...process.env, AWS_ENDPOINT_URL_SQS: sqs.endpoint }) => {
+    const { code, stdout, stderr } = await runScript('redrive', args, env, 60_000);
+    return { code, out: stdout, err: stderr };
+  };
 
   it('ends with one line and exit 1 when SQS accepts the connection and never answers', async () => {
     const hole = await startBlackHole();
