@@ -5,7 +5,7 @@
  */
 import { SignatureError } from './errors';
 import type { SecretSource } from './ports';
-import { checkWebhookHeaders, type RawBody, verifyWebhook } from './verify-signature';
+import { checkWebhookHeaders, type RawBody, verifyPresented } from './verify-signature';
 import type { WebhookSecrets } from './webhook-secrets';
 
 export interface SignedRequest {
@@ -20,10 +20,10 @@ export interface AuthenticateDeps {
 }
 
 export async function authenticate(request: SignedRequest, deadlineMs: number, deps: AuthenticateDeps): Promise<'hmac' | 'bearer'> {
-  const options = { toleranceSeconds: deps.toleranceSeconds };
-  // No secret needed to refuse a missing or malformed header or a stale timestamp.
-  checkWebhookHeaders(request.headers, deps.now(), options);
-  const verify = (secrets: WebhookSecrets) => verifyWebhook(request.body, request.headers, secrets, deps.now(), options);
+  // No secret needed to refuse a missing or malformed header or a stale timestamp; what the
+  // headers present is parsed once, here, and checked against each set of secrets below.
+  const presented = checkWebhookHeaders(request.headers, deps.now(), { toleranceSeconds: deps.toleranceSeconds });
+  const verify = (secrets: WebhookSecrets) => verifyPresented(presented, request.body, secrets);
   try {
     return verify(await deps.secrets.current(deadlineMs));
   } catch (error) {

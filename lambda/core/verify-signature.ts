@@ -149,7 +149,14 @@ export function verifyWebhook(
   nowMs: number,
   options: VerifyOptions,
 ): 'hmac' | 'bearer' {
-  const presented = checkWebhookHeaders(headers, nowMs, options);
+  return verifyPresented(checkWebhookHeaders(headers, nowMs, options), rawBody, secrets);
+}
+
+/**
+ * The part of `verifyWebhook` that needs the secrets, for a caller that has already run
+ * `checkWebhookHeaders` (the pipeline checks the headers before it loads the secret).
+ */
+export function verifyPresented(presented: PresentedAuth, rawBody: RawBody, secrets: WebhookSecrets): 'hmac' | 'bearer' {
   if (presented.bearer !== undefined && secrets.bearerToken !== undefined && tokensEqual(presented.bearer, secrets.bearerToken)) {
     return 'bearer';
   }
