@@ -61,35 +61,31 @@ export function createS3RecordingStore({ bucket, now = Date.now, ...location }: 
       const Upload = await loadUpload();
       const { stream, digest } = hashing(body);
       const objectMetadata = { 'conversation-id': metadata.conversationId, 'agent-id': metadata.agentId, source: RECOVERED_SOURCE };
+      // At the deadline lib-storage's own abort ends `done()` with an AbortError, sends no
+      // further part, and aborts the multipart upload once the request in flight ends.
+      const abortController = new AbortController();
       const upload = new Upload({
         client,
         params: { Bucket: bucket, Key: key, Body: stream, ContentType: AUDIO_CONTENT_TYPE, Metadata: objectMetadata },
         partSize: PART_SIZE,
         queueSize: QUEUE_SIZE,
         leavePartsOnError: false,
+        abortController,
       });
       // Fail the body before the deadline: lib-storage then aborts the multipart upload itself.
       const failBody = setTimeout(
         () => stream.destroy(new Error('the recording did not finish streaming before the deadline')),
         Math.max(0, deadlineMs - RECORDING_ABORT_RESERVE_MS - now()),
       );
-      let backstop: NodeJS.Timeout | undefined;
+      const abortAtDeadline = setTimeout(() => abortController.abort(), Math.max(0, deadlineMs - now()));
       try {
-        await Promise.race([
-          upload.done(),
-          new Promise((_, reject) => {
-            backstop = setTimeout(
-              () => reject(new Error('the upload did not finish before the deadline')),
-              Math.max(0, deadlineMs - now()),
-            );
-          }),
-        ]);
+        await upload.done();
       } catch (error) {
         stream.destroy();
         throw error;
       } finally {
         clearTimeout(failBody);
-        clearTimeout(backstop);
+        clearTimeout(abortAtDeadline);
       }
       const { bytes, sha256 } = digest();
       await client.send(

@@ -222,6 +222,16 @@ describe('a recording that is missing', () => {
     expect(await local.getObject('audio/agent_kept/conv_dropped.mp3')).toBeUndefined();
   });
 
+  it('S3 accepts the upload and never answers: given up at the deadline, comes back', async () => {
+    api.audio(() => ({ kind: 'recording', bytes: MiB }));
+    // HeadObject passes (the recording is not there); every upload request hangs.
+    s3.plan((_i, req) => (req.method === 'PUT' || req.method === 'POST' ? 'hang' : 'pass'));
+    const event = check('conv_s3_hang');
+    expect(await worker()(event, context(8_000))).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }] });
+    expect(logs.at(-1)).toMatchObject({ outcome: 'retry', reason: expect.stringMatching(/^recording not stored/) });
+    expect(await local.getObject('audio/agent_kept/conv_s3_hang.mp3')).toBeUndefined();
+  });
+
   it('ElevenLabs accepts the connection and never answers: given up at the deadline, comes back', async () => {
     api.audio(() => ({ kind: 'hang' }));
     const event = check('conv_hang');
