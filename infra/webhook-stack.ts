@@ -27,8 +27,8 @@ import { bindBucketPrefix, bindQueueConsumer, bindQueueSender, bindSecret, bindT
 import { WebhookDashboard } from './dashboard';
 import { NodeFunction } from './node-function';
 import { type StackSettings, settingsOf } from './stack-settings';
+import { WEBHOOK_PATH } from './webhook-path';
 
-export const WEBHOOK_PATH = '/webhooks/elevenlabs';
 /** contract §8: what the secret holds until someone puts ElevenLabs' secret in it (fails closed). */
 export const PLACEHOLDER_SECRET_STRING = '{"hmacSecret":""}';
 /** contract §10: what the API-key secret holds until someone puts a key in it (recovery off, AudioMissing). */

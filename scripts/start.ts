@@ -260,7 +260,7 @@ Next, in another terminal, send signed sample events:
   });
 });
 
-/** The receiver's configuration as Lambda would load it (lambda/config.ts), or one line naming what is wrong. */
+/** The receiver's configuration as Lambda would load it (lambda/config/receiver-config.ts), or one line naming what is wrong. */
 function checkReceiverConfig(env: NodeJS.ProcessEnv): void {
   try {
     loadConfig(env);

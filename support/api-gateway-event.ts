@@ -8,10 +8,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
+import { WEBHOOK_PATH } from '../infra/webhook-path';
+
+export { WEBHOOK_PATH };
 
 /** Lambda's synchronous invocation payload limit (contract §6). */
 export const LAMBDA_MAX_EVENT_BYTES = 6_291_456;
-export const WEBHOOK_PATH = '/webhooks/elevenlabs';
 
 /**
  * API Gateway passes these content types as text; anything else arrives base64-encoded

@@ -30,15 +30,6 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
 const USER_AGENT = 'elevenlabs-webhook-receiver/1';
 
 /**
- * Backstops for the per-attempt timer (`attemptTimeoutSignal`), set once on the Agent: no
- * attempt outlives the 12 s forward budget, and CRM_TIMEOUT_MS is at most 12 000, so they only
- * fire if aborting failed. Per-request `headersTimeout`/`bodyTimeout` values cost ~15 µs per
- * forward in undici 7 (a tenth of the keep-alive POST itself); on the Agent they cost nothing
- * (bench figure 3). undici's own timers are coarse (~1 s), hence the margin.
- */
-const BACKSTOP_MS = CRM_BACKSTOP_MS;
-
-/**
  * undici costs ~45 ms to import (bench figure 2b), so it is loaded on the first forward, not at
  * cold start. The agent keeps connections alive across invocations; its keep-alive stays
  * under the common 5 s server idle timeout so we rarely write to a socket the CRM closed.
@@ -49,8 +40,12 @@ const loadUndici = lazy(async () => {
     keepAliveTimeout: 4_000,
     keepAliveMaxTimeout: 60_000,
     connections: 32,
-    headersTimeout: BACKSTOP_MS,
-    bodyTimeout: BACKSTOP_MS,
+    // Backstops for the per-attempt timer (`attemptTimeoutSignal`): no attempt outlives the 12 s
+    // forward budget and CRM_TIMEOUT_MS is at most 12 000, so they only fire if aborting failed.
+    // Per-request values cost ~15 µs per forward in undici 7; on the Agent nothing (bench
+    // figure 3). undici's own timers are coarse (~1 s), hence the margin.
+    headersTimeout: CRM_BACKSTOP_MS,
+    bodyTimeout: CRM_BACKSTOP_MS,
   });
   return { request: undici.request, agent };
 });

@@ -11,7 +11,7 @@
  * again, and an outage of it costs nothing while the secret stays the same.
  */
 import { parseApiKeySecret } from '../core/api-key';
-import { SecretUnavailableError } from '../core/errors';
+import { describeError, SecretUnavailableError } from '../core/errors';
 import type { ApiKeySource, SecretSource } from '../core/ports';
 import { callDeadline } from '../core/time-budget';
 import { parseWebhookSecret } from '../core/webhook-secrets';
@@ -52,7 +52,7 @@ export function createSecretSource(options: SecretSourceOptions): SecretSource {
   const cache = createCachedSecret({ ...options, secretId: secretArn, parse: parseWebhookSecret });
   return {
     current: (deadlineMs) =>
-      cache.current(deadlineMs).catch((error: unknown) => Promise.reject(new SecretUnavailableError(safeReason(error)))),
+      cache.current(deadlineMs).catch((error: unknown) => Promise.reject(new SecretUnavailableError(describeError(error)))),
     refreshed: (deadlineMs) => cache.refreshed(deadlineMs),
     staleReason: () => cache.staleReason(),
   };
@@ -118,7 +118,7 @@ function createCachedSecret<T>(options: CachedSecretOptions<T>): CachedSecret<T>
         lastError = undefined;
         return value;
       } catch (error) {
-        lastError = safeReason(error);
+        lastError = describeError(error);
         throw error;
       } finally {
         inFlight = undefined;
@@ -145,12 +145,6 @@ function createCachedSecret<T>(options: CachedSecretOptions<T>): CachedSecret<T>
     },
     staleReason: () => (cached && lastError !== undefined ? lastError : undefined),
   };
-}
-
-/** The error's name and message, which for the SDK and our parser never contain the value. */
-function safeReason(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`.slice(0, 200);
-  return 'unknown error';
 }
 
 function secretsManagerFetcher(): SecretStringFetcher {

@@ -19,8 +19,6 @@ export interface PreparedAudio {
   agentId: string;
 }
 
-export { audioKey } from './storage-keys';
-
 /**
  * Decodes base64 (RFC 4648 §4; padding optional) and rejects anything else. Node's decoder
  * skips characters outside the alphabet instead of failing, so a decoded length shorter than

@@ -90,7 +90,7 @@ function findName(source: Record<string, unknown>, keys: readonly string[], read
  * Reads CRM_NAME_FIELDS: a comma list of field names, each made of letters, digits, spaces,
  * `_` or `-` (what a dynamic variable or data-collection id can be called). Returns the names
  * trimmed, empty entries dropped. Throws without echoing the value (contract §8); shared by
- * lambda/config.ts and the CDK stack, so what synthesises is what the receiver accepts.
+ * lambda/config/receiver-config.ts and the CDK stack, so what synthesises is what the receiver accepts.
  */
 export function parseNameFields(value: string): string[] {
   const fields = value

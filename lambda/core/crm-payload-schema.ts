@@ -11,7 +11,7 @@
  */
 import * as z from 'zod';
 
-export const CRM_STATUSES = ['held', 'no answer', 'voicemail', 'failed'] as const;
+const CRM_STATUSES = ['held', 'no answer', 'voicemail', 'failed'] as const;
 export type CrmStatus = (typeof CRM_STATUSES)[number];
 
 /** contract §5 bounds of the text fields. */

@@ -15,7 +15,7 @@ import { NumberLikeSchema } from './events';
 import { type CountryCode, DEFAULT_COUNTRY, normalisePhoneNumber } from './phone-number';
 import { readFirstText, readText } from './read-text';
 
-export { CRM_STATUSES, type CrmPayload, type CrmStatus } from './crm-payload-schema';
+export type { CrmPayload, CrmStatus } from './crm-payload-schema';
 
 export interface CrmMappingConfig {
   defaultSubject: string;

@@ -58,7 +58,7 @@ export function normalisePhoneNumber(value: string | undefined, defaultCountry: 
 
 /**
  * Reads an ISO 3166 alpha-2 country code (any case, trimmed) that the library has a numbering
- * plan for. Throws without echoing the value (contract §8); shared by lambda/config.ts and the
+ * plan for. Throws without echoing the value (contract §8); shared by lambda/config/receiver-config.ts and the
  * CDK stack, so what synthesises is what the receiver accepts.
  */
 export function parseDefaultCountry(value: string): CountryCode {

@@ -56,8 +56,7 @@ export function parseSourceAllowlist(value: string): BlockList {
 /** True when `ip` is on the list. IPv4-mapped IPv6 (`::ffff:1.2.3.4`) counts as IPv4. */
 export function isSourceAllowed(list: BlockList, ip: string | undefined): boolean {
   if (!ip) return false;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  const address = mapped?.[1] ?? ip;
+  const address = unmapIPv4(ip);
   const family = isIP(address);
   if (family === 0) return false;
   return list.check(address, family === 4 ? 'ipv4' : 'ipv6');
@@ -71,5 +70,10 @@ const ELEVENLABS_ADDRESSES: ReadonlySet<string> = new Set(ELEVENLABS_EGRESS_IPS)
  */
 export function isElevenLabsAddress(ip: string | undefined): boolean {
   if (!ip) return false;
-  return ELEVENLABS_ADDRESSES.has(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)?.[1] ?? ip);
+  return ELEVENLABS_ADDRESSES.has(unmapIPv4(ip));
+}
+
+/** `::ffff:1.2.3.4` (an IPv4 client seen on an IPv6 socket) → `1.2.3.4`; anything else unchanged. */
+function unmapIPv4(ip: string): string {
+  return /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip)?.[1] ?? ip;
 }

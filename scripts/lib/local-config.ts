@@ -2,7 +2,7 @@
  * The local tools' own settings (`npm start`, `npm run send`, `npm run reset`), read in one
  * place. `.env` is applied first and fills only what the environment leaves unset (existing
  * variables win, as with `node --env-file`), so every local setting can live in `.env`.
- * The receiver's settings are not parsed here: `lambda/config.ts` (`loadConfig`) stays their
+ * The receiver's settings are not parsed here: `lambda/config/receiver-config.ts` (`loadConfig`) stays their
  * only reader. Unlike the receiver's errors, these name the bad value: none of them is a secret.
  */
 import { existsSync, readFileSync } from 'node:fs';

@@ -115,7 +115,7 @@ describe('Lambda functions', () => {
     }
   });
 
-  it('sets exactly the receiver environment lambda/config.ts reads', () => {
+  it('sets exactly the receiver environment lambda/config/receiver-config.ts reads', () => {
     const env = (functionNamed('ReceiverFunction').props.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(env).toEqual({
       WEBHOOK_SECRET_ARN: ref(logicalId(template, 'AWS::SecretsManager::Secret', 'WebhookSecret')),
@@ -406,7 +406,7 @@ describe('outputs', () => {
 });
 
 describe('props', () => {
-  it('passes the optional receiver settings through under lambda/config.ts names', () => {
+  it('passes the optional receiver settings through under lambda/config/receiver-config.ts names', () => {
     const t = templateOf({
       crmWebhookUrl: 'https://crm.example.com/hook',
       allowedSourceIps: 'elevenlabs, 203.0.113.0/24',
@@ -446,7 +446,7 @@ describe('props', () => {
       Object.values(resourcesOf(tpl, 'AWS::Lambda::Function'))
         .filter((f) => String(f.Properties?.Description).includes('receiver'))
         .map((f) => Object.keys((f.Properties?.Environment as { Variables: object } | undefined)?.Variables ?? {}));
-    // The defaults live in lambda/config.ts: the default stack sets neither variable.
+    // The defaults live in lambda/config/receiver-config.ts: the default stack sets neither variable.
     const defaults = receiverVariables(template);
     expect(defaults).toHaveLength(1);
     expect(defaults[0]).not.toContain('CRM_NAME_FIELDS');

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { audioKey, decodeAudio, prepareAudio } from '../../lambda/core/audio';
+import { decodeAudio, prepareAudio } from '../../lambda/core/audio';
 import { InvalidAudioError } from '../../lambda/core/errors';
+import { audioKey } from '../../lambda/core/storage-keys';
 import { silentMp3 } from '../../support/fixtures/silent-mp3';
 
 describe('decodeAudio', () => {
