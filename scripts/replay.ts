@@ -17,7 +17,7 @@ import { loadConfig } from '../lambda/config/receiver-config';
 import { type CrmPayload, toCrmPayload } from '../lambda/core/crm-payload';
 import { type Delivery, deliverToCrm } from '../lambda/core/deliver-to-crm';
 import { ConfigurationError, ForwardNotDurableError } from '../lambda/core/errors';
-import { type FailureEvent, parseEvent, type TranscriptionEvent } from '../lambda/core/events';
+import { parseEvent, type RecordEvent } from '../lambda/core/events';
 import { maskPhone } from '../lambda/core/mask';
 import { requestBudget } from '../lambda/core/time-budget';
 import { localQueueSender } from '../support/folder-queue';
@@ -98,7 +98,7 @@ function settings(env: Env, dryRun: boolean) {
   }
 }
 
-function parseArchived(body: string): TranscriptionEvent | FailureEvent {
+function parseArchived(body: string): RecordEvent {
   let json: unknown;
   try {
     json = JSON.parse(body);
@@ -106,10 +106,10 @@ function parseArchived(body: string): TranscriptionEvent | FailureEvent {
     throw new CliError('the archived event is not JSON');
   }
   const event = parseEvent(json);
-  if (event.type !== 'post_call_transcription' && event.type !== 'call_initiation_failure') {
-    throw new CliError(`the archived event has type ${event.type}, which has no CRM payload`);
+  if (event.kind !== 'transcription' && event.kind !== 'failure') {
+    throw new CliError(`the archived event has type ${JSON.stringify(event.type)}, which has no CRM payload`);
   }
-  return event as TranscriptionEvent | FailureEvent;
+  return event;
 }
 
 /** The payload without personal data (contract §7): the number masked, name and summary by length. */

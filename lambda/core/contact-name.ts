@@ -49,7 +49,7 @@ export function contactName(event: TranscriptionEvent | FailureEvent, nameFields
   const variables = event.data.conversation_initiation_client_data?.dynamic_variables;
   const fromVariables = variables ? findName(variables, keys, readVariable) : undefined;
   if (fromVariables !== undefined) return fromVariables;
-  if (event.type !== 'post_call_transcription') return UNKNOWN_NAME;
+  if (event.kind !== 'transcription') return UNKNOWN_NAME;
   const collected = event.data.analysis?.data_collection_results;
   return (collected ? findName(collected, keys, readCollectedValue) : undefined) ?? UNKNOWN_NAME;
 }

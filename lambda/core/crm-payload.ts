@@ -38,7 +38,7 @@ export function toCrmPayload(event: CrmSourceEvent, config: CrmMappingConfig): C
     to: fitText(contactNumber(event, config.defaultCountry), CRM_TEXT_LIMITS.to),
     name: fitText(contactName(event, config.nameFields), CRM_TEXT_LIMITS.name),
   } as const;
-  if (event.type === 'call_initiation_failure') {
+  if (event.kind === 'failure') {
     return {
       ...common,
       summary: fitText(failureSummary(event.data), CRM_TEXT_LIMITS.summary),
@@ -78,7 +78,7 @@ export function contactNumber(event: CrmSourceEvent, defaultCountry: CountryCode
 
 function rawContactNumber(event: CrmSourceEvent): string | undefined {
   const vars = variablesOf(event.data);
-  if (event.type === 'call_initiation_failure') {
+  if (event.kind === 'failure') {
     const twilio = twilioBody(event.data);
     return readFirstText(vars.system__called_number, twilio?.To, twilio?.Called);
   }
@@ -97,7 +97,7 @@ function callSubject(event: CrmSourceEvent, config: CrmMappingConfig): string {
   const vars = variablesOf(event.data);
   const agentId = event.data.agent_id;
   const mapped = agentId != null && Object.hasOwn(config.subjectsByAgent, agentId) ? config.subjectsByAgent[agentId] : undefined;
-  const agentName = event.type === 'post_call_transcription' ? event.data.agent_name : undefined;
+  const agentName = event.kind === 'transcription' ? event.data.agent_name : undefined;
   return readFirstText(vars.subject, vars.campaign_name, vars.campaign, mapped, agentName, vars.agent_name) ?? config.defaultSubject;
 }
 

@@ -21,7 +21,7 @@ import {
   SignatureError,
   SourceNotAllowedError,
 } from '../../lambda/core/errors';
-import { EVENT_TYPES } from '../../lambda/core/events';
+import { EVENT_TYPE_NAMES } from '../../lambda/core/events';
 import {
   audioCheckMetrics,
   METRICS_NAMESPACE,
@@ -331,7 +331,7 @@ describe('dashboard', () => {
   });
 
   it('graphs EventsReceived for every EventType value the receiver can emit', () => {
-    expect(EVENT_TYPE_VALUES).toEqual([...EVENT_TYPES, eventTypeDimension('anything else')]);
+    expect(EVENT_TYPE_VALUES).toEqual([...EVENT_TYPE_NAMES, eventTypeDimension('anything else')]);
     const graphed = dashboardMetrics()
       .filter((m) => m[0] === METRICS_NAMESPACE && m[1] === MetricName.EventsReceived)
       .map((m) => m[m.indexOf('EventType') + 1]);
