@@ -37,11 +37,7 @@ export function dispatchEvent(event: WebhookEvent, rawBody: RawBody, context: Di
 }
 
 /** contract §5 and §10: the CRM forward, with the archive and the audio check running alongside. */
-async function forwardAndKeep(
-  event: RecordEvent,
-  rawBody: RawBody,
-  context: DispatchContext,
-): Promise<SuccessBody> {
+async function forwardAndKeep(event: RecordEvent, rawBody: RawBody, context: DispatchContext): Promise<SuccessBody> {
   const { deps, facts, deadlineMs } = context;
   if (!deps.archive && !deps.audioChecks) return forwardToCrm(event, context);
   const { archive, audioChecks, now, config } = deps;
@@ -64,10 +60,7 @@ async function forwardAndKeep(
 }
 
 /** contract §5: forward, else queue, else 500 (the only CRM case where a retry helps). */
-async function forwardToCrm(
-  event: RecordEvent,
-  { base, deps, facts, deadlineMs }: DispatchContext,
-): Promise<SuccessBody> {
+async function forwardToCrm(event: RecordEvent, { base, deps, facts, deadlineMs }: DispatchContext): Promise<SuccessBody> {
   const payload = toCrmPayload(event, deps.config.crmMapping);
   facts.crmStatus = payload.status;
   facts.crmTo = maskPhone(payload.to);

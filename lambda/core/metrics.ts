@@ -146,9 +146,13 @@ export function requestMetrics(facts: RequestFacts): MetricValues {
 export function retryMetrics({ verdict, facts }: RetryOutcome): MetricValues {
   const { values, add } = counter();
   if (facts.crmAttempts !== undefined && facts.crmAttempts > 1) add(MetricName.CrmForwardRetried, facts.crmAttempts - 1);
+  if (facts.idempotencyError !== undefined) add(MetricName.IdempotencyUnavailable);
   switch (verdict) {
     case 'delivered':
       add(MetricName.CrmForwardSucceeded);
+      break;
+    case 'deduplicated':
+      add(MetricName.Deduplicated);
       break;
     case 'retry':
     case 'dead_letter':
