@@ -80,7 +80,10 @@ describe('CrmPayloadSchema', () => {
     const read = parseRetryMessage(JSON.stringify(message));
     expect(read?.fitted).toEqual(['summary']);
     expect(CrmPayloadSchema.parse(read?.message.crmPayload).summary).toHaveLength(CRM_TEXT_LIMITS.summary);
-    expect(parseRetryMessage(JSON.stringify({ ...message, crmPayload: valid }))).toEqual({ message: { ...message, crmPayload: valid }, fitted: [] });
+    expect(parseRetryMessage(JSON.stringify({ ...message, crmPayload: valid }))).toEqual({
+      message: { ...message, crmPayload: valid },
+      fitted: [],
+    });
   });
 });
 
