@@ -167,7 +167,7 @@ const EnvelopeSchema = z.object({
  * `<type>.json`, a transcription also gets an audio check; `audio` is stored (§6). The order of
  * the rows is the order the archive is searched in (the ledger of §12, replay).
  */
-export const EVENT_TYPES = {
+const EVENT_TYPES = {
   post_call_transcription: { kind: 'transcription', schema: TranscriptionDataSchema },
   post_call_transcription_otel: { kind: 'transcription', schema: OtelTranscriptionDataSchema },
   call_initiation_failure: { kind: 'failure', schema: FailureDataSchema },
