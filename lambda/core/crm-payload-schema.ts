@@ -58,7 +58,7 @@ export function fitDuration(value: unknown): number {
 }
 
 /** contract §5 defaults, for a field a payload lacks: what the receiver would have written. */
-const CRM_FIELD_DEFAULTS = {
+export const CRM_FIELD_DEFAULTS = {
   subject: 'Conversational AI call',
   to: 'Unknown',
   name: 'Unknown',
