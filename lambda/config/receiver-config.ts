@@ -6,10 +6,12 @@
  */
 import * as z from 'zod';
 import { parseNameFields } from '../core/contact-name';
+import { parseNumberFields } from '../core/contact-number';
 import type { PipelineConfig } from '../core/handle-webhook';
 import { DEFAULT_AUDIO_CHECK_DELAY_SECONDS, MAX_AUDIO_CHECK_DELAY_SECONDS } from '../core/keep-call';
 import { DEFAULT_COUNTRY, parseDefaultCountry } from '../core/phone-number';
 import { parseSourceAllowlist } from '../core/source-ip';
+import { parseVoicemailPhrases } from '../core/speech-phrases';
 import { parseSubjectsByAgent } from '../core/subjects-by-agent';
 import {
   booleanFlag,
@@ -62,8 +64,10 @@ const buildReceiverSchema = () =>
       ALLOWED_AGENT_IDS: commaList.transform((ids) => (ids && ids.length > 0 ? new Set(ids) : undefined)),
       CRM_DEFAULT_SUBJECT: optionalText.transform((v) => v ?? DEFAULT_CRM_SUBJECT),
       CRM_SUBJECTS_BY_AGENT: optionalText.pipe(z.string().transform(parsedWith(parseSubjectsByAgent)).optional()),
-      // contract §5 name rule and number rule; the parsers name no value in their errors.
+      // contract §5 name, number and voicemail rules; the parsers name no value in their errors.
       CRM_NAME_FIELDS: optionalText.pipe(z.string().transform(parsedWith(parseNameFields)).optional()),
+      CRM_NUMBER_FIELDS: optionalText.pipe(z.string().transform(parsedWith(parseNumberFields)).optional()),
+      CRM_VOICEMAIL_PHRASES: optionalText.pipe(z.string().transform(parsedWith(parseVoicemailPhrases)).optional()),
       CRM_DEFAULT_COUNTRY: optionalText.pipe(z.string().transform(parsedWith(parseDefaultCountry)).optional()),
       IDEMPOTENCY_TABLE: optionalText,
       ARCHIVE_EVENTS: booleanFlag,
@@ -96,6 +100,8 @@ const buildReceiverSchema = () =>
             defaultSubject: e.CRM_DEFAULT_SUBJECT,
             subjectsByAgent: e.CRM_SUBJECTS_BY_AGENT ?? {},
             nameFields: e.CRM_NAME_FIELDS,
+            numberFields: e.CRM_NUMBER_FIELDS,
+            voicemailPhrases: e.CRM_VOICEMAIL_PHRASES,
             defaultCountry: e.CRM_DEFAULT_COUNTRY ?? DEFAULT_COUNTRY,
           },
           audioCheckDelaySeconds: e.AUDIO_CHECK_DELAY_SECONDS,
