@@ -43,7 +43,8 @@ export function contactNumber(event: TranscriptionEvent | FailureEvent, config: 
   const agentLine = event.type === 'post_call_transcription' ? readText(event.data.metadata?.phone_call?.agent_number) : undefined;
   for (const candidate of numberCandidates(event, fieldKeys(config.numberFields, DEFAULT_NUMBER_KEYS))) {
     const text = readText(candidate);
-    if (text === undefined) continue;
+    // The agent line written exactly as `agent_number` is skipped without a parse.
+    if (text === undefined || text === agentLine) continue;
     const number = normalisePhoneNumber(text, country);
     if (agentLine !== undefined && number !== UNKNOWN_NUMBER && isAgentLine(number, agentLine, country)) continue;
     return number;

@@ -29,7 +29,8 @@ const WORD = /[\p{L}\p{N}]/u;
 const APOSTROPHES = /[\u2018\u2019\u201B\u02BC\u02BB\u00B4\u0060\u2032\uFF07]/g;
 /** Combining marks: what NFKD leaves of accents (é → e + U+0301). */
 const MARKS = /\p{M}+/gu;
-const SPACES = /\s+/g;
+/** A run of whitespace, or one whitespace character that is not a plain space: only these are rewritten. */
+const ODD_SPACES = /\s{2,}|[^\S ]/g;
 /** Scripts written without spaces between words: a phrase edge in one of them needs no boundary. */
 const UNSPACED_SCRIPTS =
   '[\\p{Script=Han}\\p{Script=Hiragana}\\p{Script=Katakana}\\p{Script=Thai}\\p{Script=Lao}\\p{Script=Khmer}\\p{Script=Myanmar}]';
@@ -136,7 +137,7 @@ export type ClassifySpeech = (message: string) => SpeechKind;
 
 /** Contract §5's matching form: NFKD, accents removed, lower case, straight apostrophes, single spaces. */
 export function normaliseSpeech(text: string): string {
-  return text.replace(APOSTROPHES, "'").normalize('NFKD').toLowerCase().replace(MARKS, '').replace(SPACES, ' ').trim();
+  return text.replace(APOSTROPHES, "'").normalize('NFKD').toLowerCase().replace(MARKS, '').replace(ODD_SPACES, ' ').trim();
 }
 
 function escapeRegExp(text: string): string {
