@@ -30,7 +30,8 @@ const HELP = `usage: npm run replay -- --conversation <id> [--agent <id>] [--dry
   --dry-run             show the payload that would be sent (masked) and send nothing
 
 Settings come from the environment, as the receiver reads them: AUDIO_BUCKET, CRM_WEBHOOK_URL,
-CRM_RETRY_QUEUE_URL, CRM_DEFAULT_SUBJECT, CRM_SUBJECTS_BY_AGENT, CRM_NAME_FIELDS, CRM_DEFAULT_COUNTRY.`;
+CRM_RETRY_QUEUE_URL, CRM_DEFAULT_SUBJECT, CRM_SUBJECTS_BY_AGENT, CRM_NAME_FIELDS, CRM_NUMBER_FIELDS,
+CRM_VOICEMAIL_PHRASES, CRM_DEFAULT_COUNTRY.`;
 
 await runCli('replay', async () => {
   const { values } = parseCliArgs({

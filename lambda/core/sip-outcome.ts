@@ -22,7 +22,7 @@ const SIP_CODE = /^\d{3}$/;
 const SIP_CODE_IN_TEXT = /\bsip(?:\s+status)?(?::\s*|\s+)(\d{3})(?!\d)/gi;
 
 /** A SIP status code as a number, from a JSON number or a numeric string (`"487"`); else undefined. */
-export function readSipCode(value: unknown): number | undefined {
+function readSipCode(value: unknown): number | undefined {
   const text = readText(value);
   return text !== undefined && SIP_CODE.test(text) ? Number(text) : undefined;
 }

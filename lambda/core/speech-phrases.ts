@@ -136,7 +136,7 @@ export type SpeechKind = 'silence' | 'screening' | 'greeting' | 'words';
 export type ClassifySpeech = (message: string) => SpeechKind;
 
 /** Contract §5's matching form: NFKD, accents removed, lower case, straight apostrophes, single spaces. */
-export function normaliseSpeech(text: string): string {
+function normaliseSpeech(text: string): string {
   return text.replace(APOSTROPHES, "'").normalize('NFKD').toLowerCase().replace(MARKS, '').replace(ODD_SPACES, ' ').trim();
 }
 
