@@ -34,7 +34,8 @@ const HELP = `usage: npm run replay -- --conversation <id> [--agent <id>] [--dry
   --local               replay from a running npm start's archive, to its CRM sink and retry folder
 
 Settings come from the environment, as the receiver reads them: AUDIO_BUCKET, CRM_WEBHOOK_URL,
-CRM_RETRY_QUEUE_URL and the CRM_* mapping settings (CRM_DEFAULT_SUBJECT, CRM_SUBJECTS_BY_AGENT, …).
+CRM_RETRY_QUEUE_URL, CRM_DEFAULT_SUBJECT, CRM_SUBJECTS_BY_AGENT, CRM_NAME_FIELDS, CRM_NUMBER_FIELDS,
+CRM_VOICEMAIL_PHRASES, CRM_DEFAULT_COUNTRY.
 
 Exit codes: 0 forwarded, queued or dry run; 1 not found or not delivered; 2 bad usage or settings.`;
 
