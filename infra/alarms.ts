@@ -40,13 +40,14 @@ export interface WebhookAlarmsProps {
   readonly deadLetterQueue: IQueue;
   readonly audioWorker: IFunction;
   readonly audioCheckDeadLetterQueue: IQueue;
-  /** Where the README lives (a URL, or the default `README.md`); each alarm links to its entry. */
+  readonly reconciler: IFunction;
+  /** Where the runbook lives (a URL, or the default `docs/runbook.md`); each alarm links to its entry. */
   readonly runbookUrl: string;
   /** Page when no event arrived for this many hours (off when undefined). */
   readonly noTrafficHours?: number;
 }
 
-/** Every alarm the stack can create; the README runbook has one entry (heading) per id. */
+/** Every alarm the stack can create; docs/runbook.md has one entry (heading) per id. */
 export const ALARM_IDS = [
   'CrmRetryQueueOldestMessage',
   'CrmDeadLetterQueueNotEmpty',
@@ -59,18 +60,23 @@ export const ALARM_IDS = [
   'IdempotencyUnavailable',
   'AudioMissing',
   'AudioCheckDeadLetterQueueNotEmpty',
+  'CallRecovered',
+  'ReconcileFailed',
+  'CallRecordMissing',
   'ReceiverErrors',
   'ReceiverThrottles',
   'RetryWorkerErrors',
   'RetryWorkerThrottles',
   'AudioWorkerErrors',
   'AudioWorkerThrottles',
+  'ReconcilerErrors',
+  'ReconcilerThrottles',
   'Api5xx',
   'NoTraffic',
 ] as const;
 export type AlarmId = (typeof ALARM_IDS)[number];
 
-/** The README anchor of an alarm's runbook entry: GitHub's slug of the heading `` `<id>` ``. */
+/** The anchor of an alarm's runbook entry: GitHub's slug of the heading `` `<id>` ``. */
 export function runbookAnchor(id: AlarmId): string {
   return id.toLowerCase();
 }
@@ -102,7 +108,12 @@ function alarmSpecs(props: WebhookAlarmsProps): AlarmSpec[] {
       description:
         'CRM payloads gave up retrying (a day of failures, or a permanent 4xx) and wait in the dead-letter queue for a re-drive.',
     },
-    ...CUSTOM_METRIC_ALARMS.map(([id, name, threshold, description]) => ({ id, metric: webhookMetric(name), threshold, description })),
+    ...CUSTOM_METRIC_ALARMS.map(([id, name, threshold, description, period]) => ({
+      id,
+      metric: webhookMetric(name, period === undefined ? {} : { period }),
+      threshold,
+      description,
+    })),
     {
       id: 'AudioCheckDeadLetterQueueNotEmpty',
       metric: audioCheckDeadLetterQueue.metricApproximateNumberOfMessagesVisible(queueMax),
@@ -115,8 +126,11 @@ function alarmSpecs(props: WebhookAlarmsProps): AlarmSpec[] {
   ];
 }
 
-/** Alarms on the receiver's and workers' own metrics (lambda/core/metrics.ts): any datapoint pages. */
-const CUSTOM_METRIC_ALARMS: readonly (readonly [AlarmId, MetricName, number, string])[] = [
+/**
+ * Alarms on the receiver's and workers' own metrics (lambda/core/metrics.ts): any datapoint pages.
+ * The fifth entry is the period when it is not the stack's five minutes.
+ */
+const CUSTOM_METRIC_ALARMS: readonly (readonly [AlarmId, MetricName, number, string, Duration?])[] = [
   [
     'CrmForwardNotDurable',
     MetricName.CrmForwardNotDurable,
@@ -160,10 +174,29 @@ const CUSTOM_METRIC_ALARMS: readonly (readonly [AlarmId, MetricName, number, str
     1,
     "A call's recording is not in the bucket and could not be recovered: no ElevenLabs API key is configured, or ElevenLabs rejected it.",
   ],
+  [
+    'CallRecovered',
+    MetricName.CallRecovered,
+    1,
+    "A call's CRM record was recovered from the ElevenLabs API because its webhook never arrived: the receiver was down past ElevenLabs' retries, the webhook is disabled, or its URL or secret is wrong. Records are safe; find out which.",
+    Duration.hours(1),
+  ],
+  [
+    'ReconcileFailed',
+    MetricName.ReconcileFailed,
+    1,
+    'A reconciler run could not list or check its window (API key rejected, API down, an incomplete listing, invalid configuration): calls whose webhook never arrived may go unseen until a run succeeds.',
+  ],
+  [
+    'CallRecordMissing',
+    MetricName.CallRecordMissing,
+    1,
+    "A call's CRM record is missing and cannot be recovered: no ElevenLabs API key is configured, or ElevenLabs rejected it.",
+  ],
 ];
 
 /** Errors and throttles of each function, then the API's 5xx. */
-function functionAlarms({ api, receiver, retryWorker, audioWorker }: WebhookAlarmsProps): AlarmSpec[] {
+function functionAlarms({ api, receiver, retryWorker, audioWorker, reconciler }: WebhookAlarmsProps): AlarmSpec[] {
   const sum = { period: METRIC_PERIOD, statistic: Stats.SUM };
   const alarm = (id: AlarmId, metric: IMetric, description: string): AlarmSpec => ({ id, metric, threshold: 1, description });
   return [
@@ -185,6 +218,12 @@ function functionAlarms({ api, receiver, retryWorker, audioWorker }: WebhookAlar
       audioWorker.metricThrottles(sum),
       'The audio worker Lambda was throttled; audio checks wait in their queue.',
     ),
+    alarm(
+      'ReconcilerErrors',
+      reconciler.metricErrors(sum),
+      'The reconciler Lambda failed (a failed run, a crash or a timeout); the next scheduled run tries its window again.',
+    ),
+    alarm('ReconcilerThrottles', reconciler.metricThrottles(sum), 'The reconciler Lambda was throttled: a scheduled run did not happen.'),
     alarm(
       'Api5xx',
       api.metricServerError(sum),

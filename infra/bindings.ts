@@ -69,6 +69,21 @@ export interface PrefixGrant {
   readonly why: string;
 }
 
+/**
+ * s3:ListBucket on the calls bucket, so that a HeadObject of a key that does not exist answers
+ * 404 rather than 403 (S3 API reference, HeadObject: "If you don't have the s3:ListBucket
+ * permission, Amazon S3 returns an HTTP status code 403"): the audio worker and the reconciler
+ * read "not there" as a fact (a recording or a record to recover), never as an error.
+ */
+export function bindBucketListing(fn: NodeFunction, bucket: Bucket): void {
+  fn.function.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
+}
+
+/** Object actions on one fixed key of the calls bucket (no wildcard). */
+export function bindBucketObject(fn: NodeFunction, grant: { bucket: Bucket; key: string; actions: readonly string[] }): void {
+  fn.function.addToRolePolicy(new PolicyStatement({ actions: [...grant.actions], resources: [grant.bucket.arnForObjects(grant.key)] }));
+}
+
 /** Object actions under one prefix of the calls bucket; keys are known only per call. */
 export function bindBucketPrefix(fn: NodeFunction, grant: PrefixGrant): void {
   for (const [name, value] of Object.entries(grant.env)) fn.function.addEnvironment(name, value);

@@ -73,6 +73,9 @@ export function settingsFromContext(context: ContextReader, processEnv: Readonly
     elevenLabsApiKeySecretArn: text('elevenLabsApiKeySecretArn'),
     elevenLabsApiBaseUrl: text('elevenLabsApiBaseUrl'),
     audioCheckDelaySeconds: whole('audioCheckDelaySeconds'),
+    reconcileEveryMinutes: whole('reconcileEveryMinutes'),
+    reconcileLookbackHours: whole('reconcileLookbackHours'),
+    reconcileSettleMinutes: whole('reconcileSettleMinutes'),
   });
 
   // The region is ap-southeast-2 (where the CRM is) unless asked for explicitly. Not

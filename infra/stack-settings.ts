@@ -10,6 +10,7 @@ import { parseNameFields } from '../lambda/core/contact-name';
 import { parseNumberFields } from '../lambda/core/contact-number';
 import { DEFAULT_AUDIO_CHECK_DELAY_SECONDS, MAX_AUDIO_CHECK_DELAY_SECONDS } from '../lambda/core/keep-call';
 import { parseDefaultCountry } from '../lambda/core/phone-number';
+import { DEFAULT_LOOKBACK_HOURS, DEFAULT_SETTLE_MINUTES } from '../lambda/core/reconcile';
 import { parseSourceAllowlist } from '../lambda/core/source-ip';
 import { parseVoicemailPhrases } from '../lambda/core/speech-phrases';
 import { MAX_NO_TRAFFIC_HOURS } from './alarms';
@@ -21,7 +22,7 @@ const DEFAULT_AUDIO_RETENTION_DAYS = 365;
 /** contract §9: recordings and the event archive move to Glacier Instant Retrieval after this. */
 const DEFAULT_ARCHIVE_AFTER_DAYS = 30;
 /** Where alarm descriptions point for their runbook entry, unless `runbookUrl` says otherwise. */
-const DEFAULT_RUNBOOK_URL = 'README.md';
+export const DEFAULT_RUNBOOK_URL = 'docs/runbook.md';
 const DEFAULT_LOG_RETENTION_DAYS = 90;
 
 export interface StackSettings {
@@ -32,9 +33,20 @@ export interface StackSettings {
   archiveAfterDays: number;
   runbookUrl: string;
   logRetention: RetentionDays;
-  /** The receiver's optional variables, set only when asked for (its config defaults otherwise). */
+  /** The receiver's own optional variables (its allowlists), set only when asked for. */
   receiverOptions: Readonly<Record<string, string>>;
+  /** The CRM mapping variables (contract §5), for everything that builds a record: the receiver and the audio worker's call check. */
+  crmMappingOptions: Readonly<Record<string, string>>;
+  /** contract §12: how often the reconciler runs, and its window. */
+  reconcile: { everyMinutes: number; lookbackHours: number; settleMinutes: number };
 }
+
+/** contract §12: the reconciler's schedule (minutes) and window (its config's own bounds, lambda/config/reconciler-config.ts). */
+const RECONCILE_BOUNDS = {
+  reconcileEveryMinutes: { default: 60, min: 5, max: 1440 },
+  reconcileLookbackHours: { default: DEFAULT_LOOKBACK_HOURS, min: 1, max: 720 },
+  reconcileSettleMinutes: { default: DEFAULT_SETTLE_MINUTES, min: 5, max: 1440 },
+} as const;
 
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+/;
 
@@ -72,6 +84,8 @@ export function settingsOf(props: WebhookStackProps): StackSettings {
     archiveAfterDays,
     logRetention: logRetentionOf(props.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS),
     receiverOptions: receiverOptionsOf(props),
+    crmMappingOptions: crmMappingOptionsOf(props),
+    reconcile: reconcileOf(props),
   };
 }
 
@@ -105,7 +119,7 @@ function addressesOf(props: WebhookStackProps): Pick<StackSettings, 'crmWebhookU
   const runbookUrl = props.runbookUrl ?? DEFAULT_RUNBOOK_URL;
   check(
     runbookUrl === DEFAULT_RUNBOOK_URL || /^https:\/\/\S+$/.test(runbookUrl),
-    `runbookUrl must be an https URL of the README, got "${runbookUrl}"`,
+    `runbookUrl must be an https URL of docs/runbook.md in your repository, got "${runbookUrl}"`,
   );
   return { crmWebhookUrl, elevenLabsApiBaseUrl, runbookUrl };
 }
@@ -119,7 +133,22 @@ function logRetentionOf(days: number): RetentionDays {
   return days as RetentionDays;
 }
 
-/** ALLOWED_SOURCE_IPS, ALLOWED_AGENT_IDS and the CRM mapping variables (contract §5, §8). */
+/** contract §12: a whole number within its bounds, else the synth fails naming the prop. */
+function reconcileOf(props: WebhookStackProps): StackSettings['reconcile'] {
+  const read = (name: keyof typeof RECONCILE_BOUNDS) => {
+    const { default: fallback, min, max } = RECONCILE_BOUNDS[name];
+    const value = props[name] ?? fallback;
+    check(Number.isInteger(value) && value >= min && value <= max, `${name} must be a whole number from ${min} to ${max}, got ${value}`);
+    return value;
+  };
+  return {
+    everyMinutes: read('reconcileEveryMinutes'),
+    lookbackHours: read('reconcileLookbackHours'),
+    settleMinutes: read('reconcileSettleMinutes'),
+  };
+}
+
+/** ALLOWED_SOURCE_IPS and ALLOWED_AGENT_IDS (contract §8): the receiver's own. */
 function receiverOptionsOf(props: WebhookStackProps): Record<string, string> {
   const options: Record<string, string> = {};
   if (props.allowedSourceIps !== undefined) {
@@ -132,6 +161,12 @@ function receiverOptionsOf(props: WebhookStackProps): Record<string, string> {
     options.ALLOWED_SOURCE_IPS = value;
   }
   if (props.allowedAgentIds?.length) options.ALLOWED_AGENT_IDS = props.allowedAgentIds.join(',');
+  return options;
+}
+
+/** The CRM mapping variables (contract §5, §8), checked with the parsers the Lambdas use. */
+function crmMappingOptionsOf(props: WebhookStackProps): Record<string, string> {
+  const options: Record<string, string> = {};
   if (props.crmDefaultSubject) options.CRM_DEFAULT_SUBJECT = props.crmDefaultSubject;
   if (props.crmSubjectsByAgent && Object.keys(props.crmSubjectsByAgent).length > 0) {
     options.CRM_SUBJECTS_BY_AGENT = JSON.stringify(props.crmSubjectsByAgent);

@@ -12,18 +12,31 @@ import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership, StorageClass } from 'aws-cdk-lib/aws-s3';
+import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { RETRY_MAX_RECEIVES } from '../lambda/core/retry-schedule';
-import { AUDIO_WORKER_TIMEOUT_MS, RECEIVER_TIMEOUT_MS, RETRY_WORKER_TIMEOUT_MS } from '../lambda/core/time-budget';
+import { ARCHIVE_PREFIX, AUDIO_PREFIX, FIRST_RUN_KEY } from '../lambda/core/storage-keys';
+import { AUDIO_WORKER_TIMEOUT_MS, RECEIVER_TIMEOUT_MS, RECONCILER_TIMEOUT_MS, RETRY_WORKER_TIMEOUT_MS } from '../lambda/core/time-budget';
 import { WebhookAlarms } from './alarms';
-import { bindBucketPrefix, bindQueueConsumer, bindQueueSender, bindSecret, bindTable, bindValue } from './bindings';
+import {
+  bindBucketListing,
+  bindBucketObject,
+  bindBucketPrefix,
+  bindQueueConsumer,
+  bindQueueSender,
+  bindSecret,
+  bindTable,
+  bindValue,
+} from './bindings';
 import { WebhookDashboard } from './dashboard';
 import { NodeFunction } from './node-function';
 import { type StackSettings, settingsOf } from './stack-settings';
@@ -74,6 +87,11 @@ const AUDIO_WORKER_MEMORY_MB = 512;
 const AUDIO_WORKER_TIMEOUT = Duration.millis(AUDIO_WORKER_TIMEOUT_MS);
 /** ≥ 6× the audio worker's timeout (AWS guidance for SQS event sources). */
 const AUDIO_CHECK_VISIBILITY_TIMEOUT = Duration.minutes(30);
+/** The reconciler pages and sends messages; it holds one page at a time (contract §12). */
+const RECONCILER_MEMORY_MB = 256;
+const RECONCILER_TIMEOUT = Duration.millis(RECONCILER_TIMEOUT_MS);
+/** The idempotency table's item actions: claim, complete, release and read records with conditional writes. */
+const IDEMPOTENCY_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'] as const;
 /** Stage-wide throttle: far above ElevenLabs' rate (a few webhooks per call), low enough to cap abuse. */
 const STAGE_THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;
 
@@ -124,6 +142,14 @@ export interface WebhookStackProps extends StackProps {
   readonly elevenLabsApiBaseUrl?: string;
   /** AUDIO_CHECK_DELAY_SECONDS (0–900). Default 600. */
   readonly audioCheckDelaySeconds?: number;
+  /** contract §12: how often the reconciler runs, in minutes (5–1440). Default 60. */
+  readonly reconcileEveryMinutes?: number;
+  /** RECONCILE_LOOKBACK_HOURS (1–720). Default 48. */
+  readonly reconcileLookbackHours?: number;
+  /** RECONCILE_SETTLE_MINUTES (5–1440). Default 30. */
+  readonly reconcileSettleMinutes?: number;
+  /** Folder of the reconciler bundle. Default `dist/reconciler`. */
+  readonly reconcilerCodePath?: string;
 }
 
 const distFolder = (name: string) => fileURLToPath(new URL(`../dist/${name}`, import.meta.url));
@@ -143,6 +169,7 @@ export class WebhookStack extends Stack {
   readonly apiKeySecret: ISecret;
   readonly audioCheckQueue: Queue;
   readonly audioCheckDeadLetterQueue: Queue;
+  readonly reconciler: NodeFunction;
 
   constructor(scope: Construct, id: string, props: WebhookStackProps = {}) {
     super(scope, id, props);
@@ -170,6 +197,7 @@ export class WebhookStack extends Stack {
     this.receiver = this.receiverFunction(props, settings);
     this.retryWorker = this.retryWorkerFunction(props, settings);
     this.audioWorker = this.audioWorkerFunction(props, settings);
+    this.reconciler = this.reconcilerFunction(props, settings);
     const { api, webhookUrl, accessLogs } = this.httpApi(this.receiver, settings);
     this.api = api;
     this.webhookUrl = webhookUrl;
@@ -184,6 +212,7 @@ export class WebhookStack extends Stack {
       deadLetterQueue: this.deadLetterQueue,
       audioWorker: this.audioWorker.function,
       audioCheckDeadLetterQueue: this.audioCheckDeadLetterQueue,
+      reconciler: this.reconciler.function,
       runbookUrl: settings.runbookUrl,
       ...(props.noTrafficHours === undefined ? {} : { noTrafficHours: props.noTrafficHours }),
     });
@@ -307,27 +336,22 @@ export class WebhookStack extends Stack {
     bindBucketPrefix(receiver, {
       env: { AUDIO_BUCKET: this.audioBucket.bucketName },
       bucket: this.audioBucket,
-      prefix: 'audio/',
+      prefix: AUDIO_PREFIX,
       actions: ['s3:PutObject'],
       why: 'Object keys are audio/<agent_id>/<conversation_id>.mp3, known only per request; the grant is PutObject only, on that prefix of this one bucket.',
     });
-    // Claim, complete, release and read records with conditional writes.
-    bindTable(receiver, 'IDEMPOTENCY_TABLE', this.idempotencyTable, [
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
-    ]);
+    bindTable(receiver, 'IDEMPOTENCY_TABLE', this.idempotencyTable, IDEMPOTENCY_ACTIONS);
     bindBucketPrefix(receiver, {
       env: { ARCHIVE_EVENTS: 'true' },
       bucket: this.audioBucket,
-      prefix: 'calls/',
+      prefix: ARCHIVE_PREFIX,
       actions: ['s3:PutObject'],
       why: 'Archive keys are calls/<agent_id>/<conversation_id>/<type>.json, known only per request; the grant is PutObject only, on that prefix of this one bucket.',
     });
     bindQueueSender(receiver, 'AUDIO_CHECK_QUEUE_URL', this.audioCheckQueue);
     bindValue(receiver, 'AUDIO_CHECK_DELAY_SECONDS', String(settings.audioCheckDelaySeconds));
-    for (const [name, value] of Object.entries(settings.receiverOptions)) bindValue(receiver, name, value);
+    for (const [name, value] of Object.entries({ ...settings.receiverOptions, ...settings.crmMappingOptions }))
+      bindValue(receiver, name, value);
     return receiver;
   }
 
@@ -342,6 +366,8 @@ export class WebhookStack extends Stack {
     });
     bindValue(worker, 'CRM_WEBHOOK_URL', settings.crmWebhookUrl);
     bindQueueSender(worker, 'CRM_DEAD_LETTER_QUEUE_URL', this.deadLetterQueue);
+    // One CRM record per queued message however often SQS delivers it (retry#<messageId>, contract §5).
+    bindTable(worker, 'IDEMPOTENCY_TABLE', this.idempotencyTable, IDEMPOTENCY_ACTIONS);
     // maxConcurrency 2 (the minimum) caps a recovering CRM at 20 forwards in flight.
     bindQueueConsumer(worker, 'CRM_RETRY_QUEUE_URL', this.retryQueue, { batchSize: 10, maxConcurrency: 2 });
     return worker;
@@ -351,17 +377,19 @@ export class WebhookStack extends Stack {
   private audioWorkerFunction(props: WebhookStackProps, settings: StackSettings): NodeFunction {
     const worker = new NodeFunction(this, 'AudioWorker', {
       codePath: props.audioWorkerCodePath ?? distFolder('audio-worker'),
-      description: 'ElevenLabs audio worker: recovers recordings the webhook could not deliver, streamed from the ElevenLabs API',
+      description:
+        "ElevenLabs call check: recovers a call's CRM record and its recording when their webhooks never arrived, from the ElevenLabs API",
       timeout: AUDIO_WORKER_TIMEOUT,
       memorySize: AUDIO_WORKER_MEMORY_MB,
       logRetention: settings.logRetention,
     });
+    this.bindCallCheck(worker, settings);
     // HeadObject (s3:GetObject), the multipart upload and the metadata copy onto itself
     // (s3:PutObject, s3:GetObject as the copy source), AbortMultipartUpload.
     bindBucketPrefix(worker, {
       env: { AUDIO_BUCKET: this.audioBucket.bucketName },
       bucket: this.audioBucket,
-      prefix: 'audio/',
+      prefix: AUDIO_PREFIX,
       actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
       why: 'Recording keys are audio/<agent_id>/<conversation_id>.mp3, known only per message; the grant covers reading, writing and aborting uploads on that prefix of this one bucket, never deleting.',
     });
@@ -371,6 +399,79 @@ export class WebhookStack extends Stack {
     // One recording per invocation.
     bindQueueConsumer(worker, 'AUDIO_CHECK_QUEUE_URL', this.audioCheckQueue, { batchSize: 1, maxConcurrency: 4 });
     return worker;
+  }
+
+  /**
+   * contract §12, the record half of the call check: read the ledger and archive a recovered
+   * record under calls/, deliver it as the receiver does (the CRM, else the retry queue), claim
+   * it in the idempotency table so a late webhook is deduplicated.
+   */
+  private bindCallCheck(worker: NodeFunction, settings: StackSettings): void {
+    bindBucketPrefix(worker, {
+      env: { ARCHIVE_EVENTS: 'true' },
+      bucket: this.audioBucket,
+      prefix: ARCHIVE_PREFIX,
+      actions: ['s3:GetObject', 's3:PutObject'],
+      why: 'Archive keys are calls/<agent_id>/<conversation_id>/<type>.json, known only per message; the worker reads their heads (the ledger) and writes a recovered record there, never deleting.',
+    });
+    bindBucketListing(worker, this.audioBucket);
+    bindValue(worker, 'CRM_WEBHOOK_URL', settings.crmWebhookUrl);
+    bindQueueSender(worker, 'CRM_RETRY_QUEUE_URL', this.retryQueue);
+    bindTable(worker, 'IDEMPOTENCY_TABLE', this.idempotencyTable, IDEMPOTENCY_ACTIONS);
+    for (const [name, value] of Object.entries(settings.crmMappingOptions)) bindValue(worker, name, value);
+  }
+
+  /**
+   * contract §12: every `reconcileEveryMinutes` (EventBridge Scheduler), list the window's
+   * conversations and send a call check for each whose record is missing. It reads heads under
+   * calls/, its own marker, the API key; it sends to the audio-check queue; nothing else.
+   */
+  private reconcilerFunction(props: WebhookStackProps, settings: StackSettings): NodeFunction {
+    const reconciler = new NodeFunction(this, 'Reconciler', {
+      codePath: props.reconcilerCodePath ?? distFolder('reconciler'),
+      description: 'ElevenLabs reconciler: finds the calls whose webhook never arrived and sends each a call check',
+      timeout: RECONCILER_TIMEOUT,
+      memorySize: RECONCILER_MEMORY_MB,
+      logRetention: settings.logRetention,
+    });
+    bindBucketPrefix(reconciler, {
+      env: { AUDIO_BUCKET: this.audioBucket.bucketName, ARCHIVE_EVENTS: 'true' },
+      bucket: this.audioBucket,
+      prefix: ARCHIVE_PREFIX,
+      actions: ['s3:GetObject'],
+      why: 'The ledger is calls/<agent_id>/<conversation_id>/<type>.json, known only per listed conversation; the grant is reading heads on that prefix of this one bucket.',
+    });
+    bindBucketListing(reconciler, this.audioBucket);
+    bindBucketObject(reconciler, { bucket: this.audioBucket, key: FIRST_RUN_KEY, actions: ['s3:GetObject', 's3:PutObject'] });
+    bindQueueSender(reconciler, 'AUDIO_CHECK_QUEUE_URL', this.audioCheckQueue);
+    bindSecret(reconciler, 'ELEVENLABS_API_KEY_SECRET_ARN', this.apiKeySecret, props.elevenLabsApiKeySecretArn !== undefined);
+    bindValue(reconciler, 'ELEVENLABS_API_BASE_URL', settings.elevenLabsApiBaseUrl);
+    bindValue(reconciler, 'RECONCILE_LOOKBACK_HOURS', String(settings.reconcile.lookbackHours));
+    bindValue(reconciler, 'RECONCILE_SETTLE_MINUTES', String(settings.reconcile.settleMinutes));
+    // A failed run is not retried: the next run lists the same window (48 h) anyway.
+    reconciler.function.configureAsyncInvoke({ retryAttempts: 0 });
+    // The schedule's own role, assumable by EventBridge Scheduler for this account only.
+    const role = new Role(this, 'ReconcileScheduleRole', {
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': this.account } } }),
+      description: 'EventBridge Scheduler: invoke the reconciler',
+    });
+    new Schedule(this, 'ReconcileSchedule', {
+      description: 'Runs the reconciler (contract §12)',
+      schedule: ScheduleExpression.rate(Duration.minutes(settings.reconcile.everyMinutes)),
+      // An invocation that could not start by the next run is pointless: that run lists the same window.
+      target: new LambdaInvoke(reconciler.function, {
+        role,
+        retryAttempts: 2,
+        maxEventAge: Duration.minutes(settings.reconcile.everyMinutes),
+      }),
+    });
+    const functionId = Stack.of(this).getLogicalId(reconciler.function.node.defaultChild as CfnFunction);
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${functionId}.Arn>:*]`,
+      reason:
+        "aws-scheduler-targets' LambdaInvoke grants lambda:InvokeFunction on the reconciler and its versions (:*); the role can do nothing else and only EventBridge Scheduler of this account can assume it.",
+    });
+    return reconciler;
   }
 
   /** POST WEBHOOK_PATH → receiver, on a throttled $default stage with access logs. */
@@ -446,6 +547,7 @@ export class WebhookStack extends Stack {
     new CfnOutput(this, 'ReceiverLogGroup', { value: this.receiver.logGroup.logGroupName });
     new CfnOutput(this, 'RetryWorkerLogGroup', { value: this.retryWorker.logGroup.logGroupName });
     new CfnOutput(this, 'AudioWorkerLogGroup', { value: this.audioWorker.logGroup.logGroupName });
+    new CfnOutput(this, 'ReconcilerLogGroup', { value: this.reconciler.logGroup.logGroupName });
     new CfnOutput(this, 'ElevenLabsApiKeySecretArn', {
       value: this.apiKeySecret.secretArn,
       description: 'Put an ElevenLabs API key that can read conversations here, to recover recordings (README, "Recordings of any length")',

@@ -84,6 +84,7 @@ function receiverIdentities(): Set<string> {
   const telemetry = createTelemetry((line) => lines.push(line));
   const outcomes: RequestFacts[] = [
     { outcome: 'forwarded', type: 'post_call_transcription', crmAttempts: 2 },
+    { outcome: 'forwarded', type: 'post_call_transcription_otel' },
     { outcome: 'queued', type: 'call_initiation_failure', crmAttempts: 3 },
     { outcome: new ForwardNotDurableError('queue down').kind, type: 'post_call_transcription', crmAttempts: 3 },
     { outcome: 'audio_stored', type: 'post_call_audio', audioBytes: 1234 },
@@ -303,18 +304,18 @@ describe('every alarm', () => {
     }
   });
 
-  it.each(ALARM_IDS)('%s links to a runbook entry that exists in the README', (id: AlarmId) => {
-    const t = id === 'NoTraffic' ? templateOf({ noTrafficHours: 24, runbookUrl: 'https://example.com/README.md' }) : template;
+  it.each(ALARM_IDS)('%s links to a runbook entry that exists in docs/runbook.md', (id: AlarmId) => {
+    const t = id === 'NoTraffic' ? templateOf({ noTrafficHours: 24, runbookUrl: 'https://example.com/docs/runbook.md' }) : template;
     const alarm = Object.values(resourcesOf(t, 'AWS::CloudWatch::Alarm'))
       .map((a) => a.Properties as unknown as AlarmProps)
       .find((a) => a.AlarmName === `TestWebhook-${id}`)!;
-    const base = id === 'NoTraffic' ? 'https://example.com/README.md' : 'README.md';
+    const base = id === 'NoTraffic' ? 'https://example.com/docs/runbook.md' : 'docs/runbook.md';
     expect(alarm.AlarmDescription).toMatch(new RegExp(`Runbook: ${base.replace(/[.]/g, '\\.')}#${runbookAnchor(id)}$`));
-    expect(readmeAnchors).toContain(runbookAnchor(id));
+    expect(runbookAnchors).toContain(runbookAnchor(id));
   });
 });
 
-const readmeAnchors = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8')
+const runbookAnchors = readFileSync(join(REPO_ROOT, 'docs/runbook.md'), 'utf8')
   .split('\n')
   .filter((line) => /^#{1,6} /.test(line))
   .map((line) => githubSlug(line.replace(/^#+ /, '')));

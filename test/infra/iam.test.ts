@@ -70,29 +70,44 @@ describe('receiver role', () => {
 });
 
 describe('the ElevenLabs API key', () => {
-  it('is readable by the audio worker only: no other role names it', () => {
+  it('is readable by the audio worker and the reconciler only: no other role names it', () => {
     const apiKey = logicalId(template, 'AWS::SecretsManager::Secret', 'ElevenLabsApiKey');
-    expect(permissions(statementsOf(template, 'AudioWorkerRole'))['secretsmanager:GetSecretValue']).toEqual([{ Ref: apiKey }]);
+    for (const role of ['AudioWorkerRole', 'ReconcilerRole']) {
+      expect(permissions(statementsOf(template, role))['secretsmanager:GetSecretValue'], role).toEqual([{ Ref: apiKey }]);
+    }
     for (const role of ['ReceiverRole', 'RetryWorkerRole']) {
       expect(JSON.stringify(statementsOf(template, role)), role).not.toContain(apiKey);
     }
   });
 });
 
-describe('audio worker role', () => {
-  it('reads, writes and aborts uploads under audio/ only, never deletes; consumes its own queue', () => {
+const objects = (bucket: string, suffix: string) => ({ 'Fn::Join': ['', [arnOf(bucket), suffix]] });
+const tableActions = (table: string) => ({
+  'dynamodb:GetItem': [arnOf(table)],
+  'dynamodb:PutItem': [arnOf(table)],
+  'dynamodb:UpdateItem': [arnOf(table)],
+  'dynamodb:DeleteItem': [arnOf(table)],
+});
+
+describe('audio worker role (the call check, contract §10, §12)', () => {
+  it('recordings under audio/, the ledger and recovered records under calls/, never deletes; delivers as the receiver does', () => {
     const logs = logicalId(template, 'AWS::Logs::LogGroup', 'AudioWorkerLogs');
     const bucket = logicalId(template, 'AWS::S3::Bucket', 'AudioBucket');
     const queue = arnOf(logicalId(template, 'AWS::SQS::Queue', 'AudioCheckQueue'));
     const apiKey = logicalId(template, 'AWS::SecretsManager::Secret', 'ElevenLabsApiKey');
-    const audio = { 'Fn::Join': ['', [arnOf(bucket), '/audio/*']] };
+    const audio = objects(bucket, '/audio/*');
+    const calls = objects(bucket, '/calls/*');
     expect(permissions(statementsOf(template, 'AudioWorkerRole'))).toEqual({
       'logs:CreateLogStream': [arnOf(logs)],
       'logs:PutLogEvents': [arnOf(logs)],
-      's3:GetObject': [audio],
-      's3:PutObject': [audio],
+      's3:GetObject': [calls, audio],
+      's3:PutObject': [calls, audio],
       's3:AbortMultipartUpload': [audio],
+      // So that a HeadObject of a key that is not there answers 404, not 403.
+      's3:ListBucket': [arnOf(bucket)],
       'secretsmanager:GetSecretValue': [{ Ref: apiKey }],
+      'sqs:SendMessage': [arnOf(logicalId(template, 'AWS::SQS::Queue', 'CrmRetryQueue'))],
+      ...tableActions(logicalId(template, 'AWS::DynamoDB::Table', 'IdempotencyTable')),
       'sqs:ReceiveMessage': [queue],
       'sqs:DeleteMessage': [queue],
       'sqs:ChangeMessageVisibility': [queue],
@@ -102,8 +117,32 @@ describe('audio worker role', () => {
   });
 });
 
+describe('reconciler role (contract §12)', () => {
+  it('reads heads under calls/ and its own marker, reads the API key, sends call checks; nothing else', () => {
+    const logs = logicalId(template, 'AWS::Logs::LogGroup', 'ReconcilerLogs');
+    const bucket = logicalId(template, 'AWS::S3::Bucket', 'AudioBucket');
+    const marker = objects(bucket, '/reconciler/first-run.json');
+    expect(permissions(statementsOf(template, 'ReconcilerRole'))).toEqual({
+      'logs:CreateLogStream': [arnOf(logs)],
+      'logs:PutLogEvents': [arnOf(logs)],
+      's3:GetObject': [objects(bucket, '/calls/*'), marker],
+      's3:PutObject': [marker],
+      's3:ListBucket': [arnOf(bucket)],
+      'sqs:SendMessage': [arnOf(logicalId(template, 'AWS::SQS::Queue', 'AudioCheckQueue'))],
+      'secretsmanager:GetSecretValue': [{ Ref: logicalId(template, 'AWS::SecretsManager::Secret', 'ElevenLabsApiKey') }],
+    });
+  });
+
+  it('is invoked by its schedule through a role that may invoke the reconciler only', () => {
+    const fn = logicalId(template, 'AWS::Lambda::Function', 'ReconcilerFunction');
+    expect(permissions(statementsOf(template, 'ReconcileScheduleRole'))).toEqual({
+      'lambda:InvokeFunction': [arnOf(fn), { 'Fn::Join': ['', [arnOf(fn), ':*']] }],
+    });
+  });
+});
+
 describe('retry worker role', () => {
-  it('consumes the retry queue and may only send to the DLQ', () => {
+  it('consumes the retry queue, may only send to the DLQ, and notes deliveries in the idempotency table', () => {
     const logs = logicalId(template, 'AWS::Logs::LogGroup', 'RetryWorkerLogs');
     const queue = arnOf(logicalId(template, 'AWS::SQS::Queue', 'CrmRetryQueue'));
     const dlq = arnOf(logicalId(template, 'AWS::SQS::Queue', 'CrmDeadLetterQueue'));
@@ -111,6 +150,7 @@ describe('retry worker role', () => {
       'logs:CreateLogStream': [arnOf(logs)],
       'logs:PutLogEvents': [arnOf(logs)],
       'sqs:SendMessage': [dlq],
+      ...tableActions(logicalId(template, 'AWS::DynamoDB::Table', 'IdempotencyTable')),
       'sqs:ReceiveMessage': [queue],
       'sqs:DeleteMessage': [queue],
       'sqs:ChangeMessageVisibility': [queue],
@@ -152,10 +192,18 @@ describe('every policy in the stack', () => {
         AUDIO_BUCKET: 's3:GetObject',
         ELEVENLABS_API_KEY_SECRET_ARN: 'secretsmanager:GetSecretValue',
         AUDIO_CHECK_QUEUE_URL: 'sqs:ChangeMessageVisibility',
+        CRM_RETRY_QUEUE_URL: 'sqs:SendMessage',
+        IDEMPOTENCY_TABLE: 'dynamodb:PutItem',
       },
       RetryWorkerRole: {
         CRM_RETRY_QUEUE_URL: 'sqs:ChangeMessageVisibility',
         CRM_DEAD_LETTER_QUEUE_URL: 'sqs:SendMessage',
+        IDEMPOTENCY_TABLE: 'dynamodb:PutItem',
+      },
+      ReconcilerRole: {
+        AUDIO_BUCKET: 's3:ListBucket',
+        AUDIO_CHECK_QUEUE_URL: 'sqs:SendMessage',
+        ELEVENLABS_API_KEY_SECRET_ARN: 'secretsmanager:GetSecretValue',
       },
     };
     let checked = 0;

@@ -79,8 +79,8 @@ describe('HTTP API', () => {
 });
 
 describe('Lambda functions', () => {
-  it('runs all three on Node.js 24, arm64, from the dist folders, with index.handler', () => {
-    for (const name of ['ReceiverFunction', 'RetryWorkerFunction', 'AudioWorkerFunction']) {
+  it('runs all four on Node.js 24, arm64, from the dist folders, with index.handler', () => {
+    for (const name of ['ReceiverFunction', 'RetryWorkerFunction', 'AudioWorkerFunction', 'ReconcilerFunction']) {
       expect(functionNamed(name).props).toMatchObject({
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
@@ -88,7 +88,7 @@ describe('Lambda functions', () => {
         Code: { S3Key: expect.stringMatching(/^[0-9a-f]{64}\.zip$/) },
       });
     }
-    template.resourceCountIs('AWS::Lambda::Function', 3);
+    template.resourceCountIs('AWS::Lambda::Function', 4);
   });
 
   it('sizes the receiver for a 6 MB event and keeps both timeouts inside 30 s', () => {
@@ -129,15 +129,53 @@ describe('Lambda functions', () => {
     });
   });
 
-  it('sets the audio worker environment: the bucket, the API-key secret, the API origin, the queue it drains', () => {
+  it('sets the audio worker environment: the bucket, the API-key secret, the API origin, the queue it drains, and the call check (contract §12)', () => {
     const env = (functionNamed('AudioWorkerFunction').props.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(env).toEqual({
       AUDIO_BUCKET: ref(logicalId(template, 'AWS::S3::Bucket', 'AudioBucket')),
       ELEVENLABS_API_KEY_SECRET_ARN: ref(logicalId(template, 'AWS::SecretsManager::Secret', 'ElevenLabsApiKey')),
       ELEVENLABS_API_BASE_URL: 'https://api.elevenlabs.io',
       AUDIO_CHECK_QUEUE_URL: ref(logicalId(template, 'AWS::SQS::Queue', 'AudioCheckQueue')),
+      ARCHIVE_EVENTS: 'true',
+      CRM_WEBHOOK_URL: DEFAULT_CRM_WEBHOOK_URL,
+      CRM_RETRY_QUEUE_URL: ref(logicalId(template, 'AWS::SQS::Queue', 'CrmRetryQueue')),
+      IDEMPOTENCY_TABLE: ref(logicalId(template, 'AWS::DynamoDB::Table', 'IdempotencyTable')),
     });
     expect(functionNamed('AudioWorkerFunction').props).toMatchObject({ Timeout: 300, MemorySize: 512 });
+  });
+
+  it('sets the reconciler environment (contract §12): the archive it reads, the queue it sends checks to, the API key and its window', () => {
+    const env = (functionNamed('ReconcilerFunction').props.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(env).toEqual({
+      AUDIO_BUCKET: ref(logicalId(template, 'AWS::S3::Bucket', 'AudioBucket')),
+      ARCHIVE_EVENTS: 'true',
+      AUDIO_CHECK_QUEUE_URL: ref(logicalId(template, 'AWS::SQS::Queue', 'AudioCheckQueue')),
+      ELEVENLABS_API_KEY_SECRET_ARN: ref(logicalId(template, 'AWS::SecretsManager::Secret', 'ElevenLabsApiKey')),
+      ELEVENLABS_API_BASE_URL: 'https://api.elevenlabs.io',
+      RECONCILE_LOOKBACK_HOURS: '48',
+      RECONCILE_SETTLE_MINUTES: '30',
+    });
+    expect(functionNamed('ReconcilerFunction').props).toMatchObject({ Timeout: 600, MemorySize: 256 });
+  });
+
+  it('runs the reconciler every reconcileEveryMinutes (default 60) from an EventBridge Scheduler schedule, no retries of a failed run', () => {
+    const fn = functionNamed('ReconcilerFunction').id;
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(1 hour)',
+      State: 'ENABLED',
+      Target: Match.objectLike({ Arn: arnOf(fn), RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 } }),
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { FunctionName: ref(fn), MaximumRetryAttempts: 0 });
+    templateOf({ reconcileEveryMinutes: 15 }).hasResourceProperties('AWS::Scheduler::Schedule', { ScheduleExpression: 'rate(15 minutes)' });
+  });
+
+  it.each([
+    ['reconcileEveryMinutes', 4, 'reconcileEveryMinutes must be a whole number from 5 to 1440, got 4'],
+    ['reconcileEveryMinutes', 1441, 'reconcileEveryMinutes must be a whole number from 5 to 1440, got 1441'],
+    ['reconcileLookbackHours', 0, 'reconcileLookbackHours must be a whole number from 1 to 720, got 0'],
+    ['reconcileSettleMinutes', 2.5, 'reconcileSettleMinutes must be a whole number from 5 to 1440, got 2.5'],
+  ])('refuses %s = %s', (name, value, message) => {
+    expect(() => templateOf({ [name]: value })).toThrow(message);
   });
 
   it('feeds the audio worker one audio check per invocation, with ReportBatchItemFailures', () => {
@@ -155,6 +193,7 @@ describe('Lambda functions', () => {
       CRM_WEBHOOK_URL: DEFAULT_CRM_WEBHOOK_URL,
       CRM_RETRY_QUEUE_URL: ref(logicalId(template, 'AWS::SQS::Queue', 'CrmRetryQueue')),
       CRM_DEAD_LETTER_QUEUE_URL: ref(logicalId(template, 'AWS::SQS::Queue', 'CrmDeadLetterQueue')),
+      IDEMPOTENCY_TABLE: ref(logicalId(template, 'AWS::DynamoDB::Table', 'IdempotencyTable')),
     });
   });
 });
@@ -433,7 +472,18 @@ describe('props', () => {
       Description: Match.stringLikeRegexp('retry worker'),
       Environment: { Variables: Match.objectLike({ CRM_WEBHOOK_URL: 'https://crm.example.com/hook' }) },
     });
-    expect(Object.values(resourcesOf(t, 'AWS::Logs::LogGroup')).map((g) => g.Properties?.RetentionInDays)).toEqual([30, 30, 30, 30]);
+    // The call check builds records too: the same CRM and mapping settings, not the receiver's allowlists.
+    const worker = Object.values(resourcesOf(t, 'AWS::Lambda::Function')).find((f) =>
+      String(f.Properties?.Description).includes('call check'),
+    );
+    const workerEnv = (worker?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(workerEnv).toMatchObject({
+      CRM_WEBHOOK_URL: 'https://crm.example.com/hook',
+      CRM_DEFAULT_SUBJECT: 'Sales call',
+      CRM_SUBJECTS_BY_AGENT: '{"agent_a":"Renewals"}',
+    });
+    expect(Object.keys(workerEnv)).not.toContain('ALLOWED_SOURCE_IPS');
+    expect(Object.values(resourcesOf(t, 'AWS::Logs::LogGroup')).map((g) => g.Properties?.RetentionInDays)).toEqual([30, 30, 30, 30, 30]);
   });
 
   it('sets CRM_NAME_FIELDS and CRM_DEFAULT_COUNTRY only when given, as the receiver reads them', () => {

@@ -68,7 +68,7 @@ describe('documentation links', () => {
   });
 
   it('knows a broken link when it sees one', () => {
-    expect(anchorsOf('README.md').has('runbook')).toBe(true);
+    expect(anchorsOf('README.md').has('operate')).toBe(true);
     expect(anchorsOf('README.md').has('no-such-heading')).toBe(false);
     expect(linksOf('README.md')).toContain('docs/contract.md');
   });
