@@ -22,7 +22,7 @@ const DEFAULT_AUDIO_RETENTION_DAYS = 365;
 /** contract §9: recordings and the event archive move to Glacier Instant Retrieval after this. */
 const DEFAULT_ARCHIVE_AFTER_DAYS = 30;
 /** Where alarm descriptions point for their runbook entry, unless `runbookUrl` says otherwise. */
-export const DEFAULT_RUNBOOK_URL = 'docs/runbook.md';
+const DEFAULT_RUNBOOK_URL = 'docs/runbook.md';
 const DEFAULT_LOG_RETENTION_DAYS = 90;
 
 export interface StackSettings {

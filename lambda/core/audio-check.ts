@@ -133,7 +133,7 @@ function isRecordingContentType(contentType: string | undefined): boolean {
  * then `0xE0`–`0xFF`: eleven set bits, ISO/IEC 11172-3 §2.4.2.3). An empty body, an HTML page or
  * a JSON error does not.
  */
-export function looksLikeRecording(head: Uint8Array): boolean {
+function looksLikeRecording(head: Uint8Array): boolean {
   if (head.length >= 3 && head[0] === 0x49 && head[1] === 0x44 && head[2] === 0x33) return true;
   return head.length >= 2 && head[0] === 0xff && (head[1] ?? 0) >= 0xe0;
 }

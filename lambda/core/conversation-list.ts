@@ -10,7 +10,7 @@ import type { ConversationListQuery, ConversationPage, ElevenLabsApi } from './p
 import { callDeadline } from './time-budget';
 
 /** ElevenLabs' largest page (its SDKs: "Can not exceed 100"). */
-export const PAGE_SIZE = 100;
+const PAGE_SIZE = 100;
 /** A guard against a list that never ends: 1,000,000 conversations. */
 const MAX_PAGES = 10_000;
 
