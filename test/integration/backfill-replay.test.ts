@@ -11,6 +11,7 @@ import { prepareAudio } from '../../lambda/core/audio';
 import { toCrmPayload } from '../../lambda/core/crm-payload';
 import { parseEvent, type TranscriptionEvent } from '../../lambda/core/events';
 import { archiveKey } from '../../lambda/core/storage-keys';
+import { realCall } from '../../support/fixtures/real-calls';
 import { sampleEvent } from '../../support/fixtures/samples';
 import { silentMp3 } from '../../support/fixtures/silent-mp3';
 import { type ElevenLabsApiStandIn, startElevenLabsApi } from '../../support/stand-ins/elevenlabs-api';
@@ -42,82 +43,136 @@ const day = Date.parse('2026-11-20T00:00:00Z') / 1000;
 
 describe('npm run backfill', () => {
   const backfillEnv = () => ({ AUDIO_BUCKET: BUCKET, ELEVENLABS_API_KEY: api.apiKey, ELEVENLABS_API_BASE_URL: api.baseUrl });
+  /** The deployment's settings for the record half too (contract §12). */
+  const callCheckEnv = () => ({
+    ...backfillEnv(),
+    ARCHIVE_EVENTS: 'true',
+    CRM_WEBHOOK_URL: local.crm.url,
+    CRM_MAX_ATTEMPTS: '1',
+    CRM_RETRY_QUEUE_URL: local.retryQueueUrl,
+  });
+  const archive = createS3EventArchive({ bucket: BUCKET, forcePathStyle: true });
+  const listed = (id: string, offset: number, agent = 'agent_bf') =>
+    api.conversations.push({ conversation_id: id, agent_id: agent, start_time_unix_secs: day + offset });
 
   beforeEach(() => {
     api.conversations.length = 0;
     api.capPageSize(2);
     api.failListWith(undefined);
+    api.listPlan(undefined);
+    local.crm.respond({ status: 200 });
   });
 
-  it('checks every conversation in the range, page by page, recovers what is missing, and says so line by line', async () => {
+  it('runs the call check for every conversation in the range, page by page: records, then recordings', async () => {
     const stored = prepareAudio({ conversation_id: 'conv_bf_stored', agent_id: 'agent_bf', full_audio: silentMp3(1).toString('base64') });
     await createS3AudioStore({ bucket: BUCKET, forcePathStyle: true }).put(stored, Date.now() + 10_000);
-    const calls = [
-      ['conv_bf_stored', 100],
-      ['conv_bf_long', 200],
-      ['conv_bf_short', 300],
-      ['conv_bf_none', 400],
-      ['conv_bf_outside', -100_000],
-    ] as const;
-    for (const [id, offset] of calls)
-      api.conversations.push({ conversation_id: id, agent_id: 'agent_bf', start_time_unix_secs: day + offset });
-    api.audio((id) =>
-      id === 'conv_bf_long'
-        ? { kind: 'recording', bytes: 6 * 1024 * 1024 }
-        : id === 'conv_bf_short'
-          ? { kind: 'recording', bytes: 50_000 }
-          : { kind: 'status', status: 404 },
-    );
-    const { code, out, err } = await run('backfill', ['--since', '2026-11-20', '--until', '2026-11-21'], backfillEnv());
+    for (const id of ['conv_bf_stored', 'conv_bf_none']) {
+      await archive.put(
+        { key: archiveKey('agent_bf', id, 'post_call_transcription'), body: '{}', conversationId: id, agentId: 'agent_bf' },
+        Date.now() + 10_000,
+      );
+    }
+    listed('conv_bf_stored', 100);
+    listed('conv_bf_missed', 200);
+    listed('conv_bf_none', 300);
+    listed('conv_bf_outside', -100_000);
+    const model = realCall({ conversationId: 'conv_bf_missed', agentId: 'agent_bf' }).data;
+    api.models.set('conv_bf_missed', model);
+    api.audio((id) => (id === 'conv_bf_missed' ? { kind: 'recording', bytes: 6 * 1024 * 1024 } : { kind: 'status', status: 404 }));
+    const before = local.crm.accepted.length;
+    const { code, out, err } = await run('backfill', ['--since', '2026-11-20', '--until', '2026-11-21'], callCheckEnv());
     expect(code).toBe(0);
-    expect(out).toMatch(/conv_bf_stored +agent_bf +already stored/);
-    expect(out).toMatch(/conv_bf_long +agent_bf +recovered 6\.00 MiB/);
-    expect(out).toMatch(/conv_bf_short +agent_bf +recovered 0\.05 MiB/);
-    expect(out).toMatch(/conv_bf_none +agent_bf +unavailable \(ElevenLabs has no recording\)/);
+    expect(out).toMatch(/conv_bf_stored +agent_bf +record: present, recording: stored/);
+    expect(out).toMatch(/conv_bf_missed +agent_bf +record: RECOVERED \(held; sent to the CRM\), recording: recovered 6\.00 MiB/);
+    expect(out).toMatch(/conv_bf_none +agent_bf +record: present, recording: unavailable \(ElevenLabs has no recording\)/);
     expect(out).not.toContain('conv_bf_outside');
     expect(out.trim().split('\n').at(-1)).toBe(
-      'checked 4 conversation(s): 1 already stored, 2 recovered (6.05 MiB), 1 unavailable, 0 missing, 0 failed',
+      'checked 3 conversation(s): records: 2 present, 1 recovered; recordings: 1 already stored, 1 recovered, 1 unavailable (6.00 MiB recovered); 0 failed or missing',
     );
-    expect(err).toMatch(/^page 1: 2 conversation\(s\)\npage 2: 2 conversation\(s\)\n/);
-    expect((await local.getObject('audio/agent_bf/conv_bf_long.mp3'))?.metadata).toMatchObject({ source: 'elevenlabs-api' });
+    expect(local.crm.accepted.length - before).toBe(1);
+    expect((await local.getObject('calls/agent_bf/conv_bf_missed/post_call_transcription.json'))?.metadata).toMatchObject({
+      source: 'elevenlabs-api',
+    });
+    expect(err).toMatch(/^page 1: 2 conversation\(s\)\npage 2: 1 conversation\(s\)\n/);
     // The list was asked with the range (a second wider each side) and page size 100.
-    const listed = api.requests.filter((r) => r.path === '/v1/convai/conversations');
-    expect(listed[0]!.query).toMatchObject({
+    const queries = api.requests.filter((r) => r.path === '/v1/convai/conversations');
+    expect(queries[0]!.query).toMatchObject({
       call_start_after_unix: String(day - 1),
       call_start_before_unix: String(day + 86_401),
       page_size: '100',
     });
-    expect(listed[1]!.query.cursor).toBe('2');
+    expect(queries[1]!.query.cursor).toBe('2');
   });
 
-  it('exits 1 when a recording could not be recovered, and a re-run picks it up', async () => {
-    api.conversations.push({ conversation_id: 'conv_bf_flaky', agent_id: 'agent_bf', start_time_unix_secs: day + 10 });
+  it('without ARCHIVE_EVENTS it checks recordings only; exits 1 when one could not be recovered, and a re-run picks it up', async () => {
+    listed('conv_bf_flaky', 10);
     api.audio(() => ({ kind: 'status', status: 503 }));
     const first = await run('backfill', ['--since', '2026-11-20T00:00:00Z', '--until', '2026-11-21T00:00:00Z'], backfillEnv());
     expect(first.code).toBe(1);
-    expect(first.out).toMatch(/conv_bf_flaky +agent_bf +FAILED: ElevenLabs API answered HTTP 503 \(run again later\)/);
+    expect(first.out).toContain('(ARCHIVE_EVENTS is not true: records are not checked)');
+    expect(first.out).toMatch(/conv_bf_flaky +agent_bf +recording: FAILED: ElevenLabs API answered HTTP 503 \(run again later\)/);
     api.audio(() => ({ kind: 'recording', bytes: 1000 }));
     const second = await run('backfill', ['--since', '2026-11-20', '--until', '2026-11-21'], backfillEnv());
     expect(second.code).toBe(0);
-    expect(second.out).toMatch(/conv_bf_flaky +agent_bf +recovered/);
+    expect(second.out).toMatch(/conv_bf_flaky +agent_bf +recording: recovered/);
   });
 
-  it('--dry-run fetches nothing and lists what is not stored; --agent filters by agent', async () => {
-    api.conversations.push({ conversation_id: 'conv_bf_dry', agent_id: 'agent_dry', start_time_unix_secs: day + 10 });
-    api.conversations.push({ conversation_id: 'conv_bf_other', agent_id: 'agent_other', start_time_unix_secs: day + 20 });
-    const audioRequests = () => api.requests.filter((r) => r.path.endsWith('/audio')).length;
-    const before = audioRequests();
+  it('--dry-run fetches nothing and lists what is missing; --agent filters by agent', async () => {
+    listed('conv_bf_dry', 10, 'agent_dry');
+    listed('conv_bf_other', 20, 'agent_other');
+    const before = api.requests.length;
     const { code, out } = await run(
       'backfill',
       ['--since', '2026-11-20', '--until', '2026-11-21', '--agent', 'agent_dry', '--dry-run'],
-      backfillEnv(),
+      callCheckEnv(),
     );
     expect(code).toBe(0);
-    expect(out).toMatch(/conv_bf_dry +agent_dry +not stored: would fetch it from ElevenLabs/);
+    expect(out).toMatch(/conv_bf_dry +agent_dry +record: missing \(would recover\), recording: not stored \(would fetch\)/);
     expect(out).not.toContain('conv_bf_other');
-    expect(audioRequests()).toBe(before);
-    expect(api.requests.filter((r) => r.path === '/v1/convai/conversations').at(-1)!.query.agent_id).toBe('agent_dry');
+    expect(api.requests.slice(before).map((r) => r.path)).toEqual(['/v1/convai/conversations']);
+    expect(api.requests.at(-1)!.query.agent_id).toBe('agent_dry');
     expect(await local.getObject('audio/agent_dry/conv_bf_dry.mp3')).toBeUndefined();
+  });
+
+  it.each<[string, Parameters<ElevenLabsApiStandIn['listPlan']>[0], RegExp]>([
+    [
+      'has_more without a next_cursor',
+      (n) => (n === 1 ? { kind: 'json', body: { conversations: [], has_more: true } } : undefined),
+      /said there is more after page 2 but gave no cursor/,
+    ],
+    [
+      'a cursor it gave before',
+      (n) => (n === 1 ? { kind: 'json', body: { conversations: [], has_more: true, next_cursor: '2' } } : undefined),
+      /returned a cursor it gave before/,
+    ],
+    ['the API failing mid-listing', (n) => (n === 1 ? { kind: 'raw', status: 503, body: '' } : undefined), /HTTP 503/],
+  ])('a listing that ends early (%s) says INCOMPLETE and exits 1, after checking what it listed', async (_name, plan, reason) => {
+    for (let i = 0; i < 4; i++) listed(`conv_bf_part_${i}`, 10 + i);
+    api.audio(() => ({ kind: 'status', status: 404 }));
+    api.listPlan(plan);
+    const { code, out } = await run('backfill', ['--since', '2026-11-20', '--until', '2026-11-21'], backfillEnv());
+    expect(code).toBe(1);
+    expect(out).toMatch(/conv_bf_part_0 .*recording: unavailable/);
+    const last = out.trim().split('\n').at(-1)!;
+    expect(last).toMatch(/^INCOMPLETE: the listing ended early: /);
+    expect(last).toMatch(reason);
+  });
+
+  it('prints what the API says escaped: an id with a newline or a terminal escape cannot forge a line', async () => {
+    const forged = 'conv_x\n2026-11-20T00:00:00Z  conv_fake  agent_bf  recording: stored';
+    const escape = 'conv_\u001b[2J\u001b[31mred\u202eevil';
+    listed(forged, 10);
+    listed(escape, 20);
+    const { code, out } = await run('backfill', ['--since', '2026-11-20', '--until', '2026-11-21'], backfillEnv());
+    expect(code).toBe(1);
+    expect(out).not.toContain('\u001b');
+    expect(out).not.toContain('\u202e');
+    expect(out.split('\n').filter((line) => line.includes('conv_fake'))).toEqual([
+      expect.stringMatching(
+        /^2026-11-20T00:00:10Z {2}conv_x\\u\{a\}2026-11-20T00:00:00Z {2}conv_fake .*FAILED: its ids cannot name an S3 key$/,
+      ),
+    ]);
+    expect(out).toContain('conv_\\u{1b}[2J\\u{1b}[31mred\\u{202e}evil');
   });
 
   it.each([
@@ -131,11 +186,18 @@ describe('npm run backfill', () => {
     ['no API key', ['--since', '2026-11-20'], { ELEVENLABS_API_KEY: '' }, 2, /^backfill: no ElevenLabs API key/],
     ['no bucket', ['--since', '2026-11-20'], { AUDIO_BUCKET: '' }, 2, /^backfill: invalid settings: AUDIO_BUCKET is required/],
     [
-      'an API that refuses connections',
+      'ARCHIVE_EVENTS without a CRM',
       ['--since', '2026-11-20'],
-      { ELEVENLABS_API_BASE_URL: 'http://127.0.0.1:1' },
+      { ARCHIVE_EVENTS: 'true' },
+      2,
+      /^backfill: invalid settings: CRM_WEBHOOK_URL is required with ARCHIVE_EVENTS=true/,
+    ],
+    [
+      '--local with no npm start running',
+      ['--since', '2026-11-20', '--local'],
+      { LOCAL_DATA_DIR: '/tmp/no-such-npm-start' },
       1,
-      /^backfill: could not list conversations/,
+      /^backfill: --local works against a running npm start/,
     ],
   ])('%s: one clear line, exit code as expected, no stack trace', async (_name, args, env, exitCode, pattern) => {
     const { code, err } = await run('backfill', args, { ...backfillEnv(), ...env });
@@ -144,11 +206,15 @@ describe('npm run backfill', () => {
     expect(err.trim()).toMatch(pattern);
   });
 
-  it('an API that answers the list with 503: one line, exit 1', async () => {
-    api.failListWith(503);
-    const { code, err } = await run('backfill', ['--since', '2026-11-20'], backfillEnv());
+  it('an API that refuses connections: INCOMPLETE, exit 1', async () => {
+    const { code, out } = await run('backfill', ['--since', '2026-11-20'], {
+      ...backfillEnv(),
+      ELEVENLABS_API_BASE_URL: 'http://127.0.0.1:1',
+    });
     expect(code).toBe(1);
-    expect(err.trim()).toBe('backfill: could not list conversations: ElevenLabs API answered HTTP 503');
+    expect(out.trim().split('\n').at(-1)).toMatch(
+      /^INCOMPLETE: the listing ended early: could not list conversations \(page 1\): .*ECONNREFUSED/,
+    );
   });
 });
 
