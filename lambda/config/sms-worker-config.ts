@@ -11,7 +11,7 @@ import { type Env, integer, optionalText, parsedWith, parseEnv, queueUrl, refuse
 import { parseOriginationIdentity, TextBackTriggerEnvShape } from './text-back-fields';
 
 /** contract §13: one text per number per day unless told otherwise; at most a month. */
-export const DEFAULT_SMS_MIN_HOURS_BETWEEN = 24;
+const DEFAULT_SMS_MIN_HOURS_BETWEEN = 24;
 export const MAX_SMS_MIN_HOURS_BETWEEN = 720;
 /** SendTextMessage's ConfigurationSetName: a name or an ARN. */
 const CONFIGURATION_SET = /^[A-Za-z0-9_:/-]{1,256}$/;

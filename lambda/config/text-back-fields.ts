@@ -32,7 +32,7 @@ export function parseOriginationIdentity(value: string): string {
  * the space; default both. "held" and "failed" are refused: a call someone answered, or one that
  * broke on our side, never gets a text (contract §13).
  */
-export function parseSmsOnStatuses(value: string | undefined): SmsStatus[] {
+function parseSmsOnStatuses(value: string | undefined): SmsStatus[] {
   if (value === undefined) return [...SMS_STATUSES];
   const entries = value
     .split(',')

@@ -22,7 +22,7 @@ const NAMESPACE = 'com.amazonaws.pinpointsmsvoicev2';
 const MAX_BODY_CHARS = 1600;
 
 /** The errors SendTextMessage documents, as the service sends them. */
-export const SMS_ERRORS = {
+const SMS_ERRORS = {
   ThrottlingException: { status: 400, message: 'Rate exceeded.' },
   InternalServerException: { status: 500, message: 'An internal error occurred.' },
   ValidationException: { status: 400, message: 'Request validation failed.', reason: 'FIELD_VALIDATION_FAILED' },

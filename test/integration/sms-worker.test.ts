@@ -17,7 +17,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { retryDelaySeconds } from '../../lambda/core/retry-schedule';
 import { localMinuteOfDay } from '../../lambda/core/text-back/quiet-hours';
 import type { SmsQueueMessage } from '../../lambda/core/text-back/sms-message';
-import { createSmsWorker } from '../../lambda/create-sms-worker';
+import { createSmsWorker, MAX_QUIET_WAIT_SECONDS } from '../../lambda/create-sms-worker';
 import type { SqsWorkerHandler } from '../../lambda/sqs-worker';
 import { type AwsFake, startAwsFake } from '../../support/stand-ins/aws-json';
 import { type DynamoStandIn, startDynamo } from '../../support/stand-ins/dynamo';
@@ -219,6 +219,24 @@ describe('the SMS worker', () => {
     clock = aws.nextVisibleAt('sms')!;
     expect(clock).toBe(morning);
     expect(await deliver()).toMatchObject({ batchItemFailures: [], received: 1 });
+    expect(textsTo(to)).toHaveLength(1);
+    clock = nextLocal(clock, 12);
+  });
+
+  it('quiet hours longer than SQS allows a message to hide: the longest wait, then another', async () => {
+    const to = freshNumber();
+    const long = worker({ SMS_QUIET_HOURS: '18:00-09:00' });
+    clock = nextLocal(clock, 18);
+    enqueue(message(to));
+    const changesBefore = aws.visibilityChanges.length;
+    await deliver(long);
+    expect(aws.visibilityChanges.slice(changesBefore).map((c) => c.seconds)).toEqual([MAX_QUIET_WAIT_SECONDS]);
+    expect(MAX_QUIET_WAIT_SECONDS).toBeLessThanOrEqual(12 * 3600);
+    clock = aws.nextVisibleAt('sms')!;
+    await deliver(long);
+    clock = aws.nextVisibleAt('sms')!;
+    expect(localMinuteOfDay(clock, ZONE)).toBe(9 * 60);
+    await deliver(long);
     expect(textsTo(to)).toHaveLength(1);
     clock = nextLocal(clock, 12);
   });

@@ -11,7 +11,7 @@
  *   not change by itself; the text goes to the dead-letter queue, which is alarmed.
  */
 
-export const OPTED_OUT_REASON = 'DESTINATION_PHONE_NUMBER_OPTED_OUT';
+const OPTED_OUT_REASON = 'DESTINATION_PHONE_NUMBER_OPTED_OUT';
 
 export interface SmsErrorFacts {
   /** The error's name (`ThrottlingException`, `TimeoutError`, …). */
