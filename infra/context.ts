@@ -71,6 +71,11 @@ export function settingsFromContext(context: ContextReader, processEnv: Readonly
     elevenLabsApiKeySecretArn: text('elevenLabsApiKeySecretArn'),
     elevenLabsApiBaseUrl: text('elevenLabsApiBaseUrl'),
     audioCheckDelaySeconds: whole('audioCheckDelaySeconds'),
+    smsOriginationIdentity: text('smsOriginationIdentity'),
+    smsTemplate: text('smsTemplate'),
+    smsTimezone: text('smsTimezone'),
+    smsQuietHours: text('smsQuietHours'),
+    smsConfigurationSet: text('smsConfigurationSet'),
   });
 
   // The region is ap-southeast-2 (where the CRM is) unless asked for explicitly. Not

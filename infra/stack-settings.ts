@@ -5,12 +5,17 @@
  * synthesises is one the receiver accepts.
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { parseConfigurationSet } from '../lambda/config/sms-worker-config';
+import { parseOriginationIdentity } from '../lambda/config/text-back-fields';
 import { DEFAULT_ELEVENLABS_API_BASE_URL } from '../lambda/core/audio-check';
 import { parseNameFields } from '../lambda/core/contact-name';
 import { DEFAULT_AUDIO_CHECK_DELAY_SECONDS, MAX_AUDIO_CHECK_DELAY_SECONDS } from '../lambda/core/keep-call';
 import { parseDefaultCountry } from '../lambda/core/phone-number';
 import { parseSourceAllowlist } from '../lambda/core/source-ip';
+import { DEFAULT_QUIET_HOURS, DEFAULT_SMS_TIME_ZONE, parseQuietWindow, parseTimeZone } from '../lambda/core/text-back/quiet-hours';
+import { parseSmsTemplate } from '../lambda/core/text-back/template';
 import { MAX_NO_TRAFFIC_HOURS } from './alarms';
+import { parseSmsConfigurationSet, parseSmsIdentity, type TextBackSettings } from './text-back';
 import type { WebhookStackProps } from './webhook-stack';
 
 /** contract §1: where CRM payloads go unless told otherwise. */
@@ -32,6 +37,8 @@ export interface StackSettings {
   logRetention: RetentionDays;
   /** The receiver's optional variables, set only when asked for (its config defaults otherwise). */
   receiverOptions: Readonly<Record<string, string>>;
+  /** contract §13: undefined = texting off (no SMS queue, no SMS worker). */
+  textBack?: TextBackSettings;
 }
 
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+/;
@@ -70,6 +77,7 @@ export function settingsOf(props: WebhookStackProps): StackSettings {
     archiveAfterDays,
     logRetention: logRetentionOf(props.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS),
     receiverOptions: receiverOptionsOf(props),
+    ...textBackOf(props),
   };
 }
 
@@ -156,4 +164,42 @@ function nameFieldsValue(fields: readonly string[]): string {
   const parsed = parseNameFields(entries.join(','));
   if (parsed.length !== entries.length) throw new Error('must hold one field name per entry');
   return parsed.join(',');
+}
+
+/**
+ * contract §13: texting is on with `smsOriginationIdentity`; the template is then required. Each
+ * value is checked with the SMS worker's own parser, the identity and configuration set also
+ * for what IAM can grant (infra/text-back.ts). A text-back option without the identity is refused
+ * rather than ignored: texting would silently stay off.
+ */
+function textBackOf(props: WebhookStackProps): { textBack?: TextBackSettings } {
+  const { smsOriginationIdentity, smsTemplate, smsTimezone, smsQuietHours, smsConfigurationSet } = props;
+  if (smsOriginationIdentity === undefined) {
+    const stray = Object.entries({ smsTemplate, smsTimezone, smsQuietHours, smsConfigurationSet }).find(([, v]) => v !== undefined);
+    check(stray === undefined, `${stray?.[0]} needs smsOriginationIdentity: texting is off without it`);
+    return {};
+  }
+  checkedProp('smsOriginationIdentity', () => parseOriginationIdentity(smsOriginationIdentity));
+  check(
+    smsTemplate !== undefined,
+    'smsTemplate is required with smsOriginationIdentity: the text, naming your business, with {name}/{subject} and "Reply STOP to opt out"',
+  );
+  const timeZone = smsTimezone ?? DEFAULT_SMS_TIME_ZONE;
+  const quietHours = smsQuietHours ?? DEFAULT_QUIET_HOURS;
+  checkedProp('smsQuietHours', () => parseQuietWindow(quietHours));
+  return {
+    textBack: {
+      identity: parseSmsIdentity(smsOriginationIdentity),
+      template: checkedProp('smsTemplate', () => parseSmsTemplate(smsTemplate as string)).text,
+      timeZone: checkedProp('smsTimezone', () => parseTimeZone(timeZone)),
+      quietHours,
+      ...(smsConfigurationSet === undefined
+        ? {}
+        : {
+            configurationSet: parseSmsConfigurationSet(
+              checkedProp('smsConfigurationSet', () => parseConfigurationSet(smsConfigurationSet)),
+            ),
+          }),
+    },
+  };
 }
