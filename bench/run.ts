@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { benchAudio } from './audio';
 import { benchBundleSize } from './bundle-size';
 import { benchColdImport } from './cold-import';
+import { benchCrmRecord } from './crm-record';
 import { ROOT } from './lib/child';
 import { applySafeAwsEnv } from './lib/local-env';
 import { type Measurement, renderMarkdown, renderTable } from './lib/report';
@@ -47,6 +48,7 @@ await step('5. audio', () => benchAudio(quick));
 await step('6. throughput', () => benchThroughput(quick, perEvent.data.crmPayloadBytes));
 await step('7. stalled dependencies', benchStalls);
 await step('8. recovery from the ElevenLabs API', () => benchRecovery(quick));
+await step('9. CRM record', () => benchCrmRecord(quick));
 
 const rows = measurements.flatMap((m) => m.rows);
 const checks = measurements.flatMap((m) => m.checks);

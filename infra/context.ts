@@ -61,6 +61,8 @@ export function settingsFromContext(context: ContextReader, processEnv: Readonly
     crmDefaultSubject: text('crmDefaultSubject'),
     crmSubjectsByAgent: subjects('crmSubjectsByAgent'),
     crmNameFields: list('crmNameFields'),
+    crmNumberFields: list('crmNumberFields'),
+    crmVoicemailPhrases: list('crmVoicemailPhrases'),
     crmDefaultCountry: text('crmDefaultCountry'),
     audioRetentionDays: whole('audioRetentionDays'),
     archiveAfterDays: whole('archiveAfterDays'),

@@ -8,7 +8,7 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import { Metric, Stats } from 'aws-cdk-lib/aws-cloudwatch';
-import { EVENT_TYPES } from '../lambda/core/events';
+import { EVENT_TYPE_NAMES } from '../lambda/core/events';
 import { EVENT_TYPE_DIMENSION, METRICS_NAMESPACE, type MetricName, SERVICE_DIMENSION, SERVICE_NAME } from '../lambda/core/metrics';
 import { eventTypeDimension } from '../lambda/core/request-facts';
 
@@ -43,4 +43,4 @@ export function webhookMetric(name: MetricName, options: WebhookMetricOptions = 
  * Every value the EventType dimension can take: the three known types plus the bucket that
  * unknown types are folded into, so a sender cannot mint new metrics.
  */
-export const EVENT_TYPE_VALUES: readonly string[] = [...EVENT_TYPES, eventTypeDimension(undefined)];
+export const EVENT_TYPE_VALUES: readonly string[] = [...EVENT_TYPE_NAMES, eventTypeDimension(undefined)];

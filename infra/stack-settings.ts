@@ -9,9 +9,11 @@ import { parseConfigurationSet } from '../lambda/config/sms-worker-config';
 import { parseOriginationIdentity } from '../lambda/config/text-back-fields';
 import { DEFAULT_ELEVENLABS_API_BASE_URL } from '../lambda/core/audio-check';
 import { parseNameFields } from '../lambda/core/contact-name';
+import { parseNumberFields } from '../lambda/core/contact-number';
 import { DEFAULT_AUDIO_CHECK_DELAY_SECONDS, MAX_AUDIO_CHECK_DELAY_SECONDS } from '../lambda/core/keep-call';
 import { parseDefaultCountry } from '../lambda/core/phone-number';
 import { parseSourceAllowlist } from '../lambda/core/source-ip';
+import { parseVoicemailPhrases } from '../lambda/core/speech-phrases';
 import { DEFAULT_QUIET_HOURS, DEFAULT_SMS_TIME_ZONE, parseQuietWindow, parseTimeZone } from '../lambda/core/text-back/quiet-hours';
 import { parseSmsTemplate } from '../lambda/core/text-back/template';
 import { MAX_NO_TRAFFIC_HOURS } from './alarms';
@@ -142,8 +144,16 @@ function receiverOptionsOf(props: WebhookStackProps): Record<string, string> {
   if (props.crmSubjectsByAgent && Object.keys(props.crmSubjectsByAgent).length > 0) {
     options.CRM_SUBJECTS_BY_AGENT = JSON.stringify(props.crmSubjectsByAgent);
   }
-  const { crmNameFields, crmDefaultCountry } = props;
-  if (crmNameFields?.length) options.CRM_NAME_FIELDS = checkedProp('crmNameFields', () => nameFieldsValue(crmNameFields));
+  const { crmNameFields, crmNumberFields, crmVoicemailPhrases, crmDefaultCountry } = props;
+  if (crmNameFields?.length)
+    options.CRM_NAME_FIELDS = checkedProp('crmNameFields', () => listValue(crmNameFields, parseNameFields, 'field name'));
+  if (crmNumberFields?.length)
+    options.CRM_NUMBER_FIELDS = checkedProp('crmNumberFields', () => listValue(crmNumberFields, parseNumberFields, 'field name'));
+  if (crmVoicemailPhrases?.length) {
+    options.CRM_VOICEMAIL_PHRASES = checkedProp('crmVoicemailPhrases', () =>
+      listValue(crmVoicemailPhrases, parseVoicemailPhrases, 'phrase'),
+    );
+  }
   if (crmDefaultCountry !== undefined)
     options.CRM_DEFAULT_COUNTRY = checkedProp('crmDefaultCountry', () => parseDefaultCountry(crmDefaultCountry));
   return options;
@@ -158,11 +168,14 @@ function checkedProp<T>(name: string, parse: () => T): T {
   }
 }
 
-/** CRM_NAME_FIELDS is a comma list, so one entry must be one field name (no commas inside). */
-function nameFieldsValue(fields: readonly string[]): string {
-  const entries = fields.map((field) => field.trim()).filter((field) => field !== '');
-  const parsed = parseNameFields(entries.join(','));
-  if (parsed.length !== entries.length) throw new Error('must hold one field name per entry');
+/**
+ * CRM_NAME_FIELDS, CRM_NUMBER_FIELDS and CRM_VOICEMAIL_PHRASES are comma lists read by `parse`,
+ * so one entry must be one item (no commas inside).
+ */
+function listValue(entries: readonly string[], parse: (value: string) => string[], item: string): string {
+  const items = entries.map((entry) => entry.trim()).filter((entry) => entry !== '');
+  const parsed = parse(items.join(','));
+  if (parsed.length !== items.length) throw new Error(`must hold one ${item} per entry`);
   return parsed.join(',');
 }
 

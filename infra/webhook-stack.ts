@@ -88,6 +88,10 @@ export interface WebhookStackProps extends StackProps {
   readonly crmSubjectsByAgent?: Readonly<Record<string, string>>;
   /** CRM_NAME_FIELDS (contract §5): the single name fields, replacing the default list. */
   readonly crmNameFields?: readonly string[];
+  /** CRM_NUMBER_FIELDS (contract §5): the number fields `to` is read from, replacing the default list. */
+  readonly crmNumberFields?: readonly string[];
+  /** CRM_VOICEMAIL_PHRASES (contract §5): greeting phrases added to the built-in ones. */
+  readonly crmVoicemailPhrases?: readonly string[];
   /** CRM_DEFAULT_COUNTRY (contract §5, §8): ISO 3166 alpha-2 country for numbers without `+`. Default AU. */
   readonly crmDefaultCountry?: string;
   /** Days a recording (and an archived event) is kept in S3. Default 365. */

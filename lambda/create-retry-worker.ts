@@ -7,6 +7,7 @@
  */
 import type { SQSRecord } from 'aws-lambda';
 import { createCrmForwarder } from './adapters/crm-client';
+import { createDynamoIdempotencyStore } from './adapters/idempotency-store';
 import { createSqsSender, type VisibilityChanger } from './adapters/queue';
 import { createTelemetry, type LineWriter, type Telemetry } from './adapters/telemetry';
 import type { Env } from './config/env-fields';
@@ -14,7 +15,7 @@ import { loadWorkerConfig } from './config/retry-worker-config';
 import { ConfigurationError, describeError } from './core/errors';
 import { retryMetrics } from './core/metrics';
 import { processRetry, type RetryDeps, type RetryOutcome } from './core/process-retry';
-import { RETRY_WORKER_TIMEOUT_MS, requestBudget } from './core/time-budget';
+import { RETRY_WORKER_TIMEOUT_MS, type RequestBudget, requestBudget } from './core/time-budget';
 import { backOff, failEveryRecord, receiveCountOf, recordsOf, type SqsWorkerHandler, visibilityChangerFor } from './sqs-worker';
 
 export type RetryWorkerHandler = SqsWorkerHandler;
@@ -38,7 +39,9 @@ export function createRetryWorker(env: Env, overrides: RetryWorkerOverrides = {}
     deps = {
       crm: createCrmForwarder({ ...config.crm, ...overrides.crm }),
       deadLetter: config.deadLetterQueueUrl ? createSqsSender(config.deadLetterQueueUrl) : undefined,
+      idempotency: config.idempotencyTable ? createDynamoIdempotencyStore(config.idempotencyTable) : undefined,
       delayRetry: visibilityChangerFor(config.retryQueueUrl),
+      now: Date.now,
       ...overrides.deps,
     };
   } catch (error) {
@@ -48,25 +51,23 @@ export function createRetryWorker(env: Env, overrides: RetryWorkerOverrides = {}
   }
 
   return async (event, context) => {
-    const now = deps.now ?? Date.now;
-    const { deadlineMs } = requestBudget(now(), context?.getRemainingTimeInMillis?.(), RETRY_WORKER_TIMEOUT_MS);
-    const outcomes = await Promise.all(recordsOf(event).map((record) => handleRecord(record, deps, deadlineMs, telemetry)));
+    const budget = requestBudget(deps.now(), context?.getRemainingTimeInMillis?.(), RETRY_WORKER_TIMEOUT_MS);
+    const outcomes = await Promise.all(recordsOf(event).map((record) => handleRecord(record, deps, budget, telemetry)));
     return { batchItemFailures: outcomes.filter((o) => o.retry).map((o) => ({ itemIdentifier: o.id })) };
   };
 }
 
-async function handleRecord(record: SQSRecord, deps: RetryWorkerDeps, deadlineMs: number, telemetry: Telemetry) {
-  const now = deps.now ?? Date.now;
+async function handleRecord(record: SQSRecord, deps: RetryWorkerDeps, budget: RequestBudget, telemetry: Telemetry) {
   const receiveCount = receiveCountOf(record);
   let outcome: RetryOutcome;
   try {
-    outcome = await processRetry(String(record.body ?? ''), deps, deadlineMs);
+    outcome = await processRetry({ body: String(record.body ?? ''), messageId: record.messageId }, deps, budget);
   } catch (error) {
     outcome = { verdict: 'retry', facts: { outcome: 'retry', error: describeError(error) } };
   }
-  const backoff = outcome.verdict === 'retry' ? await backOff(record, deps.delayRetry, deadlineMs, now) : {};
+  const backoff = outcome.verdict === 'retry' ? await backOff(record, deps.delayRetry, budget.deadlineMs, deps.now) : {};
   telemetry.logWithMetrics(
-    outcome.verdict === 'delivered' ? 'info' : 'warn',
+    outcome.verdict === 'delivered' || outcome.verdict === 'deduplicated' ? 'info' : 'warn',
     'retry record',
     { messageId: record.messageId, receiveCount, ...backoff, ...outcome.facts },
     retryMetrics(outcome),

@@ -40,15 +40,22 @@ export interface Backoff {
   backoffError?: string;
 }
 
-/** Hides a failed record for `retryDelaySeconds(receive count)`, bounded by the deadline. */
+/** SQS's longest visibility timeout: 12 hours (SQS Developer Guide, "Visibility timeout"). */
+const MAX_VISIBILITY_SECONDS = 43_200;
+
+/**
+ * Hides a failed record for `retryDelaySeconds(receive count)`, or at least `atLeastSeconds`
+ * (a dependency's own Retry-After, contract §10), never more than 12 hours; bounded by the deadline.
+ */
 export async function backOff(
   record: SQSRecord,
   delayRetry: VisibilityChanger | undefined,
   deadlineMs: number,
   now: () => number,
+  atLeastSeconds = 0,
 ): Promise<Backoff> {
   if (!delayRetry || !record.receiptHandle) return {};
-  const retryInSeconds = retryDelaySeconds(receiveCountOf(record));
+  const retryInSeconds = Math.min(MAX_VISIBILITY_SECONDS, Math.max(retryDelaySeconds(receiveCountOf(record)), atLeastSeconds));
   try {
     await delayRetry(record.receiptHandle, retryInSeconds, callDeadline('visibilityChange', now(), deadlineMs));
     return { retryInSeconds };

@@ -14,6 +14,7 @@ export const LAMBDAS = {
   'retry-worker': 'lambda/retry-worker.ts',
   'audio-worker': 'lambda/audio-worker.ts',
   'sms-worker': 'lambda/sms-worker.ts',
+  reconciler: 'lambda/reconciler.ts',
 } as const;
 
 /** The AWS SDK's CommonJS parts call `require`; ESM has none unless we make one. */

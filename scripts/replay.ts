@@ -1,9 +1,11 @@
 /**
- * `npm run replay -- --conversation <id> [--agent <id>] [--dry-run]` (contract §10 "Replay")
+ * `npm run replay -- --conversation <id> [--agent <id>] [--dry-run] [--local]` (contract §10 "Replay")
  * Rebuilds one call's CRM payload from its archived event with today's rules and forwards it,
  * queued on failure exactly as the receiver does (lambda/core/deliver-to-crm.ts). Reads the
  * receiver's settings from the environment: AUDIO_BUCKET (the calls bucket), CRM_WEBHOOK_URL,
  * CRM_RETRY_QUEUE_URL and the CRM_* mapping settings, plus the standard AWS ones.
+ *
+ * `--local` replays from a running `npm start`'s archive to its CRM sink (or CRM_WEBHOOK_URL).
  *
  * Prints what it sends without personal data: status, subject, duration, the number masked,
  * and only the lengths of the name and the summary. Exit codes: 0 forwarded, queued or dry
@@ -17,20 +19,25 @@ import { loadConfig } from '../lambda/config/receiver-config';
 import { type CrmPayload, toCrmPayload } from '../lambda/core/crm-payload';
 import { type Delivery, deliverToCrm } from '../lambda/core/deliver-to-crm';
 import { ConfigurationError, ForwardNotDurableError } from '../lambda/core/errors';
-import { type FailureEvent, parseEvent, type TranscriptionEvent } from '../lambda/core/events';
+import { parseEvent, type RecordEvent } from '../lambda/core/events';
 import { maskPhone } from '../lambda/core/mask';
 import { requestBudget } from '../lambda/core/time-budget';
 import { localQueueSender } from '../support/folder-queue';
 import { CliError, checkKeySafeIdFlag, parseCliArgs, runCli } from './lib/cli';
+import { localTargetEnv } from './lib/local-target';
 
-const HELP = `usage: npm run replay -- --conversation <id> [--agent <id>] [--dry-run]
+const HELP = `usage: npm run replay -- --conversation <id> [--agent <id>] [--dry-run] [--local]
 
   --conversation <id>   the conversation to replay (its archived event is looked up in AUDIO_BUCKET)
   --agent <id>          its agent, if known (otherwise every agent folder of the archive is searched)
   --dry-run             show the payload that would be sent (masked) and send nothing
+  --local               replay from a running npm start's archive, to its CRM sink and retry folder
 
 Settings come from the environment, as the receiver reads them: AUDIO_BUCKET, CRM_WEBHOOK_URL,
-CRM_RETRY_QUEUE_URL, CRM_DEFAULT_SUBJECT, CRM_SUBJECTS_BY_AGENT, CRM_NAME_FIELDS, CRM_DEFAULT_COUNTRY.`;
+CRM_RETRY_QUEUE_URL, CRM_DEFAULT_SUBJECT, CRM_SUBJECTS_BY_AGENT, CRM_NAME_FIELDS, CRM_NUMBER_FIELDS,
+CRM_VOICEMAIL_PHRASES, CRM_DEFAULT_COUNTRY.
+
+Exit codes: 0 forwarded, queued or dry run; 1 not found or not delivered; 2 bad usage or settings.`;
 
 await runCli('replay', async () => {
   const { values } = parseCliArgs({
@@ -38,6 +45,7 @@ await runCli('replay', async () => {
       conversation: { type: 'string' },
       agent: { type: 'string' },
       'dry-run': { type: 'boolean' },
+      local: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -49,7 +57,7 @@ await runCli('replay', async () => {
   checkKeySafeIdFlag('--conversation', values.conversation);
   checkKeySafeIdFlag('--agent', values.agent);
   const dryRun = values['dry-run'] ?? false;
-  const config = settings(process.env, dryRun);
+  const config = settings(values.local ? await localTargetEnv() : process.env, dryRun);
   if (!config.audioBucket) throw new CliError('AUDIO_BUCKET is not set (the calls bucket that holds the archive)', 2);
 
   const budget = requestBudget(Date.now(), undefined);
@@ -98,7 +106,7 @@ function settings(env: Env, dryRun: boolean) {
   }
 }
 
-function parseArchived(body: string): TranscriptionEvent | FailureEvent {
+function parseArchived(body: string): RecordEvent {
   let json: unknown;
   try {
     json = JSON.parse(body);
@@ -106,10 +114,10 @@ function parseArchived(body: string): TranscriptionEvent | FailureEvent {
     throw new CliError('the archived event is not JSON');
   }
   const event = parseEvent(json);
-  if (event.type !== 'post_call_transcription' && event.type !== 'call_initiation_failure') {
-    throw new CliError(`the archived event has type ${event.type}, which has no CRM payload`);
+  if (event.kind !== 'transcription' && event.kind !== 'failure') {
+    throw new CliError(`the archived event has type ${JSON.stringify(event.type)}, which has no CRM payload`);
   }
-  return event as TranscriptionEvent | FailureEvent;
+  return event;
 }
 
 /** The payload without personal data (contract §7): the number masked, name and summary by length. */

@@ -35,7 +35,7 @@ import { chooseServerSecret, configuredSecret, describeSource, readSavedSecret, 
 import { createLocalServer, WEBHOOK_PATH } from './lib/local-server';
 import { createRequestLog } from './lib/request-log';
 import { type DrainLoop, describeDrain, describeWaiting, startDrainLoop } from './lib/retry-drains';
-import { isServerAlive, readServerRecord, removeServerRecord, writeServerRecord } from './lib/server-record';
+import { isServerAlive, LOCAL_TARGET_NAMES, readServerRecord, removeServerRecord, writeServerRecord } from './lib/server-record';
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
 const FIX = 'fix it in your environment or .env (see .env.example)';
@@ -183,6 +183,7 @@ await runCli('npm start', async () => {
       secret: chosen.secret,
       secretSource: chosen.source,
       startedAt: new Date().toISOString(),
+      env: Object.fromEntries(LOCAL_TARGET_NAMES.flatMap((name) => (env[name] ? [[name, env[name]]] : []))),
     });
     stops.push(async () => removeServerRecord(paths.serverFile, process.pid));
 

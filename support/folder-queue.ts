@@ -187,9 +187,9 @@ export function createFolderDrainer(directory: string, crm: CrmForwarder, maxRec
     directory,
     async (body) => {
       // Each message gets the time a worker invocation would have.
-      const { deadlineMs } = requestBudget(Date.now(), undefined, RETRY_WORKER_TIMEOUT_MS);
-      const { verdict } = await processRetry(body, { crm, deadLetter }, deadlineMs);
-      return verdict === 'delivered' ? 'done' : verdict;
+      const budget = requestBudget(Date.now(), undefined, RETRY_WORKER_TIMEOUT_MS);
+      const { verdict } = await processRetry({ body }, { crm, deadLetter, now: Date.now }, budget);
+      return verdict === 'delivered' || verdict === 'deduplicated' ? 'done' : verdict;
     },
     { maxReceives },
   );

@@ -5,12 +5,10 @@
  * that conversation turns up: at tens of calls a day that is one request per month or so of
  * archive, and it works on every S3-compatible server (s3rver ignores `Delimiter`).
  */
+import { RECORD_EVENT_TYPES } from '../core/events';
 import { ARCHIVE_PREFIX, archiveKey } from '../core/storage-keys';
 import { abortSignalAt } from './deadline';
 import { isNotFound, loadS3, type S3Location } from './s3';
-
-/** The event types the archive keeps, in the order a replay looks for them. */
-const ARCHIVED_TYPES = ['post_call_transcription', 'call_initiation_failure'] as const;
 
 export interface ArchivedEvent {
   key: string;
@@ -49,14 +47,14 @@ export function createS3ArchiveReader({ bucket, ...location }: { bucket: string 
       }
       token = page.IsTruncated && found.length === 0 ? page.NextContinuationToken : undefined;
     } while (token);
-    return ARCHIVED_TYPES.map((type) => found.find((key) => key.endsWith(`/${type}.json`))).find((key) => key !== undefined);
+    return RECORD_EVENT_TYPES.map((type) => found.find((key) => key.endsWith(`/${type}.json`))).find((key) => key !== undefined);
   };
   return {
     async find(conversationId, agentId, deadlineMs) {
       const keys =
         agentId === undefined
           ? [await search(conversationId, deadlineMs)]
-          : ARCHIVED_TYPES.map((type) => archiveKey(agentId, conversationId, type));
+          : RECORD_EVENT_TYPES.map((type) => archiveKey(agentId, conversationId, type));
       for (const key of keys) {
         if (key === undefined) continue;
         const body = await read(key, deadlineMs);

@@ -1,10 +1,13 @@
 /**
  * The event archive in S3 (contract §10): the raw body the receiver verified, byte for byte, at
- * `calls/<agent_id>/<conversation_id>/<type>.json`. A re-delivery writes the same key.
+ * `calls/<agent_id>/<conversation_id>/<type>.json`. A re-delivery writes the same key. Read as
+ * the ledger of contract §12 by the call check and the reconciler.
  */
-import type { ArchiveEntry, EventArchive } from '../core/ports';
+import { RECORD_EVENT_TYPES } from '../core/events';
+import type { ArchiveEntry, CallLedger, EventArchive } from '../core/ports';
+import { archiveKey } from '../core/storage-keys';
 import { abortSignalAt } from './deadline';
-import { loadS3, type S3Location } from './s3';
+import { isNotFound, loadS3, type S3Location } from './s3';
 
 export function createS3EventArchive({ bucket, ...location }: { bucket: string } & S3Location): EventArchive {
   return {
@@ -20,10 +23,36 @@ export function createS3EventArchive({ bucket, ...location }: { bucket: string }
             'conversation-id': entry.conversationId,
             'agent-id': entry.agentId,
             ...(entry.eventTimestamp === undefined ? {} : { 'event-timestamp': String(entry.eventTimestamp) }),
+            ...(entry.source === undefined ? {} : { source: entry.source }),
           },
         }),
         { abortSignal: abortSignalAt(deadlineMs) },
       );
+    },
+  };
+}
+
+/**
+ * The ledger of contract §12 over the archive: one HeadObject per record type, in the order of
+ * the event table (a transcription first: a present record of the usual kind costs one request).
+ * S3 answers a missing key 404 only to a caller allowed s3:ListBucket, 403 otherwise (S3 API
+ * reference, HeadObject), which is why the stack grants it to the functions that read heads.
+ */
+export function createS3CallLedger({ bucket, ...location }: { bucket: string } & S3Location): CallLedger {
+  return {
+    async hasRecord(agentId, conversationId, deadlineMs) {
+      const { client, sdk } = await loadS3('recording', location);
+      for (const type of RECORD_EVENT_TYPES) {
+        try {
+          await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: archiveKey(agentId, conversationId, type) }), {
+            abortSignal: abortSignalAt(deadlineMs),
+          });
+          return true;
+        } catch (error) {
+          if (!isNotFound(error)) throw error;
+        }
+      }
+      return false;
     },
   };
 }

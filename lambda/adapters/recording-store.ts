@@ -10,8 +10,13 @@
  *
  * No truncated object, ever: a multipart upload only becomes an object when it completes, and
  * lib-storage aborts it (AbortMultipartUpload) when the body fails — a dropped connection, or
- * the deadline, which fails the body on purpose. An object whose metadata copy did not happen
- * counts as not stored (`isStored` wants the sha256), so the next check fetches it again.
+ * the deadline, which fails the body on purpose.
+ *
+ * An object at the key is a recording, whoever wrote it (the webhook, an earlier tool, a person):
+ * it is never fetched again or overwritten (contract §10). The one exception is this worker's own
+ * unfinished recovery: the upload starts with metadata `recovery: unfinished`, which only the
+ * final metadata copy removes, so an object whose copy did not happen is recognisably ours and
+ * the next check fetches it again.
  */
 import { createHash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
@@ -35,8 +40,8 @@ const PART_SIZE = 5 * 1024 * 1024;
 const QUEUE_SIZE = 1;
 /** Where a recovered recording came from (metadata `source`). */
 const RECOVERED_SOURCE = 'elevenlabs-api';
-
-const SHA256_HEX = /^[0-9a-f]{64}$/;
+/** Metadata of a recovery of ours that has not finished (removed by the final copy). */
+const UNFINISHED = { recovery: 'unfinished' } as const;
 const loadUpload = lazy(async () => cjsExports(await import('@aws-sdk/lib-storage')).Upload);
 
 export type S3RecordingStoreOptions = { bucket: string; now?: () => number } & S3Location;
@@ -49,7 +54,7 @@ export function createS3RecordingStore({ bucket, now = Date.now, ...location }: 
         const head = await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: key }), {
           abortSignal: abortSignalAt(deadlineMs, now),
         });
-        return SHA256_HEX.test(head.Metadata?.sha256 ?? '');
+        return head.Metadata?.recovery !== UNFINISHED.recovery;
       } catch (error) {
         if (isNotFound(error)) return false;
         throw error;
@@ -66,7 +71,7 @@ export function createS3RecordingStore({ bucket, now = Date.now, ...location }: 
       const abortController = new AbortController();
       const upload = new Upload({
         client,
-        params: { Bucket: bucket, Key: key, Body: stream, ContentType: AUDIO_CONTENT_TYPE, Metadata: objectMetadata },
+        params: { Bucket: bucket, Key: key, Body: stream, ContentType: AUDIO_CONTENT_TYPE, Metadata: { ...objectMetadata, ...UNFINISHED } },
         partSize: PART_SIZE,
         queueSize: QUEUE_SIZE,
         leavePartsOnError: false,

@@ -1,10 +1,20 @@
-/** The audio worker's configuration (contract §8, §10), also read by `npm run backfill`. */
+/**
+ * The audio worker's configuration (contract §8, §10, §12), also read by `npm run backfill`. The
+ * worker runs the call check: the recording half always, the record half with
+ * ARCHIVE_EVENTS=true (the stack's default), which then needs what the receiver needs to deliver
+ * a record: the CRM, the retry queue on Lambda, the CRM mapping settings and, for deduplication
+ * against webhooks, the idempotency table.
+ */
 import * as z from 'zod';
-import { DEFAULT_ELEVENLABS_API_BASE_URL } from '../core/audio-check';
+import type { CrmMappingConfig } from '../core/crm-payload';
+import { CrmMappingEnvShape, crmMapping } from './crm-mapping-env';
 import {
+  ApiKeyEnvShape,
+  booleanFlag,
+  CrmEnvShape,
+  type CrmSettings,
   type Env,
   httpUrl,
-  integer,
   optionalText,
   parseEnv,
   queueUrl,
@@ -22,38 +32,68 @@ export interface AudioWorkerConfig {
   /** ELEVENLABS_API_KEY_SECRET_ARN wins over ELEVENLABS_API_KEY; neither = recovery off. */
   apiKey: { secretArn?: string; plainKey?: string; cacheSeconds: number };
   elevenLabsApiBaseUrl: string;
+  /** contract §12: the record half, present with ARCHIVE_EVENTS=true. */
+  record?: {
+    crm: CrmSettings;
+    retryQueueUrl?: string;
+    crmMapping: CrmMappingConfig;
+    idempotencyTable?: string;
+  };
 }
 
-const AudioWorkerSchema = z
-  .object({
-    ...S3EnvShape,
-    AUDIO_BUCKET: optionalText.pipe(z.string({ error: 'is required (the calls bucket recordings are stored in)' })),
-    AUDIO_CHECK_QUEUE_URL: queueUrl,
-    ELEVENLABS_API_KEY_SECRET_ARN: optionalText,
-    ELEVENLABS_API_KEY: optionalText,
-    ELEVENLABS_API_BASE_URL: optionalText
-      .pipe(httpUrl.optional())
-      .transform((v) => (v ?? DEFAULT_ELEVENLABS_API_BASE_URL).replace(/\/+$/, '')),
-    SECRET_CACHE_SECONDS: integer(300, 0, 86_400),
-    AWS_LAMBDA_FUNCTION_NAME: optionalText,
-  })
-  .superRefine((env, ctx) => {
-    if (env.AWS_LAMBDA_FUNCTION_NAME && !env.AUDIO_CHECK_QUEUE_URL) {
-      ctx.addIssue({ code: 'custom', path: ['AUDIO_CHECK_QUEUE_URL'], message: 'is required on Lambda (the queue this worker drains)' });
-    }
-  })
-  .superRefine(refuseFolderQueuesOnLambda(['AUDIO_CHECK_QUEUE_URL']))
-  .transform(
-    (e): AudioWorkerConfig => ({
-      audioBucket: e.AUDIO_BUCKET,
-      s3: s3Location(e),
-      audioCheckQueueUrl: e.AUDIO_CHECK_QUEUE_URL,
-      apiKey: { secretArn: e.ELEVENLABS_API_KEY_SECRET_ARN, plainKey: e.ELEVENLABS_API_KEY, cacheSeconds: e.SECRET_CACHE_SECONDS },
-      elevenLabsApiBaseUrl: e.ELEVENLABS_API_BASE_URL,
-    }),
-  );
+const buildSchema = () =>
+  z
+    .object({
+      ...S3EnvShape,
+      ...ApiKeyEnvShape,
+      ...CrmMappingEnvShape,
+      AUDIO_BUCKET: optionalText.pipe(z.string({ error: 'is required (the calls bucket recordings are stored in)' })),
+      AUDIO_CHECK_QUEUE_URL: queueUrl,
+      ARCHIVE_EVENTS: booleanFlag,
+      // Required only with the record half (below), so the CRM settings are optional here.
+      CRM_WEBHOOK_URL: optionalText.pipe(httpUrl.optional()),
+      CRM_TIMEOUT_MS: CrmEnvShape.CRM_TIMEOUT_MS,
+      CRM_MAX_ATTEMPTS: CrmEnvShape.CRM_MAX_ATTEMPTS,
+      CRM_RETRY_QUEUE_URL: queueUrl,
+      IDEMPOTENCY_TABLE: optionalText,
+      AWS_LAMBDA_FUNCTION_NAME: optionalText,
+    })
+    .superRefine((env, ctx) => {
+      const onLambda = Boolean(env.AWS_LAMBDA_FUNCTION_NAME);
+      const require = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+      if (onLambda && !env.AUDIO_CHECK_QUEUE_URL) require('AUDIO_CHECK_QUEUE_URL', 'is required on Lambda (the queue this worker drains)');
+      if (env.ARCHIVE_EVENTS && !env.CRM_WEBHOOK_URL) {
+        require('CRM_WEBHOOK_URL', 'is required with ARCHIVE_EVENTS=true (the call check delivers missing records)');
+      }
+      if (env.ARCHIVE_EVENTS && onLambda && !env.CRM_RETRY_QUEUE_URL) {
+        require('CRM_RETRY_QUEUE_URL', 'is required on Lambda with ARCHIVE_EVENTS=true (where a failed forward waits)');
+      }
+    })
+    .superRefine(refuseFolderQueuesOnLambda(['AUDIO_CHECK_QUEUE_URL', 'CRM_RETRY_QUEUE_URL']))
+    .transform(
+      (e): AudioWorkerConfig => ({
+        audioBucket: e.AUDIO_BUCKET,
+        s3: s3Location(e),
+        audioCheckQueueUrl: e.AUDIO_CHECK_QUEUE_URL,
+        apiKey: { secretArn: e.ELEVENLABS_API_KEY_SECRET_ARN, plainKey: e.ELEVENLABS_API_KEY, cacheSeconds: e.SECRET_CACHE_SECONDS },
+        elevenLabsApiBaseUrl: e.ELEVENLABS_API_BASE_URL,
+        ...(e.ARCHIVE_EVENTS && e.CRM_WEBHOOK_URL
+          ? {
+              record: {
+                crm: { url: e.CRM_WEBHOOK_URL, timeoutMs: e.CRM_TIMEOUT_MS, maxAttempts: e.CRM_MAX_ATTEMPTS },
+                retryQueueUrl: e.CRM_RETRY_QUEUE_URL,
+                crmMapping: crmMapping(e),
+                idempotencyTable: e.IDEMPOTENCY_TABLE,
+              },
+            }
+          : {}),
+      }),
+    );
 
-/** Parses the audio worker's environment (contract §8, §10). */
+let schema: ReturnType<typeof buildSchema> | undefined;
+
+/** Parses the audio worker's environment (contract §8, §10, §12). */
 export function loadAudioWorkerConfig(env: Env): AudioWorkerConfig {
-  return parseEnv(AudioWorkerSchema, env);
+  schema ??= buildSchema();
+  return parseEnv(schema, env);
 }

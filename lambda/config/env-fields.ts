@@ -4,6 +4,7 @@
  * names every bad variable and never echoes a value (a secret may sit in the environment).
  */
 import * as z from 'zod';
+import { DEFAULT_ELEVENLABS_API_BASE_URL } from '../core/audio-check';
 import { ConfigurationError } from '../core/errors';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -102,6 +103,17 @@ export interface CrmSettings {
 export function crmSettings(e: { CRM_WEBHOOK_URL: string; CRM_TIMEOUT_MS: number; CRM_MAX_ATTEMPTS: number }): CrmSettings {
   return { url: e.CRM_WEBHOOK_URL, timeoutMs: e.CRM_TIMEOUT_MS, maxAttempts: e.CRM_MAX_ATTEMPTS };
 }
+
+/** The ElevenLabs API settings the audio worker, the reconciler and the backfill share (contract §8). */
+export const ApiKeyEnvShape = {
+  ELEVENLABS_API_KEY_SECRET_ARN: optionalText,
+  ELEVENLABS_API_KEY: optionalText,
+  /** The API origin, without a trailing slash (data-residency workspaces have their own). */
+  ELEVENLABS_API_BASE_URL: optionalText
+    .pipe(httpUrl.optional())
+    .transform((v) => (v ?? DEFAULT_ELEVENLABS_API_BASE_URL).replace(/\/+$/, '')),
+  SECRET_CACHE_SECONDS: integer(300, 0, 86_400),
+};
 
 /** Where S3 is: a local server named by AWS_ENDPOINT_URL_S3 (path-style addressing, contract §8), else AWS. */
 export const S3EnvShape = { AWS_ENDPOINT_URL_S3: optionalText, AWS_ENDPOINT_URL: optionalText };

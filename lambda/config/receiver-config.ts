@@ -5,12 +5,10 @@
  * share lambda/config/, leave out what only the receiver parses (the phone-number library).
  */
 import * as z from 'zod';
-import { parseNameFields } from '../core/contact-name';
 import type { PipelineConfig } from '../core/handle-webhook';
 import { DEFAULT_AUDIO_CHECK_DELAY_SECONDS, MAX_AUDIO_CHECK_DELAY_SECONDS } from '../core/keep-call';
-import { DEFAULT_COUNTRY, parseDefaultCountry } from '../core/phone-number';
 import { parseSourceAllowlist } from '../core/source-ip';
-import { parseSubjectsByAgent } from '../core/subjects-by-agent';
+import { CrmMappingEnvShape, crmMapping } from './crm-mapping-env';
 import {
   booleanFlag,
   CrmEnvShape,
@@ -28,8 +26,6 @@ import {
   type S3Settings,
   s3Location,
 } from './env-fields';
-
-export const DEFAULT_CRM_SUBJECT = 'Conversational AI call';
 
 export interface ReceiverConfig {
   pipeline: PipelineConfig;
@@ -51,6 +47,7 @@ const buildReceiverSchema = () =>
   z
     .object({
       ...CrmEnvShape,
+      ...CrmMappingEnvShape,
       ...S3EnvShape,
       WEBHOOK_SECRET_ARN: optionalText,
       ELEVENLABS_WEBHOOK_SECRET: optionalText,
@@ -60,11 +57,6 @@ const buildReceiverSchema = () =>
       SIGNATURE_TOLERANCE_SECONDS: integer(1_800, 1, 86_400),
       ALLOWED_SOURCE_IPS: optionalText.pipe(z.string().transform(parsedWith(parseSourceAllowlist)).optional()),
       ALLOWED_AGENT_IDS: commaList.transform((ids) => (ids && ids.length > 0 ? new Set(ids) : undefined)),
-      CRM_DEFAULT_SUBJECT: optionalText.transform((v) => v ?? DEFAULT_CRM_SUBJECT),
-      CRM_SUBJECTS_BY_AGENT: optionalText.pipe(z.string().transform(parsedWith(parseSubjectsByAgent)).optional()),
-      // contract §5 name rule and number rule; the parsers name no value in their errors.
-      CRM_NAME_FIELDS: optionalText.pipe(z.string().transform(parsedWith(parseNameFields)).optional()),
-      CRM_DEFAULT_COUNTRY: optionalText.pipe(z.string().transform(parsedWith(parseDefaultCountry)).optional()),
       IDEMPOTENCY_TABLE: optionalText,
       ARCHIVE_EVENTS: booleanFlag,
       AUDIO_CHECK_QUEUE_URL: queueUrl,
@@ -92,12 +84,7 @@ const buildReceiverSchema = () =>
           signatureToleranceSeconds: e.SIGNATURE_TOLERANCE_SECONDS,
           sourceAllowlist: e.ALLOWED_SOURCE_IPS,
           allowedAgentIds: e.ALLOWED_AGENT_IDS,
-          crmMapping: {
-            defaultSubject: e.CRM_DEFAULT_SUBJECT,
-            subjectsByAgent: e.CRM_SUBJECTS_BY_AGENT ?? {},
-            nameFields: e.CRM_NAME_FIELDS,
-            defaultCountry: e.CRM_DEFAULT_COUNTRY ?? DEFAULT_COUNTRY,
-          },
+          crmMapping: crmMapping(e),
           audioCheckDelaySeconds: e.AUDIO_CHECK_DELAY_SECONDS,
         },
         secret: { secretArn: e.WEBHOOK_SECRET_ARN, plainSecret: e.ELEVENLABS_WEBHOOK_SECRET, cacheSeconds: e.SECRET_CACHE_SECONDS },

@@ -17,6 +17,8 @@ export interface RetryWorkerConfig {
   retryQueueUrl?: string;
   /** Where permanently refused payloads go at once (the retry queue's DLQ). */
   deadLetterQueueUrl?: string;
+  /** IDEMPOTENCY_TABLE: one CRM record per queued message however often SQS delivers it (contract §5). */
+  idempotencyTable?: string;
 }
 
 const RetryWorkerSchema = z
@@ -24,6 +26,7 @@ const RetryWorkerSchema = z
     ...CrmEnvShape,
     CRM_RETRY_QUEUE_URL: queueUrl,
     CRM_DEAD_LETTER_QUEUE_URL: queueUrl,
+    IDEMPOTENCY_TABLE: optionalText,
     AWS_LAMBDA_FUNCTION_NAME: optionalText,
   })
   .superRefine((env, ctx) => {
@@ -39,6 +42,7 @@ const RetryWorkerSchema = z
       crm: crmSettings(e),
       retryQueueUrl: e.CRM_RETRY_QUEUE_URL,
       deadLetterQueueUrl: e.CRM_DEAD_LETTER_QUEUE_URL,
+      idempotencyTable: e.IDEMPOTENCY_TABLE,
     }),
   );
 

@@ -9,7 +9,8 @@
  */
 import * as z from 'zod';
 import { describeError } from './errors';
-import type { ApiKeySource, AudioCheckMessage, ElevenLabsApi, RecordingStore } from './ports';
+import { parseRetryAfter } from './forward-policy';
+import type { ApiKeySource, AudioCheckMessage, ByteStream, ElevenLabsApi, RecordingStore } from './ports';
 import { audioKey, isKeySafeId } from './storage-keys';
 import { callDeadline } from './time-budget';
 
@@ -26,8 +27,11 @@ export type AudioCheckOutcome =
   | { kind: 'unavailable'; key: string }
   /** Not in the bucket and not recoverable by retrying: a human must look (alarmed). */
   | { kind: 'missing'; key: string; reason: string }
-  /** A transient failure: try again later (SQS redelivers, with backoff). */
-  | { kind: 'retry'; key: string; reason: string };
+  /**
+   * A transient failure, or an answer that is not a recording: try again later (SQS redelivers
+   * with backoff, then its DLQ, alarmed). `retryAfterSeconds`: the API's own Retry-After.
+   */
+  | { kind: 'retry'; key: string; reason: string; retryAfterSeconds?: number };
 
 export const NO_API_KEY = 'no ElevenLabs API key configured (recovery is off)';
 export const API_KEY_REJECTED = 'ElevenLabs API key rejected';
@@ -45,7 +49,7 @@ export interface AudioCheckDeps {
   recordings: RecordingStore;
   apiKey: ApiKeySource;
   elevenLabs: ElevenLabsApi;
-  now?: () => number;
+  now: () => number;
 }
 
 /**
@@ -53,7 +57,7 @@ export interface AudioCheckDeps {
  * failure is an outcome. `deadlineMs` bounds everything, the stream included.
  */
 export async function checkRecording(message: AudioCheckMessage, deps: AudioCheckDeps, deadlineMs: number): Promise<AudioCheckOutcome> {
-  const now = deps.now ?? Date.now;
+  const { now } = deps;
   const key = audioKey(message.agentId, message.conversationId);
   try {
     if (await deps.recordings.isStored(key, callDeadline('recordingHead', now(), deadlineMs))) return { kind: 'already_stored', key };
@@ -81,17 +85,26 @@ export async function checkRecording(message: AudioCheckMessage, deps: AudioChec
     case 'key_rejected':
       return { kind: 'missing', key, reason: API_KEY_REJECTED };
     case 'retry':
-      return { kind: 'retry', key, reason: `ElevenLabs API answered HTTP ${answer.status}` };
+      return {
+        kind: 'retry',
+        key,
+        reason: `ElevenLabs API answered HTTP ${answer.status}`,
+        ...retryAfter('retryAfter' in answer ? answer.retryAfter : undefined, now()),
+      };
     case 'refused':
       return { kind: 'missing', key, reason: `ElevenLabs API answered HTTP ${answer.status}` };
     case 'stream':
       break;
   }
   if (answer.body === undefined) return { kind: 'retry', key, reason: 'ElevenLabs API answered 200 without a body' };
+  const recording = await recordingOrReason(answer.body, answer.contentType).catch((error: unknown) => ({
+    reason: `ElevenLabs API: ${describeError(error)}`,
+  }));
+  if ('reason' in recording) return { kind: 'retry', key, reason: recording.reason };
   try {
     const stored = await deps.recordings.store(
       key,
-      answer.body,
+      recording.body,
       { conversationId: message.conversationId, agentId: message.agentId },
       deadlineMs,
     );
@@ -100,6 +113,66 @@ export async function checkRecording(message: AudioCheckMessage, deps: AudioChec
     // The upload was aborted: nothing is left at the key, and the next try starts afresh.
     return { kind: 'retry', key, reason: `recording not stored: ${describeError(error)}` };
   }
+}
+
+/** Seconds from a Retry-After header (contract §10: the backoff waits at least that long). */
+export function retryAfter(header: string | undefined, nowMs: number): { retryAfterSeconds?: number } {
+  const ms = parseRetryAfter(header, nowMs);
+  return ms === undefined ? {} : { retryAfterSeconds: Math.ceil(ms / 1000) };
+}
+
+/** contract §10: what a recording's `Content-Type` may be. Absent: the bytes decide alone. */
+function isRecordingContentType(contentType: string | undefined): boolean {
+  if (contentType === undefined) return true;
+  const type = (contentType.split(';')[0] ?? '').trim().toLowerCase();
+  return type.startsWith('audio/') || type === 'application/octet-stream';
+}
+
+/**
+ * contract §10: a recording starts with an ID3v2 tag (`ID3`) or an MPEG audio frame sync (`0xFF`
+ * then `0xE0`–`0xFF`: eleven set bits, ISO/IEC 11172-3 §2.4.2.3). An empty body, an HTML page or
+ * a JSON error does not.
+ */
+export function looksLikeRecording(head: Uint8Array): boolean {
+  if (head.length >= 3 && head[0] === 0x49 && head[1] === 0x44 && head[2] === 0x33) return true;
+  return head.length >= 2 && head[0] === 0xff && (head[1] ?? 0) >= 0xe0;
+}
+
+const HEAD_BYTES = 3;
+
+/**
+ * A 200's body as a recording, or why it is not one. The first bytes are read ahead and handed
+ * on in front of the rest, so nothing is held but those few bytes; a body that is refused is
+ * closed (its connection is not reused).
+ */
+async function recordingOrReason(body: ByteStream, contentType: string | undefined): Promise<{ body: ByteStream } | { reason: string }> {
+  const iterator = body[Symbol.asyncIterator]();
+  const refuse = async (reason: string) => {
+    await iterator.return?.();
+    return { reason: `ElevenLabs API answered 200 with something that is not a recording (${reason})` };
+  };
+  if (!isRecordingContentType(contentType)) return refuse(`Content-Type ${JSON.stringify(contentType?.slice(0, 100))}`);
+  const head: Uint8Array[] = [];
+  let length = 0;
+  let ended = false;
+  while (length < HEAD_BYTES) {
+    const next = await iterator.next();
+    if (next.done) {
+      ended = true;
+      break;
+    }
+    head.push(next.value);
+    length += next.value.length;
+  }
+  if (length === 0) return refuse('an empty body');
+  if (!looksLikeRecording(Buffer.concat(head))) return refuse('its first bytes are neither an ID3 tag nor an MPEG frame');
+  const rest: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => iterator };
+  return {
+    body: (async function* () {
+      yield* head;
+      if (!ended) yield* rest;
+    })(),
+  };
 }
 
 const KeySafeId = z.string().refine(isKeySafeId);

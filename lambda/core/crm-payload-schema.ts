@@ -56,3 +56,56 @@ export function fitDuration(value: unknown): number {
   if (typeof value !== 'number' || !(value > 0)) return 0;
   return Math.min(Math.floor(value), MAX_CALL_DURATION_SECS);
 }
+
+/** contract §5 defaults, for a field a payload lacks: what the receiver would have written. */
+export const CRM_FIELD_DEFAULTS = {
+  subject: 'Conversational AI call',
+  to: 'Unknown',
+  name: 'Unknown',
+  summary: 'No summary available.',
+} as const;
+
+export type FittedField = Exclude<keyof CrmPayload, 'type'>;
+
+/**
+ * Any JSON object fitted into a payload today's schema accepts, with the receiver's own rules
+ * (contract §5): text cut to its bound with `…`, a missing or non-text field given its default,
+ * `duration` a whole number 0–86,400 (a numeric string read as a number), `status` one of the
+ * four (spelling variants such as `no-answer` read as `no answer`; anything else `failed`, the
+ * status that makes a human look), unknown fields dropped. What had to change is listed, so the
+ * worker can log it without logging values.
+ */
+export function fitCrmPayload(raw: Readonly<Record<string, unknown>>): { payload: CrmPayload; fitted: FittedField[] } {
+  const fitted: FittedField[] = [];
+  const textField = (field: keyof typeof CRM_FIELD_DEFAULTS) => {
+    const value = raw[field];
+    const fittedValue = typeof value === 'string' ? fitText(value, CRM_TEXT_LIMITS[field]) : CRM_FIELD_DEFAULTS[field];
+    if (fittedValue !== value) fitted.push(field);
+    return fittedValue;
+  };
+  const payload: CrmPayload = {
+    type: 'conversationAICall',
+    subject: textField('subject'),
+    to: textField('to'),
+    name: textField('name'),
+    summary: textField('summary'),
+    status: fitStatus(raw.status),
+    duration: fitDuration(
+      typeof raw.duration === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(raw.duration) ? Number(raw.duration) : raw.duration,
+    ),
+  };
+  if (payload.status !== raw.status) fitted.push('status');
+  if (payload.duration !== raw.duration) fitted.push('duration');
+  return { payload, fitted };
+}
+
+function fitStatus(value: unknown): CrmStatus {
+  const spelled =
+    typeof value === 'string'
+      ? value
+          .trim()
+          .toLowerCase()
+          .replace(/[\s_-]+/g, ' ')
+      : '';
+  return (CRM_STATUSES as readonly string[]).includes(spelled) ? (spelled as CrmStatus) : 'failed';
+}

@@ -7,10 +7,11 @@ import { prepareAudio } from './audio';
 import { toCrmPayload } from './crm-payload';
 import { type Delivery, deliverToCrm } from './deliver-to-crm';
 import { AudioStoreError, describeError, ForwardNotDurableError } from './errors';
-import type { AudioEvent, FailureEvent, TranscriptionEvent } from './events';
+import type { AudioEvent, RecordEvent, WebhookEvent } from './events';
 import type { SuccessBody, WebhookDeps } from './handle-webhook';
 import { keepCall } from './keep-call';
 import { maskPhone } from './mask';
+import { unreachable } from './outcome';
 import type { RequestFacts } from './request-facts';
 import { callDeadline } from './time-budget';
 import type { RawBody } from './verify-signature';
@@ -22,12 +23,21 @@ export interface DispatchContext {
   deadlineMs: number;
 }
 
+/** contract §2 step 7: the one dispatch over every event type of the table (events.ts). */
+export function dispatchEvent(event: WebhookEvent, rawBody: RawBody, context: DispatchContext): Promise<SuccessBody> {
+  switch (event.kind) {
+    case 'transcription':
+    case 'failure':
+      return forwardAndKeep(event, rawBody, context);
+    case 'audio':
+      return storeAudio(event, context);
+    default:
+      return unreachable(event);
+  }
+}
+
 /** contract §5 and §10: the CRM forward, with the archive and the audio check running alongside. */
-export async function forwardAndKeep(
-  event: TranscriptionEvent | FailureEvent,
-  rawBody: RawBody,
-  context: DispatchContext,
-): Promise<SuccessBody> {
+async function forwardAndKeep(event: RecordEvent, rawBody: RawBody, context: DispatchContext): Promise<SuccessBody> {
   const { deps, facts, deadlineMs } = context;
   if (!deps.archive && !deps.audioChecks) return forwardToCrm(event, context);
   const { archive, audioChecks, now, config } = deps;
@@ -50,10 +60,7 @@ export async function forwardAndKeep(
 }
 
 /** contract §5: forward, else queue, else 500 (the only CRM case where a retry helps). */
-async function forwardToCrm(
-  event: TranscriptionEvent | FailureEvent,
-  { base, deps, facts, deadlineMs }: DispatchContext,
-): Promise<SuccessBody> {
+async function forwardToCrm(event: RecordEvent, { base, deps, facts, deadlineMs }: DispatchContext): Promise<SuccessBody> {
   const payload = toCrmPayload(event, deps.config.crmMapping);
   facts.crmStatus = payload.status;
   facts.crmTo = maskPhone(payload.to);
@@ -75,7 +82,7 @@ async function forwardToCrm(
 }
 
 /** contract §6: decode once, store at a deterministic key (idempotent on re-delivery). */
-export async function storeAudio(event: AudioEvent, { base, deps, facts, deadlineMs }: DispatchContext): Promise<SuccessBody> {
+async function storeAudio(event: AudioEvent, { base, deps, facts, deadlineMs }: DispatchContext): Promise<SuccessBody> {
   if (!deps.audioStore) throw new AudioStoreError('AUDIO_BUCKET is not configured');
   const audio = prepareAudio(event.data);
   facts.audioKey = audio.key;

@@ -1,6 +1,9 @@
 /**
- * zod schemas of the three post-call event types (contract §4; ElevenLabs' post-call webhook
- * docs, "Webhook response structure", and older payloads where the fields sit at the top level).
+ * The post-call event types and their zod schemas (contract §2 step 7, §4; ElevenLabs' post-call
+ * webhook docs, "Webhook response structure", and older payloads where the fields sit at the
+ * top level). `EVENT_TYPES` below is the one table of types: the event union, the dispatch, the
+ * archive's file names and the readers of the archive and the queues all derive from it, so a
+ * new type is one row here and the compiler points at everything that must handle it.
  *
  * Tolerant by design: unknown fields are accepted (ElevenLabs adds fields such as `has_audio`;
  * zod's plain objects accept them and leave them out of the output, which holds just what the
@@ -13,10 +16,8 @@
  */
 import * as z from 'zod';
 import { InvalidEventError } from './errors';
+import { conversationFromOtel } from './otel-trace';
 import { isKeySafeId } from './storage-keys';
-
-export const EVENT_TYPES = ['post_call_transcription', 'post_call_audio', 'call_initiation_failure'] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
 
 /**
  * Absent or null (ElevenLabs sends `null` for many fields) pass as they are; a value of the
@@ -138,12 +139,50 @@ const FailureDataSchema = z.object({
   conversation_initiation_client_data: lenient(ClientDataSchema),
 });
 
+/**
+ * `post_call_transcription_otel` (contract §4): `data.otlp_traces` (OTLP JSON) read into the
+ * conversation model, then the transcription schema, so from here on it is a transcription in
+ * every respect. `otlp_traces` missing or null is a trace with no spans; any other value that is
+ * not an object is refused like any invalid event.
+ */
+const OtelTranscriptionDataSchema = JsonObjectSchema.superRefine((data, ctx) => {
+  const traces = data.otlp_traces;
+  if (traces != null && (typeof traces !== 'object' || Array.isArray(traces))) {
+    ctx.addIssue({ code: 'custom', path: ['otlp_traces'], message: 'expected an OTLP JSON object' });
+  }
+})
+  .transform(conversationFromOtel)
+  .pipe(TranscriptionDataSchema);
+
 /** The three envelope fields; everything else at the top level is read by the data schemas (older shapes). */
 const EnvelopeSchema = z.object({
   type: z.string().trim().min(1).max(128),
   event_timestamp: lenient(NumberLikeSchema),
   data: JsonObjectSchema.optional(),
 });
+
+/**
+ * The one table of event types (contract §2 step 7). `kind` says what the receiver does with an
+ * event: a `transcription` or a `failure` becomes a CRM record (§5) and is archived (§10) as
+ * `<type>.json`, a transcription also gets an audio check; `audio` is stored (§6). The order of
+ * the rows is the order the archive is searched in (the ledger of §12, replay).
+ */
+const EVENT_TYPES = {
+  post_call_transcription: { kind: 'transcription', schema: TranscriptionDataSchema },
+  post_call_transcription_otel: { kind: 'transcription', schema: OtelTranscriptionDataSchema },
+  call_initiation_failure: { kind: 'failure', schema: FailureDataSchema },
+  post_call_audio: { kind: 'audio', schema: AudioDataSchema },
+} as const satisfies Record<string, { kind: 'transcription' | 'failure' | 'audio'; schema: z.ZodType }>;
+
+export type EventType = keyof typeof EVENT_TYPES;
+type KindOf<T extends EventType> = (typeof EVENT_TYPES)[T]['kind'];
+/** The types whose events become a CRM record and are kept in the archive (contract §5, §10). */
+export type RecordEventType = { [T in EventType]: KindOf<T> extends 'audio' ? never : T }[EventType];
+
+/** Every type, in table order. */
+export const EVENT_TYPE_NAMES = Object.keys(EVENT_TYPES) as EventType[];
+/** The archived types, in the order the archive is searched (contract §10, §12). */
+export const RECORD_EVENT_TYPES = EVENT_TYPE_NAMES.filter((type): type is RecordEventType => EVENT_TYPES[type].kind !== 'audio');
 
 export type TranscriptionData = z.output<typeof TranscriptionDataSchema>;
 export type AudioData = z.output<typeof AudioDataSchema>;
@@ -154,20 +193,23 @@ interface EventBase {
   conversationId: string | undefined;
   agentId: string | undefined;
 }
-export type TranscriptionEvent = EventBase & { type: 'post_call_transcription'; data: TranscriptionData };
-export type AudioEvent = EventBase & { type: 'post_call_audio'; data: AudioData };
-export type FailureEvent = EventBase & { type: 'call_initiation_failure'; data: FailureData };
-export type UnsupportedEvent = EventBase & { type: string; data?: undefined };
-export type WebhookEvent = TranscriptionEvent | AudioEvent | FailureEvent;
-
-const DATA_SCHEMAS = {
-  post_call_transcription: TranscriptionDataSchema,
-  post_call_audio: AudioDataSchema,
-  call_initiation_failure: FailureDataSchema,
-} as const;
+/** One event of type `T`: its kind and its parsed data, derived from the table. */
+type EventOf<T extends EventType> = EventBase & { type: T; kind: KindOf<T>; data: z.output<(typeof EVENT_TYPES)[T]['schema']> };
+export type WebhookEvent = { [T in EventType]: EventOf<T> }[EventType];
+export type TranscriptionEvent = Extract<WebhookEvent, { kind: 'transcription' }>;
+export type FailureEvent = Extract<WebhookEvent, { kind: 'failure' }>;
+export type AudioEvent = Extract<WebhookEvent, { kind: 'audio' }>;
+/** An event that becomes a CRM record (contract §5). */
+export type RecordEvent = TranscriptionEvent | FailureEvent;
+export type UnsupportedEvent = EventBase & { type: string; kind?: undefined; data?: undefined };
 
 export function isSupported(event: WebhookEvent | UnsupportedEvent): event is WebhookEvent {
-  return (EVENT_TYPES as readonly string[]).includes(event.type) && event.data !== undefined;
+  return event.kind !== undefined;
+}
+
+/** True for a type in the table (own keys only: "constructor" or "__proto__" is not a type). */
+export function isEventType(type: string): type is EventType {
+  return Object.hasOwn(EVENT_TYPES, type);
 }
 
 /**
@@ -186,14 +228,16 @@ export function parseEvent(json: unknown): WebhookEvent | UnsupportedEvent {
   const dataPath = envelope.data.data ? ['data'] : [];
   const eventTimestamp = envelope.data.event_timestamp ?? undefined;
   const type = envelope.data.type;
-  // Own keys only: a type of "constructor" or "__proto__" is unsupported, not a schema lookup.
-  if (!Object.hasOwn(DATA_SCHEMAS, type)) {
+  if (!isEventType(type)) {
     return { type, eventTimestamp, conversationId: optionalId(source.conversation_id), agentId: optionalId(source.agent_id) };
   }
-  const data = DATA_SCHEMAS[type as EventType].safeParse(source);
+  const { kind, schema } = EVENT_TYPES[type];
+  const data = (schema as z.ZodType<WebhookEvent['data']>).safeParse(source);
   if (!data.success) throw new InvalidEventError(describeIssue(data.error, dataPath));
   const { conversation_id: conversationId, agent_id: agentId } = data.data;
-  return { type, eventTimestamp, conversationId, agentId: agentId ?? undefined, data: data.data } as WebhookEvent;
+  // The table ties each type to its kind and schema; TypeScript cannot follow that through an
+  // indexed lookup, so the pairing is asserted here once (test/unit/events.test.ts checks each row).
+  return { type, kind, eventTimestamp, conversationId, agentId: agentId ?? undefined, data: data.data } as WebhookEvent;
 }
 
 function optionalId(value: unknown): string | undefined {

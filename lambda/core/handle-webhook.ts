@@ -8,7 +8,7 @@ import type { BlockList } from 'node:net';
 import { authenticate } from './authenticate';
 import type { CrmMappingConfig } from './crm-payload';
 import { deduplicate } from './deduplicate';
-import { forwardAndKeep, storeAudio } from './dispatch-event';
+import { dispatchEvent } from './dispatch-event';
 import { describeError, InvalidJsonError, SignatureError, SourceNotAllowedError, toErrorResponse, WebhookError } from './errors';
 import { isSupported, parseEvent } from './events';
 import type { AudioCheckQueue, AudioStore, CrmForwarder, EventArchive, IdempotencyStore, RetryQueue, SecretSource } from './ports';
@@ -116,7 +116,7 @@ async function runPipeline(request: WebhookRequest, budget: RequestBudget, deps:
   if (!isSupported(event)) return skip(base, facts, `unsupported event type: ${event.type}`);
 
   const context = { base, deps, facts, deadlineMs: budget.deadlineMs };
-  const dispatch = () => (event.type === 'post_call_audio' ? storeAudio(event, context) : forwardAndKeep(event, request.body, context));
+  const dispatch = () => dispatchEvent(event, request.body, context);
   if (!deps.idempotency) return dispatch();
   const key = `${event.type}#${event.data.conversation_id}`;
   const completed = () => ({ ...base, deduplicated: true });

@@ -9,7 +9,7 @@
  * `AudioCheckNotScheduled`), never thrown.
  */
 import { describeError } from './errors';
-import type { FailureEvent, TranscriptionEvent } from './events';
+import type { RecordEvent } from './events';
 import type { AudioCheckQueue, EventArchive } from './ports';
 import type { RequestFacts } from './request-facts';
 import { archiveKey, isKeySafeId } from './storage-keys';
@@ -32,7 +32,7 @@ const NOT_KEY_SAFE = 'agent or conversation id is not 1-128 of A-Z a-z 0-9 _ . -
 
 /** Archives the event and schedules its audio check, concurrently; records what happened in `facts`. */
 export async function keepCall(
-  event: TranscriptionEvent | FailureEvent,
+  event: RecordEvent,
   rawBody: RawBody,
   deps: KeepCallDeps,
   facts: RequestFacts,
@@ -74,7 +74,7 @@ export async function keepCall(
   }
 
   // `has_audio` says whether ElevenLabs kept audio; absent (older payloads) means "maybe".
-  if (deps.audioChecks && event.type === 'post_call_transcription' && event.data.has_audio !== false) {
+  if (deps.audioChecks && event.kind === 'transcription' && event.data.has_audio !== false) {
     if (!keySafe) {
       facts.audioCheck = 'skipped';
       facts.audioCheckError = NOT_KEY_SAFE;

@@ -1,11 +1,13 @@
 /**
  * Metric names, namespace and dimensions (contract §7), and every rule that decides which metric an
- * outcome moves: the receiver's (`requestMetrics`), the retry worker's (`retryMetrics`) and the
- * audio worker's (`audioCheckMetrics`) and the SMS worker's (`smsMetrics`). The Lambda code emits with these and the CDK stack
+ * outcome moves: the receiver's (`requestMetrics`), the retry worker's (`retryMetrics`), the
+ * audio worker's call check (`callCheckMetrics`), the reconciler's (`reconcileMetrics`) and the SMS
+ * worker's (`smsMetrics`). The Lambda code emits with these and the CDK stack
  * builds its alarms from the same names, so the two cannot drift apart. Each rule is an
  * exhaustive switch over its typed outcome (core/outcome.ts).
  */
 import type { AudioCheckOutcome } from './audio-check';
+import type { CallCheckOutcome, RecordOutcome } from './call-check';
 import { unreachable } from './outcome';
 import type { RetryOutcome } from './process-retry';
 import type { RequestFacts } from './request-facts';
@@ -46,6 +48,12 @@ export const MetricName = {
   SmsSkipped: 'SmsSkipped',
   SmsOptedOut: 'SmsOptedOut',
   SmsFailed: 'SmsFailed',
+  CallRecovered: 'CallRecovered',
+  CallRecordMissing: 'CallRecordMissing',
+  CallRecordUnavailable: 'CallRecordUnavailable',
+  ConversationsListed: 'ConversationsListed',
+  CallChecksScheduled: 'CallChecksScheduled',
+  ReconcileFailed: 'ReconcileFailed',
 } as const;
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];
 
@@ -78,6 +86,12 @@ export const METRIC_UNITS: Record<MetricName, 'Count' | 'Bytes'> = {
   SmsSkipped: 'Count',
   SmsOptedOut: 'Count',
   SmsFailed: 'Count',
+  CallRecovered: 'Count',
+  CallRecordMissing: 'Count',
+  CallRecordUnavailable: 'Count',
+  ConversationsListed: 'Count',
+  CallChecksScheduled: 'Count',
+  ReconcileFailed: 'Count',
 };
 
 export type MetricValues = Partial<Record<MetricName, number>>;
@@ -155,9 +169,13 @@ export function requestMetrics(facts: RequestFacts): MetricValues {
 export function retryMetrics({ verdict, facts }: RetryOutcome): MetricValues {
   const { values, add } = counter();
   if (facts.crmAttempts !== undefined && facts.crmAttempts > 1) add(MetricName.CrmForwardRetried, facts.crmAttempts - 1);
+  if (facts.idempotencyError !== undefined) add(MetricName.IdempotencyUnavailable);
   switch (verdict) {
     case 'delivered':
       add(MetricName.CrmForwardSucceeded);
+      break;
+    case 'deduplicated':
+      add(MetricName.Deduplicated);
       break;
     case 'retry':
     case 'dead_letter':
@@ -170,8 +188,62 @@ export function retryMetrics({ verdict, facts }: RetryOutcome): MetricValues {
   return values;
 }
 
-/** The audio worker: what one audio check found (contract §10). A retry moves none: SQS brings it back, its DLQ is alarmed. */
-export function audioCheckMetrics(outcome: AudioCheckOutcome): MetricValues {
+/** The audio worker: what one call check found and did (contract §10, §12). */
+export function callCheckMetrics({ record, recording, idempotencyError }: CallCheckOutcome): MetricValues {
+  const values: MetricValues = { ...(record ? recordMetrics(record) : {}), ...(recording ? audioCheckMetrics(recording) : {}) };
+  if (idempotencyError !== undefined) values[MetricName.IdempotencyUnavailable] = 1;
+  return values;
+}
+
+/** The record half (contract §12), with the forward's and the archive's own metrics, as the receiver counts them. */
+function recordMetrics(outcome: RecordOutcome): MetricValues {
+  const { values, add } = counter();
+  switch (outcome.kind) {
+    case 'recovered':
+      add(MetricName.CallRecovered);
+      if (outcome.attempts > 1) add(MetricName.CrmForwardRetried, outcome.attempts - 1);
+      if (outcome.delivery === 'forwarded') add(MetricName.CrmForwardSucceeded);
+      else {
+        add(MetricName.CrmForwardFailed);
+        add(MetricName.CrmForwardQueued);
+      }
+      add(outcome.archive === 'archived' ? MetricName.EventArchived : MetricName.ArchiveFailed);
+      break;
+    case 'missing':
+      add(MetricName.CallRecordMissing);
+      break;
+    case 'unavailable':
+      add(MetricName.CallRecordUnavailable);
+      break;
+    case 'retry':
+      // The CRM failed and the retry queue refused: the record is not durable (alarmed), and the check comes back.
+      if (outcome.notDurable) {
+        add(MetricName.CrmForwardFailed);
+        add(MetricName.CrmForwardNotDurable);
+      }
+      break;
+    // Nothing to count: present, a webhook delivers it, or the call has not ended yet.
+    case 'present':
+    case 'delivered_by_webhook':
+    case 'not_ended':
+      break;
+    default:
+      unreachable(outcome);
+  }
+  return values;
+}
+
+/** The reconciler's run (contract §12): how many conversations it listed and how many checks it sent, or that it failed. */
+export function reconcileMetrics(run: { listed: number; scheduled: number; failed: boolean }): MetricValues {
+  return {
+    [MetricName.ConversationsListed]: run.listed,
+    [MetricName.CallChecksScheduled]: run.scheduled,
+    ...(run.failed ? { [MetricName.ReconcileFailed]: 1 } : {}),
+  };
+}
+
+/** The recording half: what one audio check found (contract §10). A retry moves none: SQS brings it back, its DLQ is alarmed. */
+function audioCheckMetrics(outcome: AudioCheckOutcome): MetricValues {
   switch (outcome.kind) {
     case 'already_stored':
       return { [MetricName.AudioAlreadyStored]: 1 };

@@ -82,7 +82,7 @@ export interface RecordingMetadata {
 
 /** Recordings in the calls bucket (contract §10), for the audio worker and the backfill. */
 export interface RecordingStore {
-  /** True when a complete recording, with its sha256 metadata, is stored at `key`. */
+  /** True when an object is at `key`, whoever wrote it, unless it is an unfinished recovery of our own (contract §10). */
   isStored(key: string, deadlineMs: number): Promise<boolean>;
   /**
    * Streams `body` to `key` as a multipart upload, hashing it on the way, then records the
@@ -91,8 +91,16 @@ export interface RecordingStore {
   store(key: string, body: ByteStream, metadata: RecordingMetadata, deadlineMs: number): Promise<{ bytes: number; sha256: string }>;
 }
 
-/** ElevenLabs' answer to `GET /v1/convai/conversations/{id}/audio`. */
-export type AudioAnswer = { status: 200; body: ByteStream } | { status: number; body?: undefined };
+/**
+ * ElevenLabs' answer to `GET /v1/convai/conversations/{id}/audio`: a 200 with its streamed body
+ * and `Content-Type`, or another status with its `Retry-After` (RFC 9110 §10.2.3), if any.
+ */
+export type AudioAnswer =
+  | { status: 200; body: ByteStream; contentType?: string }
+  | { status: number; body?: undefined; retryAfter?: string };
+
+/** ElevenLabs' answer to `GET /v1/convai/conversations/{id}`: the JSON bytes exactly as sent (they are archived as they are). */
+export type ConversationAnswer = { status: 200; body: Buffer } | { status: number; body?: undefined; retryAfter?: string };
 
 export interface ConversationListQuery {
   afterUnixSeconds?: number;
@@ -108,9 +116,14 @@ export interface ConversationPage {
   hasMore: boolean;
 }
 
-/** The ElevenLabs API, bounded by `deadlineMs` (contract §10, §11). */
+/**
+ * The ElevenLabs API, bounded by `deadlineMs` (contract §10, §11, §12). Untrusted: a method
+ * throws on a network error, a timeout, or an answer over its size bound; statuses are the
+ * caller's to judge.
+ */
 export interface ElevenLabsApi {
   conversationAudio(conversationId: string, apiKey: string, deadlineMs: number): Promise<AudioAnswer>;
+  conversation(conversationId: string, apiKey: string, deadlineMs: number): Promise<ConversationAnswer>;
   listConversations(query: ConversationListQuery, apiKey: string, deadlineMs: number): Promise<ConversationPage>;
 }
 
@@ -130,6 +143,16 @@ export interface ArchiveEntry {
   conversationId: string;
   agentId: string;
   eventTimestamp?: number;
+  /** Where the body came from when not from a webhook: `elevenlabs-api` for a recovered call (contract §12). */
+  source?: string;
+}
+
+/**
+ * The ledger of contract §12: a conversation has its record when the archive holds one of its
+ * record events (`calls/<agent_id>/<conversation_id>/<type>.json`).
+ */
+export interface CallLedger {
+  hasRecord(agentId: string, conversationId: string, deadlineMs: number): Promise<boolean>;
 }
 
 /** The audio-check queue (contract §10): delayed messages for the audio worker. */

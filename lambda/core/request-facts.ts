@@ -4,7 +4,7 @@
  * before it gets here.
  */
 import type { CrmStatus } from './crm-payload-schema';
-import { EVENT_TYPES } from './events';
+import { isEventType } from './events';
 import type { OutcomeKind } from './outcome';
 
 export interface RequestFacts {
@@ -38,5 +38,5 @@ export interface RequestFacts {
 
 /** The `EventType` dimension value: a known type, or `other` so a sender cannot mint dimensions. */
 export function eventTypeDimension(type: string | undefined): string {
-  return type !== undefined && (EVENT_TYPES as readonly string[]).includes(type) ? type : 'other';
+  return type !== undefined && isEventType(type) ? type : 'other';
 }

@@ -1,12 +1,15 @@
 /**
- * Where a call's files live in the calls bucket (contract §6, §10): the recording at
+ * Where a call's files live in the calls bucket (contract §6, §10, §12): the recording at
  * `audio/<agent_id>/<conversation_id>.mp3`, the verified events at
- * `calls/<agent_id>/<conversation_id>/<type>.json`. The receiver, the audio worker, the
- * backfill and the replay tool all build keys here, so they always agree.
+ * `calls/<agent_id>/<conversation_id>/<type>.json`, and the reconciler's first-run marker at
+ * `reconciler/first-run.json`. The Lambdas, the CLIs and the stack's IAM grants all take the
+ * prefixes and keys from here, so they always agree.
  */
 
-const AUDIO_PREFIX = 'audio/';
+export const AUDIO_PREFIX = 'audio/';
 export const ARCHIVE_PREFIX = 'calls/';
+/** contract §12: when the reconciler first ran; its window never starts earlier. */
+export const FIRST_RUN_KEY = 'reconciler/first-run.json';
 
 /** contract §10: 1–128 of `A-Z a-z 0-9 _ . -`. `.` and `..` alone are refused too: they read as path steps. */
 const KEY_SAFE_ID = /^[A-Za-z0-9_.-]{1,128}$/;

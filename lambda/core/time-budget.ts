@@ -20,6 +20,11 @@ export const AUDIO_WORKER_TIMEOUT_MS = 300_000;
 export const SMS_WORKER_TIMEOUT_MS = 30_000;
 /** The SMS worker starts a text only with at least this long left (a send and its writes); otherwise it comes back. */
 export const SMS_RECORD_MIN_TIME_MS = 5_000;
+/**
+ * The reconciler (contract §12) pages and hands the work to the queue: a 48-hour window of tens
+ * of thousands of calls is a few hundred pages and as many HeadObjects, minutes at worst.
+ */
+export const RECONCILER_TIMEOUT_MS = 600_000;
 /** The audio worker starts a check only with at least this long left; otherwise it comes back. */
 export const AUDIO_CHECK_MIN_TIME_MS = 5_000;
 /**
@@ -68,10 +73,14 @@ export const DEPENDENCY_LIMITS_MS = {
   /** HeadObject before an audio check, and the metadata copy after a recovery. */
   recordingHead: 3_000,
   recordingCopy: 30_000,
-  /** One page of the ElevenLabs conversation list (the backfill). */
+  /** One page of the ElevenLabs conversation list (the reconciler, the backfill). */
   conversationList: 15_000,
   /** One SendTextMessage to AWS End User Messaging SMS, SDK attempts included (contract §13). */
   smsSend: 10_000,
+  /** One conversation's JSON from the ElevenLabs API (the call check, contract §12): up to tens of MB. */
+  conversationGet: 30_000,
+  /** The reconciler's first-run marker in S3 (contract §12): a few bytes. */
+  markerRead: 3_000,
 } as const;
 export type Dependency = keyof typeof DEPENDENCY_LIMITS_MS;
 

@@ -38,6 +38,8 @@ export function parseCliArgs<T extends ParseArgsConfig>(config: T) {
 
 /** Runs a CLI's main function and exits with its code, or prints one line for an error. */
 export async function runCli(name: string, main: () => Promise<number>): Promise<never> {
+  // The AWS SDK warns on every client when Node is older than it would like (Node 20 here, 24 on Lambda): noise for a CLI user.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   let code: number;
   try {
     code = await main();

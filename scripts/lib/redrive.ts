@@ -58,7 +58,7 @@ export function regionOfQueueUrl(url: string): string | undefined {
 
 /** One log-safe line per message: ids, attempts, error, masked number; never names or summaries. */
 function describeMessage(message: Pick<Message, 'MessageId' | 'Body' | 'Attributes'>): string {
-  const parsed = parseRetryMessage(message.Body ?? '');
+  const parsed = parseRetryMessage(message.Body ?? '')?.message;
   const receives = message.Attributes?.ApproximateReceiveCount ?? '?';
   if (!parsed) return `${message.MessageId}  unreadable message (${(message.Body ?? '').length} bytes), received ${receives}×`;
   return [

@@ -1,8 +1,10 @@
 /**
- * `server.json` in the data folder: the running `npm start`'s pid, URL and the secret it
- * verifies with (mode 0600, like `webhook-secret`). `npm run send` reads it to sign with the
- * right secret and find the URL; `npm run reset` and a second `npm start` read it to tell
- * whether a server is still using the folder. Removed when `npm start` stops; a record left by
+ * `server.json` in the data folder: the running `npm start`'s pid, URL, the secret it verifies
+ * with (mode 0600, like `webhook-secret`) and where its local parts are (`env`: the embedded S3
+ * and DynamoDB, the bucket, the CRM sink, the folder queues). `npm run send` reads it to sign with
+ * the right secret and find the URL; `backfill --local` and `replay --local` to work against the
+ * same bucket, CRM and queues; `npm run reset` and a second `npm start` to tell whether a server
+ * is still using the folder. Removed when `npm start` stops; a record left by
  * a crash is recognised as stale by the liveness check.
  */
 import { chmodSync, existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -16,7 +18,24 @@ const RecordSchema = z.object({
   secret: z.string().min(1),
   secretSource: z.enum(['environment', 'dotenv', 'saved', 'generated']),
   startedAt: z.string(),
+  /** The environment npm start's Lambdas run with, for the names in LOCAL_TARGET_NAMES. */
+  env: z.record(z.string(), z.string()).optional(),
 });
+
+/** What `--local` CLIs take from a running `npm start`: where its parts are (none of it secret). */
+export const LOCAL_TARGET_NAMES = [
+  'AWS_ENDPOINT_URL_S3',
+  'AWS_ENDPOINT_URL_DYNAMODB',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_REGION',
+  'AUDIO_BUCKET',
+  'IDEMPOTENCY_TABLE',
+  'ARCHIVE_EVENTS',
+  'CRM_WEBHOOK_URL',
+  'CRM_RETRY_QUEUE_URL',
+  'AUDIO_CHECK_QUEUE_URL',
+] as const;
 
 export type ServerRecord = z.output<typeof RecordSchema>;
 

@@ -8,7 +8,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 export type CrmBehaviour =
-  | { status: number; headers?: Record<string, string>; delayMs?: number; body?: string }
+  /** `until`: answer only once this settles (a CRM that accepts slowly, for as long as a test needs). */
+  | { status: number; headers?: Record<string, string>; delayMs?: number; body?: string; until?: Promise<unknown> }
   /** Drop the connection before answering anything. */
   | { reset: true }
   /** Send the status line and half a body, then drop the connection. */
@@ -74,7 +75,8 @@ export async function startCrmStandIn({ record = true, onPayload }: CrmStandInOp
       });
       res.end(text);
     };
-    if (plan.delayMs) setTimeout(reply, plan.delayMs);
+    if (plan.until) void plan.until.then(reply, reply);
+    else if (plan.delayMs) setTimeout(reply, plan.delayMs);
     else reply();
   };
 

@@ -1,12 +1,16 @@
 /**
  * A stand-in for the ElevenLabs API on 127.0.0.1 (`http.createServer`, port 0), answering the
- * two endpoints the audio worker and the backfill use, as ElevenLabs' SDKs describe them:
+ * three endpoints the audio worker, the reconciler and the backfill use, as ElevenLabs' SDKs
+ * describe them:
  * - `GET /v1/convai/conversations/{id}/audio` → `audio/mpeg`, streamed (chunked);
+ * - `GET /v1/convai/conversations/{id}` → the conversation model (JSON);
  * - `GET /v1/convai/conversations?cursor&agent_id&call_start_after_unix&call_start_before_unix&page_size`
  *   → `{conversations: [...], next_cursor, has_more}`.
- * Both need the `xi-api-key` header. Each conversation's audio answer is scripted: a recording
- * of N bytes (generated while streaming, never held whole), a status code, a connection dropped
- * after N bytes, or a hang. Shared by the tests, the benchmark and `npm start`'s demos.
+ * All need the `xi-api-key` header. Answers are scripted per conversation, including the hostile
+ * ones real APIs and proxies produce: a recording of N bytes (generated while streaming, never
+ * held whole), a status code with headers, a 200 that is not what was asked for (an HTML page, a
+ * JSON error, nothing), a connection dropped after N bytes, a body that never ends, or a hang.
+ * Shared by the tests, the benchmark and `npm start`'s demos.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -19,7 +23,25 @@ export type AudioAnswer =
   /** Status 200 and `bytes` bytes of the recording (of `ofBytes`), then the connection is destroyed. */
   | { kind: 'drop'; afterBytes: number; ofBytes: number }
   /** Accept and never answer. */
+  | { kind: 'hang' }
+  /** Any status, content type and body (e.g. a 200 that is an HTML page, a JSON error or empty). */
+  | { kind: 'raw'; status: number; contentType?: string; body: string | Buffer };
+
+/** The answer to `GET /v1/convai/conversations/{id}`; by default the model in `models`, else 404. */
+export type ConversationJsonAnswer =
+  | { kind: 'json'; body: unknown }
+  | { kind: 'status'; status: number; headers?: Record<string, string> }
+  | { kind: 'raw'; status: number; contentType?: string; body: string | Buffer }
+  /** 200 and a body that never ends (until the client gives up). */
+  | { kind: 'endless' }
   | { kind: 'hang' };
+
+/** Replaces one answer of the list endpoint (the `n`-th request, from 0), e.g. a hostile page. */
+export type ListAnswer =
+  | { kind: 'json'; body: unknown }
+  | { kind: 'raw'; status: number; body: string }
+  | { kind: 'hang' }
+  | { kind: 'endless' };
 
 export interface ConversationSummary {
   conversation_id: string;
@@ -35,6 +57,12 @@ export interface ElevenLabsApiStandIn {
   apiKey: string;
   /** Decide the audio answer per conversation id (default: 404, as for a call without a recording). */
   audio(answer: (conversationId: string) => AudioAnswer): void;
+  /** The conversation models `GET /v1/convai/conversations/{id}` answers with, by id. */
+  models: Map<string, unknown>;
+  /** Decide the conversation answer per id instead (default: the model in `models`, else 404). */
+  conversation(answer: ((conversationId: string) => ConversationJsonAnswer | undefined) | undefined): void;
+  /** Replace list answers: return undefined to serve the normal page. */
+  listPlan(plan: ((requestIndex: number, query: Record<string, string>) => ListAnswer | undefined) | undefined): void;
   /** The conversations the list endpoint pages through (newest first, as ElevenLabs lists them). */
   conversations: ConversationSummary[];
   /** Every request: method, path, query, whether the right key came. */
@@ -52,6 +80,10 @@ export interface ElevenLabsApiStandIn {
 
 export async function startElevenLabsApi(apiKey = 'sk_test_standin_key'): Promise<ElevenLabsApiStandIn> {
   let decide: (conversationId: string) => AudioAnswer = () => ({ kind: 'status', status: 404 });
+  let decideConversation: ((conversationId: string) => ConversationJsonAnswer | undefined) | undefined;
+  let listPlanned: ((requestIndex: number, query: Record<string, string>) => ListAnswer | undefined) | undefined;
+  let listRequests = 0;
+  const models = new Map<string, unknown>();
   let listFailure: number | undefined;
   let listBody: string | undefined;
   let pageCap: number | undefined;
@@ -104,9 +136,20 @@ export async function startElevenLabsApi(apiKey = 'sk_test_standin_key'): Promis
           return json(res, answer.status, { detail: { status: `http_${answer.status}` } }, answer.headers);
         case 'hang':
           return;
+        case 'raw':
+          return raw(res, answer.status, answer.contentType, answer.body);
       }
     }
+    const conversation = /^\/v1\/convai\/conversations\/([^/]+)$/.exec(url.pathname);
+    if (req.method === 'GET' && conversation) {
+      const id = decodeURIComponent(conversation[1]!);
+      const answer = decideConversation?.(id) ?? (models.has(id) ? { kind: 'json', body: models.get(id) } : undefined);
+      if (!answer) return json(res, 404, { detail: { status: 'conversation_not_found' } });
+      return answerWith(res, answer);
+    }
     if (req.method === 'GET' && url.pathname === '/v1/convai/conversations') {
+      const planned = listPlanned?.(listRequests++, Object.fromEntries(url.searchParams));
+      if (planned) return answerWith(res, planned);
       if (listFailure) return json(res, listFailure, { detail: { status: 'unavailable' } });
       if (listBody !== undefined) {
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -126,6 +169,35 @@ export async function startElevenLabsApi(apiKey = 'sk_test_standin_key'): Promis
     }
     json(res, 404, { detail: { status: 'not_found' } });
   });
+  const raw = (res: ServerResponse, status: number, contentType: string | undefined, body: string | Buffer) => {
+    res.writeHead(status, contentType === undefined ? {} : { 'content-type': contentType });
+    res.end(body);
+  };
+  /** The shared answer kinds of the JSON endpoints. */
+  const answerWith = (res: ServerResponse, answer: ConversationJsonAnswer | ListAnswer) => {
+    switch (answer.kind) {
+      case 'json':
+        return json(res, 200, answer.body);
+      case 'status':
+        return json(res, answer.status, { detail: { status: `http_${answer.status}` } }, answer.headers);
+      case 'raw':
+        return raw(res, answer.status, 'contentType' in answer ? answer.contentType : 'application/json', answer.body);
+      case 'endless':
+        return void endless(res);
+      case 'hang':
+        return;
+    }
+  };
+  /** `{"conversations":[` and then more of the same, 64 KiB at a time, until the client leaves. */
+  const endless = async (res: ServerResponse) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write('{"conversations":[');
+    const chunk = Buffer.from('{"conversation_id":"c","agent_id":"a","start_time_unix_secs":1},'.repeat(1000));
+    while (!res.destroyed) {
+      if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
+    }
+  };
+
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -136,6 +208,14 @@ export async function startElevenLabsApi(apiKey = 'sk_test_standin_key'): Promis
     apiKey,
     audio: (next) => {
       decide = next;
+    },
+    models,
+    conversation: (next) => {
+      decideConversation = next;
+    },
+    listPlan: (plan) => {
+      listPlanned = plan;
+      listRequests = 0;
     },
     conversations,
     requests,

@@ -20,6 +20,7 @@ import {
 import { EVENT_TYPE_VALUES } from '../../infra/metrics';
 import { createTelemetry } from '../../lambda/adapters/telemetry';
 import type { AudioCheckOutcome } from '../../lambda/core/audio-check';
+import type { RecordOutcome } from '../../lambda/core/call-check';
 import {
   AudioStoreError,
   ForwardNotDurableError,
@@ -28,11 +29,12 @@ import {
   SignatureError,
   SourceNotAllowedError,
 } from '../../lambda/core/errors';
-import { EVENT_TYPES } from '../../lambda/core/events';
+import { EVENT_TYPE_NAMES } from '../../lambda/core/events';
 import {
-  audioCheckMetrics,
+  callCheckMetrics,
   METRICS_NAMESPACE,
   MetricName,
+  reconcileMetrics,
   requestMetrics,
   SERVICE_DIMENSION,
   SERVICE_NAME,
@@ -135,17 +137,26 @@ async function workerIdentities(): Promise<Set<string>> {
   return new Set(lines.flatMap(emfIdentities));
 }
 
-/** What the audio worker emits for each outcome of a check (its one mapping, audioCheckMetrics). */
+/** What the audio worker emits for each outcome of a call check (its one mapping, callCheckMetrics), and the reconciler for its runs. */
 function audioWorkerIdentities(): Set<string> {
   const lines: string[] = [];
   const telemetry = createTelemetry((line) => lines.push(line));
-  const outcomes: AudioCheckOutcome[] = [
+  const recordings: AudioCheckOutcome[] = [
     { kind: 'already_stored', key: 'k' },
     { kind: 'recovered', key: 'k', bytes: 10, sha256: '0'.repeat(64) },
     { kind: 'unavailable', key: 'k' },
     { kind: 'missing', key: 'k', reason: 'no key' },
   ];
-  for (const outcome of outcomes) telemetry.logWithMetrics('info', 'audio check', {}, audioCheckMetrics(outcome));
+  const records: RecordOutcome[] = [
+    { kind: 'recovered', delivery: 'queued', attempts: 2, crmStatus: 'held', crmTo: 'Unknown', archive: 'archived' },
+    { kind: 'recovered', delivery: 'forwarded', attempts: 1, crmStatus: 'held', crmTo: 'Unknown', archive: 'failed' },
+    { kind: 'missing', reason: 'no key' },
+    { kind: 'unavailable' },
+    { kind: 'retry', reason: 'down', notDurable: true },
+  ];
+  for (const recording of recordings) telemetry.logWithMetrics('info', 'call check', {}, callCheckMetrics({ recording }));
+  for (const record of records) telemetry.logWithMetrics('info', 'call check', {}, callCheckMetrics({ record, idempotencyError: 'x' }));
+  telemetry.logWithMetrics('error', 'reconcile run', {}, reconcileMetrics({ listed: 3, scheduled: 1, failed: true }));
   return new Set(lines.flatMap(emfIdentities));
 }
 
@@ -347,7 +358,7 @@ describe('dashboard', () => {
   });
 
   it('graphs EventsReceived for every EventType value the receiver can emit', () => {
-    expect(EVENT_TYPE_VALUES).toEqual([...EVENT_TYPES, eventTypeDimension('anything else')]);
+    expect(EVENT_TYPE_VALUES).toEqual([...EVENT_TYPE_NAMES, eventTypeDimension('anything else')]);
     const graphed = dashboardMetrics()
       .filter((m) => m[0] === METRICS_NAMESPACE && m[1] === MetricName.EventsReceived)
       .map((m) => m[m.indexOf('EventType') + 1]);

@@ -39,6 +39,8 @@ describe('settingsFromContext', () => {
         crmDefaultSubject: 'Sales call',
         crmSubjectsByAgent: '{"agent_a":"Renewals"}',
         crmNameFields: 'contact_name, Patient Name',
+        crmNumberFields: 'lead_phone, WhatsApp Number',
+        crmVoicemailPhrases: 'buzón personal, please call the front desk',
         crmDefaultCountry: ' NZ ',
         audioRetentionDays: '30',
         archiveAfterDays: '7',
@@ -62,6 +64,8 @@ describe('settingsFromContext', () => {
       crmDefaultSubject: 'Sales call',
       crmSubjectsByAgent: { agent_a: 'Renewals' },
       crmNameFields: ['contact_name', 'Patient Name'],
+      crmNumberFields: ['lead_phone', 'WhatsApp Number'],
+      crmVoicemailPhrases: ['buzón personal', 'please call the front desk'],
       crmDefaultCountry: 'NZ',
       audioRetentionDays: 30,
       archiveAfterDays: 7,
@@ -81,6 +85,8 @@ describe('settingsFromContext', () => {
         allowedAgentIds: ['agent_a'],
         crmSubjectsByAgent: { agent_a: 'Renewals' },
         crmNameFields: ['caller_name', 'First Name'],
+        crmNumberFields: ['lead_phone'],
+        crmVoicemailPhrases: ["l'abonné est absent"],
         audioRetentionDays: 90,
       }),
       {},
@@ -89,6 +95,8 @@ describe('settingsFromContext', () => {
       allowedAgentIds: ['agent_a'],
       crmSubjectsByAgent: { agent_a: 'Renewals' },
       crmNameFields: ['caller_name', 'First Name'],
+      crmNumberFields: ['lead_phone'],
+      crmVoicemailPhrases: ["l'abonné est absent"],
       audioRetentionDays: 90,
     });
   });
@@ -106,6 +114,8 @@ describe('settingsFromContext', () => {
     [{ crmSubjectsByAgent: '{"a":1}' }, /values are strings/],
     [{ alarmEmail: { nested: true } }, /alarmEmail must be a string/],
     [{ crmDefaultCountry: ['AU'] }, /crmDefaultCountry must be a string/],
+    [{ crmNumberFields: { phone: true } }, /crmNumberFields must be a string/],
+    [{ crmVoicemailPhrases: { leave: 'a message' } }, /crmVoicemailPhrases must be a string/],
   ])('rejects %o naming the option', (values, message) => {
     expect(() => settingsFromContext(reader(values), {})).toThrow(message);
   });

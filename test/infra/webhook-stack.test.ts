@@ -453,8 +453,37 @@ describe('props', () => {
     expect(defaults[0]).not.toContain('CRM_DEFAULT_COUNTRY');
   });
 
+  it('sets CRM_NUMBER_FIELDS and CRM_VOICEMAIL_PHRASES only when given, as the receiver reads them', () => {
+    const t = templateOf({
+      crmNumberFields: [' lead_phone', 'WhatsApp Number'],
+      crmVoicemailPhrases: ['buzón personal ', "l'abonné est absent"],
+    });
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('receiver'),
+      Environment: {
+        Variables: Match.objectLike({
+          CRM_NUMBER_FIELDS: 'lead_phone,WhatsApp Number',
+          CRM_VOICEMAIL_PHRASES: "buzón personal,l'abonné est absent",
+        }),
+      },
+    });
+    const receiver = Object.values(resourcesOf(template, 'AWS::Lambda::Function')).find((f) =>
+      String(f.Properties?.Description).includes('receiver'),
+    );
+    const defaults = Object.keys((receiver?.Properties?.Environment as { Variables?: object } | undefined)?.Variables ?? {});
+    expect(defaults).toContain('CRM_WEBHOOK_URL');
+    expect(defaults).not.toContain('CRM_NUMBER_FIELDS');
+    expect(defaults).not.toContain('CRM_VOICEMAIL_PHRASES');
+  });
+
   it.each([
     [{ crmNameFields: ['name', 'contact.name'] }, /crmNameFields must be a comma list of field names/],
+    [{ crmNumberFields: ['phone', 'contact.phone'] }, /crmNumberFields must be a comma list of field names/],
+    [{ crmNumberFields: ['phone,mobile'] }, /crmNumberFields must hold one field name per entry/],
+    [{ crmVoicemailPhrases: ['leave (a|your)+ message'] }, /crmVoicemailPhrases must be a comma list of phrases/],
+    [{ crmVoicemailPhrases: ['a'] }, /crmVoicemailPhrases must be a comma list of phrases/],
+    [{ crmVoicemailPhrases: ['leave a note, ring back'] }, /crmVoicemailPhrases must hold one phrase per entry/],
+    [{ crmVoicemailPhrases: Array.from({ length: 65 }, (_, i) => `phrase ${i}`) }, /crmVoicemailPhrases must name at most 64 phrases/],
     [{ crmNameFields: ['first_name,last_name'] }, /crmNameFields must hold one field name per entry/],
     [{ crmDefaultCountry: 'Australia' }, /crmDefaultCountry must be an ISO 3166 alpha-2 country code/],
     [{ crmDefaultCountry: 'ZZ' }, /crmDefaultCountry must be an ISO 3166 alpha-2 country code/],

@@ -100,6 +100,14 @@ const context = (ms = 60_000) => {
   return { getRemainingTimeInMillis: () => ms - (Date.now() - started) };
 };
 
+/** An object put straight into the bucket, as another tool (or a crash) would leave it. */
+async function putObject(key: string, body: Buffer, metadata: Record<string, string>): Promise<void> {
+  const { S3Client, PutObjectCommand } = await import('@aws-sdk/client-s3');
+  const client = new S3Client({ endpoint: local.s3.endpoint, forcePathStyle: true });
+  await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body, ContentType: 'audio/mpeg', Metadata: metadata }));
+  client.destroy();
+}
+
 /** The SHA-256 of the recording the stand-in streams for `bytes`. */
 function expectedSha256(bytes: number): string {
   const hash = createHash('sha256');
@@ -115,6 +123,67 @@ describe('a recording that is already in the bucket', () => {
     expect(await worker()(check('conv_webhook'), context())).toEqual({ batchItemFailures: [] });
     expect(api.requests.length).toBe(before);
     expect(logs.at(-1)).toMatchObject({ outcome: 'already_stored', AudioAlreadyStored: 1, key: 'audio/agent_kept/conv_webhook.mp3' });
+  });
+});
+
+describe('an object already at the key is a recording, whoever wrote it (contract §10)', () => {
+  it.each([
+    ['written by another tool, no metadata at all', {}],
+    ['written before this project, with other metadata', { 'uploaded-by': 'legacy-archiver' }],
+    ['a finished recovery of ours', { source: 'elevenlabs-api', sha256: 'a'.repeat(64) }],
+  ])('%s: AudioAlreadyStored, never fetched again, never overwritten', async (_name, metadata) => {
+    const id = `conv_existing_${Object.keys(metadata).length}_${_name.length}`;
+    const original = Buffer.from('ID3 the recording someone else kept');
+    await putObject(`audio/agent_kept/${id}.mp3`, original, metadata);
+    api.audio(() => ({ kind: 'recording', bytes: 50_000 }));
+    const before = api.requests.length;
+    expect(await worker()(check(id), context())).toEqual({ batchItemFailures: [] });
+    expect(logs.at(-1)).toMatchObject({ outcome: 'already_stored', AudioAlreadyStored: 1 });
+    expect(api.requests.length).toBe(before);
+    expect((await local.getObject(`audio/agent_kept/${id}.mp3`))?.body).toEqual(original);
+  });
+});
+
+describe('a 200 that is not a recording stores nothing and comes back (contract §10)', () => {
+  const mp3 = silentMp3(1);
+  it.each<[string, { contentType?: string; body: string | Buffer }, RegExp]>([
+    ['an empty body', { contentType: 'audio/mpeg', body: '' }, /an empty body/],
+    ['an HTML page', { contentType: 'text/html; charset=utf-8', body: '<!doctype html><h1>Sign in</h1>' }, /Content-Type "text\/html/],
+    [
+      'a JSON error',
+      { contentType: 'application/json', body: '{"detail":{"status":"quota_exceeded"}}' },
+      /Content-Type "application\/json"/,
+    ],
+    [
+      'bytes that are not MP3, sent as audio/mpeg',
+      { contentType: 'audio/mpeg', body: '{"detail":"x"}' },
+      /neither an ID3 tag nor an MPEG frame/,
+    ],
+    ['one byte', { contentType: 'audio/mpeg', body: Buffer.from([0xff]) }, /neither an ID3 tag nor an MPEG frame/],
+    ['no Content-Type and an HTML page', { body: '<html></html>' }, /neither an ID3 tag nor an MPEG frame/],
+  ])('%s', async (_name, answer, reason) => {
+    const id = `conv_not_audio_${_name.replace(/\W+/g, '_')}`;
+    api.audio(() => ({ kind: 'raw', status: 200, ...answer }));
+    const event = check(id);
+    expect(await worker()(event, context())).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }] });
+    expect(logs.at(-1)).toMatchObject({ level: 'warn', outcome: 'retry', reason: expect.stringMatching(reason) });
+    expect(logs.at(-1)!.AudioRecovered).toBeUndefined();
+    expect(await local.getObject(`audio/agent_kept/${id}.mp3`)).toBeUndefined();
+    // The next check asks again: nothing was taken for the recording.
+    api.audio(() => ({ kind: 'recording', bytes: 20_000 }));
+    await worker()(check(id), context());
+    expect(logs.at(-1)).toMatchObject({ outcome: 'recovered', bytes: 20_000 });
+  });
+
+  it.each([
+    ['an ID3 tag, as application/octet-stream', 'application/octet-stream', Buffer.concat([Buffer.from('ID3'), Buffer.alloc(100)])],
+    ['an MPEG frame, as audio/mpeg', 'audio/mpeg', mp3],
+    ['an MPEG frame, with no Content-Type', undefined, mp3],
+  ])('accepts %s', async (_name, contentType, body) => {
+    const id = `conv_is_audio_${_name.length}_${contentType ?? 'none'}`.replace(/[^\w.-]/g, '_');
+    api.audio(() => ({ kind: 'raw', status: 200, ...(contentType ? { contentType } : {}), body }));
+    expect(await worker()(check(id), context())).toEqual({ batchItemFailures: [] });
+    expect((await local.getObject(`audio/agent_kept/${id}.mp3`))?.body).toEqual(body);
   });
 });
 
@@ -136,20 +205,21 @@ describe('a recording that is missing', () => {
     expect(api.requests.at(-1)).toMatchObject({ path: `/v1/convai/conversations/${id}/audio`, keyOk: true });
   });
 
-  it('is fetched again when an earlier recovery stored it but never recorded its SHA-256', async () => {
-    const id = 'conv_no_sha';
+  it('is fetched again when it is an unfinished recovery of our own (the upload completed, the metadata copy did not)', async () => {
+    const id = 'conv_unfinished';
     api.audio(() => ({ kind: 'recording', bytes: 300_000 }));
-    await worker()(check(id), context());
-    // Simulate a crash between the upload and the metadata copy: the object, without sha256.
-    const { S3Client, PutObjectCommand } = await import('@aws-sdk/client-s3');
-    const client = new S3Client({ endpoint: local.s3.endpoint, forcePathStyle: true });
-    await client.send(
-      new PutObjectCommand({ Bucket: BUCKET, Key: `audio/agent_kept/${id}.mp3`, Body: Buffer.alloc(10), ContentType: 'audio/mpeg' }),
-    );
-    client.destroy();
+    // What a crash between the multipart upload and the metadata copy leaves: our marker, no sha256.
+    await putObject(`audio/agent_kept/${id}.mp3`, Buffer.alloc(10), {
+      'conversation-id': id,
+      'agent-id': 'agent_kept',
+      source: 'elevenlabs-api',
+      recovery: 'unfinished',
+    });
     await worker()(check(id), context());
     expect(logs.at(-1)).toMatchObject({ outcome: 'recovered', bytes: 300_000 });
-    expect((await local.getObject(`audio/agent_kept/${id}.mp3`))?.body.length).toBe(300_000);
+    const stored = await local.getObject(`audio/agent_kept/${id}.mp3`);
+    expect(stored?.body.length).toBe(300_000);
+    expect(stored?.metadata?.recovery).toBeUndefined();
   });
 
   it('404 from ElevenLabs: AudioUnavailable (recording off, deleted, zero retention), done', async () => {
@@ -211,6 +281,23 @@ describe('a recording that is missing', () => {
     }
     const last = await receiveFromQueue();
     await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: last.Records[0]!.receiptHandle }));
+  });
+
+  it.each<[string, () => string, number]>([
+    ['seconds', () => '3600', 3600],
+    ['an HTTP date', () => new Date(Date.now() + 7200_000).toUTCString(), 7200],
+    ['more than SQS allows: capped at 12 hours', () => '999999', 43_200],
+    ['less than the backoff: the backoff wins', () => '5', retryDelaySeconds(1)],
+  ])('429 with Retry-After (%s): hidden at least that long', async (_name, retryAfter, seconds) => {
+    api.audio(() => ({ kind: 'status', status: 429, headers: { 'retry-after': retryAfter() } }));
+    const body = JSON.stringify({ conversationId: `conv_429_${seconds}`, agentId: 'agent_kept', eventTimestamp: 1 });
+    local.aws.put('audio-checks', body);
+    const event = await receiveFromQueue();
+    expect(await worker()(event, context())).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }] });
+    const hidden = local.aws.visibilityChanges.at(-1)!.seconds;
+    // An HTTP date is a second or so away from now when read.
+    expect(Math.abs(hidden - seconds)).toBeLessThanOrEqual(2);
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: event.Records[0]!.receiptHandle }));
   });
 
   it('a connection dropped mid-recording: the multipart upload is aborted, no truncated object, the check comes back', async () => {

@@ -9,6 +9,7 @@ import { createRetryWorker } from '../../lambda/create-retry-worker';
 import { redrive, regionOfQueueUrl } from '../../scripts/lib/redrive';
 import { type AwsFake, startAwsFake } from '../../support/stand-ins/aws-json';
 import { startBlackHole } from '../../support/stand-ins/black-hole';
+import { startDynamo } from '../../support/stand-ins/dynamo';
 import { type LocalAws, startLocalAws } from '../helpers/local-aws';
 import { runScript } from '../helpers/local-cli';
 
@@ -119,6 +120,37 @@ describe('the retry worker', () => {
       batchItemFailures: [{ itemIdentifier: 'x' }],
     });
     expect(JSON.parse(logs[0]!)).toMatchObject({ level: 'error', message: 'invalid configuration' });
+  });
+
+  it("delivers a message an earlier release queued outside today's bounds instead of dead-lettering it (contract §5)", async () => {
+    const before = local.crm.accepted.length;
+    const earlier = { ...message(8), crmPayload: { ...message(8).crmPayload, summary: 's'.repeat(25_000), duration: 61.7 } };
+    const partial: Record<string, unknown> = { ...earlier };
+    delete partial.firstAttemptAt;
+    const result = await worker()({ Records: [record('old', JSON.stringify(partial))] } as SQSEvent);
+    expect(result).toEqual({ batchItemFailures: [] });
+    const sent = local.crm.accepted.slice(before) as { summary: string; duration: number }[];
+    expect(sent).toHaveLength(1);
+    expect([sent[0]!.summary.length, sent[0]!.summary.endsWith('…'), sent[0]!.duration]).toEqual([20_000, true, 61]);
+    expect(JSON.parse(logs.at(-1)!)).toMatchObject({ outcome: 'delivered', fitted: 'summary,duration' });
+  });
+
+  it('with the idempotency table, the same message delivered twice (one batch, then again) reaches the CRM once', async () => {
+    const dynamo = await startDynamo({ table: 'retry-idempotency' });
+    process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
+    try {
+      const handler = worker({ IDEMPOTENCY_TABLE: 'retry-idempotency' });
+      const before = local.crm.accepted.length;
+      const body = JSON.stringify(message(9));
+      const batch = await handler({ Records: [record('dup', body), record('dup', body)] } as SQSEvent);
+      // One of the two copies is delivered; the other is handed back while that delivery is in flight.
+      expect(batch).toEqual({ batchItemFailures: [{ itemIdentifier: 'dup' }] });
+      expect(await handler({ Records: [record('dup', body)] } as SQSEvent)).toEqual({ batchItemFailures: [] });
+      expect(local.crm.accepted.slice(before)).toEqual([message(9).crmPayload]);
+      expect(JSON.parse(logs.at(-1)!)).toMatchObject({ outcome: 'deduplicated', Deduplicated: 1 });
+    } finally {
+      await dynamo.close();
+    }
   });
 
   it('never logs the name, the summary or the full number', async () => {

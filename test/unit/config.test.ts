@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadAudioWorkerConfig } from '../../lambda/config/audio-worker-config';
-import { DEFAULT_CRM_SUBJECT, loadConfig } from '../../lambda/config/receiver-config';
+import { DEFAULT_CRM_SUBJECT } from '../../lambda/config/crm-mapping-env';
+import { loadConfig } from '../../lambda/config/receiver-config';
 import { loadWorkerConfig } from '../../lambda/config/retry-worker-config';
 import { ConfigurationError } from '../../lambda/core/errors';
 import { isSourceAllowed } from '../../lambda/core/source-ip';

@@ -68,7 +68,7 @@ describe('CrmPayloadSchema', () => {
     expect(CrmPayloadSchema.parse(atBounds)).toEqual(atBounds);
   });
 
-  it("is the retry worker's schema too: an over-long payload in a queue message is refused", () => {
+  it("is the retry worker's schema too: an over-long payload in a queue message is fitted, not refused", () => {
     const message = {
       crmPayload: { ...valid, summary: 'x'.repeat(20_001) },
       eventType: 'post_call_transcription',
@@ -77,8 +77,13 @@ describe('CrmPayloadSchema', () => {
       lastError: 'HTTP 503',
       firstAttemptAt: '2025-11-22T08:14:20.000Z',
     };
-    expect(parseRetryMessage(JSON.stringify(message))).toBeUndefined();
-    expect(parseRetryMessage(JSON.stringify({ ...message, crmPayload: valid }))).toEqual({ ...message, crmPayload: valid });
+    const read = parseRetryMessage(JSON.stringify(message));
+    expect(read?.fitted).toEqual(['summary']);
+    expect(CrmPayloadSchema.parse(read?.message.crmPayload).summary).toHaveLength(CRM_TEXT_LIMITS.summary);
+    expect(parseRetryMessage(JSON.stringify({ ...message, crmPayload: valid }))).toEqual({
+      message: { ...message, crmPayload: valid },
+      fitted: [],
+    });
   });
 });
 
@@ -284,7 +289,8 @@ describe('property: every accepted event maps to a payload the schema and the re
             lastError: 'HTTP 503',
             firstAttemptAt: '2025-11-22T08:14:20.000Z',
           };
-          expect(parseRetryMessage(JSON.stringify(message))).toEqual(message);
+          // The worker reads it back unchanged: nothing had to be fitted.
+          expect(parseRetryMessage(JSON.stringify(message))).toEqual({ message, fitted: [] });
           mapped += 1;
         },
       ),

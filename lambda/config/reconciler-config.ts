@@ -1,0 +1,66 @@
+/**
+ * The reconciler's configuration (contract §8, §12). It finds missing records in the archive, so
+ * it refuses to start without ARCHIVE_EVENTS=true; it sends call checks to the audio-check queue
+ * and lists conversations with the ElevenLabs API key the audio worker uses.
+ */
+import * as z from 'zod';
+import { DEFAULT_LOOKBACK_HOURS, DEFAULT_SETTLE_MINUTES, type ReconcileSettings } from '../core/reconcile';
+import {
+  ApiKeyEnvShape,
+  booleanFlag,
+  type Env,
+  integer,
+  optionalText,
+  parseEnv,
+  queueUrl,
+  refuseFolderQueuesOnLambda,
+  S3EnvShape,
+  type S3Settings,
+  s3Location,
+} from './env-fields';
+
+export interface ReconcilerConfig {
+  audioBucket: string;
+  s3: S3Settings;
+  audioCheckQueueUrl: string;
+  apiKey: { secretArn?: string; plainKey?: string; cacheSeconds: number };
+  elevenLabsApiBaseUrl: string;
+  window: ReconcileSettings;
+}
+
+const ReconcilerSchema = z
+  .object({
+    ...S3EnvShape,
+    ...ApiKeyEnvShape,
+    AUDIO_BUCKET: optionalText.pipe(z.string({ error: 'is required (the calls bucket whose archive is the ledger)' })),
+    ARCHIVE_EVENTS: booleanFlag,
+    AUDIO_CHECK_QUEUE_URL: queueUrl.pipe(z.string({ error: 'is required (where call checks are sent)' })),
+    RECONCILE_LOOKBACK_HOURS: integer(DEFAULT_LOOKBACK_HOURS, 1, 720),
+    RECONCILE_SETTLE_MINUTES: integer(DEFAULT_SETTLE_MINUTES, 5, 1440),
+    AWS_LAMBDA_FUNCTION_NAME: optionalText,
+  })
+  .superRefine((env, ctx) => {
+    if (!env.ARCHIVE_EVENTS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ARCHIVE_EVENTS'],
+        message: 'must be true: the reconciler finds missing records in the event archive',
+      });
+    }
+  })
+  .superRefine(refuseFolderQueuesOnLambda(['AUDIO_CHECK_QUEUE_URL']))
+  .transform(
+    (e): ReconcilerConfig => ({
+      audioBucket: e.AUDIO_BUCKET,
+      s3: s3Location(e),
+      audioCheckQueueUrl: e.AUDIO_CHECK_QUEUE_URL,
+      apiKey: { secretArn: e.ELEVENLABS_API_KEY_SECRET_ARN, plainKey: e.ELEVENLABS_API_KEY, cacheSeconds: e.SECRET_CACHE_SECONDS },
+      elevenLabsApiBaseUrl: e.ELEVENLABS_API_BASE_URL,
+      window: { lookbackHours: e.RECONCILE_LOOKBACK_HOURS, settleMinutes: e.RECONCILE_SETTLE_MINUTES },
+    }),
+  );
+
+/** Parses the reconciler's environment; throws one `ConfigurationError` naming every bad variable. */
+export function loadReconcilerConfig(env: Env): ReconcilerConfig {
+  return parseEnv(ReconcilerSchema, env);
+}
