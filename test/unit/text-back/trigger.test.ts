@@ -59,6 +59,7 @@ describe('textBackFor: which calls get a text', () => {
     ['an outbound call nobody spoke on (no answer)', silentCall(), true],
     ['an outbound call someone answered (held)', realCall(), false, 'status'],
     ['an outbound call the platform reports failed', failedCall(), false, 'status'],
+    ['an outbound call the callee declined (SIP 603: no answer)', failedCall({ code: 603, reason: 'SIP status: 603. Declined' }), true],
     ['an inbound call nobody answered', silentCall({ direction: 'inbound' }), false, 'inbound'],
     ['an inbound call that reached voicemail', answeringMachineCall(undefined, { direction: 'inbound' }), false, 'inbound'],
     ['direction in capitals', withDirection(silentCall(), 'OUTBOUND'), true],
