@@ -45,7 +45,12 @@ export interface WebhookAlarmsProps {
   readonly runbookUrl: string;
   /** Page when no event arrived for this many hours (off when undefined). */
   readonly noTrafficHours?: number;
+  /** contract §13, when texting is on: the SMS worker and its dead-letter queue. */
+  readonly textBack?: { readonly worker: { readonly function: IFunction }; readonly deadLetterQueue: IQueue };
 }
+
+/** The alarms that exist only when texting is on (contract §13). */
+export const TEXT_BACK_ALARM_IDS = ['SmsDeadLetterQueueNotEmpty', 'SmsFailed', 'SmsWorkerErrors', 'SmsWorkerThrottles'] as const;
 
 /** Every alarm the stack can create; docs/runbook.md has one entry (heading) per id. */
 export const ALARM_IDS = [
@@ -72,6 +77,7 @@ export const ALARM_IDS = [
   'ReconcilerErrors',
   'ReconcilerThrottles',
   'Api5xx',
+  ...TEXT_BACK_ALARM_IDS,
   'NoTraffic',
 ] as const;
 export type AlarmId = (typeof ALARM_IDS)[number];
@@ -122,6 +128,7 @@ function alarmSpecs(props: WebhookAlarmsProps): AlarmSpec[] {
         'Audio checks gave up (a day of ElevenLabs API or S3 failures, or an unreadable message): those recordings may not be in the bucket.',
     },
     ...functionAlarms(props),
+    ...(props.textBack ? textBackAlarms(props.textBack) : []),
     ...(props.noTrafficHours === undefined ? [] : [noTrafficAlarm(props.noTrafficHours)]),
   ];
 }
@@ -229,6 +236,38 @@ function functionAlarms({ api, receiver, retryWorker, audioWorker, reconciler }:
       api.metricServerError(sum),
       'The webhook URL answered 5xx: ElevenLabs counts it as a failed delivery and retries only transcriptions.',
     ),
+  ];
+}
+
+/** contract §13: texts that gave up, or were refused, and the SMS worker itself. */
+function textBackAlarms({ worker, deadLetterQueue }: NonNullable<WebhookAlarmsProps['textBack']>): AlarmSpec[] {
+  const sum = { period: METRIC_PERIOD, statistic: Stats.SUM };
+  return [
+    {
+      id: 'SmsDeadLetterQueueNotEmpty',
+      metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: METRIC_PERIOD, statistic: Stats.MAXIMUM }),
+      threshold: 1,
+      description:
+        'Missed-call texts gave up (a day of End User Messaging failures) or were refused (validation, access, spending limit) and wait in the SMS dead-letter queue.',
+    },
+    {
+      id: 'SmsFailed',
+      metric: webhookMetric(MetricName.SmsFailed),
+      threshold: 1,
+      description: 'End User Messaging SMS refused a missed-call text (not an opt-out): the contact was not texted.',
+    },
+    {
+      id: 'SmsWorkerErrors',
+      metric: worker.function.metricErrors(sum),
+      threshold: 1,
+      description: 'The SMS worker Lambda failed (crash or timeout); its batch will be received again.',
+    },
+    {
+      id: 'SmsWorkerThrottles',
+      metric: worker.function.metricThrottles(sum),
+      threshold: 1,
+      description: 'The SMS worker Lambda was throttled; texts wait in their queue.',
+    },
   ];
 }
 

@@ -58,6 +58,22 @@ export function bindTable(fn: NodeFunction, name: string, table: ITable, actions
   table.grant(fn.function, ...actions);
 }
 
+export interface SmsSending {
+  /** SMS_ORIGINATION_IDENTITY: the id or ARN the worker sends from. */
+  readonly identity: string;
+  /** SMS_CONFIGURATION_SET, when one is named. */
+  readonly configurationSet?: string;
+  /** The ARNs of exactly those (infra/text-back.ts). */
+  readonly resources: readonly string[];
+}
+
+/** SendTextMessage from one origination identity, with one configuration set (adapters/sms.ts calls nothing else). */
+export function bindSmsSending(fn: NodeFunction, sending: SmsSending): void {
+  fn.function.addEnvironment('SMS_ORIGINATION_IDENTITY', sending.identity);
+  if (sending.configurationSet) fn.function.addEnvironment('SMS_CONFIGURATION_SET', sending.configurationSet);
+  fn.function.addToRolePolicy(new PolicyStatement({ actions: ['sms-voice:SendTextMessage'], resources: [...sending.resources] }));
+}
+
 export interface PrefixGrant {
   /** Environment variables whose code uses this prefix, e.g. `{ AUDIO_BUCKET: name }`. */
   readonly env: Readonly<Record<string, string>>;

@@ -76,6 +76,11 @@ export function settingsFromContext(context: ContextReader, processEnv: Readonly
     reconcileEveryMinutes: whole('reconcileEveryMinutes'),
     reconcileLookbackHours: whole('reconcileLookbackHours'),
     reconcileSettleMinutes: whole('reconcileSettleMinutes'),
+    smsOriginationIdentity: text('smsOriginationIdentity'),
+    smsTemplate: text('smsTemplate'),
+    smsTimezone: text('smsTimezone'),
+    smsQuietHours: text('smsQuietHours'),
+    smsConfigurationSet: text('smsConfigurationSet'),
   });
 
   // The region is ap-southeast-2 (where the CRM is) unless asked for explicitly. Not

@@ -5,6 +5,8 @@
  * synthesises is one the receiver accepts.
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { parseConfigurationSet } from '../lambda/config/sms-worker-config';
+import { parseOriginationIdentity } from '../lambda/config/text-back-fields';
 import { DEFAULT_ELEVENLABS_API_BASE_URL } from '../lambda/core/audio-check';
 import { parseNameFields } from '../lambda/core/contact-name';
 import { parseNumberFields } from '../lambda/core/contact-number';
@@ -13,7 +15,10 @@ import { parseDefaultCountry } from '../lambda/core/phone-number';
 import { DEFAULT_LOOKBACK_HOURS, DEFAULT_SETTLE_MINUTES } from '../lambda/core/reconcile';
 import { parseSourceAllowlist } from '../lambda/core/source-ip';
 import { parseVoicemailPhrases } from '../lambda/core/speech-phrases';
+import { DEFAULT_QUIET_HOURS, DEFAULT_SMS_TIME_ZONE, parseQuietWindow, parseTimeZone } from '../lambda/core/text-back/quiet-hours';
+import { parseSmsTemplate } from '../lambda/core/text-back/template';
 import { MAX_NO_TRAFFIC_HOURS } from './alarms';
+import { parseSmsConfigurationSet, parseSmsIdentity, type TextBackSettings } from './text-back';
 import type { WebhookStackProps } from './webhook-stack';
 
 /** contract §1: where CRM payloads go unless told otherwise. */
@@ -39,6 +44,8 @@ export interface StackSettings {
   crmMappingOptions: Readonly<Record<string, string>>;
   /** contract §12: how often the reconciler runs, and its window. */
   reconcile: { everyMinutes: number; lookbackHours: number; settleMinutes: number };
+  /** contract §13: undefined = texting off (no SMS queue, no SMS worker). */
+  textBack?: TextBackSettings;
 }
 
 /** contract §12: the reconciler's schedule (minutes) and window (its config's own bounds, lambda/config/reconciler-config.ts). */
@@ -86,6 +93,7 @@ export function settingsOf(props: WebhookStackProps): StackSettings {
     receiverOptions: receiverOptionsOf(props),
     crmMappingOptions: crmMappingOptionsOf(props),
     reconcile: reconcileOf(props),
+    ...textBackOf(props),
   };
 }
 
@@ -204,4 +212,42 @@ function listValue(entries: readonly string[], parse: (value: string) => string[
   const parsed = parse(items.join(','));
   if (parsed.length !== items.length) throw new Error(`must hold one ${item} per entry`);
   return parsed.join(',');
+}
+
+/**
+ * contract §13: texting is on with `smsOriginationIdentity`; the template is then required. Each
+ * value is checked with the SMS worker's own parser, the identity and configuration set also
+ * for what IAM can grant (infra/text-back.ts). A text-back option without the identity is refused
+ * rather than ignored: texting would silently stay off.
+ */
+function textBackOf(props: WebhookStackProps): { textBack?: TextBackSettings } {
+  const { smsOriginationIdentity, smsTemplate, smsTimezone, smsQuietHours, smsConfigurationSet } = props;
+  if (smsOriginationIdentity === undefined) {
+    const stray = Object.entries({ smsTemplate, smsTimezone, smsQuietHours, smsConfigurationSet }).find(([, v]) => v !== undefined);
+    check(stray === undefined, `${stray?.[0]} needs smsOriginationIdentity: texting is off without it`);
+    return {};
+  }
+  checkedProp('smsOriginationIdentity', () => parseOriginationIdentity(smsOriginationIdentity));
+  check(
+    smsTemplate !== undefined,
+    'smsTemplate is required with smsOriginationIdentity: the text, naming your business, with {name}/{subject} and "Reply STOP to opt out"',
+  );
+  const timeZone = smsTimezone ?? DEFAULT_SMS_TIME_ZONE;
+  const quietHours = smsQuietHours ?? DEFAULT_QUIET_HOURS;
+  checkedProp('smsQuietHours', () => parseQuietWindow(quietHours));
+  return {
+    textBack: {
+      identity: parseSmsIdentity(smsOriginationIdentity),
+      template: checkedProp('smsTemplate', () => parseSmsTemplate(smsTemplate as string)).text,
+      timeZone: checkedProp('smsTimezone', () => parseTimeZone(timeZone)),
+      quietHours,
+      ...(smsConfigurationSet === undefined
+        ? {}
+        : {
+            configurationSet: parseSmsConfigurationSet(
+              checkedProp('smsConfigurationSet', () => parseConfigurationSet(smsConfigurationSet)),
+            ),
+          }),
+    },
+  };
 }

@@ -21,7 +21,7 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { RETRY_MAX_RECEIVES } from '../lambda/core/retry-schedule';
 import { ARCHIVE_PREFIX, AUDIO_PREFIX, FIRST_RUN_KEY } from '../lambda/core/storage-keys';
@@ -39,7 +39,9 @@ import {
 } from './bindings';
 import { WebhookDashboard } from './dashboard';
 import { NodeFunction } from './node-function';
+import { queueWithDeadLetters } from './queues';
 import { type StackSettings, settingsOf } from './stack-settings';
+import { TextBack } from './text-back';
 import { WEBHOOK_PATH } from './webhook-path';
 
 /** contract §8: what the secret holds until someone puts ElevenLabs' secret in it (fails closed). */
@@ -62,15 +64,8 @@ export const RETRY_WORKER_TIMEOUT = Duration.millis(RETRY_WORKER_TIMEOUT_MS);
  * worker reports as failed is hidden for longer (lambda/core/retry-schedule.ts).
  */
 export const RETRY_VISIBILITY_TIMEOUT = Duration.minutes(5);
-/** SQS moves a message to the DLQ after this many receives: 26.5 h of backoff (contract §5: ≥ 24 h). */
-export const MAX_RECEIVE_COUNT = RETRY_MAX_RECEIVES;
-/**
- * The longest SQS keeps a message (14 days). A queue nobody drains pages after an hour
- * (the oldest-message alarm), long before anything expires; a DLQ message keeps its first
- * enqueue time, so the DLQ must keep messages at least as long as the source queue does
- * (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html).
- */
-export const QUEUE_RETENTION = Duration.days(14);
+export { MAX_RECEIVE_COUNT, QUEUE_RETENTION } from './queues';
+
 /**
  * Memory for a 6 MB audio event: the event body string, the parsed base64 string and the
  * decoded buffer are all held at once. Lambda allocates CPU in proportion to memory
@@ -150,6 +145,18 @@ export interface WebhookStackProps extends StackProps {
   readonly reconcileSettleMinutes?: number;
   /** Folder of the reconciler bundle. Default `dist/reconciler`. */
   readonly reconcilerCodePath?: string;
+  /** contract §13: turns the missed-call text-back on. A phone number id or pool id, or the ARN of a phone number, pool or sender id. */
+  readonly smsOriginationIdentity?: string;
+  /** SMS_TEMPLATE: required with smsOriginationIdentity; `{name}`, `{subject}`, and STOP. */
+  readonly smsTemplate?: string;
+  /** SMS_TIMEZONE (IANA). Default Australia/Sydney. */
+  readonly smsTimezone?: string;
+  /** SMS_QUIET_HOURS (`HH:MM-HH:MM`). Default 21:00-08:00. */
+  readonly smsQuietHours?: string;
+  /** SMS_CONFIGURATION_SET: a configuration set name or ARN. */
+  readonly smsConfigurationSet?: string;
+  /** Folder of the SMS-worker bundle. Default `dist/sms-worker`. */
+  readonly smsWorkerCodePath?: string;
 }
 
 const distFolder = (name: string) => fileURLToPath(new URL(`../dist/${name}`, import.meta.url));
@@ -170,6 +177,8 @@ export class WebhookStack extends Stack {
   readonly audioCheckQueue: Queue;
   readonly audioCheckDeadLetterQueue: Queue;
   readonly reconciler: NodeFunction;
+  /** contract §13: the SMS queue, its DLQ and the SMS worker; undefined when texting is off. */
+  readonly textBack?: TextBack;
 
   constructor(scope: Construct, id: string, props: WebhookStackProps = {}) {
     super(scope, id, props);
@@ -198,6 +207,17 @@ export class WebhookStack extends Stack {
     this.retryWorker = this.retryWorkerFunction(props, settings);
     this.audioWorker = this.audioWorkerFunction(props, settings);
     this.reconciler = this.reconcilerFunction(props, settings);
+    // contract §13, only when texting is on: the receiver and the call check queue text-backs.
+    const { textBack } = settings;
+    this.textBack =
+      textBack &&
+      new TextBack(this, 'TextBack', {
+        settings: textBack,
+        idempotencyTable: this.idempotencyTable,
+        logRetention: settings.logRetention,
+        codePath: props.smsWorkerCodePath ?? distFolder('sms-worker'),
+      });
+    for (const fn of [this.receiver, this.audioWorker]) this.textBack?.bindTrigger(fn);
     const { api, webhookUrl, accessLogs } = this.httpApi(this.receiver, settings);
     this.api = api;
     this.webhookUrl = webhookUrl;
@@ -214,6 +234,7 @@ export class WebhookStack extends Stack {
       audioCheckDeadLetterQueue: this.audioCheckDeadLetterQueue,
       reconciler: this.reconciler.function,
       runbookUrl: settings.runbookUrl,
+      textBack: this.textBack,
       ...(props.noTrafficHours === undefined ? {} : { noTrafficHours: props.noTrafficHours }),
     });
     const dashboard = new WebhookDashboard(this, 'Dashboard', {
@@ -307,17 +328,9 @@ export class WebhookStack extends Stack {
     });
   }
 
-  /** A work queue and the dead-letter queue it moves messages to after RETRY_MAX_RECEIVES receives. */
+  /** A work queue and its dead-letter queue (infra/queues.ts). */
   private queueWithDeadLetters(id: string, deadLetterId: string, visibilityTimeout: Duration): [Queue, Queue] {
-    const encrypted = { encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: QUEUE_RETENTION };
-    // What gave up waits here for a re-drive; a `cdk destroy` must not drop it.
-    const deadLetters = new Queue(this, deadLetterId, { ...encrypted, removalPolicy: RemovalPolicy.RETAIN });
-    const queue = new Queue(this, id, {
-      ...encrypted,
-      visibilityTimeout,
-      deadLetterQueue: { queue: deadLetters, maxReceiveCount: MAX_RECEIVE_COUNT },
-    });
-    return [queue, deadLetters];
+    return queueWithDeadLetters(this, id, deadLetterId, visibilityTimeout);
   }
 
   /** contract §2–§6, §10: verify, forward to the CRM (else queue), store audio, keep the call. */

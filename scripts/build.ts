@@ -13,6 +13,7 @@ export const LAMBDAS = {
   receiver: 'lambda/receiver.ts',
   'retry-worker': 'lambda/retry-worker.ts',
   'audio-worker': 'lambda/audio-worker.ts',
+  'sms-worker': 'lambda/sms-worker.ts',
   reconciler: 'lambda/reconciler.ts',
 } as const;
 

@@ -13,7 +13,10 @@ import { abortSignalAt, sdkClientOptions } from './deadline';
 import { lazy } from './lazy';
 import { cjsExports } from './load-module';
 
-/** How long a completed record answers repeats (ElevenLabs retries within about 40 minutes). */
+/**
+ * How long a completed record answers repeats (ElevenLabs retries within about 40 minutes), unless
+ * the claim names its own TTL (`sms#<number>`: SMS_MIN_HOURS_BETWEEN, contract §13).
+ */
 export const DEDUP_TTL_SECONDS = 7 * 24 * 60 * 60;
 
 const loadDynamo = lazy(async () => {
@@ -23,7 +26,7 @@ const loadDynamo = lazy(async () => {
 
 export function createDynamoIdempotencyStore(tableName: string): IdempotencyStore {
   return {
-    async claim(key, { nowMs, holdUntilMs, deadlineMs }: ClaimRequest): Promise<ClaimResult> {
+    async claim(key, { nowMs, holdUntilMs, deadlineMs, ttlSeconds = DEDUP_TTL_SECONDS }: ClaimRequest): Promise<ClaimResult> {
       const { client, sdk } = await loadDynamo();
       const abortSignal = abortSignalAt(deadlineMs);
       const nowSeconds = Math.floor(nowMs / 1000);
@@ -34,7 +37,7 @@ export function createDynamoIdempotencyStore(tableName: string): IdempotencyStor
             Item: {
               id: { S: key },
               status: { S: 'IN_PROGRESS' },
-              expiration: { N: String(nowSeconds + DEDUP_TTL_SECONDS) },
+              expiration: { N: String(nowSeconds + ttlSeconds) },
               inProgressUntil: { N: String(Math.ceil(holdUntilMs)) },
             },
             // New, or expired but not yet swept by TTL (which can lag by days), or a claim whose
@@ -67,7 +70,7 @@ export function createDynamoIdempotencyStore(tableName: string): IdempotencyStor
       return existing.Item?.status?.S === 'COMPLETED' ? 'completed' : 'in_progress';
     },
 
-    async complete(key, nowMs, deadlineMs) {
+    async complete(key, nowMs, deadlineMs, ttlSeconds = DEDUP_TTL_SECONDS) {
       const { client, sdk } = await loadDynamo();
       await client.send(
         new sdk.UpdateItemCommand({
@@ -77,7 +80,7 @@ export function createDynamoIdempotencyStore(tableName: string): IdempotencyStor
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
             ':completed': { S: 'COMPLETED' },
-            ':expiration': { N: String(Math.floor(nowMs / 1000) + DEDUP_TTL_SECONDS) },
+            ':expiration': { N: String(Math.floor(nowMs / 1000) + ttlSeconds) },
           },
         }),
         { abortSignal: abortSignalAt(deadlineMs) },

@@ -1,10 +1,11 @@
 /**
- * The queues (contract §5, §10): failed CRM forwards wait for the retry worker, audio checks wait
- * for the audio worker. On AWS each is an SQS queue. The ports are built over a
+ * The queues (contract §5, §10, §13): failed CRM forwards wait for the retry worker, audio checks
+ * wait for the audio worker, text-backs wait for the SMS worker. On AWS each is an SQS queue. The ports are built over a
  * `MessageSender`, so `npm start` can put its folder queues (support/folder-queue.ts) behind
  * the same ports without any folder code in the Lambda bundles.
  */
-import type { AudioCheckQueue, RetryQueue, RetryQueueMessage } from '../core/ports';
+import type { AudioCheckQueue, RetryQueue, RetryQueueMessage, SmsQueue } from '../core/ports';
+import { smsQueueBody } from '../core/text-back/sms-message';
 import { abortSignalAt, sdkClientOptions } from './deadline';
 import { lazy } from './lazy';
 import { cjsExports } from './load-module';
@@ -28,6 +29,11 @@ export function audioCheckQueueOver(send: MessageSender): AudioCheckQueue {
         delaySeconds,
       ),
   };
+}
+
+/** contract §13: exactly `{"to","name","subject","conversationId","status"}`. */
+export function smsQueueOver(send: MessageSender): SmsQueue {
+  return { enqueue: (message, deadlineMs) => send(smsQueueBody(message), deadlineMs) };
 }
 
 /** The SQS client is loaded on the first send (a failed forward, or an audio check), never at cold start. */

@@ -1,7 +1,8 @@
 /**
  * Metric names, namespace and dimensions (contract §7), and every rule that decides which metric an
  * outcome moves: the receiver's (`requestMetrics`), the retry worker's (`retryMetrics`), the
- * audio worker's call check (`callCheckMetrics`) and the reconciler's (`reconcileMetrics`). The Lambda code emits with these and the CDK stack
+ * audio worker's call check (`callCheckMetrics`), the reconciler's (`reconcileMetrics`) and the SMS
+ * worker's (`smsMetrics`). The Lambda code emits with these and the CDK stack
  * builds its alarms from the same names, so the two cannot drift apart. Each rule is an
  * exhaustive switch over its typed outcome (core/outcome.ts).
  */
@@ -10,6 +11,7 @@ import type { CallCheckOutcome, RecordOutcome } from './call-check';
 import { unreachable } from './outcome';
 import type { RetryOutcome } from './process-retry';
 import type { RequestFacts } from './request-facts';
+import type { TextBackOutcome } from './text-back/send-text-back';
 export const METRICS_NAMESPACE = 'ElevenLabsWebhook';
 
 /** Every metric carries this dimension; `EventsReceived` is also split by `EventType`. */
@@ -42,6 +44,10 @@ export const MetricName = {
   AudioRecoveredBytes: 'AudioRecoveredBytes',
   AudioMissing: 'AudioMissing',
   AudioUnavailable: 'AudioUnavailable',
+  SmsSent: 'SmsSent',
+  SmsSkipped: 'SmsSkipped',
+  SmsOptedOut: 'SmsOptedOut',
+  SmsFailed: 'SmsFailed',
   CallRecovered: 'CallRecovered',
   CallRecordMissing: 'CallRecordMissing',
   CallRecordUnavailable: 'CallRecordUnavailable',
@@ -76,6 +82,10 @@ export const METRIC_UNITS: Record<MetricName, 'Count' | 'Bytes'> = {
   AudioRecoveredBytes: 'Bytes',
   AudioMissing: 'Count',
   AudioUnavailable: 'Count',
+  SmsSent: 'Count',
+  SmsSkipped: 'Count',
+  SmsOptedOut: 'Count',
+  SmsFailed: 'Count',
   CallRecovered: 'Count',
   CallRecordMissing: 'Count',
   CallRecordUnavailable: 'Count',
@@ -243,6 +253,28 @@ function audioCheckMetrics(outcome: AudioCheckOutcome): MetricValues {
       return { [MetricName.AudioUnavailable]: 1 };
     case 'missing':
       return { [MetricName.AudioMissing]: 1 };
+    case 'retry':
+      return {};
+    default:
+      return unreachable(outcome);
+  }
+}
+
+/**
+ * The SMS worker: what became of one text-back (contract §13). A deferral (quiet hours) or a
+ * retry moves none: the message comes back, and its dead-letter queue is alarmed.
+ */
+export function smsMetrics(outcome: TextBackOutcome): MetricValues {
+  switch (outcome.kind) {
+    case 'sent':
+      return { [MetricName.SmsSent]: 1 };
+    case 'skipped':
+      return { [MetricName.SmsSkipped]: 1 };
+    case 'opted_out':
+      return { [MetricName.SmsOptedOut]: 1 };
+    case 'failed':
+      return { [MetricName.SmsFailed]: 1 };
+    case 'deferred':
     case 'retry':
       return {};
     default:

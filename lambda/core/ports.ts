@@ -8,6 +8,7 @@
  */
 import type { PreparedAudio } from './audio';
 import type { CrmPayload } from './crm-payload-schema';
+import type { SmsQueueMessage } from './text-back/sms-message';
 import type { WebhookSecrets } from './webhook-secrets';
 
 export interface SecretSource {
@@ -58,12 +59,15 @@ export interface ClaimRequest {
   /** The claim blocks other deliveries until then: the claiming request's own hard end (contract §2 step 6). */
   holdUntilMs: number;
   deadlineMs: number;
+  /** How long the record lives (its TTL), seconds; default the deduplication TTL. `sms#<number>` uses SMS_MIN_HOURS_BETWEEN (contract §13). */
+  ttlSeconds?: number;
 }
 
 /** Deduplication records keyed by `type#conversation_id` (contract §2 step 6). */
 export interface IdempotencyStore {
   claim(key: string, request: ClaimRequest): Promise<ClaimResult>;
-  complete(key: string, nowMs: number, deadlineMs: number): Promise<void>;
+  /** `ttlSeconds`: as in the claim; default the deduplication TTL. */
+  complete(key: string, nowMs: number, deadlineMs: number, ttlSeconds?: number): Promise<void>;
   /** Forget a claim so that a retry of a failed delivery is processed again. */
   release(key: string, deadlineMs: number): Promise<void>;
 }
@@ -161,4 +165,32 @@ export interface AudioCheckMessage {
   conversationId: string;
   agentId: string;
   eventTimestamp: number | null;
+}
+
+/** The SMS queue (contract §13): the receiver and the call check only enqueue; the SMS worker sends. */
+export interface SmsQueue {
+  enqueue(message: SmsQueueMessage, deadlineMs: number): Promise<void>;
+}
+
+export interface OutgoingText {
+  /** E.164. */
+  to: string;
+  body: string;
+}
+
+/**
+ * What AWS End User Messaging SMS made of one text (contract §13): `opted_out` the recipient
+ * replied STOP at some point; `refused` will not change by retrying (a validation error, access
+ * denied, a spending limit); `unavailable` may (throttling, 5xx, a network error, a timeout).
+ * `error` is log-safe: an error name, reason and status, never the API's message (which may
+ * repeat the number).
+ */
+export type SmsSendResult =
+  | { kind: 'sent'; messageId?: string }
+  | { kind: 'opted_out' }
+  | { kind: 'refused'; error: string }
+  | { kind: 'unavailable'; error: string };
+
+export interface SmsSender {
+  send(text: OutgoingText, deadlineMs: number): Promise<SmsSendResult>;
 }

@@ -16,6 +16,10 @@ export const RETRY_WORKER_TIMEOUT_MS = 30_000;
  * call is 115 MB, which takes well under a minute between ElevenLabs, Lambda and S3.
  */
 export const AUDIO_WORKER_TIMEOUT_MS = 300_000;
+/** contract §13: the SMS worker sends a batch of texts one after another (End User Messaging has per-second limits). */
+export const SMS_WORKER_TIMEOUT_MS = 30_000;
+/** The SMS worker starts a text only with at least this long left (a send and its writes); otherwise it comes back. */
+export const SMS_RECORD_MIN_TIME_MS = 5_000;
 /**
  * The reconciler (contract §12) pages and hands the work to the queue: a 48-hour window of tens
  * of thousands of calls is a few hundred pages and as many HeadObjects, minutes at worst.
@@ -71,6 +75,8 @@ export const DEPENDENCY_LIMITS_MS = {
   recordingCopy: 30_000,
   /** One page of the ElevenLabs conversation list (the reconciler, the backfill). */
   conversationList: 15_000,
+  /** One SendTextMessage to AWS End User Messaging SMS, SDK attempts included (contract §13). */
+  smsSend: 10_000,
   /** One conversation's JSON from the ElevenLabs API (the call check, contract §12): up to tens of MB. */
   conversationGet: 30_000,
   /** The reconciler's first-run marker in S3 (contract §12): a few bytes. */
@@ -90,6 +96,12 @@ export const SDK_ATTEMPTS = {
   audio: { maxAttempts: 3, connectionTimeoutMs: 2_000, requestTimeoutMs: 8_000 },
   /** Multipart parts of 5 MiB and a server-side copy of up to a few hundred MB. */
   recording: { maxAttempts: 3, connectionTimeoutMs: 2_000, requestTimeoutMs: 30_000 },
+  /**
+   * SendTextMessage carries no idempotency token: an attempt that timed out may have sent the
+   * text, and every retry of it risks a second one. One SDK retry absorbs a throttling blip; the
+   * queue's backoff does the rest.
+   */
+  sms: { maxAttempts: 2, connectionTimeoutMs: 1_000, requestTimeoutMs: 4_000 },
 } as const;
 
 /**

@@ -9,7 +9,14 @@ import { join } from 'node:path';
 import type { Template } from 'aws-cdk-lib/assertions';
 import type { SQSEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ALARM_IDS, type AlarmId, RETRY_QUEUE_MAX_AGE, runbookAnchor, SIGNATURE_REJECTED_SPIKE } from '../../infra/alarms';
+import {
+  ALARM_IDS,
+  type AlarmId,
+  RETRY_QUEUE_MAX_AGE,
+  runbookAnchor,
+  SIGNATURE_REJECTED_SPIKE,
+  TEXT_BACK_ALARM_IDS,
+} from '../../infra/alarms';
 import { EVENT_TYPE_VALUES } from '../../infra/metrics';
 import { createTelemetry } from '../../lambda/adapters/telemetry';
 import type { AudioCheckOutcome } from '../../lambda/core/audio-check';
@@ -35,7 +42,8 @@ import {
 import { eventTypeDimension, type RequestFacts } from '../../lambda/core/request-facts';
 import { createRetryWorker } from '../../lambda/create-retry-worker';
 import { githubSlug } from '../helpers/markdown';
-import { REPO_ROOT, resourcesOf, templateOf } from './stack-fixture';
+
+import { REPO_ROOT, resourcesOf, TEXTING_ON, templateOf } from './stack-fixture';
 
 interface Dimension {
   Name: string;
@@ -296,7 +304,9 @@ describe('the no-traffic alarm (-c noTrafficHours=N)', () => {
 describe('every alarm', () => {
   it("is one of the runbook's alarms and notifies the alarm topic on ALARM and OK", () => {
     const topic = Object.keys(resourcesOf(template, 'AWS::SNS::Topic'))[0]!;
-    const expected = ALARM_IDS.filter((id) => id !== 'NoTraffic');
+    // NoTraffic needs -c noTrafficHours, the text-back alarms texting on (test/infra/text-back.test.ts).
+    const optional: readonly AlarmId[] = ['NoTraffic', ...TEXT_BACK_ALARM_IDS];
+    const expected = ALARM_IDS.filter((id) => !optional.includes(id));
     expect(alarms.map((a) => a.AlarmName).sort()).toEqual(expected.map((id) => `TestWebhook-${id}`).sort());
     for (const alarm of alarms) {
       expect(alarm.AlarmActions).toEqual([{ Ref: topic }]);
@@ -305,11 +315,17 @@ describe('every alarm', () => {
   });
 
   it.each(ALARM_IDS)('%s links to a runbook entry that exists in docs/runbook.md', (id: AlarmId) => {
-    const t = id === 'NoTraffic' ? templateOf({ noTrafficHours: 24, runbookUrl: 'https://example.com/docs/runbook.md' }) : template;
+    const runbookUrl = 'https://example.com/docs/runbook.md';
+    const t =
+      id === 'NoTraffic'
+        ? templateOf({ noTrafficHours: 24, runbookUrl })
+        : (TEXT_BACK_ALARM_IDS as readonly string[]).includes(id)
+          ? templateOf({ ...TEXTING_ON, runbookUrl })
+          : template;
     const alarm = Object.values(resourcesOf(t, 'AWS::CloudWatch::Alarm'))
       .map((a) => a.Properties as unknown as AlarmProps)
       .find((a) => a.AlarmName === `TestWebhook-${id}`)!;
-    const base = id === 'NoTraffic' ? 'https://example.com/docs/runbook.md' : 'docs/runbook.md';
+    const base = t === template ? 'docs/runbook.md' : runbookUrl;
     expect(alarm.AlarmDescription).toMatch(new RegExp(`Runbook: ${base.replace(/[.]/g, '\\.')}#${runbookAnchor(id)}$`));
     expect(runbookAnchors).toContain(runbookAnchor(id));
   });

@@ -9,7 +9,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import type { WebhookStackProps } from '../../infra/webhook-stack';
-import { buildStack } from './stack-fixture';
+import { buildStack, TEXTING_ON } from './stack-fixture';
 
 /** `severity rule @ construct path` for every finding, so a failure says what and where. */
 function findings(scope: IConstruct): string[] {
@@ -45,6 +45,10 @@ describe('cdk-nag AwsSolutions', () => {
   it.each([
     ['default props', {}],
     ['every option', EVERY_OPTION],
+    [
+      'texting on, every text-back option',
+      { ...TEXTING_ON, smsConfigurationSet: 'text-back', smsQuietHours: '20:00-09:00', smsTimezone: 'Pacific/Auckland' },
+    ],
     ['imported secret', { webhookSecretArn: 'arn:aws:secretsmanager:ap-southeast-2:123456789012:secret:elevenlabs/webhook' }],
   ])('reports no unacknowledged error or warning (%s)', (_name, props: WebhookStackProps) => {
     expect(findings(buildStack(props))).toEqual([]);

@@ -48,3 +48,9 @@ export function logicalId(template: Template, type: string, prefix: string): str
   if (ids.length !== 1) throw new Error(`expected one ${type} starting with ${prefix}, found ${ids.join(', ') || 'none'}`);
   return ids[0]!;
 }
+
+/** contract §13: the options that turn the missed-call text-back on (a fictional phone number id). */
+export const TEXTING_ON: WebhookStackProps = {
+  smsOriginationIdentity: 'phone-0123456789abcdef0123456789abcdef',
+  smsTemplate: 'Hi {name}, Coastal Dental tried to call you about {subject}. Reply STOP to opt out.',
+};

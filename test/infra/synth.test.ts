@@ -96,12 +96,12 @@ describe('npx cdk synth', () => {
       TreatMissingData: 'breaching',
     });
 
-    // Both Lambda code assets were staged from dist/, without source maps.
+    // The four Lambdas' code (receiver, retry worker, audio worker, reconciler) staged from dist/, without source maps.
     const assets = JSON.parse(readFileSync(join(outdir, `${DEFAULT_STACK_NAME}.assets.json`), 'utf8')) as {
       files: Record<string, { source: { path: string; packaging: string } }>;
     };
     const zips = Object.values(assets.files).filter((f) => f.source.packaging === 'zip');
-    expect(zips).toHaveLength(3);
+    expect(zips).toHaveLength(4);
     for (const zip of zips) {
       expect(existsSync(join(outdir, zip.source.path, 'index.mjs'))).toBe(true);
       expect(existsSync(join(outdir, zip.source.path, 'index.mjs.map'))).toBe(false);

@@ -93,6 +93,19 @@ describe('the DynamoDB idempotency store', () => {
     expect(await s.claim('t#old', at(now + (DEDUP_TTL_SECONDS + 1) * 1000))).toBe('claimed');
   });
 
+  it('a claim may name its own TTL (sms#<number>: SMS_MIN_HOURS_BETWEEN), on the claim and on completion', async () => {
+    const s = store();
+    const ttlSeconds = 24 * 3600;
+    await s.claim('sms#+61491570156', { ...at(now), ttlSeconds });
+    const expiration = async () =>
+      (await dynamo.client.send(new GetItemCommand({ TableName: TABLE, Key: { id: { S: 'sms#+61491570156' } } }))).Item?.expiration?.N;
+    expect(await expiration()).toBe(String(now / 1000 + ttlSeconds));
+    await s.complete('sms#+61491570156', now + 5_000, later(), ttlSeconds);
+    expect(await expiration()).toBe(String((now + 5_000) / 1000 + ttlSeconds));
+    expect(await s.claim('sms#+61491570156', { ...at(now + (ttlSeconds - 1) * 1000), ttlSeconds })).toBe('completed');
+    expect(await s.claim('sms#+61491570156', { ...at(now + (ttlSeconds + 6) * 1000), ttlSeconds })).toBe('claimed');
+  });
+
   it('fails loudly (for the pipeline to log) when the table does not exist', async () => {
     await expect(createDynamoIdempotencyStore('missing-table').claim('t#x', at(now))).rejects.toMatchObject({
       name: 'ResourceNotFoundException',
