@@ -11,7 +11,7 @@ import { createCrmForwarder } from './adapters/crm-client';
 import { createElevenLabsApi } from './adapters/elevenlabs-api';
 import { createS3CallLedger, createS3EventArchive } from './adapters/event-archive';
 import { createDynamoIdempotencyStore } from './adapters/idempotency-store';
-import { createSqsSender, type QueueSenderFactory, retryQueueOver, type VisibilityChanger } from './adapters/queue';
+import { createSqsSender, type QueueSenderFactory, retryQueueOver, smsQueueOver, type VisibilityChanger } from './adapters/queue';
 import { createS3RecordingStore } from './adapters/recording-store';
 import { createApiKeySource } from './adapters/secrets';
 import { createTelemetry, type LineWriter, type LogFields, type LogLevel, type Telemetry } from './adapters/telemetry';
@@ -97,6 +97,7 @@ function recordDeps(
     },
     idempotency: record.idempotencyTable ? createDynamoIdempotencyStore(record.idempotencyTable) : undefined,
     crmMapping: record.crmMapping,
+    textBack: record.textBack && { queue: smsQueueOver(sender(record.textBack.queueUrl)), onStatuses: record.textBack.onStatuses },
   };
 }
 
@@ -164,6 +165,8 @@ function recordFields({ record }: CallCheckOutcome): LogFields {
         archive: record.archive,
         archiveError: record.archiveError,
         recordReason: record.lastError,
+        textBack: record.textBack,
+        textBackError: record.textBackError,
       };
     case 'missing':
     case 'retry':

@@ -9,7 +9,7 @@ import { createS3AudioStore } from './adapters/audio-store';
 import { createCrmForwarder } from './adapters/crm-client';
 import { createS3EventArchive } from './adapters/event-archive';
 import { createDynamoIdempotencyStore } from './adapters/idempotency-store';
-import { audioCheckQueueOver, createSqsSender, type QueueSenderFactory, retryQueueOver } from './adapters/queue';
+import { audioCheckQueueOver, createSqsSender, type QueueSenderFactory, retryQueueOver, smsQueueOver } from './adapters/queue';
 import { createSecretSource } from './adapters/secrets';
 import { createTelemetry, type LineWriter, type Telemetry } from './adapters/telemetry';
 import type { Env } from './config/env-fields';
@@ -88,6 +88,7 @@ function buildDeps(config: ReceiverConfig, overrides: ReceiverOverrides): Webhoo
     idempotency: config.idempotencyTable ? createDynamoIdempotencyStore(config.idempotencyTable) : undefined,
     archive: config.archiveEvents && audioBucket ? createS3EventArchive({ bucket: audioBucket, ...s3 }) : undefined,
     audioChecks: config.audioCheckQueueUrl ? audioCheckQueueOver(sender(config.audioCheckQueueUrl)) : undefined,
+    textBack: config.textBack && { queue: smsQueueOver(sender(config.textBack.queueUrl)), onStatuses: config.textBack.onStatuses },
     ...overrides.deps,
   };
 }
@@ -119,6 +120,8 @@ function report(telemetry: Telemetry, requestId: string, latencyMs: number, outc
       archiveError: facts.archiveError,
       audioCheck: facts.audioCheck,
       audioCheckError: facts.audioCheckError,
+      textBack: facts.textBack,
+      textBackError: facts.textBackError,
       error: facts.error,
     },
     requestMetrics(facts),

@@ -82,10 +82,11 @@ async function redriveLocal(dryRun: boolean): Promise<void> {
   } catch (error) {
     fail(`redrive: ${(error as Error).message}`, 2);
   }
-  const { retryDir, audioCheckDir } = localPaths(dataDir);
+  const { retryDir, audioCheckDir, smsDir } = localPaths(dataDir);
   for (const [what, directory] of [
     ['CRM payloads', retryDir],
-    ['audio checks', audioCheckDir],
+    ['call checks', audioCheckDir],
+    ['texts', smsDir],
   ] as const) {
     const { moved } = await redriveFolder(directory, { dryRun });
     const from = `${shownPath(join(directory, DEAD_LETTER_FOLDER))}/`;

@@ -33,6 +33,7 @@ import {
 } from './lib/local-config';
 import { chooseServerSecret, configuredSecret, describeSource, readSavedSecret, saveSecret } from './lib/local-secret';
 import { createLocalServer, WEBHOOK_PATH } from './lib/local-server';
+import { type LocalTexts, startLocalTexts } from './lib/local-texts';
 import { createRequestLog } from './lib/request-log';
 import { type DrainLoop, describeDrain, describeWaiting, startDrainLoop } from './lib/retry-drains';
 import { isServerAlive, LOCAL_TARGET_NAMES, readServerRecord, removeServerRecord, writeServerRecord } from './lib/server-record';
@@ -75,6 +76,7 @@ await runCli('npm start', async () => {
     CRM_WEBHOOK_URL: env.CRM_WEBHOOK_URL || 'http://127.0.0.1/crm',
     CRM_RETRY_QUEUE_URL: env.CRM_RETRY_QUEUE_URL || 'file:///retry-queue',
     AUDIO_BUCKET: env.AUDIO_BUCKET || LOCAL_BUCKET,
+    SMS_QUEUE_URL: env.SMS_QUEUE_URL || 'file:///texts',
   });
 
   const paths = localPaths(config.dataDir);
@@ -125,6 +127,17 @@ await runCli('npm start', async () => {
     env.AUDIO_CHECK_QUEUE_URL ||= pathToFileURL(paths.audioCheckDir).href;
     env.AUDIO_CHECK_DELAY_SECONDS ||= String(LOCAL_AUDIO_CHECK_DELAY_SECONDS);
     const audioCheckDir = env.AUDIO_CHECK_QUEUE_URL.startsWith('file:') ? fileURLToPath(env.AUDIO_CHECK_QUEUE_URL) : undefined;
+    // Missed-call text-back (contract §13), when texting is configured: a folder queue and the SMS sink.
+    let texts: LocalTexts | undefined;
+    if (env.SMS_ORIGINATION_IDENTITY) {
+      env.SMS_QUEUE_URL ||= pathToFileURL(paths.smsDir).href;
+      env.SMS_DEAD_LETTER_QUEUE_URL ||= pathToFileURL(join(paths.smsDir, DEAD_LETTER_FOLDER)).href;
+      if (env.SMS_QUEUE_URL.startsWith('file:')) {
+        texts = await startLocalTexts(fileURLToPath(env.SMS_QUEUE_URL), env, print);
+        const { close } = texts;
+        stops.push(close);
+      }
+    }
 
     checkReceiverConfig(env);
 
@@ -202,6 +215,7 @@ ElevenLabs webhook receiver running locally (the production handler; Ctrl-C stop
   retry queue   ${retryDir ? `${shownPath(retryDir)}/ (drained now and every ${drainEvery}; after ${MAX_RECEIVES} failed drains: ${deadLetterShown})` : `${env.CRM_RETRY_QUEUE_URL} (not drained here)`}
   log           ${config.logFormat === 'json' ? 'the JSON line Lambda writes, per request' : 'one line per request (LOG_FORMAT=json for the JSON line Lambda writes)'}
   archive       every verified transcription and failure event, under ${shownPath(paths.s3Dir)}/${bucket}/calls/
+  texts         ${texts ? `missed outbound calls are texted through the SMS worker's code to a sink that prints each text (${shownPath(paths.smsDir)}/)` : env.SMS_ORIGINATION_IDENTITY ? `${env.SMS_QUEUE_URL} (not drained here)` : 'off (set SMS_ORIGINATION_IDENTITY and SMS_TEMPLATE to try the missed-call text-back)'}
   audio checks  ${audioCheckDir ? `${shownPath(audioCheckDir)}/: each call's recording is checked ${env.AUDIO_CHECK_DELAY_SECONDS} s after its transcription, by the audio worker's code` : `${env.AUDIO_CHECK_QUEUE_URL} (not drained here)`}
                 ${env.ELEVENLABS_API_KEY ? `missing recordings are fetched from ${env.ELEVENLABS_API_BASE_URL || DEFAULT_ELEVENLABS_API_BASE_URL} with ELEVENLABS_API_KEY` : 'ELEVENLABS_API_KEY is not set: a missing recording is reported as AudioMissing (set it to fetch recordings from ElevenLabs)'}
   data folder   ${shownPath(config.dataDir)}/ (npm run reset empties it)
@@ -222,6 +236,11 @@ Next, in another terminal, send signed sample events:
           if (line) print(line);
         },
       });
+    }
+    if (texts) {
+      const { drainer } = texts;
+      const textDrains = startDrainLoop({ drain: drainer.drainOnce, intervalMs: AUDIO_CHECK_POLL_MS, onDrained: async () => undefined });
+      stops.unshift(async () => textDrains.stop());
     }
     if (audioChecks && audioCheckDir) {
       audioDrains = startDrainLoop({

@@ -102,8 +102,12 @@ export async function redriveFolder(directory: string, { dryRun = false } = {}):
   return { moved };
 }
 
-/** What a handler decided about one message: gone (done or dead-lettered by the handler), or try again. */
-export type FolderVerdict = 'done' | 'retry' | 'dead_letter';
+/**
+ * What a handler decided about one message: gone (done or dead-lettered by the handler), try
+ * again on the next drain, or try again no sooner than `retryInMs` from now (SQS's
+ * ChangeMessageVisibility: a backoff, or a text waiting out quiet hours).
+ */
+export type FolderVerdict = 'done' | 'retry' | 'dead_letter' | { retryInMs: number };
 
 export interface FolderDrainSummary {
   done: number;
@@ -149,7 +153,7 @@ export function createFolderQueueDrainer(
       const queuedFile = parseQueueFileName(name);
       if (!queuedFile) continue; // queued() lists queue files only
       const verdict = await handle(body, queuedFile.failedDrains + 1);
-      if (verdict !== 'retry') {
+      if (verdict === 'done' || verdict === 'dead_letter') {
         await unlink(file);
         summary[verdict === 'done' ? 'done' : 'deadLettered'] += 1;
         continue;
@@ -160,7 +164,9 @@ export function createFolderQueueDrainer(
         await rename(file, join(deadLetterDir, queueFileName({ id: queuedFile.id, failedDrains: 0 })));
         summary.deadLettered += 1;
       } else {
-        await rename(file, join(directory, queueFileName({ id: queuedFile.id, failedDrains })));
+        // A later visible-at time is a later name: the message waits, as behind a longer SQS visibility.
+        const id = verdict === 'retry' ? queuedFile.id : `${now() + verdict.retryInMs}${queuedFile.id.slice(queuedFile.id.indexOf('-'))}`;
+        await rename(file, join(directory, queueFileName({ id, failedDrains })));
         summary.kept += 1;
       }
     }

@@ -23,6 +23,12 @@ import {
   type S3Settings,
   s3Location,
 } from './env-fields';
+import {
+  requireSmsQueueWhenTexting,
+  TextBackTriggerEnvShape,
+  type TextBackTriggerSettings,
+  textBackTriggerSettings,
+} from './text-back-fields';
 
 export interface AudioWorkerConfig {
   audioBucket: string;
@@ -38,6 +44,8 @@ export interface AudioWorkerConfig {
     retryQueueUrl?: string;
     crmMapping: CrmMappingConfig;
     idempotencyTable?: string;
+    /** contract §13: a recovered record of a missed outbound call queues its text-back too. */
+    textBack?: TextBackTriggerSettings;
   };
 }
 
@@ -47,6 +55,7 @@ const buildSchema = () =>
       ...S3EnvShape,
       ...ApiKeyEnvShape,
       ...CrmMappingEnvShape,
+      ...TextBackTriggerEnvShape,
       AUDIO_BUCKET: optionalText.pipe(z.string({ error: 'is required (the calls bucket recordings are stored in)' })),
       AUDIO_CHECK_QUEUE_URL: queueUrl,
       ARCHIVE_EVENTS: booleanFlag,
@@ -69,7 +78,8 @@ const buildSchema = () =>
         require('CRM_RETRY_QUEUE_URL', 'is required on Lambda with ARCHIVE_EVENTS=true (where a failed forward waits)');
       }
     })
-    .superRefine(refuseFolderQueuesOnLambda(['AUDIO_CHECK_QUEUE_URL', 'CRM_RETRY_QUEUE_URL']))
+    .superRefine(requireSmsQueueWhenTexting)
+    .superRefine(refuseFolderQueuesOnLambda(['AUDIO_CHECK_QUEUE_URL', 'CRM_RETRY_QUEUE_URL', 'SMS_QUEUE_URL']))
     .transform(
       (e): AudioWorkerConfig => ({
         audioBucket: e.AUDIO_BUCKET,
@@ -84,6 +94,7 @@ const buildSchema = () =>
                 retryQueueUrl: e.CRM_RETRY_QUEUE_URL,
                 crmMapping: crmMapping(e),
                 idempotencyTable: e.IDEMPOTENCY_TABLE,
+                textBack: textBackTriggerSettings(e),
               },
             }
           : {}),

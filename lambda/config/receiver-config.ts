@@ -26,6 +26,12 @@ import {
   type S3Settings,
   s3Location,
 } from './env-fields';
+import {
+  requireSmsQueueWhenTexting,
+  TextBackTriggerEnvShape,
+  type TextBackTriggerSettings,
+  textBackTriggerSettings,
+} from './text-back-fields';
 
 export interface ReceiverConfig {
   pipeline: PipelineConfig;
@@ -40,6 +46,8 @@ export interface ReceiverConfig {
   /** contract §10: keep every verified transcription and failure event in the calls bucket. */
   archiveEvents: boolean;
   audioCheckQueueUrl?: string;
+  /** contract §13: where text-backs are queued, and for which statuses; undefined = texting off. */
+  textBack?: TextBackTriggerSettings;
   onLambda: boolean;
 }
 
@@ -48,6 +56,7 @@ const buildReceiverSchema = () =>
     .object({
       ...CrmEnvShape,
       ...CrmMappingEnvShape,
+      ...TextBackTriggerEnvShape,
       ...S3EnvShape,
       WEBHOOK_SECRET_ARN: optionalText,
       ELEVENLABS_WEBHOOK_SECRET: optionalText,
@@ -77,7 +86,8 @@ const buildReceiverSchema = () =>
         });
       }
     })
-    .superRefine(refuseFolderQueuesOnLambda(['CRM_RETRY_QUEUE_URL', 'AUDIO_CHECK_QUEUE_URL']))
+    .superRefine(requireSmsQueueWhenTexting)
+    .superRefine(refuseFolderQueuesOnLambda(['CRM_RETRY_QUEUE_URL', 'AUDIO_CHECK_QUEUE_URL', 'SMS_QUEUE_URL']))
     .transform(
       (e): ReceiverConfig => ({
         pipeline: {
@@ -95,6 +105,7 @@ const buildReceiverSchema = () =>
         idempotencyTable: e.IDEMPOTENCY_TABLE,
         archiveEvents: e.ARCHIVE_EVENTS,
         audioCheckQueueUrl: e.AUDIO_CHECK_QUEUE_URL,
+        textBack: textBackTriggerSettings(e),
         onLambda: Boolean(e.AWS_LAMBDA_FUNCTION_NAME),
       }),
     );

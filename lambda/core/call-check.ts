@@ -23,6 +23,7 @@ import { parseEvent, type TranscriptionEvent } from './events';
 import { maskPhone } from './mask';
 import type { AudioCheckMessage, CallLedger, EventArchive, IdempotencyStore } from './ports';
 import { archiveKey } from './storage-keys';
+import { queueTextBack, type TextBackQueue, type TextBackQueued } from './text-back/queue-text-back';
 import { callDeadline, type RequestBudget } from './time-budget';
 
 /** The type a recovered record is archived and claimed as (contract §12). */
@@ -42,6 +43,8 @@ export interface RecordCheckDeps {
   delivery: DeliveryDeps;
   idempotency?: IdempotencyStore;
   crmMapping: CrmMappingConfig;
+  /** contract §13: a recovered record of a missed outbound call queues its text-back, as the receiver would have. */
+  textBack?: TextBackQueue;
 }
 
 export interface CallCheckDeps extends AudioCheckDeps {
@@ -54,7 +57,7 @@ export type RecordOutcome =
   /** The archive holds a record event: nothing to do (one HeadObject). */
   | { kind: 'present' }
   /** Delivered (forwarded, or queued for the retry worker) from the API's model, and archived. */
-  | {
+  | ({
       kind: 'recovered';
       delivery: Delivery['kind'];
       attempts: number;
@@ -63,7 +66,7 @@ export type RecordOutcome =
       archive: 'archived' | 'failed';
       archiveError?: string;
       lastError?: string;
-    }
+    } & Partial<TextBackQueued>)
   /** A webhook holds or completed the claim: it delivers the record. */
   | { kind: 'delivered_by_webhook' }
   /** The call has not ended (`initiated`, `in-progress`, `processing`): left for the next run. */
@@ -158,8 +161,10 @@ async function checkRecord(
       (error: unknown) => ({ archive: 'failed' as const, archiveError: describeError(error) }),
     );
   await settle((store, key) => store.complete(key, now(), callDeadline('idempotencyWrite', now(), budget.deadlineMs)));
+  const textBack = record.textBack ? await queueTextBack(event, payload, record.textBack, now, budget.deadlineMs) : {};
   return {
     kind: 'recovered',
+    ...textBack,
     delivery: delivery.kind,
     attempts: delivery.attempts,
     crmStatus: payload.status,

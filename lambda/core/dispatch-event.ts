@@ -1,10 +1,11 @@
 /**
  * What the receiver does with each verified, supported event: a transcription or failure
- * becomes a CRM record (contract §5) with the call kept alongside (contract §10); an audio event is
- * stored (contract §6).
+ * becomes a CRM record (contract §5) with the call kept (contract §10) and, for a missed outbound
+ * call, its text-back queued (contract §13) alongside; an audio event is stored (contract §6).
  */
 import { prepareAudio } from './audio';
 import { toCrmPayload } from './crm-payload';
+import type { CrmPayload } from './crm-payload-schema';
 import { type Delivery, deliverToCrm } from './deliver-to-crm';
 import { AudioStoreError, describeError, ForwardNotDurableError } from './errors';
 import type { AudioEvent, RecordEvent, WebhookEvent } from './events';
@@ -13,6 +14,7 @@ import { keepCall } from './keep-call';
 import { maskPhone } from './mask';
 import { unreachable } from './outcome';
 import type { RequestFacts } from './request-facts';
+import { queueTextBack } from './text-back/queue-text-back';
 import { callDeadline } from './time-budget';
 import type { RawBody } from './verify-signature';
 
@@ -36,22 +38,25 @@ export function dispatchEvent(event: WebhookEvent, rawBody: RawBody, context: Di
   }
 }
 
-/** contract §5 and §10: the CRM forward, with the archive and the audio check running alongside. */
+/** contract §5, §10 and §13: the CRM forward, with the archive, the audio check and the text-back running alongside. */
 async function forwardAndKeep(event: RecordEvent, rawBody: RawBody, context: DispatchContext): Promise<SuccessBody> {
   const { deps, facts, deadlineMs } = context;
-  if (!deps.archive && !deps.audioChecks) return forwardToCrm(event, context);
-  const { archive, audioChecks, now, config } = deps;
+  const payload = toCrmPayload(event, deps.config.crmMapping);
+  facts.crmStatus = payload.status;
+  facts.crmTo = maskPhone(payload.to);
+  if (!deps.archive && !deps.audioChecks && !deps.textBack) return forwardToCrm(event, payload, context);
+  const { archive, audioChecks, textBack, now, config } = deps;
   // The forward starts first, so on a cold container its client (undici) starts loading before
   // the archive's and the check's SDK clients and its request is not queued behind theirs; they
   // then load while it waits for the CRM (bench figure 2e).
-  const forwarded = forwardToCrm(event, context);
-  const kept = keepCall(
-    event,
-    rawBody,
-    { archive, audioChecks, now, audioCheckDelaySeconds: config.audioCheckDelaySeconds },
-    facts,
-    deadlineMs,
-  );
+  const forwarded = forwardToCrm(event, payload, context);
+  const kept = Promise.all([
+    keepCall(event, rawBody, { archive, audioChecks, now, audioCheckDelaySeconds: config.audioCheckDelaySeconds }, facts, deadlineMs),
+    textBack &&
+      queueTextBack(event, payload, textBack, now, deadlineMs).then((queued) => {
+        Object.assign(facts, queued);
+      }),
+  ]);
   try {
     return await forwarded;
   } finally {
@@ -60,10 +65,11 @@ async function forwardAndKeep(event: RecordEvent, rawBody: RawBody, context: Dis
 }
 
 /** contract §5: forward, else queue, else 500 (the only CRM case where a retry helps). */
-async function forwardToCrm(event: RecordEvent, { base, deps, facts, deadlineMs }: DispatchContext): Promise<SuccessBody> {
-  const payload = toCrmPayload(event, deps.config.crmMapping);
-  facts.crmStatus = payload.status;
-  facts.crmTo = maskPhone(payload.to);
+async function forwardToCrm(
+  event: RecordEvent,
+  payload: CrmPayload,
+  { base, deps, facts, deadlineMs }: DispatchContext,
+): Promise<SuccessBody> {
   let delivery: Delivery;
   try {
     delivery = await deliverToCrm(payload, { eventType: event.type, conversationId: event.data.conversation_id }, deps, deadlineMs);

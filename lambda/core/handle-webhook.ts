@@ -14,6 +14,7 @@ import { isSupported, parseEvent } from './events';
 import type { AudioCheckQueue, AudioStore, CrmForwarder, EventArchive, IdempotencyStore, RetryQueue, SecretSource } from './ports';
 import type { RequestFacts } from './request-facts';
 import { isElevenLabsAddress, isSourceAllowed } from './source-ip';
+import type { TextBackQueue } from './text-back/queue-text-back';
 import { type RequestBudget, requestBudget } from './time-budget';
 import type { RawBody } from './verify-signature';
 
@@ -48,6 +49,8 @@ export interface WebhookDeps {
   archive?: EventArchive;
   /** contract §10: present when AUDIO_CHECK_QUEUE_URL is set. */
   audioChecks?: AudioCheckQueue;
+  /** contract §13: present when texting is on. */
+  textBack?: TextBackQueue;
 }
 
 export interface SuccessBody {

@@ -115,6 +115,8 @@ export function requestMetrics(facts: RequestFacts): MetricValues {
   if (facts.archive === 'failed') add(MetricName.ArchiveFailed);
   if (facts.audioCheck === 'scheduled') add(MetricName.AudioCheckScheduled);
   if (facts.audioCheck === 'not_scheduled') add(MetricName.AudioCheckNotScheduled);
+  // A text-back the SMS queue refused will never be sent (contract §13).
+  if (facts.textBack === 'not_queued') add(MetricName.SmsFailed);
   switch (facts.outcome) {
     case 'signature_rejected':
       add(MetricName.SignatureRejected);
@@ -208,6 +210,7 @@ function recordMetrics(outcome: RecordOutcome): MetricValues {
         add(MetricName.CrmForwardQueued);
       }
       add(outcome.archive === 'archived' ? MetricName.EventArchived : MetricName.ArchiveFailed);
+      if (outcome.textBack === 'not_queued') add(MetricName.SmsFailed);
       break;
     case 'missing':
       add(MetricName.CallRecordMissing);

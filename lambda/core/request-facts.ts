@@ -6,6 +6,7 @@
 import type { CrmStatus } from './crm-payload-schema';
 import { isEventType } from './events';
 import type { OutcomeKind } from './outcome';
+import type { TextBackQueued } from './text-back/queue-text-back';
 
 export interface RequestFacts {
   /** How the request ended (core/outcome.ts): decides its status, log level and metrics. */
@@ -32,6 +33,9 @@ export interface RequestFacts {
   archiveError?: string;
   audioCheck?: 'scheduled' | 'not_scheduled' | 'skipped';
   audioCheckError?: string;
+  /** contract §13: the call's text-back: queued, not queued (SQS refused), or the rule that skipped it. */
+  textBack?: TextBackQueued['textBack'];
+  textBackError?: string;
   /** Log-safe description of the failure, when there was one. */
   error?: string;
 }

@@ -56,11 +56,22 @@ export function localPaths(dataDir: string) {
     dynamoDir: join(dataDir, 'dynamodb'),
     retryDir: join(dataDir, 'retry-queue'),
     audioCheckDir: join(dataDir, 'audio-checks'),
+    /** contract §13: the SMS folder queue, when texting is on. */
+    smsDir: join(dataDir, 'texts'),
   };
 }
 
 /** Entries `npm start` creates; a folder holding only these (or nothing) is a local data folder. */
-export const KNOWN_ENTRIES = ['.elevenlabs-local-data', 'webhook-secret', 'server.json', 's3', 'dynamodb', 'retry-queue', 'audio-checks'];
+export const KNOWN_ENTRIES = [
+  '.elevenlabs-local-data',
+  'webhook-secret',
+  'server.json',
+  's3',
+  'dynamodb',
+  'retry-queue',
+  'audio-checks',
+  'texts',
+];
 
 export interface LoadedEnv {
   env: Env;

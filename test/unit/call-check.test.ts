@@ -255,3 +255,25 @@ describe('the record half', () => {
     expect(w.crm[0]).toMatchObject({ to: FICTIONAL_NUMBERS.mobile });
   });
 });
+
+describe('the text-back of a recovered call (contract §13)', () => {
+  it.each<[string, (d: Json) => void, string, number]>([
+    ['an outbound call nobody answered gets its text queued', (d) => (d.transcript = []), 'queued', 1],
+    ['an answered call gets none', () => undefined, 'status', 0],
+  ])('%s', async (_name, patch, textBack, count) => {
+    const w = world({ answer: json(model(patch)) });
+    const texts: unknown[] = [];
+    w.deps.record!.textBack = { onStatuses: ['no answer', 'voicemail'], queue: { enqueue: async (m) => void texts.push(m) } };
+    const outcome = await checkCall(message, w.deps, budget);
+    expect(outcome.record).toMatchObject({ kind: 'recovered', textBack });
+    expect(texts).toHaveLength(count);
+  });
+
+  it('a refused SMS queue leaves the record recovered, counted as SmsFailed', async () => {
+    const w = world({ answer: json(model((d) => (d.transcript = []))) });
+    w.deps.record!.textBack = { onStatuses: ['no answer'], queue: { enqueue: async () => Promise.reject(new Error('SQS down')) } };
+    const outcome = await checkCall(message, w.deps, budget);
+    expect(outcome.record).toMatchObject({ kind: 'recovered', textBack: 'not_queued', textBackError: 'Error: SQS down' });
+    expect(callCheckMetrics(outcome)).toMatchObject({ CallRecovered: 1, SmsFailed: 1 });
+  });
+});

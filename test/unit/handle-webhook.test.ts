@@ -4,10 +4,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { handleWebhook, type WebhookRequest } from '../../lambda/core/handle-webhook';
+import { requestMetrics } from '../../lambda/core/metrics';
 import type { ClaimRequest } from '../../lambda/core/ports';
 import { parseSourceAllowlist } from '../../lambda/core/source-ip';
+import type { SmsQueueMessage } from '../../lambda/core/text-back/sms-message';
 import { DEPENDENCY_LIMITS_MS, QUEUE_WRITE_RESERVE_MS, requestBudget } from '../../lambda/core/time-budget';
 import { formatSignatureHeader } from '../../lambda/core/verify-signature';
+import { type Json, realCall, realInitiationFailure } from '../../support/fixtures/real-calls';
 import { sampleEvent } from '../../support/fixtures/samples';
 import { memoryIdempotency, memoryWorld, NOW, TEST_SECRET } from '../helpers/memory-ports';
 
@@ -424,5 +427,72 @@ describe('deadlines (contract §11: every dependency call bounded)', () => {
     };
     await handleWebhook(signed(transcription()), world.deps);
     expect(seen).toBe(requestBudget(NOW, undefined).deadlineMs - QUEUE_WRITE_RESERVE_MS);
+  });
+});
+
+describe('missed-call text-back (contract §13): the receiver only queues, alongside the forward', () => {
+  const outbound = (patch: (data: Json) => void) =>
+    JSON.stringify({ ...realCall({ nowMs: NOW }, (d) => ((d.metadata.phone_call.direction = 'outbound'), patch(d))), event_timestamp: T });
+
+  function withTextBack(fail = false) {
+    const texts: SmsQueueMessage[] = [];
+    const world = memoryWorld({
+      textBack: {
+        onStatuses: ['no answer', 'voicemail'],
+        queue: {
+          enqueue: async (message) => {
+            if (fail) throw new Error('SQS refused');
+            texts.push(message);
+          },
+        },
+      },
+    });
+    return { world, texts };
+  }
+
+  it.each<[string, (d: Json) => void, string]>([
+    ['an outbound call nobody answered', (d) => (d.transcript = [{ role: 'agent', message: 'Hello?' }]), 'queued'],
+    ['an outbound call that reached voicemail', (d) => (d.metadata.termination_reason = 'voicemail_detection tool was called.'), 'queued'],
+    ['an outbound call someone answered', () => undefined, 'status'],
+    ['an inbound call nobody answered', (d) => ((d.metadata.phone_call.direction = 'inbound'), (d.transcript = [])), 'inbound'],
+    [
+      'a missed call to a number that is not one',
+      (d) => ((d.metadata.phone_call.external_number = 'alice'), (d.transcript = [])),
+      'no_number',
+    ],
+  ])('%s: %s', async (_name, patch, textBack) => {
+    const { world, texts } = withTextBack();
+    const result = await handleWebhook(signed(outbound(patch)), world.deps);
+    expect(result.statusCode).toBe(200);
+    expect(result.facts.textBack).toBe(textBack);
+    expect(texts).toHaveLength(textBack === 'queued' ? 1 : 0);
+    if (textBack === 'queued') {
+      const payload = world.crmCalls[0]!;
+      expect(texts[0]).toEqual({
+        to: payload.to,
+        name: payload.name,
+        subject: payload.subject,
+        conversationId: 'conv_01jz8k2m4n6p8q0r2s4t6v8w0y',
+        status: payload.status,
+      });
+    }
+  });
+
+  it('a refused SMS queue never changes the answer: forwarded, SmsFailed counted', async () => {
+    const { world } = withTextBack(true);
+    const result = await handleWebhook(signed(outbound((d) => (d.transcript = []))), world.deps);
+    expect(result).toMatchObject({ statusCode: 200, body: { forwarded: true } });
+    expect(result.facts).toMatchObject({ textBack: 'not_queued', textBackError: 'Error: SQS refused' });
+    expect(requestMetrics(result.facts)).toMatchObject({ SmsFailed: 1, CrmForwardSucceeded: 1 });
+  });
+
+  it.each([
+    ['busy', 'queued', 1],
+    ['unknown', 'status', 0],
+  ])('an initiation failure is outbound: failure_reason %s → %s', async (reason, textBack, count) => {
+    const { world, texts } = withTextBack();
+    const body = JSON.stringify({ ...realInitiationFailure(reason, { to: '+61491570156' }), event_timestamp: T });
+    expect((await handleWebhook(signed(body), world.deps)).facts.textBack).toBe(textBack);
+    expect(texts).toHaveLength(count);
   });
 });

@@ -40,7 +40,7 @@ export function isTextableNumber(to: string): boolean {
  * what an outbound call's system variables look like.
  */
 export function isOutboundCall(event: TranscriptionEvent | FailureEvent): boolean {
-  if (event.type === 'call_initiation_failure') return true;
+  if (event.kind === 'failure') return true;
   const direction = readText(event.data.metadata?.phone_call?.direction)?.toLowerCase();
   if (direction === 'outbound') return true;
   if (direction === 'inbound') return false;
