@@ -19,69 +19,97 @@ export interface AppSettings {
   readonly props: WebhookStackProps;
 }
 
+/** How a context value is read: text, a whole number, a comma list (or JSON list), a JSON map of agent subjects. */
+type ContextKind = 'text' | 'whole' | 'list' | 'subjects';
+
+/**
+ * Every `-c` option the stack takes (contract §9), in one table: how its value is read and, when
+ * it becomes a Lambda environment variable, which (contract §8). The props, the README's options
+ * table and the settings test (test/infra/settings.test.ts) all follow this list.
+ */
+export const CONTEXT_OPTIONS = {
+  alarmEmail: { kind: 'text' },
+  crmWebhookUrl: { kind: 'text', env: 'CRM_WEBHOOK_URL' },
+  webhookSecretArn: { kind: 'text', env: 'WEBHOOK_SECRET_ARN' },
+  allowedSourceIps: { kind: 'list', env: 'ALLOWED_SOURCE_IPS' },
+  allowedAgentIds: { kind: 'list', env: 'ALLOWED_AGENT_IDS' },
+  crmDefaultSubject: { kind: 'text', env: 'CRM_DEFAULT_SUBJECT' },
+  crmSubjectsByAgent: { kind: 'subjects', env: 'CRM_SUBJECTS_BY_AGENT' },
+  crmNameFields: { kind: 'list', env: 'CRM_NAME_FIELDS' },
+  crmNumberFields: { kind: 'list', env: 'CRM_NUMBER_FIELDS' },
+  crmVoicemailPhrases: { kind: 'list', env: 'CRM_VOICEMAIL_PHRASES' },
+  crmDefaultCountry: { kind: 'text', env: 'CRM_DEFAULT_COUNTRY' },
+  elevenLabsApiKeySecretArn: { kind: 'text', env: 'ELEVENLABS_API_KEY_SECRET_ARN' },
+  elevenLabsApiBaseUrl: { kind: 'text', env: 'ELEVENLABS_API_BASE_URL' },
+  audioCheckDelaySeconds: { kind: 'whole', env: 'AUDIO_CHECK_DELAY_SECONDS' },
+  reconcileEveryMinutes: { kind: 'whole' },
+  reconcileLookbackHours: { kind: 'whole', env: 'RECONCILE_LOOKBACK_HOURS' },
+  reconcileSettleMinutes: { kind: 'whole', env: 'RECONCILE_SETTLE_MINUTES' },
+  smsOriginationIdentity: { kind: 'text', env: 'SMS_ORIGINATION_IDENTITY' },
+  smsTemplate: { kind: 'text', env: 'SMS_TEMPLATE' },
+  smsTimezone: { kind: 'text', env: 'SMS_TIMEZONE' },
+  smsQuietHours: { kind: 'text', env: 'SMS_QUIET_HOURS' },
+  smsConfigurationSet: { kind: 'text', env: 'SMS_CONFIGURATION_SET' },
+  audioRetentionDays: { kind: 'whole' },
+  archiveAfterDays: { kind: 'whole' },
+  noTrafficHours: { kind: 'whole' },
+  runbookUrl: { kind: 'text' },
+  reservedConcurrency: { kind: 'whole' },
+  logRetentionDays: { kind: 'whole' },
+} as const satisfies Partial<Record<keyof WebhookStackProps, { kind: ContextKind; env?: string }>>;
+
+/** Where the stack is deployed (not props): `-c region`, `-c account`, `-c stackName`. */
+export const PLACEMENT_OPTIONS = ['region', 'account', 'stackName'] as const;
+
+/** A context value the stack cannot take: `message` names the option and what is allowed, in one line. */
+export class ContextError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ContextError';
+  }
+}
+
 export function settingsFromContext(context: ContextReader, processEnv: Readonly<Record<string, string | undefined>>): AppSettings {
   const text = (key: string): string | undefined => {
     const value = context(key);
     if (value === undefined || value === null) return undefined;
-    if (typeof value !== 'string' && typeof value !== 'number') throw new Error(`-c ${key} must be a string`);
+    if (typeof value !== 'string' && typeof value !== 'number') throw new ContextError(`-c ${key} must be a string`);
     const trimmed = String(value).trim();
     return trimmed === '' ? undefined : trimmed;
   };
-  const whole = (key: string): number | undefined => {
-    const value = text(key);
-    if (value === undefined) return undefined;
-    if (!/^\d+$/.test(value)) throw new Error(`-c ${key} must be a whole number, got "${value}"`);
-    return Number(value);
+  const readers: Record<ContextKind, (key: string) => unknown> = {
+    text,
+    whole: (key) => {
+      const value = text(key);
+      if (value === undefined) return undefined;
+      if (!/^\d+$/.test(value)) throw new ContextError(`-c ${key} must be a whole number, got "${value}"`);
+      return Number(value);
+    },
+    list: (key) => {
+      const value = context(key);
+      if (Array.isArray(value)) return value.map(String);
+      return text(key)
+        ?.split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
+    },
+    subjects: (key) => {
+      const value = context(key);
+      if (value === undefined || value === null || value === '') return undefined;
+      // The receiver's own parser, so the stack accepts exactly what CRM_SUBJECTS_BY_AGENT does.
+      try {
+        return parseSubjectsByAgent(value);
+      } catch (error) {
+        throw new ContextError(`-c ${key} ${(error as Error).message}`);
+      }
+    },
   };
-  const list = (key: string): string[] | undefined => {
-    const value = context(key);
-    if (Array.isArray(value)) return value.map(String);
-    return text(key)
-      ?.split(',')
-      .map((s) => s.trim())
-      .filter((s) => s !== '');
-  };
-  const subjects = (key: string): Record<string, string> | undefined => {
-    const value = context(key);
-    if (value === undefined || value === null || value === '') return undefined;
-    // The receiver's own parser, so the stack accepts exactly what CRM_SUBJECTS_BY_AGENT does.
-    try {
-      return parseSubjectsByAgent(value);
-    } catch (error) {
-      throw new Error(`-c ${key} ${(error as Error).message}`);
-    }
-  };
-
-  const props: WebhookStackProps = dropUndefined({
-    crmWebhookUrl: text('crmWebhookUrl'),
-    webhookSecretArn: text('webhookSecretArn'),
-    alarmEmail: text('alarmEmail'),
-    allowedSourceIps: list('allowedSourceIps'),
-    allowedAgentIds: list('allowedAgentIds'),
-    crmDefaultSubject: text('crmDefaultSubject'),
-    crmSubjectsByAgent: subjects('crmSubjectsByAgent'),
-    crmNameFields: list('crmNameFields'),
-    crmNumberFields: list('crmNumberFields'),
-    crmVoicemailPhrases: list('crmVoicemailPhrases'),
-    crmDefaultCountry: text('crmDefaultCountry'),
-    audioRetentionDays: whole('audioRetentionDays'),
-    archiveAfterDays: whole('archiveAfterDays'),
-    noTrafficHours: whole('noTrafficHours'),
-    runbookUrl: text('runbookUrl'),
-    reservedConcurrency: whole('reservedConcurrency'),
-    logRetentionDays: whole('logRetentionDays'),
-    elevenLabsApiKeySecretArn: text('elevenLabsApiKeySecretArn'),
-    elevenLabsApiBaseUrl: text('elevenLabsApiBaseUrl'),
-    audioCheckDelaySeconds: whole('audioCheckDelaySeconds'),
-    reconcileEveryMinutes: whole('reconcileEveryMinutes'),
-    reconcileLookbackHours: whole('reconcileLookbackHours'),
-    reconcileSettleMinutes: whole('reconcileSettleMinutes'),
-    smsOriginationIdentity: text('smsOriginationIdentity'),
-    smsTemplate: text('smsTemplate'),
-    smsTimezone: text('smsTimezone'),
-    smsQuietHours: text('smsQuietHours'),
-    smsConfigurationSet: text('smsConfigurationSet'),
-  });
+  const props = Object.fromEntries(
+    Object.entries(CONTEXT_OPTIONS).flatMap(([key, { kind }]) => {
+      const value = readers[kind](key);
+      return value === undefined ? [] : [[key, value]];
+    }),
+  ) as WebhookStackProps;
 
   // The region is ap-southeast-2 (where the CRM is) unless asked for explicitly. Not
   // CDK_DEFAULT_REGION: the CLI always sets it, from the profile or else "us-east-1", so
@@ -93,8 +121,4 @@ export function settingsFromContext(context: ContextReader, processEnv: Readonly
     env: account === undefined ? { region } : { account, region },
     props,
   };
-}
-
-function dropUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }

@@ -18,6 +18,7 @@ import { parseVoicemailPhrases } from '../lambda/core/speech-phrases';
 import { DEFAULT_QUIET_HOURS, DEFAULT_SMS_TIME_ZONE, parseQuietWindow, parseTimeZone } from '../lambda/core/text-back/quiet-hours';
 import { parseSmsTemplate } from '../lambda/core/text-back/template';
 import { MAX_NO_TRAFFIC_HOURS } from './alarms';
+import { ContextError } from './context';
 import { parseSmsConfigurationSet, parseSmsIdentity, type TextBackSettings } from './text-back';
 import type { WebhookStackProps } from './webhook-stack';
 
@@ -57,8 +58,19 @@ const RECONCILE_BOUNDS = {
 
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+/;
 
-/** Fails the synth with the prop's name, before anything reaches CloudFormation. */
+/**
+ * Fails the synth with the prop's name, before anything reaches CloudFormation: a `ContextError`
+ * whose message is one line naming the option and what it may be (infra/app.ts prints it alone).
+ */
 export function settingsOf(props: WebhookStackProps): StackSettings {
+  try {
+    return resolveSettings(props);
+  } catch (error) {
+    throw error instanceof ContextError ? error : new ContextError((error as Error).message);
+  }
+}
+
+function resolveSettings(props: WebhookStackProps): StackSettings {
   const addresses = addressesOf(props);
   const audioRetentionDays = props.audioRetentionDays ?? DEFAULT_AUDIO_RETENTION_DAYS;
   check(

@@ -20,6 +20,7 @@ import { Construct } from 'constructs';
 import { SMS_STATUSES } from '../lambda/core/text-back/sms-message';
 import { SMS_WORKER_TIMEOUT_MS } from '../lambda/core/time-budget';
 import { bindQueueConsumer, bindQueueSender, bindSmsSending, bindTable, bindValue } from './bindings';
+import { ContextError } from './context';
 import { NodeFunction } from './node-function';
 import { queueWithDeadLetters } from './queues';
 
@@ -150,7 +151,7 @@ export class TextBack extends Construct {
     if (resource.arn) {
       if (!Token.isUnresolved(stack.region) && resource.arn.region !== stack.region) {
         const option = resource.resourceType === 'configuration-set' ? 'smsConfigurationSet' : 'smsOriginationIdentity';
-        throw new Error(
+        throw new ContextError(
           `${option} is in ${resource.arn.region}, but the stack deploys to ${stack.region}: texts are sent from the Lambda's region`,
         );
       }
