@@ -19,10 +19,9 @@ import { type AudioWorkerConfig, loadAudioWorkerConfig } from './config/audio-wo
 import type { Env } from './config/env-fields';
 import { parseAudioCheckMessage } from './core/audio-check';
 import { type CallCheckDeps, type CallCheckOutcome, checkCall, type RecordCheckDeps } from './core/call-check';
-import { ConfigurationError, describeError } from './core/errors';
 import { callCheckMetrics } from './core/metrics';
-import { AUDIO_CHECK_MIN_TIME_MS, AUDIO_WORKER_TIMEOUT_MS, callDeadline, type RequestBudget, requestBudget } from './core/time-budget';
-import { backOff, failEveryRecord, receiveCountOf, recordsOf, type SqsWorkerHandler, visibilityChangerFor } from './sqs-worker';
+import { AUDIO_CHECK_MIN_TIME_MS, AUDIO_WORKER_TIMEOUT_MS, callDeadline, type RequestBudget } from './core/time-budget';
+import { backOff, createSqsWorker, receiveCountOf, type SqsWorkerHandler, visibilityChangerFor } from './sqs-worker';
 
 export type AudioWorkerHandler = SqsWorkerHandler;
 
@@ -40,28 +39,14 @@ export interface AudioWorkerOverrides {
 
 export function createAudioWorker(env: Env, overrides: AudioWorkerOverrides = {}): AudioWorkerHandler {
   const telemetry = createTelemetry(overrides.write);
-  let deps: AudioWorkerDeps;
-  try {
-    deps = callCheckDeps(loadAudioWorkerConfig(env), overrides);
-  } catch (error) {
-    const detail = error instanceof ConfigurationError ? error.detail : describeError(error);
-    telemetry.log('error', 'invalid configuration', { error: detail });
-    return async (event) => failEveryRecord(event);
-  }
-
-  return async (event, context) => {
-    const { now } = deps;
-    const budget = requestBudget(now(), context?.getRemainingTimeInMillis?.(), AUDIO_WORKER_TIMEOUT_MS);
-    const failures: { itemIdentifier: string }[] = [];
-    for (const record of recordsOf(event)) {
-      if (budget.deadlineMs - now() < AUDIO_CHECK_MIN_TIME_MS) {
-        failures.push({ itemIdentifier: record.messageId });
-        continue;
-      }
-      if (await handleRecord(record, deps, budget, telemetry)) failures.push({ itemIdentifier: record.messageId });
-    }
-    return { batchItemFailures: failures };
-  };
+  return createSqsWorker<AudioWorkerDeps>({
+    telemetry,
+    timeoutMs: AUDIO_WORKER_TIMEOUT_MS,
+    // One check at a time: each may stream a recording of hundreds of MB.
+    order: { serial: true, minTimeMs: AUDIO_CHECK_MIN_TIME_MS },
+    build: () => callCheckDeps(loadAudioWorkerConfig(env), overrides),
+    handle: (record, deps, budget) => handleRecord(record, deps, budget, telemetry),
+  });
 }
 
 /** The call check's parts, built as the worker builds them (also for `npm run backfill`). */

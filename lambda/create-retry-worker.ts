@@ -12,11 +12,11 @@ import { createSqsSender, type VisibilityChanger } from './adapters/queue';
 import { createTelemetry, type LineWriter, type Telemetry } from './adapters/telemetry';
 import type { Env } from './config/env-fields';
 import { loadWorkerConfig } from './config/retry-worker-config';
-import { ConfigurationError, describeError } from './core/errors';
+import { describeError } from './core/errors';
 import { retryMetrics } from './core/metrics';
 import { processRetry, type RetryDeps, type RetryOutcome } from './core/process-retry';
-import { RETRY_WORKER_TIMEOUT_MS, type RequestBudget, requestBudget } from './core/time-budget';
-import { backOff, failEveryRecord, receiveCountOf, recordsOf, type SqsWorkerHandler, visibilityChangerFor } from './sqs-worker';
+import { RETRY_WORKER_TIMEOUT_MS, type RequestBudget } from './core/time-budget';
+import { backOff, createSqsWorker, receiveCountOf, type SqsWorkerHandler, visibilityChangerFor } from './sqs-worker';
 
 export type RetryWorkerHandler = SqsWorkerHandler;
 
@@ -33,31 +33,27 @@ export interface RetryWorkerOverrides {
 
 export function createRetryWorker(env: Env, overrides: RetryWorkerOverrides = {}): RetryWorkerHandler {
   const telemetry = createTelemetry(overrides.write);
-  let deps: RetryWorkerDeps;
-  try {
-    const config = loadWorkerConfig(env);
-    deps = {
-      crm: createCrmForwarder({ ...config.crm, ...overrides.crm }),
-      deadLetter: config.deadLetterQueueUrl ? createSqsSender(config.deadLetterQueueUrl) : undefined,
-      idempotency: config.idempotencyTable ? createDynamoIdempotencyStore(config.idempotencyTable) : undefined,
-      delayRetry: visibilityChangerFor(config.retryQueueUrl),
-      now: Date.now,
-      ...overrides.deps,
-    };
-  } catch (error) {
-    const detail = error instanceof ConfigurationError ? error.detail : describeError(error);
-    telemetry.log('error', 'invalid configuration', { error: detail });
-    return async (event) => failEveryRecord(event);
-  }
-
-  return async (event, context) => {
-    const budget = requestBudget(deps.now(), context?.getRemainingTimeInMillis?.(), RETRY_WORKER_TIMEOUT_MS);
-    const outcomes = await Promise.all(recordsOf(event).map((record) => handleRecord(record, deps, budget, telemetry)));
-    return { batchItemFailures: outcomes.filter((o) => o.retry).map((o) => ({ itemIdentifier: o.id })) };
-  };
+  return createSqsWorker<RetryWorkerDeps>({
+    telemetry,
+    timeoutMs: RETRY_WORKER_TIMEOUT_MS,
+    order: { parallel: true },
+    build: () => {
+      const config = loadWorkerConfig(env);
+      return {
+        crm: createCrmForwarder({ ...config.crm, ...overrides.crm }),
+        deadLetter: config.deadLetterQueueUrl ? createSqsSender(config.deadLetterQueueUrl) : undefined,
+        idempotency: config.idempotencyTable ? createDynamoIdempotencyStore(config.idempotencyTable) : undefined,
+        delayRetry: visibilityChangerFor(config.retryQueueUrl),
+        now: Date.now,
+        ...overrides.deps,
+      };
+    },
+    handle: (record, deps, budget) => handleRecord(record, deps, budget, telemetry),
+  });
 }
 
-async function handleRecord(record: SQSRecord, deps: RetryWorkerDeps, budget: RequestBudget, telemetry: Telemetry) {
+/** Forwards one record and logs it; true when it must come back. */
+async function handleRecord(record: SQSRecord, deps: RetryWorkerDeps, budget: RequestBudget, telemetry: Telemetry): Promise<boolean> {
   const receiveCount = receiveCountOf(record);
   let outcome: RetryOutcome;
   try {
@@ -72,5 +68,5 @@ async function handleRecord(record: SQSRecord, deps: RetryWorkerDeps, budget: Re
     { messageId: record.messageId, receiveCount, ...backoff, ...outcome.facts },
     retryMetrics(outcome),
   );
-  return { id: record.messageId, retry: outcome.verdict === 'retry' };
+  return outcome.verdict === 'retry';
 }

@@ -13,19 +13,11 @@ import { createSmsSender } from './adapters/sms';
 import { createTelemetry, type LineWriter, type LogLevel, type Telemetry } from './adapters/telemetry';
 import type { Env } from './config/env-fields';
 import { loadSmsWorkerConfig } from './config/sms-worker-config';
-import { ConfigurationError, describeError } from './core/errors';
+import { describeError } from './core/errors';
 import { smsMetrics } from './core/metrics';
 import { comesBack, sendTextBack, type TextBackDeps, type TextBackOutcome } from './core/text-back/send-text-back';
-import { callDeadline, type RequestBudget, requestBudget, SMS_RECORD_MIN_TIME_MS, SMS_WORKER_TIMEOUT_MS } from './core/time-budget';
-import {
-  type Backoff,
-  backOff,
-  failEveryRecord,
-  receiveCountOf,
-  recordsOf,
-  type SqsWorkerHandler,
-  visibilityChangerFor,
-} from './sqs-worker';
+import { callDeadline, type RequestBudget, SMS_RECORD_MIN_TIME_MS, SMS_WORKER_TIMEOUT_MS } from './core/time-budget';
+import { type Backoff, backOff, createSqsWorker, receiveCountOf, type SqsWorkerHandler, visibilityChangerFor } from './sqs-worker';
 
 /**
  * SQS takes a visibility timeout of at most 12 hours, counted from the receive
@@ -46,25 +38,13 @@ export interface SmsWorkerOverrides {
 
 export function createSmsWorker(env: Env, overrides: SmsWorkerOverrides = {}): SqsWorkerHandler {
   const telemetry = createTelemetry(overrides.write);
-  let deps: SmsWorkerDeps;
-  try {
-    deps = buildDeps(env, overrides);
-  } catch (error) {
-    const detail = error instanceof ConfigurationError ? error.detail : describeError(error);
-    telemetry.log('error', 'invalid configuration', { error: detail });
-    return async (event) => failEveryRecord(event);
-  }
-
-  return async (event, context) => {
-    const budget = requestBudget(deps.now(), context?.getRemainingTimeInMillis?.(), SMS_WORKER_TIMEOUT_MS);
-    const failures: { itemIdentifier: string }[] = [];
-    for (const record of recordsOf(event)) {
-      // Not started: it comes back with its receive count raised by one, like any failure.
-      const comeBack = budget.deadlineMs - deps.now() < SMS_RECORD_MIN_TIME_MS ? true : await handleRecord(record, deps, budget, telemetry);
-      if (comeBack) failures.push({ itemIdentifier: record.messageId });
-    }
-    return { batchItemFailures: failures };
-  };
+  return createSqsWorker<SmsWorkerDeps>({
+    telemetry,
+    timeoutMs: SMS_WORKER_TIMEOUT_MS,
+    order: { serial: true, minTimeMs: SMS_RECORD_MIN_TIME_MS },
+    build: () => buildDeps(env, overrides),
+    handle: (record, deps, budget) => handleRecord(record, deps, budget, telemetry),
+  });
 }
 
 function buildDeps(env: Env, overrides: SmsWorkerOverrides): SmsWorkerDeps {

@@ -1,19 +1,65 @@
 /**
- * What the two SQS workers (the CRM retry worker and the audio worker) share: the handler's
- * shape, the records of an event, the receive count, the backoff on failure (contract §5, §10:
- * a failed record is hidden for longer on every receive, so a day of failures passes before the
- * dead-letter queue), and the answer when the worker cannot even start.
+ * The one scaffold every SQS worker (the CRM retry worker, the audio worker's call check, the SMS
+ * worker) is built on: its parts built once per container, a configuration error reported once
+ * and answered by handing every record back, the batch loop with one deadline, and
+ * `batchItemFailures` naming only the records that must come back (Lambda, "Reporting batch item
+ * failures"). Also what their records share: the receive count and the backoff on failure
+ * (contract §5, §10: a failed record is hidden for longer on every receive, so a day of failures
+ * passes before the dead-letter queue).
  */
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createVisibilityChanger, type VisibilityChanger } from './adapters/queue';
-import { describeError } from './core/errors';
+import type { Telemetry } from './adapters/telemetry';
+import { ConfigurationError, describeError } from './core/errors';
 import { retryDelaySeconds } from './core/retry-schedule';
-import { callDeadline } from './core/time-budget';
+import { callDeadline, type RequestBudget, requestBudget } from './core/time-budget';
 
 export type SqsWorkerHandler = (event: SQSEvent, context?: Partial<Pick<Context, 'getRemainingTimeInMillis'>>) => Promise<SQSBatchResponse>;
 
+export interface SqsWorkerSpec<D extends { now: () => number }> {
+  telemetry: Telemetry;
+  /** Builds the worker's parts from its configuration, once per container; throws `ConfigurationError`. */
+  build: () => D;
+  /** The worker's Lambda timeout: its budget when Lambda does not say (local runs, tests). */
+  timeoutMs: number;
+  /** Handles one record and logs it; true when it must come back. Never throws. */
+  handle: (record: SQSRecord, deps: D, budget: RequestBudget) => Promise<boolean>;
+  /**
+   * `parallel`: every record at once (short I/O each: CRM forwards). `serial`: one after another,
+   * each started only with at least `minTimeMs` left (long work each: a recording, a text);
+   * a record not started comes back like any failure.
+   */
+  order: { parallel: true } | { serial: true; minTimeMs: number };
+}
+
+export function createSqsWorker<D extends { now: () => number }>(spec: SqsWorkerSpec<D>): SqsWorkerHandler {
+  let deps: D;
+  try {
+    deps = spec.build();
+  } catch (error) {
+    // Reported once, at start, naming the variables (contract §8); SQS moves the records to the DLQ in time.
+    const detail = error instanceof ConfigurationError ? error.detail : describeError(error);
+    spec.telemetry.log('error', 'invalid configuration', { error: detail });
+    return async (event) => failEveryRecord(event);
+  }
+  return async (event, context) => {
+    const budget = requestBudget(deps.now(), context?.getRemainingTimeInMillis?.(), spec.timeoutMs);
+    const records = recordsOf(event);
+    const comesBack: boolean[] = [];
+    if ('parallel' in spec.order) {
+      comesBack.push(...(await Promise.all(records.map((record) => spec.handle(record, deps, budget)))));
+    } else {
+      for (const record of records) {
+        const timeLeft = budget.deadlineMs - deps.now();
+        comesBack.push(timeLeft < spec.order.minTimeMs ? true : await spec.handle(record, deps, budget));
+      }
+    }
+    return { batchItemFailures: records.filter((_, i) => comesBack[i]).map((record) => ({ itemIdentifier: record.messageId })) };
+  };
+}
+
 /** The records of an event, or none when the event is not an SQS event at all. */
-export function recordsOf(event: SQSEvent | undefined): SQSRecord[] {
+function recordsOf(event: SQSEvent | undefined): SQSRecord[] {
   return Array.isArray(event?.Records) ? event.Records : [];
 }
 
@@ -24,7 +70,7 @@ export function receiveCountOf(record: SQSRecord): number {
 }
 
 /** With a configuration error nothing can be done: hand every record back; SQS moves them to the DLQ in time. */
-export function failEveryRecord(event: SQSEvent | undefined): SQSBatchResponse {
+function failEveryRecord(event: SQSEvent | undefined): SQSBatchResponse {
   return { batchItemFailures: recordsOf(event).map((record) => ({ itemIdentifier: record.messageId })) };
 }
 
