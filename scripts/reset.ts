@@ -20,7 +20,9 @@ Empties the local data folder (LOCAL_DATA_DIR, default .local): stored audio and
 events, queued and dead-lettered CRM payloads and audio checks, deduplication records and the
 generated webhook secret.
   --yes     do not ask (needed when not on a terminal)
-  --force   empty it even while npm start is running against it`;
+  --force   empty it even while npm start is running against it
+
+Exit codes: 0 emptied (or nothing to empty, or you said no), 1 it could not, 2 bad usage.`;
 
 await runCli('reset', async () => {
   const { values } = parseCliArgs({

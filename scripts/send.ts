@@ -2,7 +2,8 @@
  * `npm run send -- [transcription|audio|failure|all|ping] [--file payload.json] [options]`
  * Signs events the way ElevenLabs does and posts them, printing each response. By default
  * it talks to the running `npm start` with the secret that server recorded (server.json).
- * See docs/local-development.md.
+ * See docs/local-development.md. Exit codes: 0 every event answered 200, 1 any other answer or an
+ * unreachable server, 2 bad usage.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,7 +37,9 @@ const HELP = `usage: npm run send -- [transcription|audio|failure|all|ping] [opt
   --audio-seconds <n>               length of the sample MP3, 0 < n <= 600 (default 3)
   --print-curl                      print curl commands instead of sending
   --yes                             allow samples and --file to a URL that is not this machine
-                                    (they create records there, subject "${TEST_SUBJECT}")`;
+                                    (they create records there, subject "${TEST_SUBJECT}")
+
+Exit codes: 0 every event answered 200, 1 any other answer or an unreachable server, 2 bad usage.`;
 
 /** A deployment that does not answer within this long is reported as unreachable. */
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -108,21 +111,32 @@ await runCli('send', async () => {
     return 0;
   }
   let failed = false;
+  let mismatches = 0;
   for (const payload of payloads) {
     const { status, text } = await post(target, secret, payload.body, local);
     process.stdout.write(`${payload.label.padEnd(13)} ${status} ${text}\n`);
     if (payload.label === 'ping' && status === 200) {
       process.stdout.write(`${''.padEnd(13)} the receiver verified the signature and ignored the event: URL and secret are right\n`);
     }
-    if (status === 413) {
-      process.stdout.write(
-        `${''.padEnd(13)} the event is over Lambda's 6,291,456-byte limit (about 4.9 minutes of audio): a deployment would not receive it either\n`,
-      );
-    }
+    if (status === 413) process.stdout.write(`${''.padEnd(13)} ${tooLarge(payload.label)}\n`);
+    if (status === 401 && text.includes('signature mismatch')) mismatches += 1;
     failed ||= status !== 200;
   }
+  // Said once, not per event: the server is not verifying with the secret send signed with.
+  if (mismatches > 0) process.stderr.write(`send: ${mismatchHint(target, targetIsServer, config.dataDir)}\n`);
   return failed ? 1 : 0;
 });
+
+/** Why a 413: an audio event past ~4.9 minutes of 128 kbit/s MP3; anything else is simply too big. */
+function tooLarge(label: string): string {
+  const what = label === 'audio' ? 'about 4.9 minutes of audio at 128 kbit/s' : 'envelope included';
+  return `the event is over Lambda's 6,291,456-byte limit (${what}): a deployment would not receive it either`;
+}
+
+function mismatchHint(target: URL, targetIsServer: boolean, dataDir: string): string {
+  if (targetIsServer) return 'the server answered "signature mismatch": pass --secret with the secret it verifies with';
+  return `${target.host} does not verify with the secret send used: it is not the npm start of ${dataDir} (LOCAL_DATA_DIR). Pass --secret with that server's secret, or point LOCAL_DATA_DIR at its data folder`;
+}
 
 function targetUrl(value: string): URL {
   let url: URL;

@@ -84,7 +84,10 @@ function outcomeOf(request: ServedRequest, logged: LogRecord | undefined): strin
 
 function detailOf(request: ServedRequest, outcome: string, logged: LogRecord | undefined): string | undefined {
   if (outcome === 'skipped' && typeof logged?.reason === 'string') return clean(logged.reason, 80);
-  if (outcome === 'queued') return 'CRM failed; waiting in the retry queue';
+  // The cause of a failed forward, as the handler logged it (describeError: never payload text).
+  const cause = typeof logged?.error === 'string' ? clean(logged.error.replace(/^CRM: /, ''), 160) : undefined;
+  if (outcome === 'queued') return `CRM failed${cause ? `: ${cause}` : ''}; waiting in the retry queue`;
+  if (request.statusCode >= 500 && cause) return cause;
   if (request.statusCode < 400) return undefined;
   // Error bodies are fixed, public texts (contract §2: never a payload excerpt).
   const error = parseRecord(request.body)?.error;

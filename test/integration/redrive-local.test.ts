@@ -33,7 +33,7 @@ describe('npm run redrive -- --local', () => {
     const { code, stdout } = await redriveIn(dir, '--local', '--dry-run');
     expect(code).toBe(0);
     expect(stdout).toMatch(/^CRM payloads: would move 2 from .*retry-queue\/dead-letter\/ back to .*retry-queue\/ \(dry run\)$/m);
-    expect(stdout).toMatch(/^audio checks: would move 2 from .*audio-checks\/dead-letter\/ back/m);
+    expect(stdout).toMatch(/^call checks: would move 2 from .*audio-checks\/dead-letter\/ back/m);
     expect(readdirSync(join(dir, 'retry-queue', 'dead-letter'))).toHaveLength(3);
   });
 
@@ -41,7 +41,8 @@ describe('npm run redrive -- --local', () => {
     const dir = dataFolder('real', 3);
     const { code, stdout } = await redriveIn(dir, '--local');
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^CRM payloads: moved 3 from .* npm start delivers them on its next drain$/m);
+    // No npm start runs against this folder: the line says what delivers them.
+    expect(stdout).toMatch(/^CRM payloads: moved 3 from .* start npm start to deliver them$/m);
     for (const queue of ['retry-queue', 'audio-checks']) {
       expect(readdirSync(join(dir, queue, 'dead-letter'))).toEqual(['.partial.json.tmp']);
       const back = readdirSync(join(dir, queue)).filter((name) => name.endsWith('.json'));
@@ -62,17 +63,18 @@ describe('npm run redrive -- --local', () => {
     expect(code).toBe(0);
     expect(stdout.trim().split('\n')).toEqual([
       expect.stringMatching(/^CRM payloads: nothing in /),
-      expect.stringMatching(/^audio checks: nothing in /),
+      expect.stringMatching(/^call checks: nothing in /),
+      expect.stringMatching(/^texts: nothing in /),
     ]);
   });
 
   it.each([
     [
       ['--local', '--dlq', 'https://sqs.ap-southeast-2.amazonaws.com/1/dlq'],
-      /^--local works on the local folders; leave out --dlq and --queue$/m,
+      /^redrive: --local works on the local folders; leave out --dlq and --queue \(see --help\)$/m,
     ],
-    [[], /^--dlq is required \(the DlqUrl output of the stack\), or --local for npm start's folders$/m],
-    [['--local', '--bogus'], /^Unknown option '--bogus'/m],
+    [[], /^redrive: --dlq is required \(the DlqUrl output of the stack\), or --local for npm start's folders \(see --help\)$/m],
+    [['--local', '--bogus'], /^redrive: unknown option --bogus/m],
   ])('refuses %j with one line and exit code 2', async (args, message) => {
     const { code, stderr } = await redriveIn(dataFolder(`bad-${Math.random()}`, 1), ...args);
     expect(code).toBe(2);

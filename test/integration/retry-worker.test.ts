@@ -305,7 +305,7 @@ describe('DLQ re-drive with an SQS message-move task', () => {
         AWS_ENDPOINT_URL_SQS: hole.endpoint,
       });
       expect(code).toBe(1);
-      expect(err.trim()).toMatch(/^redrive failed: (TimeoutError|AbortError)/);
+      expect(err.trim()).toMatch(/^redrive: failed: (TimeoutError|AbortError)/);
       expect(hole.connections()).toBeGreaterThan(0);
     } finally {
       await hole.close();
@@ -322,11 +322,16 @@ describe('DLQ re-drive with an SQS message-move task', () => {
   });
 
   it.each([
-    ['no --dlq', [], 2, /^--dlq is required/],
-    ['an unknown flag', ['--dlq', 'https://sqs.ap-southeast-2.amazonaws.com/1/q', '--bogus'], 2, /Unknown option '--bogus'/],
-    ['a bad --max', ['--dlq', 'https://sqs.ap-southeast-2.amazonaws.com/1/q', '--max', 'lots'], 2, /^--max must be a whole number/],
-    ['a --dlq that is not a URL', ['--dlq', 'my-dlq'], 2, /^--dlq must be an SQS queue URL/],
-    ['a queue that is not a dead-letter queue', ['--dlq', 'QUEUE_NOT_DLQ'], 1, /^redrive failed: .*Dead Letter Queue/],
+    ['no --dlq', [], 2, /^redrive: --dlq is required/],
+    ['an unknown flag', ['--dlq', 'https://sqs.ap-southeast-2.amazonaws.com/1/q', '--bogus'], 2, /^redrive: unknown option --bogus/],
+    [
+      'a bad --max',
+      ['--dlq', 'https://sqs.ap-southeast-2.amazonaws.com/1/q', '--max', 'lots'],
+      2,
+      /^redrive: --max must be a whole number/,
+    ],
+    ['a --dlq that is not a URL', ['--dlq', 'my-dlq'], 2, /^redrive: --dlq must be an SQS queue URL/],
+    ['a queue that is not a dead-letter queue', ['--dlq', 'QUEUE_NOT_DLQ'], 1, /^redrive: failed: .*Dead Letter Queue/],
   ])('%s: one clear line, the right exit code, no stack trace', async (_name, args, exitCode, pattern) => {
     const resolved = args.map((a) => (a === 'QUEUE_NOT_DLQ' ? sqs.queueUrl('plain-queue') : a));
     if (resolved.includes(sqs.queueUrl('plain-queue'))) sqs.put('plain-queue', 'x');

@@ -74,6 +74,25 @@ describe('the short line', () => {
     );
   });
 
+  it('says why a local CRM forward failed, as the handler logged it', () => {
+    const served = (statusCode: number, body: string): ServedRequest => ({
+      method: 'POST',
+      path: '/webhooks/elevenlabs',
+      statusCode,
+      latencyMs: 3,
+      body,
+    });
+    expect(formatRequestLine(served(200, ''), { outcome: 'queued', error: 'CRM: TypeError: connect ECONNREFUSED 127.0.0.1:9' })).toBe(
+      'POST /webhooks/elevenlabs 200 queued 3 ms (CRM failed: TypeError: connect ECONNREFUSED 127.0.0.1:9; waiting in the retry queue)',
+    );
+    expect(
+      formatRequestLine(served(500, '{"error":"event could not be forwarded or queued"}'), {
+        outcome: 'forward_not_durable',
+        error: 'CRM failed (HTTP 503); retry queue refused: EACCES\u001b[2J',
+      }),
+    ).toBe('POST /webhooks/elevenlabs 500 forward_not_durable 3 ms (CRM failed (HTTP 503); retry queue refused: EACCES?[2J)');
+  });
+
   it('shortens other receiver lines to level and message', () => {
     expect(formatOtherLine({ level: 'error', message: 'invalid configuration', error: 'CRM_WEBHOOK_URL is required' })).toBe(
       'error invalid configuration: CRM_WEBHOOK_URL is required',
