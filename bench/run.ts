@@ -19,6 +19,7 @@ import { applySafeAwsEnv } from './lib/local-env';
 import { type Measurement, renderMarkdown, renderTable } from './lib/report';
 import { benchPerEvent } from './per-event';
 import { benchPerEventKept } from './per-event-kept';
+import { benchReconcile } from './reconcile';
 import { benchRecovery } from './recovery';
 import { benchStalls } from './stalls';
 import { benchThroughput } from './throughput';
@@ -49,6 +50,7 @@ await step('6. throughput', () => benchThroughput(quick, perEvent.data.crmPayloa
 await step('7. stalled dependencies', benchStalls);
 await step('8. recovery from the ElevenLabs API', () => benchRecovery(quick));
 await step('9. CRM record', () => benchCrmRecord(quick));
+await step('10. reconciler over a full window', () => benchReconcile(quick));
 
 const rows = measurements.flatMap((m) => m.rows);
 const checks = measurements.flatMap((m) => m.checks);

@@ -83,7 +83,7 @@ const AUDIO_WORKER_TIMEOUT = Duration.millis(AUDIO_WORKER_TIMEOUT_MS);
 /** ≥ 6× the audio worker's timeout (AWS guidance for SQS event sources). */
 const AUDIO_CHECK_VISIBILITY_TIMEOUT = Duration.minutes(30);
 /** The reconciler pages and sends messages; it holds one page at a time (contract §12). */
-const RECONCILER_MEMORY_MB = 256;
+export const RECONCILER_MEMORY_MB = 256;
 const RECONCILER_TIMEOUT = Duration.millis(RECONCILER_TIMEOUT_MS);
 /** The idempotency table's item actions: claim, complete, release and read records with conditional writes. */
 const IDEMPOTENCY_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'] as const;

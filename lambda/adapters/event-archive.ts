@@ -33,20 +33,24 @@ export function createS3EventArchive({ bucket, ...location }: { bucket: string }
 }
 
 /**
- * The ledger of contract §12 over the archive: one HeadObject per record type, in the order of
- * the event table (a transcription first: a present record of the usual kind costs one request).
+ * The ledger of contract §12 over the archive: one HeadObject per record type until one is found.
+ * The type found last is asked first next time, so a deployment whose calls all arrive as one
+ * type (transcriptions, or OpenTelemetry transcriptions, contract §4) pays one request per
+ * present record whichever type that is; a missing record costs one per type.
  * S3 answers a missing key 404 only to a caller allowed s3:ListBucket, 403 otherwise (S3 API
  * reference, HeadObject), which is why the stack grants it to the functions that read heads.
  */
 export function createS3CallLedger({ bucket, ...location }: { bucket: string } & S3Location): CallLedger {
+  const order: string[] = [...RECORD_EVENT_TYPES];
   return {
     async hasRecord(agentId, conversationId, deadlineMs) {
       const { client, sdk } = await loadS3('recording', location);
-      for (const type of RECORD_EVENT_TYPES) {
+      for (const type of [...order]) {
         try {
           await client.send(new sdk.HeadObjectCommand({ Bucket: bucket, Key: archiveKey(agentId, conversationId, type) }), {
             abortSignal: abortSignalAt(deadlineMs),
           });
+          if (order[0] !== type) order.splice(0, order.length, type, ...order.filter((t) => t !== type));
           return true;
         } catch (error) {
           if (!isNotFound(error)) throw error;

@@ -111,10 +111,24 @@ describe('a record the archive holds', () => {
     expect(logs.at(-1)).toMatchObject({ record: 'present', outcome: 'unavailable' });
   });
 
-  it('an OpenTelemetry transcription in the archive is the record too', async () => {
-    expect((await receiver()(signed(otelCall({ conversationId: 'conv_cc_otel', agentId: AGENT })))).statusCode).toBe(200);
-    await worker()(check('conv_cc_otel'), context());
+  it('an OpenTelemetry transcription in the archive is the record too; once found, that type is asked first', async () => {
+    for (const id of ['conv_cc_otel', 'conv_cc_otel_2']) {
+      expect((await receiver()(signed(otelCall({ conversationId: id, agentId: AGENT })))).statusCode).toBe(200);
+    }
+    const ledgerHeads: string[] = [];
+    s3.plan((_i, req) => {
+      if (req.method === 'HEAD' && req.path.includes('/calls/')) ledgerHeads.push(req.path.split('?')[0]!);
+      return 'pass';
+    });
+    const sameContainer = worker();
+    await sameContainer(check('conv_cc_otel'), context());
     expect(logs.at(-1)).toMatchObject({ record: 'present' });
+    expect(ledgerHeads.at(-1)).toBe(`/${BUCKET}/calls/${AGENT}/conv_cc_otel/post_call_transcription_otel.json`);
+    expect(ledgerHeads.length).toBeGreaterThan(1);
+    ledgerHeads.length = 0;
+    await sameContainer(check('conv_cc_otel_2'), context());
+    expect(logs.at(-1)).toMatchObject({ record: 'present' });
+    expect(ledgerHeads).toEqual([`/${BUCKET}/calls/${AGENT}/conv_cc_otel_2/post_call_transcription_otel.json`]);
   });
 });
 
