@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Bundles the CLIs the tests run as child processes, once per run (plain node, no tsx).
+    globalSetup: ['test/helpers/cli-bundles.ts'],
     // Two cores here: a couple of workers keeps the local servers responsive.
     maxWorkers: 2,
     testTimeout: 30_000,

@@ -1,13 +1,23 @@
 /**
- * The local CLIs run as a user runs them: `npm run start` / `node --import tsx scripts/…` as
- * child processes, in a clean environment (nothing from the developer's shell or `.env`:
+ * The local CLIs run as a user runs them, as child processes: `npm run start` once, otherwise
+ * the same scripts bundled by test/helpers/cli-bundles.ts (vitest's globalSetup builds them
+ * before any test runs), in a clean environment (nothing from the developer's shell or `.env`:
  * LOCAL_ENV_FILE points at a file the test writes), on 127.0.0.1 only.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const CLI_OUTDIR = join(ROOT, 'dist', 'cli');
+
+/** The bundle of `entry` (a path from the repository root, e.g. `bench/compare.ts`). */
+export function cliBundle(entry: string): string {
+  const bundle = join(CLI_OUTDIR, entry.replace(/\.ts$/, '.mjs'));
+  if (!existsSync(bundle)) throw new Error(`${bundle} is missing: test/helpers/cli-bundles.ts bundles scripts/*.ts and its OTHER_ENTRIES`);
+  return bundle;
+}
 
 /** PATH and HOME (node, npm and tsx need them) plus AWS variables that keep the SDK local. */
 export function cliEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -40,14 +50,9 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs `scripts/<name>.ts` to completion. */
-export function runScript(
-  name: 'send' | 'reset' | 'start' | 'redrive' | 'backfill' | 'replay',
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  timeoutMs = 20_000,
-): Promise<RunResult> {
-  return runProcess(process.execPath, ['--import', 'tsx', `scripts/${name}.ts`, ...args], env, timeoutMs);
+/** Runs `scripts/<name>.ts` (its bundle) to completion. */
+export function runScript(name: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs?: number): Promise<RunResult> {
+  return runProcess(process.execPath, [cliBundle(`scripts/${name}.ts`), ...args], env, timeoutMs);
 }
 
 export function runProcess(
@@ -92,7 +97,7 @@ export async function startServer(env: NodeJS.ProcessEnv, { viaNpm = false, time
   const options = { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] as ('ignore' | 'pipe')[], detached: true };
   const child = viaNpm
     ? spawn('npm', ['run', 'start'], options)
-    : spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], options);
+    : spawn(process.execPath, [cliBundle('scripts/start.ts')], options);
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
