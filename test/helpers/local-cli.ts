@@ -95,9 +95,7 @@ export interface RunningServer {
 export async function startServer(env: NodeJS.ProcessEnv, { viaNpm = false, timeoutMs = 30_000 } = {}): Promise<RunningServer> {
   // A process group of its own, so cleanup can reach tsx and node behind npm even after a SIGKILL.
   const options = { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] as ('ignore' | 'pipe')[], detached: true };
-  const child = viaNpm
-    ? spawn('npm', ['run', 'start'], options)
-    : spawn(process.execPath, [cliBundle('scripts/start.ts')], options);
+  const child = viaNpm ? spawn('npm', ['run', 'start'], options) : spawn(process.execPath, [cliBundle('scripts/start.ts')], options);
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
