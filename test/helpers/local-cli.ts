@@ -50,17 +50,31 @@ export interface RunResult {
   stderr: string;
 }
 
+export interface RunOptions {
+  /** What the run checks, named in the error if it never ends (e.g. "npm start with PORT=abc must refuse and exit"). */
+  label?: string;
+  /**
+   * Killed after this long. A limit for a hang, not a speed check: keep it well above what the
+   * run needs on a busy machine, and below the test's own timeout so this message is the one seen.
+   */
+  timeoutMs?: number;
+  /** Written to its stdin (closed after). */
+  input?: string;
+}
+
 /** Runs `scripts/<name>.ts` (its bundle) to completion. */
-export function runScript(name: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs?: number): Promise<RunResult> {
-  return runProcess(process.execPath, [cliBundle(`scripts/${name}.ts`), ...args], env, timeoutMs);
+export function runScript(name: string, args: string[], env: NodeJS.ProcessEnv, options?: RunOptions): Promise<RunResult> {
+  return runProcess(process.execPath, [cliBundle(`scripts/${name}.ts`), ...args], env, {
+    label: `scripts/${name}.ts ${args.join(' ')}`.trim(),
+    ...options,
+  });
 }
 
 export function runProcess(
   command: string,
   args: string[],
   env: NodeJS.ProcessEnv,
-  timeoutMs = 20_000,
-  input?: string,
+  { label = args.join(' '), timeoutMs = 20_000, input }: RunOptions = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: ROOT, env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
@@ -71,7 +85,7 @@ export function runProcess(
     if (input !== undefined) child.stdin!.end(input);
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${args.join(' ')} timed out\nstdout: ${stdout}\nstderr: ${stderr}`));
+      reject(new Error(`${label}: still running after ${timeoutMs / 1000} s, killed\nstdout: ${stdout}\nstderr: ${stderr}`));
     }, timeoutMs);
     child.on('close', (code) => {
       clearTimeout(timer);
