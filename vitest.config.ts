@@ -2,6 +2,14 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    include: ['test/**/*.test.ts'],
+    // Test files share worker processes instead of one fresh process each (about half the
+    // suite's CPU); test/helpers/shared-worker.ts gives each file fresh modules of our own and
+    // its own process.env.
+    isolate: false,
+    setupFiles: ['test/helpers/shared-worker.ts'],
+    // Bundles the CLIs the tests run as child processes (plain node, no tsx): test/helpers/cli-bundles.ts.
+    globalSetup: ['test/helpers/cli-bundles.ts'],
     // Two cores here: a couple of workers keeps the local servers responsive.
     maxWorkers: 2,
     testTimeout: 30_000,
@@ -14,32 +22,6 @@ export default defineConfig({
       AWS_SECRET_ACCESS_KEY: 'test',
       AWS_EC2_METADATA_DISABLED: 'true',
     },
-    projects: [
-      {
-        // Pure tests and CDK assertions share a worker's modules (no fresh process per file):
-        // loading vitest, zod and aws-cdk-lib once per worker instead of once per file halves
-        // their CPU. test/helpers/shared-worker-guard.ts fails a file that leaves process.env or
-        // fake timers changed; a test that needs either, or module state, goes in integration/faults.
-        extends: true,
-        test: {
-          name: 'shared',
-          include: ['test/unit/**/*.test.ts', 'test/infra/**/*.test.ts'],
-          isolate: false,
-          setupFiles: ['test/helpers/shared-worker-guard.ts'],
-        },
-      },
-      {
-        // A fresh process per file: these set AWS endpoints in process.env and the adapters keep
-        // their SDK clients at module scope, as a Lambda container does. The CLIs they run as
-        // child processes are bundled first (plain node, no tsx): test/helpers/cli-bundles.ts.
-        extends: true,
-        test: {
-          name: 'isolated',
-          include: ['test/integration/**/*.test.ts', 'test/faults/**/*.test.ts'],
-          globalSetup: ['test/helpers/cli-bundles.ts'],
-        },
-      },
-    ],
     coverage: {
       provider: 'v8',
       // The deployed code. The three entry files only call create*(process.env); the bundles
