@@ -23,6 +23,8 @@ const CHUNKS = join(CLI_OUTDIR, 'chunks');
 const STALE_CHUNK_MS = 3_600_000;
 
 interface Stamp {
+  /** The bundles name files by absolute path (import.meta.url): a moved checkout rebuilds. */
+  root: string;
   builtAt: number;
   entries: string[];
   inputs: string[];
@@ -76,7 +78,7 @@ function isFresh(entries: string[]): boolean {
   } catch {
     return false;
   }
-  if (stamp.entries.join('\n') !== entries.join('\n')) return false;
+  if (stamp.root !== ROOT || stamp.entries.join('\n') !== entries.join('\n')) return false;
   try {
     const settings = ['package.json', 'tsconfig.json', 'test/helpers/cli-bundles.ts'];
     return [...stamp.inputs, ...settings].every((input) => statSync(join(ROOT, input)).mtimeMs < stamp.builtAt);
@@ -131,6 +133,6 @@ export default async function bundleClis(): Promise<void> {
   });
   writeOutputs(result.outputFiles);
   removeStaleChunks(new Set(result.outputFiles.map((file) => file.path)));
-  const stamp: Stamp = { builtAt, entries, inputs: Object.keys(result.metafile.inputs) };
+  const stamp: Stamp = { root: ROOT, builtAt, entries, inputs: Object.keys(result.metafile.inputs) };
   writeFileSync(STAMP, `${JSON.stringify(stamp)}\n`);
 }
