@@ -1,7 +1,7 @@
 /**
  * The CLIs the tests run as child processes, bundled by vitest's globalSetup (vitest.config.ts)
  * into dist/cli/<source path>.mjs, so each child is plain `node <bundle>`: ~0.2 s of CPU against
- * ~0.9 s for `node --import tsx scripts/<name>.ts`, which compiles every import again in each
+ * ~0.9 s for running scripts/<name>.ts through tsx, which compiles every import again in each
  * process (issue 19). Users keep running them through tsx (`npm run send`, …); `npm start`
  * through npm is still tested that way (test/integration/local-cli.test.ts).
  *
