@@ -3,6 +3,13 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Test files share worker processes instead of one fresh process each (about half the
+    // suite's CPU); test/helpers/shared-worker.ts gives each file fresh modules of our own and
+    // its own process.env.
+    isolate: false,
+    setupFiles: ['test/helpers/shared-worker.ts'],
+    // Bundles the CLIs the tests run as child processes (plain node, no tsx): test/helpers/cli-bundles.ts.
+    globalSetup: ['test/helpers/cli-bundles.ts'],
     // Two cores here: a couple of workers keeps the local servers responsive.
     maxWorkers: 2,
     testTimeout: 30_000,

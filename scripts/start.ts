@@ -17,8 +17,6 @@ import { ConfigurationError } from '../lambda/core/errors';
 import { createReceiver } from '../lambda/create-receiver';
 import { createFolderDrainer, DEAD_LETTER_FOLDER, localQueueSender, MAX_RECEIVES } from '../support/folder-queue';
 import { startCrmStandIn } from '../support/stand-ins/crm';
-import { startDynamo } from '../support/stand-ins/dynamo';
-import { startEmbeddedS3 } from '../support/stand-ins/s3';
 import { CliError, parseCliArgs, runCli } from './lib/cli';
 import { prepareDataFolder } from './lib/data-folder';
 import { AUDIO_CHECK_POLL_MS, createLocalAudioChecks, LOCAL_AUDIO_CHECK_DELAY_SECONDS } from './lib/local-audio-checks';
@@ -99,6 +97,12 @@ await runCli('npm start', async () => {
   const stops: (() => Promise<unknown>)[] = [];
   const stopAll = () => Promise.allSettled(stops.splice(0).map((stop) => stop()));
   try {
+    // Loaded only now: s3rver and dynalite are most of npm start's load time, which a start
+    // refused above (a bad setting, a busy folder) does not need.
+    const [{ startEmbeddedS3 }, { startDynamo }] = await Promise.all([
+      import('../support/stand-ins/s3'),
+      import('../support/stand-ins/dynamo'),
+    ]);
     const bucket = env.AUDIO_BUCKET || LOCAL_BUCKET;
     const s3 = await startEmbeddedS3(paths.s3Dir, [bucket]);
     stops.push(() => s3.close());

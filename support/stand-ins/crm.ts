@@ -35,6 +35,8 @@ export interface CrmStandIn {
   stats: { requests: number; lastBodyBytes: number };
   /** Decide the answer for the n-th request since this call (0-based); defaults to 200. */
   respond(behaviour: CrmBehaviour | ((index: number, body: unknown) => CrmBehaviour)): void;
+  /** Resolves once every delayed answer (`delayMs`) has been sent: waits on the stand-in, not a clock. */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -48,6 +50,8 @@ export async function startCrmStandIn({ record = true, onPayload }: CrmStandInOp
   const headers: IncomingMessage['headers'][] = [];
   const stats = { requests: 0, lastBodyBytes: 0 };
   const open = new Set<ServerResponse>();
+  let delayed = 0;
+  const whenSettled: (() => void)[] = [];
   const parse = record || onPayload !== undefined;
 
   const answer = (req: IncomingMessage, res: ServerResponse, body: unknown) => {
@@ -75,9 +79,14 @@ export async function startCrmStandIn({ record = true, onPayload }: CrmStandInOp
       });
       res.end(text);
     };
-    if (plan.until) void plan.until.then(reply, reply);
-    else if (plan.delayMs) setTimeout(reply, plan.delayMs);
-    else reply();
+    if (plan.until) return void plan.until.then(reply, reply);
+    if (!plan.delayMs) return reply();
+    delayed += 1;
+    setTimeout(() => {
+      reply();
+      delayed -= 1;
+      if (delayed === 0) for (const resolve of whenSettled.splice(0)) resolve();
+    }, plan.delayMs);
   };
 
   const server: Server = createServer((req, res) => {
@@ -121,6 +130,7 @@ export async function startCrmStandIn({ record = true, onPayload }: CrmStandInOp
       behaviour = next;
       offset = stats.requests;
     },
+    settled: () => (delayed === 0 ? Promise.resolve() : new Promise<void>((resolve) => whenSettled.push(resolve))),
     close: async () => {
       for (const res of open) res.destroy();
       server.closeAllConnections();

@@ -1,13 +1,23 @@
 /**
- * The local CLIs run as a user runs them: `npm run start` / `node --import tsx scripts/…` as
- * child processes, in a clean environment (nothing from the developer's shell or `.env`:
+ * The local CLIs run as a user runs them, as child processes: `npm run start` once, otherwise
+ * the same scripts bundled by test/helpers/cli-bundles.ts (vitest's globalSetup builds them
+ * before any test runs), in a clean environment (nothing from the developer's shell or `.env`:
  * LOCAL_ENV_FILE points at a file the test writes), on 127.0.0.1 only.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const CLI_OUTDIR = join(ROOT, 'dist', 'cli');
+
+/** The bundle of `entry` (a path from the repository root, e.g. `bench/compare.ts`). */
+export function cliBundle(entry: string): string {
+  const bundle = join(CLI_OUTDIR, entry.replace(/\.ts$/, '.mjs'));
+  if (!existsSync(bundle)) throw new Error(`${bundle} is missing: test/helpers/cli-bundles.ts bundles scripts/*.ts and its OTHER_ENTRIES`);
+  return bundle;
+}
 
 /** PATH and HOME (node, npm and tsx need them) plus AWS variables that keep the SDK local. */
 export function cliEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -40,22 +50,31 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs `scripts/<name>.ts` to completion. */
-export function runScript(
-  name: 'send' | 'reset' | 'start' | 'redrive' | 'backfill' | 'replay',
-  args: string[],
-  env: NodeJS.ProcessEnv,
-  timeoutMs = 20_000,
-): Promise<RunResult> {
-  return runProcess(process.execPath, ['--import', 'tsx', `scripts/${name}.ts`, ...args], env, timeoutMs);
+export interface RunOptions {
+  /** What the run checks, named in the error if it never ends (e.g. "npm start with PORT=abc must refuse and exit"). */
+  label?: string;
+  /**
+   * Killed after this long. A limit for a hang, not a speed check: keep it well above what the
+   * run needs on a busy machine, and below the test's own timeout so this message is the one seen.
+   */
+  timeoutMs?: number;
+  /** Written to its stdin (closed after). */
+  input?: string;
+}
+
+/** Runs `scripts/<name>.ts` (its bundle) to completion. */
+export function runScript(name: string, args: string[], env: NodeJS.ProcessEnv, options?: RunOptions): Promise<RunResult> {
+  return runProcess(process.execPath, [cliBundle(`scripts/${name}.ts`), ...args], env, {
+    label: `scripts/${name}.ts ${args.join(' ')}`.trim(),
+    ...options,
+  });
 }
 
 export function runProcess(
   command: string,
   args: string[],
   env: NodeJS.ProcessEnv,
-  timeoutMs = 20_000,
-  input?: string,
+  { label = args.join(' '), timeoutMs = 20_000, input }: RunOptions = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: ROOT, env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
@@ -66,7 +85,7 @@ export function runProcess(
     if (input !== undefined) child.stdin!.end(input);
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${args.join(' ')} timed out\nstdout: ${stdout}\nstderr: ${stderr}`));
+      reject(new Error(`${label}: still running after ${timeoutMs / 1000} s, killed\nstdout: ${stdout}\nstderr: ${stderr}`));
     }, timeoutMs);
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -90,9 +109,7 @@ export interface RunningServer {
 export async function startServer(env: NodeJS.ProcessEnv, { viaNpm = false, timeoutMs = 30_000 } = {}): Promise<RunningServer> {
   // A process group of its own, so cleanup can reach tsx and node behind npm even after a SIGKILL.
   const options = { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] as ('ignore' | 'pipe')[], detached: true };
-  const child = viaNpm
-    ? spawn('npm', ['run', 'start'], options)
-    : spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], options);
+  const child = viaNpm ? spawn('npm', ['run', 'start'], options) : spawn(process.execPath, [cliBundle('scripts/start.ts')], options);
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));

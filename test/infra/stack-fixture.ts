@@ -4,35 +4,48 @@
  * built-in CloudFormation validation off. The real synth test keeps validation on.
  * The feature flags are cdk.json's, so the template is the one `cdk synth` would write.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { afterAll } from 'vitest';
 import { WebhookStack, type WebhookStackProps } from '../../infra/webhook-stack';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 const cdkJson = JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
 
-// One scratch folder per test file for the small amount synth writes; removed afterwards.
-const outdirRoot = mkdtempSync(join(tmpdir(), 'infra-test-'));
-afterAll(() => rmSync(outdirRoot, { recursive: true, force: true }));
+// Test files share this module (vitest.config.ts: the shared project), so nothing here is per
+// file: each App gets a scratch folder of its own, removed as soon as it is no longer needed.
 let apps = 0;
+const scratchDir = () => join(tmpdir(), `infra-test-${process.pid}-${apps++}`);
 
-export function buildStack(props: WebhookStackProps = {}): WebhookStack {
+function newStack(props: WebhookStackProps, outdir: string): WebhookStack {
   const app = new App({
-    outdir: join(outdirRoot, String(apps++)),
+    outdir,
     context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [], 'aws:cdk:disable-asset-staging': true },
     builtinCloudFormationValidation: false,
   });
   return new WebhookStack(app, 'TestWebhook', { env: { account: '123456789012', region: 'ap-southeast-2' }, ...props });
 }
 
+/** A stack to inspect (constructs, cdk-nag), never synthesized: its App's empty folder is removed at once. */
+export function buildStack(props: WebhookStackProps = {}): WebhookStack {
+  const outdir = scratchDir();
+  const stack = newStack(props, outdir);
+  rmSync(outdir, { recursive: true, force: true });
+  return stack;
+}
+
+/** The synthesized template; what synth wrote is removed once it is read. */
 export function templateOf(props: WebhookStackProps = {}): Template {
-  return Template.fromStack(buildStack(props));
+  const outdir = scratchDir();
+  try {
+    return Template.fromStack(newStack(props, outdir));
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
 }
 
 type Resources = Record<string, { Type: string; Properties?: Record<string, unknown> }>;

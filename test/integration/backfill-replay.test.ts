@@ -35,7 +35,12 @@ afterAll(async () => {
 });
 
 async function run(script: 'backfill' | 'replay', args: string[], env: Record<string, string> = {}) {
-  const { code, stdout, stderr } = await runScript(script, args, { ...process.env, AWS_ENDPOINT_URL_S3: s3.endpoint, ...env }, 60_000);
+  const { code, stdout, stderr } = await runScript(
+    script,
+    args,
+    { ...process.env, AWS_ENDPOINT_URL_S3: s3.endpoint, ...env },
+    { timeoutMs: 60_000 },
+  );
   return { code, out: stdout, err: stderr };
 }
 

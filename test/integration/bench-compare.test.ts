@@ -5,9 +5,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { cliEnv, ROOT, runProcess } from '../helpers/local-cli';
+import { cliBundle, cliEnv, ROOT, runProcess } from '../helpers/local-cli';
 
-const compare = (...args: string[]) => runProcess(process.execPath, ['--import', 'tsx', 'bench/compare.ts', ...args], cliEnv({}));
+const compare = (...args: string[]) => runProcess(process.execPath, [cliBundle('bench/compare.ts'), ...args], cliEnv({}));
 const worktrees = () => execFileSync('git', ['worktree', 'list'], { cwd: ROOT, encoding: 'utf8' });
 
 describe('bench/compare.ts', () => {

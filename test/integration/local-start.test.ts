@@ -21,36 +21,57 @@ const env = (file: string, values: Record<string, string>, extra: Record<string,
   cliEnv({ LOCAL_ENV_FILE: writeEnvFile(join(base, file), values), ...extra });
 
 describe('settings npm start refuses', () => {
-  it('refuses bad local and receiver settings in one line naming the variable, from the environment or .env', async () => {
-    const refused = join(base, 'refused');
-    const cases: [NodeJS.ProcessEnv, RegExp][] = [
-      [
-        env('a.env', { LOCAL_DATA_DIR: refused }, { PORT: 'abc' }),
-        /^npm start: PORT must be a port number from 0 to 65535 .*\(got "abc"\); fix it in your environment or \.env/,
-      ],
-      [
-        env('b.env', { LOCAL_DATA_DIR: refused, RETRY_DRAIN_INTERVAL_MS: 'abc' }),
-        /^npm start: RETRY_DRAIN_INTERVAL_MS must be a whole number of milliseconds .*\(got "abc"\)/,
-      ],
-      [env('c.env', { LOCAL_DATA_DIR: refused, LOG_FORMAT: 'xml' }), /^npm start: LOG_FORMAT must be "short"/],
-      [
-        env('d.env', { LOCAL_DATA_DIR: refused, PORT: '0', CRM_TIMEOUT_MS: 'soon' }),
-        /^npm start: invalid configuration: CRM_TIMEOUT_MS must be a whole number/,
-      ],
-      [
-        env('e.env', { LOCAL_DATA_DIR: '/' }),
-        /^npm start: LOCAL_DATA_DIR is \/, which cannot be the data folder: it is the filesystem root$/,
-      ],
-    ];
-    const results = await Promise.all(cases.map(([e]) => runScript('start', [], e)));
-    expect(existsSync(refused)).toBe(false); // refused before anything was started or written
-    for (const [index, { code, stdout, stderr }] of results.entries()) {
-      expect(stderr.trim()).toMatch(cases[index]![1]);
-      expect(stderr.trim().split('\n')).toHaveLength(1);
-      expect(stdout).toBe('');
-      expect(code).toBe(1);
-    }
-  });
+  // Each refusal is one short process (~0.2 s of CPU): the limit below only ends a start that
+  // did not refuse (it would serve until killed), and its message names the setting checked.
+  const REFUSAL_LIMIT_MS = 90_000;
+
+  it(
+    'refuses bad local and receiver settings in one line naming the variable, from the environment or .env',
+    async () => {
+      const refused = join(base, 'refused');
+      const cases: { setting: string; env: NodeJS.ProcessEnv; refusal: RegExp }[] = [
+        {
+          setting: 'PORT=abc in the environment',
+          env: env('a.env', { LOCAL_DATA_DIR: refused }, { PORT: 'abc' }),
+          refusal: /^npm start: PORT must be a port number from 0 to 65535 .*\(got "abc"\); fix it in your environment or \.env/,
+        },
+        {
+          setting: 'RETRY_DRAIN_INTERVAL_MS=abc in .env',
+          env: env('b.env', { LOCAL_DATA_DIR: refused, RETRY_DRAIN_INTERVAL_MS: 'abc' }),
+          refusal: /^npm start: RETRY_DRAIN_INTERVAL_MS must be a whole number of milliseconds .*\(got "abc"\)/,
+        },
+        {
+          setting: 'LOG_FORMAT=xml in .env',
+          env: env('c.env', { LOCAL_DATA_DIR: refused, LOG_FORMAT: 'xml' }),
+          refusal: /^npm start: LOG_FORMAT must be "short"/,
+        },
+        {
+          setting: 'CRM_TIMEOUT_MS=soon in .env (a receiver setting)',
+          env: env('d.env', { LOCAL_DATA_DIR: refused, PORT: '0', CRM_TIMEOUT_MS: 'soon' }),
+          refusal: /^npm start: invalid configuration: CRM_TIMEOUT_MS must be a whole number/,
+        },
+        {
+          setting: 'LOCAL_DATA_DIR=/ in .env',
+          env: env('e.env', { LOCAL_DATA_DIR: '/' }),
+          refusal: /^npm start: LOCAL_DATA_DIR is \/, which cannot be the data folder: it is the filesystem root$/,
+        },
+      ];
+      const results = await Promise.all(
+        cases.map(({ setting, env }) =>
+          runScript('start', [], env, { label: `npm start with ${setting} (it must refuse and exit)`, timeoutMs: REFUSAL_LIMIT_MS }),
+        ),
+      );
+      expect(existsSync(refused)).toBe(false); // refused before anything was started or written
+      for (const [index, { code, stdout, stderr }] of results.entries()) {
+        const { setting, refusal } = cases[index]!;
+        expect(stderr.trim(), `npm start with ${setting}`).toMatch(refusal);
+        expect(stderr.trim().split('\n'), `npm start with ${setting}: one line`).toHaveLength(1);
+        expect(stdout, `npm start with ${setting}: nothing on stdout`).toBe('');
+        expect(code, `npm start with ${setting}: exit code`).toBe(1);
+      }
+    },
+    REFUSAL_LIMIT_MS + 30_000,
+  );
 });
 
 describe('npm start on one data folder, run after run', () => {

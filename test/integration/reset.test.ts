@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cliEnv, ROOT, runProcess, runScript, writeEnvFile } from '../helpers/local-cli';
+import { cliBundle, cliEnv, ROOT, runProcess, runScript, writeEnvFile } from '../helpers/local-cli';
 
 const base = mkdtempSync(join(tmpdir(), 'reset-'));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
@@ -36,7 +36,9 @@ const envFor = (dataDir: string) =>
 const reset = (dataDir: string, ...args: string[]) => runScript('reset', args, envFor(dataDir));
 /** On a pseudo-terminal, answering the prompt with `answer`. */
 const resetOnTerminal = (dataDir: string, answer: string) =>
-  runProcess('script', ['-qec', `${process.execPath} --import tsx scripts/reset.ts`, '/dev/null'], envFor(dataDir), 20_000, `${answer}\n`);
+  runProcess('script', ['-qec', `${process.execPath} ${cliBundle('scripts/reset.ts')}`, '/dev/null'], envFor(dataDir), {
+    input: `${answer}\n`,
+  });
 
 describe('npm run reset', () => {
   it('never empties the filesystem root, the repository, or a folder npm start did not make', async () => {

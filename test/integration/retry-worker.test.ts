@@ -293,7 +293,7 @@ describe('DLQ re-drive with an SQS message-move task', () => {
   });
 
   const run = async (args: string[], env: NodeJS.ProcessEnv = { ...process.env, AWS_ENDPOINT_URL_SQS: sqs.endpoint }) => {
-    const { code, stdout, stderr } = await runScript('redrive', args, env, 60_000);
+    const { code, stdout, stderr } = await runScript('redrive', args, env, { timeoutMs: 60_000 });
     return { code, out: stdout, err: stderr };
   };
 
