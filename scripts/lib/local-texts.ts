@@ -32,7 +32,11 @@ export async function startLocalTexts(directory: string, env: Env, print: (line:
         );
     },
     // A folder has no visibility to change: the wait is kept below and applied by the drainer.
-    deps: { delayRetry: async (_handle, seconds) => void (wait = seconds) },
+    deps: {
+      delayRetry: async (_handle, seconds) => {
+        wait = seconds;
+      },
+    },
   });
   let wait: number | undefined;
   let sequence = 0;

@@ -128,7 +128,7 @@ describe('the stack sets what the options say, and nothing the code does not rea
   beforeAll(() => {
     const props = Object.fromEntries(Object.entries(samples).map(([option, [value]]) => [option, value]));
     environments = Object.values(resourcesOf(templateOf(props), 'AWS::Lambda::Function')).map(
-      (fn) => (fn.Properties?.Environment as { Variables: Record<string, unknown> }).Variables,
+      (fn) => (fn.Properties?.Environment as { Variables: Record<string, unknown> } | undefined)?.Variables ?? {},
     );
   });
 

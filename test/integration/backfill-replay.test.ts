@@ -165,9 +165,9 @@ describe('npm run backfill', () => {
 
   it('prints what the API says escaped: an id with a newline or a terminal escape cannot forge a line', async () => {
     const forged = 'conv_x\n2026-11-20T00:00:00Z  conv_fake  agent_bf  recording: stored';
-    const escape = 'conv_\u001b[2J\u001b[31mred\u202eevil';
+    const terminalEscape = 'conv_\u001b[2J\u001b[31mred\u202eevil';
     listed(forged, 10);
-    listed(escape, 20);
+    listed(terminalEscape, 20);
     const { code, out } = await run('backfill', ['--since', '2026-11-20', '--until', '2026-11-21'], backfillEnv());
     expect(code).toBe(1);
     expect(out).not.toContain('\u001b');

@@ -432,7 +432,13 @@ describe('deadlines (contract §11: every dependency call bounded)', () => {
 
 describe('missed-call text-back (contract §13): the receiver only queues, alongside the forward', () => {
   const outbound = (patch: (data: Json) => void) =>
-    JSON.stringify({ ...realCall({ nowMs: NOW }, (d) => ((d.metadata.phone_call.direction = 'outbound'), patch(d))), event_timestamp: T });
+    JSON.stringify({
+      ...realCall({ nowMs: NOW }, (d) => {
+        d.metadata.phone_call.direction = 'outbound';
+        patch(d);
+      }),
+      event_timestamp: T,
+    });
 
   function withTextBack(fail = false) {
     const texts: SmsQueueMessage[] = [];
@@ -451,13 +457,35 @@ describe('missed-call text-back (contract §13): the receiver only queues, along
   }
 
   it.each<[string, (d: Json) => void, string]>([
-    ['an outbound call nobody answered', (d) => (d.transcript = [{ role: 'agent', message: 'Hello?' }]), 'queued'],
-    ['an outbound call that reached voicemail', (d) => (d.metadata.termination_reason = 'voicemail_detection tool was called.'), 'queued'],
+    [
+      'an outbound call nobody answered',
+      (d) => {
+        d.transcript = [{ role: 'agent', message: 'Hello?' }];
+      },
+      'queued',
+    ],
+    [
+      'an outbound call that reached voicemail',
+      (d) => {
+        d.metadata.termination_reason = 'voicemail_detection tool was called.';
+      },
+      'queued',
+    ],
     ['an outbound call someone answered', () => undefined, 'status'],
-    ['an inbound call nobody answered', (d) => ((d.metadata.phone_call.direction = 'inbound'), (d.transcript = [])), 'inbound'],
+    [
+      'an inbound call nobody answered',
+      (d) => {
+        d.metadata.phone_call.direction = 'inbound';
+        d.transcript = [];
+      },
+      'inbound',
+    ],
     [
       'a missed call to a number that is not one',
-      (d) => ((d.metadata.phone_call.external_number = 'alice'), (d.transcript = [])),
+      (d) => {
+        d.metadata.phone_call.external_number = 'alice';
+        d.transcript = [];
+      },
       'no_number',
     ],
   ])('%s: %s', async (_name, patch, textBack) => {
