@@ -23,7 +23,6 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { RETRY_MAX_RECEIVES } from '../lambda/core/retry-schedule';
 import { ARCHIVE_PREFIX, AUDIO_PREFIX, FIRST_RUN_KEY } from '../lambda/core/storage-keys';
 import { AUDIO_WORKER_TIMEOUT_MS, RECEIVER_TIMEOUT_MS, RECONCILER_TIMEOUT_MS, RETRY_WORKER_TIMEOUT_MS } from '../lambda/core/time-budget';
 import { WebhookAlarms } from './alarms';

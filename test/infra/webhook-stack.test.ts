@@ -476,7 +476,7 @@ describe('props', () => {
     const worker = Object.values(resourcesOf(t, 'AWS::Lambda::Function')).find((f) =>
       String(f.Properties?.Description).includes('call check'),
     );
-    const workerEnv = (worker?.Properties?.Environment as { Variables: Record<string, unknown> } | undefined)?.Variables;
+    const workerEnv = (worker?.Properties?.Environment as { Variables: Record<string, unknown> } | undefined)?.Variables ?? {};
     expect(workerEnv).toMatchObject({
       CRM_WEBHOOK_URL: 'https://crm.example.com/hook',
       CRM_DEFAULT_SUBJECT: 'Sales call',
