@@ -123,7 +123,8 @@ await runCli('send', async () => {
     failed ||= status !== 200;
   }
   // Said once, not per event: the server is not verifying with the secret send signed with.
-  if (mismatches > 0) process.stderr.write(`send: ${mismatchHint(target, targetIsServer, config.dataDir)}\n`);
+  // Not after the warning above: it already said why (the --secret given differs from the server's).
+  if (mismatches > 0 && !warning) process.stderr.write(`send: ${mismatchHint(target, targetIsServer, config.dataDir)}\n`);
   return failed ? 1 : 0;
 });
 

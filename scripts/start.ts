@@ -6,6 +6,7 @@
  * CRM_WEBHOOK_URL is set. Everything it keeps lives in the data folder (LOCAL_DATA_DIR).
  * See docs/local-development.md for what each line it prints means.
  */
+import { existsSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -14,6 +15,7 @@ import { loadConfig } from '../lambda/config/receiver-config';
 import { loadWorkerConfig } from '../lambda/config/retry-worker-config';
 import { DEFAULT_ELEVENLABS_API_BASE_URL } from '../lambda/core/audio-check';
 import { ConfigurationError } from '../lambda/core/errors';
+import { ARCHIVE_PREFIX, AUDIO_PREFIX } from '../lambda/core/storage-keys';
 import { createReceiver } from '../lambda/create-receiver';
 import { createFolderDrainer, DEAD_LETTER_FOLDER, localQueueSender, MAX_RECEIVES } from '../support/folder-queue';
 import { startCrmStandIn } from '../support/stand-ins/crm';
@@ -45,7 +47,9 @@ const HELP = `usage: npm start
 
 Runs the receiver locally; takes its settings from the environment and .env
 (PORT, HOST, LOCAL_DATA_DIR, RETRY_DRAIN_INTERVAL_MS, LOG_FORMAT and the receiver's own).
-See docs/local-development.md.`;
+See docs/local-development.md.
+
+Exit codes: 0 stopped (Ctrl-C, SIGINT or SIGTERM); 1 a setting refused, or the start failed.`;
 
 await runCli('npm start', async () => {
   if (parseCliArgs({ options: { help: { type: 'boolean', short: 'h' } } }).values.help) {
@@ -78,6 +82,9 @@ await runCli('npm start', async () => {
   });
 
   const paths = localPaths(config.dataDir);
+  // A start that fails (a busy port, say) leaves nothing of its own behind: not a folder it made,
+  // not a secret it generated and nobody saw (issue 19).
+  const folderExisted = existsSync(config.dataDir);
   const problem = prepareDataFolder(config.dataDir);
   if (problem) throw new CliError(problem);
   const running = readServerRecord(paths.serverFile);
@@ -213,12 +220,12 @@ await runCli('npm start', async () => {
 ElevenLabs webhook receiver running locally (the production handler; Ctrl-C stops it)
   webhook URL   ${url}
   secret        ${secretLine}${ignoredArn ? '\n                (WEBHOOK_SECRET_ARN is ignored locally)' : ''}
-  audio         embedded S3 at ${s3.endpoint}, bucket "${bucket}" (files under ${shownPath(paths.s3Dir)}/${bucket}/audio/)
+  audio         embedded S3 at ${s3.endpoint}, bucket "${bucket}" (files under ${shownPath(paths.s3Dir)}/${bucket}/${AUDIO_PREFIX})
   dedup         embedded DynamoDB at ${dynamo.endpoint}, table "${table}" (kept in ${shownPath(paths.dynamoDir)}/)
   CRM           ${crmNote}
   retry queue   ${retryDir ? `${shownPath(retryDir)}/ (drained now and every ${drainEvery}; after ${MAX_RECEIVES} failed drains: ${deadLetterShown})` : `${env.CRM_RETRY_QUEUE_URL} (not drained here)`}
   log           ${config.logFormat === 'json' ? 'the JSON line Lambda writes, per request' : 'one line per request (LOG_FORMAT=json for the JSON line Lambda writes)'}
-  archive       every verified transcription and failure event, under ${shownPath(paths.s3Dir)}/${bucket}/calls/
+  archive       every verified transcription and failure event, under ${shownPath(paths.s3Dir)}/${bucket}/${ARCHIVE_PREFIX}
   texts         ${texts ? `missed outbound calls are texted through the SMS worker's code to a sink that prints each text (${shownPath(paths.smsDir)}/)` : env.SMS_ORIGINATION_IDENTITY ? `${env.SMS_QUEUE_URL} (not drained here)` : 'off (set SMS_ORIGINATION_IDENTITY and SMS_TEMPLATE to try the missed-call text-back)'}
   audio checks  ${audioCheckDir ? `${shownPath(audioCheckDir)}/: each call's recording is checked ${env.AUDIO_CHECK_DELAY_SECONDS} s after its transcription, by the audio worker's code` : `${env.AUDIO_CHECK_QUEUE_URL} (not drained here)`}
                 ${env.ELEVENLABS_API_KEY ? `missing recordings are fetched from ${env.ELEVENLABS_API_BASE_URL || DEFAULT_ELEVENLABS_API_BASE_URL} with ELEVENLABS_API_KEY` : 'ELEVENLABS_API_KEY is not set: a missing recording is reported as AudioMissing (set it to fetch recordings from ElevenLabs)'}
@@ -259,6 +266,8 @@ Next, in another terminal, send signed sample events:
     }
   } catch (error) {
     await stopAll();
+    if (!folderExisted) rmSync(config.dataDir, { recursive: true, force: true });
+    else if (chosen.source === 'generated') rmSync(paths.secretFile, { force: true });
     throw error;
   }
 

@@ -107,9 +107,9 @@ describe('npm run send', () => {
       () => server.output(),
     );
     expect(JSON.parse(readFileSync(archived, 'utf8')).data.conversation_id).toBe(conversationId);
-    // The check runs a second later and finds the recording the audio webhook stored.
+    // The call check runs a second later and finds the record archived and the recording the audio webhook stored.
     await waitFor(
-      () => server.output().includes(`[audio check] ${conversationId}: recording already stored`),
+      () => server.output().includes(`[call check] ${conversationId}: CRM record already kept; recording already stored`),
       10_000,
       () => server.output(),
     );
@@ -319,7 +319,7 @@ describe('the local server on the wire', () => {
       5_000,
       () => server.output(),
     );
-    expect(lines()).toContainEqual(expect.stringMatching(/ 200 queued \d+ ms \(CRM failed; waiting in the retry queue\)$/));
+    expect(lines()).toContainEqual(expect.stringMatching(/ 200 queued \d+ ms \(CRM failed: HTTP 503; waiting in the retry queue\)$/));
     const before = crm.accepted.length;
     crm.respond({ status: 200 });
     await waitFor(
@@ -362,3 +362,13 @@ async function closedPort(): Promise<number> {
   await new Promise((resolve) => probe.close(resolve));
   return port;
 }
+
+describe('every CLI documents itself', () => {
+  it.each(['start', 'send', 'replay', 'backfill', 'redrive', 'reset'])('%s --help: usage first, its exit codes, exit 0', async (name) => {
+    const { code, stdout, stderr } = await runScript(name, ['--help'], cliEnv({}));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^usage: /);
+    expect(stdout).toMatch(/Exit codes: 0 /);
+  });
+});

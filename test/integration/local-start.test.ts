@@ -3,7 +3,9 @@
  * found in the saved file and said so (never shown again); LOG_FORMAT=json; a second start on a
  * busy folder; SIGTERM. And the settings it refuses, in one line naming the variable.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -72,6 +74,32 @@ describe('settings npm start refuses', () => {
     },
     REFUSAL_LIMIT_MS + 30_000,
   );
+});
+
+describe('a start that fails after its checks leaves nothing of its own behind', () => {
+  it('a busy port: one line naming the port, and no new data folder or unseen secret is left', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = String((busy.address() as AddressInfo).port);
+    const fresh = join(base, 'busy-fresh');
+    const kept = join(base, 'busy-kept');
+    mkdirSync(kept);
+    try {
+      for (const folder of [fresh, kept]) {
+        const { code, stderr } = await runScript('start', [], env(`busy-${folder.length}.env`, { LOCAL_DATA_DIR: folder, PORT: port }), {
+          label: `npm start on busy port ${port} with LOCAL_DATA_DIR ${folder} (it must fail and exit)`,
+          timeoutMs: 90_000,
+        });
+        expect(code).toBe(1);
+        expect(stderr.trim()).toMatch(new RegExp(`^npm start: port ${port} is in use`));
+      }
+      expect(existsSync(fresh)).toBe(false); // the folder it made is gone
+      expect(existsSync(join(kept, 'webhook-secret'))).toBe(false); // the folder was there: only the secret nobody saw goes
+      expect(existsSync(kept)).toBe(true);
+    } finally {
+      await new Promise((resolve) => busy.close(resolve));
+    }
+  }, 120_000);
 });
 
 describe('npm start on one data folder, run after run', () => {

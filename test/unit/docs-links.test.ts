@@ -73,3 +73,25 @@ describe('documentation links', () => {
     expect(linksOf('README.md')).toContain('docs/contract.md');
   });
 });
+
+describe('the data folders the documentation suggests', () => {
+  /** `LOCAL_DATA_DIR=<folder>` and `LOCAL_DATA_DIR` values in the docs that are folders in the repository. */
+  const suggested = [
+    ...new Set(
+      markdownFiles.flatMap((file) =>
+        [...readFileSync(join(ROOT, file), 'utf8').matchAll(/LOCAL_DATA_DIR=([^\s`'")]+)/g)]
+          .map((match) => match[1]!)
+          .filter((folder) => !folder.startsWith('/') && !folder.startsWith('~') && !folder.startsWith('$')),
+      ),
+    ),
+  ];
+
+  it('include at least the second folder for a second npm start', () => {
+    expect(suggested).toContain('.local-2');
+  });
+
+  it.each(suggested)('%s is git-ignored, so local data never lands in a commit', (folder) => {
+    // git check-ignore exits 0 when the path is ignored, 1 when it is not.
+    expect(() => execFileSync('git', ['check-ignore', '-q', `${folder}/webhook-secret`], { cwd: ROOT })).not.toThrow();
+  });
+});
