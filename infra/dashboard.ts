@@ -1,6 +1,7 @@
 /**
  * One CloudWatch dashboard for the infra team: what arrives, what reaches the CRM, what waits
- * in the queues, how long it takes and how much audio is stored, next to the alarm states.
+ * in the queues, how long it takes, how much audio is stored, the calls recovered and the texts
+ * sent, next to the alarm states.
  */
 import { Stack } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
@@ -107,6 +108,27 @@ function callAndErrorWidgets({ api, receiver, retryWorker }: WebhookDashboardPro
       webhookMetric(MetricName.ArchiveFailed, { label: 'archive failed' }),
       webhookMetric(MetricName.AudioCheckScheduled, { label: 'audio checks scheduled' }),
       webhookMetric(MetricName.AudioCheckNotScheduled, { label: 'audio checks not scheduled' }),
+    ]),
+    // contract §12: calls whose webhook never came, recovered by the call check and the reconciler.
+    graph(
+      'Every call reaches the CRM',
+      [
+        webhookMetric(MetricName.CallRecovered, { label: 'records recovered from the API' }),
+        webhookMetric(MetricName.CallRecordMissing, { label: 'record missing (alarmed)' }),
+        webhookMetric(MetricName.CallRecordUnavailable, { label: 'ElevenLabs has no record' }),
+        webhookMetric(MetricName.ReconcileFailed, { label: 'reconciler runs failed' }),
+      ],
+      [
+        webhookMetric(MetricName.ConversationsListed, { label: 'conversations listed' }),
+        webhookMetric(MetricName.CallChecksScheduled, { label: 'call checks sent by the reconciler' }),
+      ],
+    ),
+    // contract §13: missed-call text-back (flat when it is off).
+    graph('Missed-call texts', [
+      webhookMetric(MetricName.SmsSent, { label: 'sent' }),
+      webhookMetric(MetricName.SmsSkipped, { label: 'skipped (rules)' }),
+      webhookMetric(MetricName.SmsOptedOut, { label: 'opted out' }),
+      webhookMetric(MetricName.SmsFailed, { label: 'failed' }),
     ]),
     graph(
       'Lambda errors and throttles',

@@ -38,8 +38,10 @@ import {
   requestMetrics,
   SERVICE_DIMENSION,
   SERVICE_NAME,
+  smsMetrics,
 } from '../../lambda/core/metrics';
 import { eventTypeDimension, type RequestFacts } from '../../lambda/core/request-facts';
+import type { TextBackOutcome } from '../../lambda/core/text-back/send-text-back';
 import { createRetryWorker } from '../../lambda/create-retry-worker';
 import { githubSlug } from '../helpers/markdown';
 
@@ -158,6 +160,15 @@ function audioWorkerIdentities(): Set<string> {
   for (const recording of recordings) telemetry.logWithMetrics('info', 'call check', {}, callCheckMetrics({ recording }));
   for (const record of records) telemetry.logWithMetrics('info', 'call check', {}, callCheckMetrics({ record, idempotencyError: 'x' }));
   telemetry.logWithMetrics('error', 'reconcile run', {}, reconcileMetrics({ listed: 3, scheduled: 1, failed: true }));
+  // The SMS worker, for every outcome of a text-back (its one mapping, smsMetrics).
+  const facts = { conversationId: 'conv_1', to: '+********156', status: 'no answer' };
+  const texts: TextBackOutcome[] = [
+    { kind: 'sent', facts },
+    { kind: 'skipped', reason: 'recently_texted', facts },
+    { kind: 'opted_out', facts },
+    { kind: 'failed', deadLettered: true, facts },
+  ];
+  for (const text of texts) telemetry.logWithMetrics('info', 'text-back', {}, smsMetrics(text));
   return new Set(lines.flatMap(emfIdentities));
 }
 
