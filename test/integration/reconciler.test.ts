@@ -9,6 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAudioWorker } from '../../lambda/create-audio-worker';
 import { createReconciler, ReconcileFailedError } from '../../lambda/create-reconciler';
 import { realCall } from '../../support/fixtures/real-calls';
+import { startBlackHole } from '../../support/stand-ins/black-hole';
 import { type ElevenLabsApiStandIn, startElevenLabsApi } from '../../support/stand-ins/elevenlabs-api';
 import { BUCKET, type LocalAws, startLocalAws } from '../helpers/local-aws';
 
@@ -161,6 +162,19 @@ describe('a run that cannot finish fails loudly: ReconcileFailed and a failed in
   it('the API accepts the list request and never answers: fails before its deadline', async () => {
     api.listPlan(() => ({ kind: 'hang' }));
     await expect(reconciler()({}, context(4_000))).rejects.toThrow(/Abort|Timeout/);
+  });
+
+  it('SQS accepts the call check and never answers: that conversation fails, the run fails before its deadline', async () => {
+    const hole = await startBlackHole();
+    try {
+      api.conversations.push(listed('conv_rc_sqs_hang', HOUR));
+      const handler = reconciler({ AUDIO_CHECK_QUEUE_URL: `${hole.endpoint}/123456789012/reconcile-checks` });
+      await expect(handler({}, context(30_000))).rejects.toThrow('1 conversation(s) could not be checked');
+      expect(hole.connections()).toBeGreaterThanOrEqual(1);
+      expect(logs.at(-1)).toMatchObject({ listed: 1, scheduled: 0, failed: 1, ReconcileFailed: 1 });
+    } finally {
+      await hole.close();
+    }
   });
 
   it('a first-run marker that is not ours fails the run and says how to fix it', async () => {
