@@ -39,8 +39,10 @@ export interface StackSettings {
   archiveAfterDays: number;
   runbookUrl: string;
   logRetention: RetentionDays;
-  /** The receiver's own optional variables (its allowlists), set only when asked for. */
+  /** The receiver's own optional variables (its source allowlist), set only when asked for. */
   receiverOptions: Readonly<Record<string, string>>;
+  /** ALLOWED_AGENT_IDS, when asked for: the receiver, the call check and the reconciler all keep to it (contract §2 step 5, §12). */
+  agentOptions: Readonly<Record<string, string>>;
   /** The CRM mapping variables (contract §5), for everything that builds a record: the receiver and the audio worker's call check. */
   crmMappingOptions: Readonly<Record<string, string>>;
   /** contract §12: how often the reconciler runs, and its window. */
@@ -103,6 +105,7 @@ function resolveSettings(props: WebhookStackProps): StackSettings {
     archiveAfterDays,
     logRetention: logRetentionOf(props.logRetentionDays ?? DEFAULT_LOG_RETENTION_DAYS),
     receiverOptions: receiverOptionsOf(props),
+    agentOptions: props.allowedAgentIds?.length ? { ALLOWED_AGENT_IDS: props.allowedAgentIds.join(',') } : {},
     crmMappingOptions: crmMappingOptionsOf(props),
     reconcile: reconcileOf(props),
     ...textBackOf(props),
@@ -168,7 +171,7 @@ function reconcileOf(props: WebhookStackProps): StackSettings['reconcile'] {
   };
 }
 
-/** ALLOWED_SOURCE_IPS and ALLOWED_AGENT_IDS (contract §8): the receiver's own. */
+/** ALLOWED_SOURCE_IPS (contract §8): the receiver's own. */
 function receiverOptionsOf(props: WebhookStackProps): Record<string, string> {
   const options: Record<string, string> = {};
   if (props.allowedSourceIps !== undefined) {
@@ -180,7 +183,6 @@ function receiverOptionsOf(props: WebhookStackProps): Record<string, string> {
     checkedProp('allowedSourceIps:', () => parseSourceAllowlist(value));
     options.ALLOWED_SOURCE_IPS = value;
   }
-  if (props.allowedAgentIds?.length) options.ALLOWED_AGENT_IDS = props.allowedAgentIds.join(',');
   return options;
 }
 

@@ -362,7 +362,7 @@ export class WebhookStack extends Stack {
     });
     bindQueueSender(receiver, 'AUDIO_CHECK_QUEUE_URL', this.audioCheckQueue);
     bindValue(receiver, 'AUDIO_CHECK_DELAY_SECONDS', String(settings.audioCheckDelaySeconds));
-    for (const [name, value] of Object.entries({ ...settings.receiverOptions, ...settings.crmMappingOptions }))
+    for (const [name, value] of Object.entries({ ...settings.receiverOptions, ...settings.agentOptions, ...settings.crmMappingOptions }))
       bindValue(receiver, name, value);
     return receiver;
   }
@@ -430,7 +430,7 @@ export class WebhookStack extends Stack {
     bindValue(worker, 'CRM_WEBHOOK_URL', settings.crmWebhookUrl);
     bindQueueSender(worker, 'CRM_RETRY_QUEUE_URL', this.retryQueue);
     bindTable(worker, 'IDEMPOTENCY_TABLE', this.idempotencyTable, IDEMPOTENCY_ACTIONS);
-    for (const [name, value] of Object.entries(settings.crmMappingOptions)) bindValue(worker, name, value);
+    for (const [name, value] of Object.entries({ ...settings.agentOptions, ...settings.crmMappingOptions })) bindValue(worker, name, value);
   }
 
   /**
@@ -460,6 +460,7 @@ export class WebhookStack extends Stack {
     bindValue(reconciler, 'ELEVENLABS_API_BASE_URL', settings.elevenLabsApiBaseUrl);
     bindValue(reconciler, 'RECONCILE_LOOKBACK_HOURS', String(settings.reconcile.lookbackHours));
     bindValue(reconciler, 'RECONCILE_SETTLE_MINUTES', String(settings.reconcile.settleMinutes));
+    for (const [name, value] of Object.entries(settings.agentOptions)) bindValue(reconciler, name, value);
     // A failed run is not retried: the next run lists the same window (48 h) anyway.
     reconciler.function.configureAsyncInvoke({ retryAttempts: 0 });
     // The schedule's own role, assumable by EventBridge Scheduler for this account only.

@@ -59,6 +59,7 @@ export function callCheckDeps(config: AudioWorkerConfig, overrides: AudioWorkerO
     elevenLabs: createElevenLabsApi({ baseUrl: config.elevenLabsApiBaseUrl, now }),
     delayRetry: visibilityChangerFor(config.audioCheckQueueUrl),
     now,
+    allowedAgentIds: config.allowedAgentIds,
     record: config.record ? recordDeps(config.record, location, now, overrides) : undefined,
     ...overrides.deps,
   };
@@ -119,10 +120,14 @@ async function handleRecord(record: SQSRecord, deps: AudioWorkerDeps, budget: Re
       conversationId: message.conversationId,
       agentId: message.agentId,
       ...recordFields(outcome),
-      outcome: recording?.kind,
+      outcome: outcome.otherAgent ? 'skipped' : recording?.kind,
       key: recording?.key,
       bytes: recording?.kind === 'recovered' ? recording.bytes : undefined,
-      reason: recording?.kind === 'missing' || recording?.kind === 'retry' ? recording.reason : undefined,
+      reason: outcome.otherAgent
+        ? 'agent not in ALLOWED_AGENT_IDS'
+        : recording?.kind === 'missing' || recording?.kind === 'retry'
+          ? recording.reason
+          : undefined,
       idempotencyError: outcome.idempotencyError,
       ...backoff,
       latencyMs: now() - started,

@@ -91,6 +91,7 @@ function buildDeps(config: ReconcilerConfig, overrides: ReconcilerOverrides): Re
     checks: audioCheckQueueOver(sender(config.audioCheckQueueUrl)),
     marker: createS3FirstRunMarker(location),
     now,
+    allowedAgentIds: config.allowedAgentIds,
     ...overrides.deps,
   };
 }

@@ -52,6 +52,8 @@ interface Tally {
   records: Record<string, number>;
   recordings: Record<string, number>;
   recoveredBytes: number;
+  /** Other agents' conversations (ALLOWED_AGENT_IDS): left alone, as the receiver skips their events. */
+  skipped: number;
 }
 
 await runCli('backfill', async () => {
@@ -81,7 +83,7 @@ await runCli('backfill', async () => {
     throw new CliError('no ElevenLabs API key: set ELEVENLABS_API_KEY, or put one in the secret ELEVENLABS_API_KEY_SECRET_ARN names', 2);
   }
   const dryRun = values['dry-run'] ?? false;
-  const tally: Tally = { checked: 0, failed: 0, records: {}, recordings: {}, recoveredBytes: 0 };
+  const tally: Tally = { checked: 0, failed: 0, records: {}, recordings: {}, recoveredBytes: 0, skipped: 0 };
   const what = deps.record ? 'records and recordings' : 'recordings (ARCHIVE_EVENTS is not true: records are not checked)';
   console.log(
     `${dryRun ? 'checking' : 'checking and recovering'} ${what} of calls from ${iso(range.sinceMs)} to ${iso(range.untilMs)}${values.agent ? ` of agent ${values.agent}` : ''} in s3://${config.audioBucket}/`,
@@ -140,6 +142,10 @@ async function checkOne(
     return `${prefix}FAILED: its ids cannot name an S3 key`;
   }
   const message = { conversationId, agentId, eventTimestamp: null };
+  if (config.allowedAgentIds && !config.allowedAgentIds.has(agentId)) {
+    tally.skipped += 1;
+    return `${prefix}skipped: agent not in ALLOWED_AGENT_IDS`;
+  }
   if (dryRun) return prefix + (await describeDryRun(message, deps, config, tally));
   const outcome = await checkCall(message, deps, requestBudget(Date.now(), undefined, AUDIO_WORKER_TIMEOUT_MS));
   count(outcome, tally);
@@ -228,8 +234,9 @@ function summarise(t: Tally, dryRun: boolean): string {
     Object.entries(counts)
       .map(([kind, n]) => `${n} ${kind.replaceAll('_', ' ')}`)
       .join(', ') || 'none';
-  if (dryRun) return `checked ${t.checked} conversation(s) (dry run, nothing recovered); ${t.failed} could not be checked`;
-  return `checked ${t.checked} conversation(s): records: ${list(t.records)}; recordings: ${list(t.recordings)} (${mib(t.recoveredBytes)} recovered); ${t.failed} failed or missing`;
+  const skipped = t.skipped > 0 ? `; ${t.skipped} of other agents skipped` : '';
+  if (dryRun) return `checked ${t.checked} conversation(s) (dry run, nothing recovered); ${t.failed} could not be checked${skipped}`;
+  return `checked ${t.checked} conversation(s): records: ${list(t.records)}; recordings: ${list(t.recordings)} (${mib(t.recoveredBytes)} recovered); ${t.failed} failed or missing${skipped}`;
 }
 
 function mib(bytes: number): string {

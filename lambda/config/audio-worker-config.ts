@@ -9,7 +9,9 @@ import * as z from 'zod';
 import type { CrmMappingConfig } from '../core/crm-payload';
 import { CrmMappingEnvShape, crmMapping } from './crm-mapping-env';
 import {
+  AllowedAgentsEnvShape,
   ApiKeyEnvShape,
+  apiKeySettings,
   booleanFlag,
   CrmEnvShape,
   type CrmSettings,
@@ -38,6 +40,8 @@ export interface AudioWorkerConfig {
   /** ELEVENLABS_API_KEY_SECRET_ARN wins over ELEVENLABS_API_KEY; neither = recovery off. */
   apiKey: { secretArn?: string; plainKey?: string; cacheSeconds: number };
   elevenLabsApiBaseUrl: string;
+  /** ALLOWED_AGENT_IDS: the call check leaves other agents' calls alone (contract §2 step 5). */
+  allowedAgentIds?: ReadonlySet<string>;
   /** contract §12: the record half, present with ARCHIVE_EVENTS=true. */
   record?: {
     crm: CrmSettings;
@@ -56,6 +60,7 @@ const buildSchema = () =>
       ...ApiKeyEnvShape,
       ...CrmMappingEnvShape,
       ...TextBackTriggerEnvShape,
+      ...AllowedAgentsEnvShape,
       AUDIO_BUCKET: optionalText.pipe(z.string({ error: 'is required (the calls bucket recordings are stored in)' })),
       AUDIO_CHECK_QUEUE_URL: queueUrl,
       ARCHIVE_EVENTS: booleanFlag,
@@ -85,8 +90,9 @@ const buildSchema = () =>
         audioBucket: e.AUDIO_BUCKET,
         s3: s3Location(e),
         audioCheckQueueUrl: e.AUDIO_CHECK_QUEUE_URL,
-        apiKey: { secretArn: e.ELEVENLABS_API_KEY_SECRET_ARN, plainKey: e.ELEVENLABS_API_KEY, cacheSeconds: e.SECRET_CACHE_SECONDS },
+        apiKey: apiKeySettings(e),
         elevenLabsApiBaseUrl: e.ELEVENLABS_API_BASE_URL,
+        allowedAgentIds: e.ALLOWED_AGENT_IDS,
         ...(e.ARCHIVE_EVENTS && e.CRM_WEBHOOK_URL
           ? {
               record: {

@@ -105,6 +105,20 @@ export function crmSettings(e: { CRM_WEBHOOK_URL: string; CRM_TIMEOUT_MS: number
 }
 
 /** The ElevenLabs API settings the audio worker, the reconciler and the backfill share (contract §8). */
+/**
+ * ALLOWED_AGENT_IDS (contract §2 step 5, §8): only these agents' calls are this deployment's. The
+ * receiver skips the others' events, and the call check and the reconciler leave their calls
+ * alone, or the reconciler would find every one of them "missing" and deliver it.
+ */
+export const AllowedAgentsEnvShape = {
+  ALLOWED_AGENT_IDS: commaList.transform((ids) => (ids && ids.length > 0 ? (new Set(ids) as ReadonlySet<string>) : undefined)),
+};
+
+/** The API key settings as the audio worker and the reconciler read them. */
+export function apiKeySettings(e: { ELEVENLABS_API_KEY_SECRET_ARN?: string; ELEVENLABS_API_KEY?: string; SECRET_CACHE_SECONDS: number }) {
+  return { secretArn: e.ELEVENLABS_API_KEY_SECRET_ARN, plainKey: e.ELEVENLABS_API_KEY, cacheSeconds: e.SECRET_CACHE_SECONDS };
+}
+
 export const ApiKeyEnvShape = {
   ELEVENLABS_API_KEY_SECRET_ARN: optionalText,
   ELEVENLABS_API_KEY: optionalText,

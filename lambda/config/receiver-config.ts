@@ -10,10 +10,10 @@ import { DEFAULT_AUDIO_CHECK_DELAY_SECONDS, MAX_AUDIO_CHECK_DELAY_SECONDS } from
 import { parseSourceAllowlist } from '../core/source-ip';
 import { CrmMappingEnvShape, crmMapping } from './crm-mapping-env';
 import {
+  AllowedAgentsEnvShape,
   booleanFlag,
   CrmEnvShape,
   type CrmSettings,
-  commaList,
   crmSettings,
   type Env,
   integer,
@@ -65,7 +65,7 @@ const buildReceiverSchema = () =>
       AUDIO_BUCKET: optionalText,
       SIGNATURE_TOLERANCE_SECONDS: integer(1_800, 1, 86_400),
       ALLOWED_SOURCE_IPS: optionalText.pipe(z.string().transform(parsedWith(parseSourceAllowlist)).optional()),
-      ALLOWED_AGENT_IDS: commaList.transform((ids) => (ids && ids.length > 0 ? new Set(ids) : undefined)),
+      ...AllowedAgentsEnvShape,
       IDEMPOTENCY_TABLE: optionalText,
       ARCHIVE_EVENTS: booleanFlag,
       AUDIO_CHECK_QUEUE_URL: queueUrl,

@@ -6,7 +6,9 @@
 import * as z from 'zod';
 import { DEFAULT_LOOKBACK_HOURS, DEFAULT_SETTLE_MINUTES, type ReconcileSettings } from '../core/reconcile';
 import {
+  AllowedAgentsEnvShape,
   ApiKeyEnvShape,
+  apiKeySettings,
   booleanFlag,
   type Env,
   integer,
@@ -25,6 +27,8 @@ export interface ReconcilerConfig {
   audioCheckQueueUrl: string;
   apiKey: { secretArn?: string; plainKey?: string; cacheSeconds: number };
   elevenLabsApiBaseUrl: string;
+  /** ALLOWED_AGENT_IDS: other agents' conversations are not this deployment's to recover (contract §2 step 5). */
+  allowedAgentIds?: ReadonlySet<string>;
   window: ReconcileSettings;
 }
 
@@ -32,6 +36,7 @@ const ReconcilerSchema = z
   .object({
     ...S3EnvShape,
     ...ApiKeyEnvShape,
+    ...AllowedAgentsEnvShape,
     AUDIO_BUCKET: optionalText.pipe(z.string({ error: 'is required (the calls bucket whose archive is the ledger)' })),
     ARCHIVE_EVENTS: booleanFlag,
     AUDIO_CHECK_QUEUE_URL: queueUrl.pipe(z.string({ error: 'is required (where call checks are sent)' })),
@@ -54,8 +59,9 @@ const ReconcilerSchema = z
       audioBucket: e.AUDIO_BUCKET,
       s3: s3Location(e),
       audioCheckQueueUrl: e.AUDIO_CHECK_QUEUE_URL,
-      apiKey: { secretArn: e.ELEVENLABS_API_KEY_SECRET_ARN, plainKey: e.ELEVENLABS_API_KEY, cacheSeconds: e.SECRET_CACHE_SECONDS },
+      apiKey: apiKeySettings(e),
       elevenLabsApiBaseUrl: e.ELEVENLABS_API_BASE_URL,
+      allowedAgentIds: e.ALLOWED_AGENT_IDS,
       window: { lookbackHours: e.RECONCILE_LOOKBACK_HOURS, settleMinutes: e.RECONCILE_SETTLE_MINUTES },
     }),
   );

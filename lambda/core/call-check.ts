@@ -50,6 +50,8 @@ export interface RecordCheckDeps {
 export interface CallCheckDeps extends AudioCheckDeps {
   /** Present with ARCHIVE_EVENTS=true: the record half runs (contract §12); else the check is §10's audio check alone. */
   record?: RecordCheckDeps;
+  /** ALLOWED_AGENT_IDS: another agent's call is left alone, as the receiver skips its events (contract §2 step 5). */
+  allowedAgentIds?: ReadonlySet<string>;
 }
 
 /** What the record half found or did. */
@@ -79,6 +81,8 @@ export type RecordOutcome =
   | { kind: 'retry'; reason: string; retryAfterSeconds?: number; crmAttempts?: number; notDurable?: boolean };
 
 export interface CallCheckOutcome {
+  /** The agent is not in ALLOWED_AGENT_IDS: nothing was looked at or done. */
+  otherAgent?: true;
   /** Undefined when the record half is off (ARCHIVE_EVENTS is not true). */
   record?: RecordOutcome;
   /** Undefined when the record half said there is nothing more to do now. */
@@ -90,6 +94,7 @@ export interface CallCheckOutcome {
 /** contract §12: the record, then the recording. `budget` bounds everything. */
 export async function checkCall(message: AudioCheckMessage, deps: CallCheckDeps, budget: RequestBudget): Promise<CallCheckOutcome> {
   const outcome: CallCheckOutcome = {};
+  if (deps.allowedAgentIds && !deps.allowedAgentIds.has(message.agentId)) return { otherAgent: true };
   if (deps.record) {
     outcome.record = await checkRecord(message, deps, deps.record, budget, outcome);
     // Nothing more now: the call has not ended, ElevenLabs has nothing, or the check comes back anyway.

@@ -14,13 +14,15 @@
 import { IncompleteListingError, listConversations } from './conversation-list';
 import { describeError } from './errors';
 import type { ApiKeySource, AudioCheckQueue, CallLedger, ElevenLabsApi } from './ports';
-import { isKeySafeId } from './storage-keys';
+import { FIRST_RUN_KEY, isKeySafeId } from './storage-keys';
 import { callDeadline, type RequestBudget } from './time-budget';
 
 export const DEFAULT_LOOKBACK_HOURS = 48;
 export const DEFAULT_SETTLE_MINUTES = 30;
 /** Ledger checks and sends in flight at once: enough to keep a run short, few enough to be gentle on S3. */
 const CONCURRENCY = 16;
+/** How far ahead of this run's clock a recorded first run may be before it is refused (clock skew between runs). */
+const MARKER_SKEW_SECONDS = 3600;
 
 export interface ReconcileSettings {
   lookbackHours: number;
@@ -40,6 +42,8 @@ export interface ReconcileDeps {
   checks: AudioCheckQueue;
   marker: FirstRunMarker;
   now: () => number;
+  /** ALLOWED_AGENT_IDS: other agents' conversations are listed but left alone (contract §2 step 5). */
+  allowedAgentIds?: ReadonlySet<string>;
 }
 
 export interface ReconcileWindow {
@@ -56,6 +60,8 @@ export interface ReconcileCounts {
   present: number;
   /** Listed again on a later page (the list moved under the cursor): checked once. */
   repeated: number;
+  /** Of an agent not in ALLOWED_AGENT_IDS, or started outside the window the API was asked for: left alone. */
+  skipped: number;
   /** Conversations whose ids cannot name an archive key, or whose check could not be done or sent. */
   failed: number;
 }
@@ -78,7 +84,7 @@ export function reconcileWindow(nowMs: number, firstRunUnixSecs: number, setting
 
 /** One run. Never throws: a failure is a `failed` result, which the Lambda turns into a failed invocation. */
 export async function reconcile(deps: ReconcileDeps, settings: ReconcileSettings, budget: RequestBudget): Promise<ReconcileResult> {
-  const counts: ReconcileCounts = { listed: 0, scheduled: 0, present: 0, repeated: 0, failed: 0 };
+  const counts: ReconcileCounts = { listed: 0, scheduled: 0, present: 0, repeated: 0, skipped: 0, failed: 0 };
   const { now } = deps;
   let apiKey: string | undefined;
   let firstRunUnixSecs: number;
@@ -89,6 +95,14 @@ export async function reconcile(deps: ReconcileDeps, settings: ReconcileSettings
   } catch (error) {
     return { kind: 'failed', reason: describeError(error), counts };
   }
+  // A first run in the future would keep every window empty, silently (a hand-edited marker, a clock far off).
+  if (firstRunUnixSecs > Math.floor(now() / 1000) + MARKER_SKEW_SECONDS) {
+    return {
+      kind: 'failed',
+      reason: `${FIRST_RUN_KEY} says the first run is in the future (${firstRunUnixSecs}); fix or delete it`,
+      counts,
+    };
+  }
   const window = reconcileWindow(now(), firstRunUnixSecs, settings);
   if (!window) return { kind: 'nothing_to_list', firstRunUnixSecs };
 
@@ -96,12 +110,18 @@ export async function reconcile(deps: ReconcileDeps, settings: ReconcileSettings
   try {
     for await (const page of listConversations(deps.elevenLabs, window, apiKey, now, budget.deadlineMs)) {
       counts.listed += page.length;
-      const fresh = page.filter(({ conversationId }) => {
+      const fresh = page.filter(({ conversationId, agentId, startTimeUnixSeconds }) => {
         if (seen.has(conversationId)) {
           counts.repeated += 1;
           return false;
         }
         seen.add(conversationId);
+        // Never more than the window (contract §12), whatever the API sends back; never another agent's call.
+        const outside = startTimeUnixSeconds < window.afterUnixSeconds || startTimeUnixSeconds > window.beforeUnixSeconds;
+        if (outside || (deps.allowedAgentIds && !deps.allowedAgentIds.has(agentId))) {
+          counts.skipped += 1;
+          return false;
+        }
         return true;
       });
       await eachConcurrently(fresh, CONCURRENCY, (conversation) => checkOne(conversation, deps, budget, counts));

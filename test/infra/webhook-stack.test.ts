@@ -472,7 +472,7 @@ describe('props', () => {
       Description: Match.stringLikeRegexp('retry worker'),
       Environment: { Variables: Match.objectLike({ CRM_WEBHOOK_URL: 'https://crm.example.com/hook' }) },
     });
-    // The call check builds records too: the same CRM and mapping settings, not the receiver's allowlists.
+    // The call check builds records too: the same CRM and mapping settings and agents, not the receiver's source allowlist.
     const worker = Object.values(resourcesOf(t, 'AWS::Lambda::Function')).find((f) =>
       String(f.Properties?.Description).includes('call check'),
     );
@@ -481,8 +481,14 @@ describe('props', () => {
       CRM_WEBHOOK_URL: 'https://crm.example.com/hook',
       CRM_DEFAULT_SUBJECT: 'Sales call',
       CRM_SUBJECTS_BY_AGENT: '{"agent_a":"Renewals"}',
+      ALLOWED_AGENT_IDS: 'agent_a,agent_b',
     });
     expect(Object.keys(workerEnv)).not.toContain('ALLOWED_SOURCE_IPS');
+    // The reconciler leaves other agents' conversations alone, or it would deliver every one of them (contract §12).
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('reconciler'),
+      Environment: { Variables: Match.objectLike({ ALLOWED_AGENT_IDS: 'agent_a,agent_b' }) },
+    });
     expect(Object.values(resourcesOf(t, 'AWS::Logs::LogGroup')).map((g) => g.Properties?.RetentionInDays)).toEqual([30, 30, 30, 30, 30]);
   });
 

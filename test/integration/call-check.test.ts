@@ -132,6 +132,29 @@ describe('a record the archive holds', () => {
   });
 });
 
+describe('another agent (ALLOWED_AGENT_IDS)', () => {
+  it('is left alone: logged skipped, no S3 request, no API call', async () => {
+    const requests: string[] = [];
+    s3.plan((_i, req) => {
+      requests.push(req.method);
+      return 'pass';
+    });
+    const apiBefore = api.requests.length;
+    const handler = createAudioWorker(
+      { ...env(), ALLOWED_AGENT_IDS: 'agent_someone_else' },
+      { write: (line) => logs.push(JSON.parse(line)) },
+    );
+    expect(await handler(check('conv_cc_other_agent'), context())).toEqual({ batchItemFailures: [] });
+    expect(logs.at(-1)).toMatchObject({
+      outcome: 'skipped',
+      reason: 'agent not in ALLOWED_AGENT_IDS',
+      conversationId: 'conv_cc_other_agent',
+    });
+    expect(requests).toEqual([]);
+    expect(api.requests.length).toBe(apiBefore);
+  });
+});
+
 describe('a record the archive lacks (the webhook never arrived)', () => {
   it('is rebuilt from the API, delivered once, archived with its source, and a late webhook of either format is deduplicated', async () => {
     const { body, model, record } = call('conv_cc_missed');

@@ -242,6 +242,18 @@ describe('the record half', () => {
     expect(w.apiCalls).toEqual([]);
   });
 
+  it('another agent than ALLOWED_AGENT_IDS names: nothing looked at, asked or done (the receiver skips its events too)', async () => {
+    const w = world({ recorded: false, recordingStored: false });
+    let ledgerReads = 0;
+    w.deps.record!.ledger = { hasRecord: async () => ++ledgerReads > 0 && false };
+    expect(await checkCall(message, { ...w.deps, allowedAgentIds: new Set(['agent_other']) }, budget)).toEqual({ otherAgent: true });
+    expect([ledgerReads, w.apiCalls.length, w.crm.length, w.archived.length]).toEqual([0, 0, 0, 0]);
+    // The same message for an allowed agent is checked as usual.
+    const allowed = await checkCall(message, { ...w.deps, allowedAgentIds: new Set([message.agentId]) }, budget);
+    expect(allowed.record?.kind).toBe('recovered');
+    expect(ledgerReads).toBe(1);
+  });
+
   it('without the record half (ARCHIVE_EVENTS off) the check is the audio check alone', async () => {
     const w = world({});
     w.deps.record = undefined;

@@ -127,6 +127,28 @@ describe('reconcile', () => {
     ]);
   });
 
+  it('leaves alone what it was not asked for: other agents (ALLOWED_AGENT_IDS) and calls outside its window', async () => {
+    const early = { ...conv(5), startTimeUnixSeconds: nowSecs - 60 * HOUR };
+    const unsettled = { ...conv(6), startTimeUnixSeconds: nowSecs - 60 };
+    const world = deps({
+      elevenLabs: api([[conv(1), conv(2, 'agent_test'), early, unsettled]]),
+      firstRun: longAgo,
+      allowedAgentIds: new Set(['agent_a']),
+    });
+    const result = await reconcile(world.deps, settings, budget);
+    expect(result).toMatchObject({ kind: 'done', counts: { listed: 4, scheduled: 1, skipped: 3, failed: 0 } });
+    expect(world.sent.map((m) => m.conversationId)).toEqual(['conv_1']);
+  });
+
+  it('a first-run marker far in the future fails the run (it would keep every window empty)', async () => {
+    const world = deps({ elevenLabs: api([[conv(1)]]), firstRun: nowSecs + 2 * 24 * HOUR });
+    const result = await reconcile(world.deps, settings, budget);
+    expect(result).toMatchObject({ kind: 'failed', reason: expect.stringMatching(/first run is in the future .*fix or delete it/) });
+    expect(world.sent).toEqual([]);
+    // Within an hour of this run's clock is skew, not an error.
+    expect(await reconcile(deps({ firstRun: nowSecs + 600 }).deps, settings, budget)).toMatchObject({ kind: 'nothing_to_list' });
+  });
+
   it('lists exactly its window, page by page, 100 at a time', async () => {
     const listing = api([[conv(1)], [conv(2)]]);
     await reconcile(deps({ elevenLabs: listing, firstRun: longAgo }).deps, settings, budget);
@@ -184,8 +206,8 @@ describe('reconcile', () => {
   });
 
   it.each([
-    ['a conversation id with a slash', conv(1), { conversationId: 'conv/../x', agentId: 'agent_a', startTimeUnixSeconds: 1 }],
-    ['an agent id that is too long', conv(1), { conversationId: 'conv_9', agentId: 'a'.repeat(200), startTimeUnixSeconds: 1 }],
+    ['a conversation id with a slash', conv(1), { conversationId: 'conv/../x', agentId: 'agent_a', startTimeUnixSeconds: nowSecs - HOUR }],
+    ['an agent id that is too long', conv(1), { conversationId: 'conv_9', agentId: 'a'.repeat(200), startTimeUnixSeconds: nowSecs - HOUR }],
   ])('%s cannot name an archive key: the rest is checked, the run fails', async (_name, good, bad) => {
     const world = deps({ elevenLabs: api([[good, bad]]), firstRun: longAgo });
     expect(await reconcile(world.deps, settings, budget)).toMatchObject({ kind: 'failed', counts: { listed: 2, scheduled: 1, failed: 1 } });
