@@ -41,7 +41,7 @@ export const booleanFlag = optionalText.pipe(
 );
 
 /** A comma list, or undefined when unset/empty. */
-export const commaList = optionalText.transform((v) =>
+const commaList = optionalText.transform((v) =>
   v === undefined
     ? undefined
     : v
