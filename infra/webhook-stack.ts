@@ -357,8 +357,8 @@ export class WebhookStack extends Stack {
       env: { ARCHIVE_EVENTS: 'true' },
       bucket: this.audioBucket,
       prefix: ARCHIVE_PREFIX,
-      actions: ['s3:PutObject'],
-      why: 'Archive keys are calls/<agent_id>/<conversation_id>/<type>.json, known only per request; the grant is PutObject only, on that prefix of this one bucket.',
+      actions: ['s3:PutObject', 's3:DeleteObject'],
+      why: 'Archive keys are calls/<agent_id>/<conversation_id>/<type>.json, known only per request; the grant is PutObject, and DeleteObject to withdraw an event whose forward was not durable (the archive is the ledger), on that prefix of this one bucket.',
     });
     bindQueueSender(receiver, 'AUDIO_CHECK_QUEUE_URL', this.audioCheckQueue);
     bindValue(receiver, 'AUDIO_CHECK_DELAY_SECONDS', String(settings.audioCheckDelaySeconds));

@@ -29,6 +29,10 @@ export function createS3EventArchive({ bucket, ...location }: { bucket: string }
         { abortSignal: abortSignalAt(deadlineMs) },
       );
     },
+    async remove(key: string, deadlineMs: number) {
+      const { client, sdk } = await loadS3('audio', location);
+      await client.send(new sdk.DeleteObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: abortSignalAt(deadlineMs) });
+    },
   };
 }
 

@@ -10,7 +10,7 @@ import { type Delivery, deliverToCrm } from './deliver-to-crm';
 import { AudioStoreError, describeError, ForwardNotDurableError } from './errors';
 import type { AudioEvent, RecordEvent, WebhookEvent } from './events';
 import type { SuccessBody, WebhookDeps } from './handle-webhook';
-import { keepCall } from './keep-call';
+import { keepCall, withdrawArchive } from './keep-call';
 import { maskPhone } from './mask';
 import { unreachable } from './outcome';
 import type { RequestFacts } from './request-facts';
@@ -59,6 +59,12 @@ async function forwardAndKeep(event: RecordEvent, rawBody: RawBody, context: Dis
   ]);
   try {
     return await forwarded;
+  } catch (error) {
+    if (error instanceof ForwardNotDurableError && archive) {
+      await kept;
+      await withdrawArchive(event, archive, facts, now, deadlineMs);
+    }
+    throw error;
   } finally {
     await kept;
   }

@@ -30,6 +30,32 @@ export const MAX_AUDIO_CHECK_DELAY_SECONDS = 900;
 
 const NOT_KEY_SAFE = 'agent or conversation id is not 1-128 of A-Z a-z 0-9 _ . -';
 
+/**
+ * contract §12: the archive is the ledger the call check and the reconciler read, so an event
+ * whose forward was not durable (answered 500) must not stay in it, or it would count as
+ * delivered and never be recovered (ElevenLabs resends no failure event, and transcriptions
+ * only with its retries on). Run after keepCall settled; never throws.
+ */
+export async function withdrawArchive(
+  event: RecordEvent,
+  archive: EventArchive,
+  facts: RequestFacts,
+  now: () => number,
+  deadlineMs: number,
+): Promise<void> {
+  const { conversation_id: conversationId, agent_id: agentId } = event.data;
+  if (facts.archive !== 'archived' || typeof agentId !== 'string') return;
+  await archive.remove(archiveKey(agentId, conversationId, event.type), callDeadline('archivePut', now(), deadlineMs)).then(
+    () => {
+      facts.archive = 'withdrawn';
+    },
+    (error: unknown) => {
+      facts.archive = 'withdraw_failed';
+      facts.archiveError = describeError(error);
+    },
+  );
+}
+
 /** Archives the event and schedules its audio check, concurrently; records what happened in `facts`. */
 export async function keepCall(
   event: RecordEvent,

@@ -112,7 +112,8 @@ export function requestMetrics(facts: RequestFacts): MetricValues {
   if (facts.crmAttempts !== undefined && facts.crmAttempts > 1) add(MetricName.CrmForwardRetried, facts.crmAttempts - 1);
   if (facts.idempotencyError !== undefined) add(MetricName.IdempotencyUnavailable);
   if (facts.archive === 'archived') add(MetricName.EventArchived);
-  if (facts.archive === 'failed') add(MetricName.ArchiveFailed);
+  // A withdrawal that failed leaves the ledger saying "delivered" for an event that was not: as bad as no archive.
+  if (facts.archive === 'failed' || facts.archive === 'withdraw_failed') add(MetricName.ArchiveFailed);
   if (facts.audioCheck === 'scheduled') add(MetricName.AudioCheckScheduled);
   if (facts.audioCheck === 'not_scheduled') add(MetricName.AudioCheckNotScheduled);
   // A text-back the SMS queue refused will never be sent (contract §13).

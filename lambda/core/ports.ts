@@ -135,6 +135,8 @@ export interface ApiKeySource {
 /** The event archive (contract §10): the verified body of an event, as received. */
 export interface EventArchive {
   put(entry: ArchiveEntry, deadlineMs: number): Promise<void>;
+  /** Deletes what `put` wrote: an event whose forward was not durable must not stand in the ledger (contract §12). */
+  remove(key: string, deadlineMs: number): Promise<void>;
 }
 
 export interface ArchiveEntry {

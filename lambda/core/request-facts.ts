@@ -29,7 +29,8 @@ export interface RequestFacts {
   /** Why the secret cache could not be refreshed while the last verified secret is in use. */
   secretStale?: string;
   /** contract §10: the event archive and the audio check, and why one failed or was skipped. */
-  archive?: 'archived' | 'failed' | 'skipped';
+  /** `withdrawn`: archived, then deleted because the forward was not durable (the archive is the §12 ledger). */
+  archive?: 'archived' | 'failed' | 'skipped' | 'withdrawn' | 'withdraw_failed';
   archiveError?: string;
   audioCheck?: 'scheduled' | 'not_scheduled' | 'skipped';
   audioCheckError?: string;

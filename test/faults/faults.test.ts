@@ -247,6 +247,24 @@ describe('SQS and Secrets Manager faults', () => {
     await assertNothingLost(deliveries, ['event could not be forwarded or queued']);
   });
 
+  it('SQS down while the CRM is down, with the archive on → 500 and the archive withdrawn, so the ledger does not call it delivered', async () => {
+    local.crm.respond({ status: 503 });
+    local.aws.failWith(503, 'AmazonSQS.SendMessage');
+    const delivery = await deliver(receiver({ ARCHIVE_EVENTS: 'true' }), 'failure', {
+      conversationId: 'conv_withdrawn',
+      agentId: 'agent_w',
+    });
+    expect(delivery.result.statusCode).toBe(500);
+    expect(logs.at(-1)).toMatchObject({ archive: 'withdrawn', CrmForwardNotDurable: 1 });
+    expect(await local.getObject('calls/agent_w/conv_withdrawn/call_initiation_failure.json')).toBeUndefined();
+    // With the CRM back, the same delivery is archived and stays.
+    local.crm.respond({ status: 200 });
+    local.aws.failWith(undefined);
+    const again = await deliver(receiver({ ARCHIVE_EVENTS: 'true' }), 'failure', { conversationId: 'conv_withdrawn', agentId: 'agent_w' });
+    expect(again.result.statusCode).toBe(200);
+    expect(await local.getObject('calls/agent_w/conv_withdrawn/call_initiation_failure.json')).toBeDefined();
+  });
+
   it('SQS down while the CRM is up → forwarded; the queue is not needed', async () => {
     local.aws.failWith(503, 'AmazonSQS.SendMessage');
     const delivery = await deliver(receiver(), 'transcription');

@@ -54,6 +54,8 @@ describe('receiver role', () => {
       'logs:PutLogEvents': [arnOf(logs)],
       'secretsmanager:GetSecretValue': [{ Ref: secret }],
       's3:PutObject': [{ 'Fn::Join': ['', [arnOf(bucket), '/audio/*']] }, { 'Fn::Join': ['', [arnOf(bucket), '/calls/*']] }],
+      // Only the archive: an event whose forward was not durable is withdrawn from the ledger (contract §12).
+      's3:DeleteObject': [{ 'Fn::Join': ['', [arnOf(bucket), '/calls/*']] }],
       'sqs:SendMessage': [arnOf(logicalId(template, 'AWS::SQS::Queue', 'AudioCheckQueue')), arnOf(queue)],
       'dynamodb:GetItem': [arnOf(table)],
       'dynamodb:PutItem': [arnOf(table)],

@@ -67,6 +67,7 @@ function world(options: {
           if (options.archiveFails) throw new Error('S3 down');
           w.archived.push(entry);
         },
+        remove: async () => undefined,
       },
       delivery: {
         now: () => NOW,

@@ -18,13 +18,18 @@ const signed = (body: string | Buffer): WebhookRequest => ({
   sourceIp: '34.67.146.145',
 });
 
-function keepingWorld(options: { archiveFails?: boolean; scheduleFails?: boolean } = {}) {
+function keepingWorld(options: { archiveFails?: boolean; scheduleFails?: boolean; removeFails?: boolean } = {}) {
   const archived: { entry: ArchiveEntry; deadlineMs: number }[] = [];
+  const removed: string[] = [];
   const scheduled: { message: AudioCheckMessage; delaySeconds: number; deadlineMs: number }[] = [];
   const archive: EventArchive = {
     async put(entry, deadlineMs) {
       if (options.archiveFails) throw new Error('AccessDenied');
       archived.push({ entry, deadlineMs });
+    },
+    async remove(key) {
+      if (options.removeFails) throw new Error('AccessDenied');
+      removed.push(key);
     },
   };
   const audioChecks: AudioCheckQueue = {
@@ -35,7 +40,7 @@ function keepingWorld(options: { archiveFails?: boolean; scheduleFails?: boolean
   };
   const world = memoryWorld({ archive, audioChecks });
   world.deps.config = { ...world.deps.config, audioCheckDelaySeconds: 600 };
-  return { world, archived, scheduled };
+  return { world, archived, scheduled, removed };
 }
 
 const transcription = (data: Record<string, unknown> = {}, conversationId = 'conv_keep') => {
@@ -103,13 +108,38 @@ describe('the event archive (ARCHIVE_EVENTS=true)', () => {
     expect(result.facts).toMatchObject({ archive: 'skipped', audioCheck: 'skipped' });
   });
 
-  it('still archives when the CRM fails and the retry queue refuses (the answer is the 500 contract §2 allows)', async () => {
-    const { world, archived } = keepingWorld();
+  it('withdraws the archive when the CRM fails and the retry queue refuses (500): the ledger must not call it delivered', async () => {
+    const { world, archived, removed, scheduled } = keepingWorld();
     world.setCrmResult({ ok: false, attempts: 3, lastError: 'HTTP 503', permanent: false });
     world.failQueue();
     const result = await handleWebhook(signed(transcription()), world.deps);
     expect(result.statusCode).toBe(500);
     expect(archived).toHaveLength(1);
+    expect(removed).toEqual(['calls/agent_keep/conv_keep/post_call_transcription.json']);
+    expect(result.facts.archive).toBe('withdrawn');
+    // The call check stays scheduled: ten minutes on, it finds no record and recovers it from the API (contract §12).
+    expect(scheduled).toHaveLength(1);
+    expect(requestMetrics(result.facts)).not.toHaveProperty('EventArchived');
+  });
+
+  it('a withdrawal that fails is counted as ArchiveFailed (the ledger is wrong) and the answer stays 500', async () => {
+    const { world, removed } = keepingWorld({ removeFails: true });
+    world.setCrmResult({ ok: false, attempts: 3, lastError: 'HTTP 503', permanent: false });
+    world.failQueue();
+    const result = await handleWebhook(signed(failure()), world.deps);
+    expect(result.statusCode).toBe(500);
+    expect(removed).toEqual([]);
+    expect(result.facts).toMatchObject({ archive: 'withdraw_failed', archiveError: expect.stringContaining('AccessDenied') });
+    expect(requestMetrics(result.facts)).toMatchObject({ ArchiveFailed: 1 });
+  });
+
+  it('keeps the archive of an event queued for the retry worker (durable: 200 queued)', async () => {
+    const { world, removed } = keepingWorld();
+    world.setCrmResult({ ok: false, attempts: 3, lastError: 'HTTP 503', permanent: false });
+    const result = await handleWebhook(signed(transcription()), world.deps);
+    expect(result.statusCode).toBe(200);
+    expect(removed).toEqual([]);
+    expect(result.facts.archive).toBe('archived');
   });
 
   it('is not written again for a deduplicated repeat', async () => {
@@ -182,7 +212,7 @@ describe('alongside the CRM forward', () => {
       await allStarted;
     };
     const world = memoryWorld({
-      archive: { put: () => mark('archive') },
+      archive: { put: () => mark('archive'), remove: async () => undefined },
       audioChecks: { schedule: () => mark('audioCheck') },
     });
     world.deps.crm = {
