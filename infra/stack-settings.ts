@@ -164,11 +164,18 @@ function reconcileOf(props: WebhookStackProps): StackSettings['reconcile'] {
     check(Number.isInteger(value) && value >= min && value <= max, `${name} must be a whole number from ${min} to ${max}, got ${value}`);
     return value;
   };
-  return {
+  const reconcile = {
     everyMinutes: read('reconcileEveryMinutes'),
     lookbackHours: read('reconcileLookbackHours'),
     settleMinutes: read('reconcileSettleMinutes'),
   };
+  // Each run's window must cover at least the time since the last run, or calls between two windows are never checked.
+  const windowMinutes = reconcile.lookbackHours * 60 - reconcile.settleMinutes;
+  check(
+    windowMinutes >= reconcile.everyMinutes,
+    `the reconciler's window (reconcileLookbackHours ${reconcile.lookbackHours} h minus reconcileSettleMinutes ${reconcile.settleMinutes} min = ${windowMinutes} min) must be at least reconcileEveryMinutes (${reconcile.everyMinutes}), or calls between runs are never checked`,
+  );
+  return reconcile;
 }
 
 /** ALLOWED_SOURCE_IPS (contract §8): the receiver's own. */

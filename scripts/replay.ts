@@ -16,10 +16,11 @@ import { createCrmForwarder } from '../lambda/adapters/crm-client';
 import { retryQueueOver } from '../lambda/adapters/queue';
 import type { Env } from '../lambda/config/env-fields';
 import { loadConfig } from '../lambda/config/receiver-config';
+import { parseArchivedEvent } from '../lambda/core/call-check';
 import { type CrmPayload, toCrmPayload } from '../lambda/core/crm-payload';
 import { type Delivery, deliverToCrm } from '../lambda/core/deliver-to-crm';
 import { ConfigurationError, ForwardNotDurableError } from '../lambda/core/errors';
-import { parseEvent, type RecordEvent } from '../lambda/core/events';
+import type { RecordEvent } from '../lambda/core/events';
 import { maskPhone } from '../lambda/core/mask';
 import { requestBudget } from '../lambda/core/time-budget';
 import { localQueueSender } from '../support/folder-queue';
@@ -113,7 +114,8 @@ function parseArchived(body: string): RecordEvent {
   } catch {
     throw new CliError('the archived event is not JSON');
   }
-  const event = parseEvent(json);
+  // A webhook's envelope, or a record the call check recovered (the API's model, contract §12).
+  const event = parseArchivedEvent(json);
   if (event.kind !== 'transcription' && event.kind !== 'failure') {
     throw new CliError(`the archived event has type ${JSON.stringify(event.type)}, which has no CRM payload`);
   }

@@ -53,6 +53,15 @@ const ReconcilerSchema = z
       });
     }
   })
+  .superRefine((env, ctx) => {
+    if (env.RECONCILE_LOOKBACK_HOURS * 60 <= env.RECONCILE_SETTLE_MINUTES) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['RECONCILE_SETTLE_MINUTES'],
+        message: `must be less than RECONCILE_LOOKBACK_HOURS in minutes (${env.RECONCILE_LOOKBACK_HOURS * 60}), or every window is empty`,
+      });
+    }
+  })
   .superRefine(refuseFolderQueuesOnLambda(['AUDIO_CHECK_QUEUE_URL']))
   .transform(
     (e): ReconcilerConfig => ({

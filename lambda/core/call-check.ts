@@ -149,7 +149,9 @@ async function checkRecord(
     const notDurable = error instanceof ForwardNotDurableError;
     return { kind: 'retry', reason: describeError(error), notDurable, ...(notDurable ? { crmAttempts: error.attempts } : {}) };
   }
-  const archived = await record.archive
+  // The claims are completed alongside the archive write, not after it: a slow archive must not
+  // leave them to lapse at the worker's hard end, when a late webhook could take one over.
+  const archiving = record.archive
     .put(
       {
         key: archiveKey(agentId, conversationId, RECOVERED_TYPE),
@@ -165,7 +167,10 @@ async function checkRecord(
       () => ({ archive: 'archived' as const }),
       (error: unknown) => ({ archive: 'failed' as const, archiveError: describeError(error) }),
     );
-  await settle((store, key) => store.complete(key, now(), callDeadline('idempotencyWrite', now(), budget.deadlineMs)));
+  const [archived] = await Promise.all([
+    archiving,
+    settle((store, key) => store.complete(key, now(), callDeadline('idempotencyWrite', now(), budget.deadlineMs))),
+  ]);
   const textBack = record.textBack ? await queueTextBack(event, payload, record.textBack, now, budget.deadlineMs) : {};
   return {
     kind: 'recovered',
@@ -208,6 +213,16 @@ async function fetchConversation(
   }
   const event = readConversation(answer.body, message);
   return typeof event === 'string' ? { kind: 'retry', reason: `ElevenLabs API answered ${event}` } : { event, body: answer.body };
+}
+
+/**
+ * An archived body as the event it records (`npm run replay`): a webhook's own envelope, or the
+ * API's bare conversation model the call check archived (no `type`), which is a transcription
+ * (contract §12). Throws InvalidEventError as parseEvent does.
+ */
+export function parseArchivedEvent(json: unknown): ReturnType<typeof parseEvent> {
+  const bareModel = typeof json === 'object' && json !== null && !Array.isArray(json) && !('type' in json) && 'conversation_id' in json;
+  return parseEvent(bareModel ? { type: RECOVERED_TYPE, data: json } : json);
 }
 
 /**

@@ -178,6 +178,13 @@ describe('Lambda functions', () => {
     expect(() => templateOf({ [name]: value })).toThrow(message);
   });
 
+  it('refuses a window shorter than the time between runs (calls between two windows would never be checked)', () => {
+    expect(() => templateOf({ reconcileLookbackHours: 1, reconcileSettleMinutes: 30, reconcileEveryMinutes: 60 })).toThrow(
+      "the reconciler's window (reconcileLookbackHours 1 h minus reconcileSettleMinutes 30 min = 30 min) must be at least reconcileEveryMinutes (60)",
+    );
+    expect(() => templateOf({ reconcileLookbackHours: 1, reconcileSettleMinutes: 30, reconcileEveryMinutes: 30 })).not.toThrow();
+  });
+
   it('feeds the audio worker one audio check per invocation, with ReportBatchItemFailures', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: arnOf(logicalId(template, 'AWS::SQS::Queue', 'AudioCheckQueue')),

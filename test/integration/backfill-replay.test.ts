@@ -251,6 +251,28 @@ describe('npm run replay', () => {
     expect(local.crm.accepted.slice(before)).toEqual([expected]);
   });
 
+  it('replays a record the call check recovered (archived as the API model, with no webhook envelope)', async () => {
+    const event = sampleEvent('transcription', { conversationId: 'conv_rp_recovered', agentId: 'agent_rp' });
+    const model = JSON.stringify(event.data);
+    await archive.put(
+      {
+        key: archiveKey('agent_rp', 'conv_rp_recovered', 'post_call_transcription'),
+        body: model,
+        conversationId: 'conv_rp_recovered',
+        agentId: 'agent_rp',
+        source: 'elevenlabs-api',
+      },
+      Date.now() + 10_000,
+    );
+    const mapping = { defaultSubject: 'Conversational AI call', subjectsByAgent: {}, defaultCountry: 'AU' as const };
+    const expected = toCrmPayload(parseEvent({ type: 'post_call_transcription', data: JSON.parse(model) }) as TranscriptionEvent, mapping);
+    const before = local.crm.accepted.length;
+    const { code, out } = await run('replay', ['--conversation', 'conv_rp_recovered'], replayEnv());
+    expect(code).toBe(0);
+    expect(out).toContain('forwarded to the CRM (1 attempt)');
+    expect(local.crm.accepted.slice(before)).toEqual([expected]);
+  });
+
   it('--dry-run sends nothing and shows the payload without personal data', async () => {
     const expected = await archived('conv_rp_dry');
     const before = local.crm.received.length;

@@ -192,6 +192,11 @@ describe('a run that cannot finish fails loudly: ReconcileFailed and a failed in
     ],
     ['a lookback over 30 days', { RECONCILE_LOOKBACK_HOURS: '9000' }, /RECONCILE_LOOKBACK_HOURS must be at most 720/],
     ['a settle time under 5 minutes', { RECONCILE_SETTLE_MINUTES: '1' }, /RECONCILE_SETTLE_MINUTES must be at least 5/],
+    [
+      'a settle time as long as the lookback',
+      { RECONCILE_LOOKBACK_HOURS: '1', RECONCILE_SETTLE_MINUTES: '60' },
+      /RECONCILE_SETTLE_MINUTES must be less than RECONCILE_LOOKBACK_HOURS in minutes \(60\), or every window is empty/,
+    ],
     ['no queue', { AUDIO_CHECK_QUEUE_URL: '' }, /AUDIO_CHECK_QUEUE_URL is required/],
   ])('invalid configuration (%s): every run fails, naming the variable', async (_name, extra, message) => {
     const handler = createReconciler({ ...env(), ...extra }, { write: (l) => logs.push(JSON.parse(l)) });

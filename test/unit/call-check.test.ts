@@ -224,6 +224,27 @@ describe('the record half', () => {
     expect(callCheckMetrics(outcome)).toMatchObject({ CallRecovered: 1, ArchiveFailed: 1 });
   });
 
+  it('completes the claims alongside the archive write, not after it (a slow archive must not let them lapse)', async () => {
+    const w = world({});
+    let archiveDone = false;
+    const completedWhileArchiving: boolean[] = [];
+    w.deps.record!.archive.put = async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      archiveDone = true;
+    };
+    const store = w.store;
+    const complete = store.complete.bind(store);
+    store.complete = async (key, at, deadline) => {
+      completedWhileArchiving.push(!archiveDone);
+      return complete(key, at, deadline);
+    };
+    expect((await checkCall(message, { ...w.deps, record: { ...w.deps.record!, idempotency: store } }, budget)).record).toMatchObject({
+      kind: 'recovered',
+      archive: 'archived',
+    });
+    expect(completedWhileArchiving).toEqual([true, true]);
+  });
+
   it('the idempotency table fails: delivered anyway, IdempotencyUnavailable', async () => {
     const failing: IdempotencyStore = {
       claim: async () => Promise.reject(new Error('DynamoDB down')),
