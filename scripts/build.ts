@@ -23,9 +23,14 @@ const banner = "import { createRequire as __createRequire } from 'node:module'; 
 export async function buildLambda(name: keyof typeof LAMBDAS, options: Partial<BuildOptions> = {}) {
   const outdir = `${root}dist/${name}`;
   await rm(outdir, { recursive: true, force: true });
-  return build({
+  return build({ ...lambdaBuildOptions(LAMBDAS[name], outdir), ...options });
+}
+
+/** The settings every Lambda bundle is built with (bench/naive/build.ts reuses them, without splitting). */
+export function lambdaBuildOptions(entry: string, outdir: string): BuildOptions & { metafile: true } {
+  return {
     absWorkingDir: root,
-    entryPoints: { index: LAMBDAS[name] },
+    entryPoints: { index: entry },
     outdir,
     bundle: true,
     splitting: true,
@@ -49,8 +54,7 @@ export async function buildLambda(name: keyof typeof LAMBDAS, options: Partial<B
     // instead of ~170 ms (bench figure 2d, medians of 9 fresh processes).
     mainFields: ['module', 'main'],
     logLevel: 'warning',
-    ...options,
-  });
+  };
 }
 
 const isMain = process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1];

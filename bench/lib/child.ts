@@ -11,12 +11,14 @@ export interface ChildOptions {
   args: string[];
   env: Record<string, string>;
   timeoutMs?: number;
+  /** The node binary; this process's own by default (figures 11 and 12 run Node.js 24, lib/node24.ts). */
+  node?: string;
 }
 
 /** Spawns `node <args>` in the repo root; resolves with the parsed last stdout line. */
-export function runNodeJson<T>({ args, env, timeoutMs = 60_000 }: ChildOptions): Promise<T> {
+export function runNodeJson<T>({ args, env, timeoutMs = 60_000, node = process.execPath }: ChildOptions): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(node, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));

@@ -1,0 +1,196 @@
+/**
+ * Figure 11: the cold first answer (SPEC §14, issue 20), against the naive reference receiver
+ * (bench/naive/receiver.ts) in the same run, on Node.js 24 (lib/node24.ts). Each run is a whole
+ * fresh process: start Node, import the bundle (which builds the handler, as Lambda INIT does),
+ * handle one signed `post_call_transcription` with the stack's settings (lib/stack-env.ts; every
+ * AWS part a loopback stand-in in another process, the CRM a loopback server in this one), exit.
+ * Runs alternate in pairs, receiver then naive, then naive then receiver, so drift on the machine
+ * falls on both; the ratio is taken pair by pair and its median reported.
+ *
+ * Per process: wall time from spawn to exit (measured here), CPU time user + system and peak RSS
+ * (`process.resourceUsage()` in the child just before it exits: its own accounting, all threads).
+ * Import time and the first event's time alone are information: work moved from one into the
+ * other counts the same (§14).
+ */
+import { pathToFileURL } from 'node:url';
+import { startCrmStandIn } from '../support/stand-ins/crm';
+import { ROOT, runNodeJson } from './lib/child';
+import { BENCH_SECRET, childEnv } from './lib/local-env';
+import { node24 } from './lib/node24';
+import { atMost, type Check, type Measurement, ms, times, verdict } from './lib/report';
+import { gatewayEvent, signedBody } from './lib/signed-events';
+import { stackSettings } from './lib/stack-env';
+import { startStandIns } from './lib/stand-ins';
+import { median, round } from './lib/stats';
+import { buildNaiveReceiver } from './naive/build';
+
+/** What one fresh process reports (CHILD below), plus its wall time measured from here. */
+export interface ProcessRun {
+  wallMs: number;
+  importMs: number;
+  firstEventMs: number;
+  cpuMs: number;
+  peakRssKiB: number;
+}
+
+/**
+ * Imports argv[1], handles the event in BENCH_EVENT with a Lambda-style context, prints one JSON
+ * line and exits (keep-alive sockets would hold it open). Log lines are captured so the answer
+ * says whether the archive and the audio check really happened.
+ */
+const CHILD = `
+const log = [];
+const write = process.stdout.write.bind(process.stdout);
+process.stdout.write = (chunk, ...rest) => { const s = String(chunk); if (s.startsWith('{')) { log.push(s); return true; } return write(chunk, ...rest); };
+const t0 = performance.now();
+const mod = await import(process.argv[1]);
+const importMs = performance.now() - t0;
+const event = JSON.parse(process.env.BENCH_EVENT);
+const t1 = performance.now();
+const result = await mod.handler(event, { awsRequestId: 'first-answer', getRemainingTimeInMillis: () => 28000 - (performance.now() - t1) });
+const firstEventMs = performance.now() - t1;
+const usage = process.resourceUsage();
+const line = log.length ? JSON.parse(log.at(-1)) : {};
+write('\\n' + JSON.stringify({
+  importMs, firstEventMs, status: result.statusCode, forwarded: String(result.body).includes('"forwarded":true'),
+  archive: line.archive ?? null, audioCheck: line.audioCheck ?? null,
+  cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000, peakRssKiB: usage.maxRSS,
+}) + '\\n', () => process.exit(0));
+`;
+
+interface ChildAnswer extends Omit<ProcessRun, 'wallMs'> {
+  status: number;
+  forwarded: boolean;
+  archive: string | null;
+  audioCheck: string | null;
+}
+
+/** Issue 20: the cold first answer at most 0.8× the naive receiver's wall time, peak RSS no higher. */
+const WALL_RATIO_LIMIT = 0.8;
+
+type Side = 'ours' | 'naive';
+type Stat = { median: number; samples: number[] };
+
+export interface FirstAnswerData {
+  node: string;
+  pairs: number;
+  ours: Record<keyof ProcessRun, Stat>;
+  naive: Record<keyof ProcessRun, Stat>;
+  /** Medians of ours ÷ naive, pair by pair. */
+  ratio: { wall: number; cpu: number; peakRss: number };
+}
+
+export async function benchFirstAnswer(quick: boolean): Promise<Measurement<FirstAnswerData>> {
+  const started = performance.now();
+  const pairs = quick ? 5 : 20;
+  const node = node24();
+  const bundles: Record<Side, string> = {
+    ours: pathToFileURL(`${ROOT}dist/receiver/index.mjs`).href,
+    naive: pathToFileURL(await buildNaiveReceiver()).href,
+  };
+  const crm = await startCrmStandIn({ record: false });
+  const standIns = await startStandIns();
+  const env = childEnv(stackSettings(standIns, crm.url));
+  const runs: Record<Side, ProcessRun[]> = { ours: [], naive: [] };
+  let id = 0;
+  const run = async (side: Side): Promise<ProcessRun> => {
+    // A fresh conversation per process, signed now: never a duplicate, never stale.
+    const event = gatewayEvent(signedBody(BENCH_SECRET, 'transcription'), `first-${side}-${id++}`);
+    const t0 = performance.now();
+    const a = await runNodeJson<ChildAnswer>({
+      node: node.binary,
+      args: ['--input-type=module', '-e', CHILD, bundles[side]],
+      env: { ...env, BENCH_EVENT: JSON.stringify(event) },
+    });
+    const wallMs = performance.now() - t0;
+    if (!(a.status === 200 && a.forwarded && a.archive === 'archived' && a.audioCheck === 'scheduled')) {
+      throw new Error(
+        `${side}: first event answered ${a.status}, forwarded ${a.forwarded}, archive ${a.archive}, audio check ${a.audioCheck}`,
+      );
+    }
+    return { wallMs, importMs: a.importMs, firstEventMs: a.firstEventMs, cpuMs: a.cpuMs, peakRssKiB: a.peakRssKiB };
+  };
+  try {
+    // One unmeasured pair warms the OS page cache for node24, both bundles and the chunks.
+    await run('ours');
+    await run('naive');
+    for (let i = 0; i < pairs; i++) {
+      const order: Side[] = i % 2 === 0 ? ['ours', 'naive'] : ['naive', 'ours'];
+      for (const side of order) runs[side].push(await run(side));
+    }
+  } finally {
+    await crm.close();
+    await standIns.close();
+  }
+  return report(node.version, pairs, runs, (performance.now() - started) / 1000);
+}
+
+function report(nodeVersion: string, pairs: number, runs: Record<Side, ProcessRun[]>, seconds: number): Measurement<FirstAnswerData> {
+  const fields = ['wallMs', 'importMs', 'firstEventMs', 'cpuMs', 'peakRssKiB'] as const;
+  const stats = (side: Side) =>
+    Object.fromEntries(
+      fields.map((f) => {
+        const samples = runs[side].map((r) => r[f]);
+        return [f, { median: round(median(samples)), samples: samples.map((v) => round(v)) }];
+      }),
+    ) as Record<keyof ProcessRun, Stat>;
+  const pairRatio = (f: keyof ProcessRun) => median(runs.ours.map((r, i) => r[f] / runs.naive[i]![f]));
+  const ours = stats('ours');
+  const naive = stats('naive');
+  const ratio = { wall: pairRatio('wallMs'), cpu: pairRatio('cpuMs'), peakRss: pairRatio('peakRssKiB') };
+  const wallCheck = atMost(
+    `cold first answer ≤ ${WALL_RATIO_LIMIT}× the naive receiver's wall time (Node 24)`,
+    ratio.wall,
+    WALL_RATIO_LIMIT,
+    '×',
+  );
+  const rssCheck: Check = atMost("cold first answer: peak RSS ≤ the naive receiver's", ratio.peakRss, 1, '×');
+  const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
+  const label = `${pairs} pairs of fresh processes, Node ${nodeVersion}`;
+  return {
+    name: 'firstAnswer',
+    rows: [
+      {
+        figure: `11. cold first answer, whole process (${label})`,
+        ours: `${ms(ours.wallMs.median)} wall`,
+        baseline: `naive ${ms(naive.wallMs.median)}`,
+        comparison: `${times(ratio.wall)} (median of pair ratios)`,
+        target: `≤ ${WALL_RATIO_LIMIT}× naive`,
+        verdict: verdict(wallCheck),
+      },
+      {
+        figure: '11. the same: CPU user + system per process',
+        ours: ms(ours.cpuMs.median),
+        baseline: `naive ${ms(naive.cpuMs.median)}`,
+        comparison: times(ratio.cpu),
+        target: '(info)',
+        verdict: 'reported',
+      },
+      {
+        figure: '11. the same: peak RSS per process',
+        ours: mib(ours.peakRssKiB.median),
+        baseline: `naive ${mib(naive.peakRssKiB.median)}`,
+        comparison: times(ratio.peakRss),
+        target: '≤ 1× naive',
+        verdict: verdict(rssCheck),
+      },
+      {
+        figure: '11. the same: import, then first event (in-process)',
+        ours: `${ms(ours.importMs.median)} + ${ms(ours.firstEventMs.median)}`,
+        baseline: `naive ${ms(naive.importMs.median)} + ${ms(naive.firstEventMs.median)}`,
+        comparison: `import ${times(ours.importMs.median / naive.importMs.median)}`,
+        target: '(info: not a target, §14)',
+        verdict: 'reported',
+      },
+    ],
+    checks: [wallCheck, rssCheck],
+    data: {
+      node: nodeVersion,
+      pairs,
+      ours,
+      naive,
+      ratio: { wall: round(ratio.wall), cpu: round(ratio.cpu), peakRss: round(ratio.peakRss) },
+    },
+    seconds,
+  };
+}
