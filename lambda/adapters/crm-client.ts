@@ -5,13 +5,11 @@
  * retry worker so both follow the same rules.
  */
 import { EventEmitter } from 'node:events';
-import type { Dispatcher } from 'undici';
 import { describeError } from '../core/errors';
 import { backoffDelay, classifyStatus, parseRetryAfter } from '../core/forward-policy';
 import type { CrmForwarder, ForwardResult } from '../core/ports';
 import { CRM_BACKOFF_BASE_MS, CRM_BACKSTOP_MS, CRM_FORWARD_BUDGET_MS } from '../core/time-budget';
 import { lazy } from './lazy';
-import { cjsExports } from './load-module';
 
 export interface CrmClientOptions {
   url: string;
@@ -35,8 +33,8 @@ const USER_AGENT = 'elevenlabs-webhook-receiver/1';
  * under the common 5 s server idle timeout so we rarely write to a socket the CRM closed.
  */
 const loadUndici = lazy(async () => {
-  const undici = cjsExports(await import('undici'));
-  const agent = new undici.Agent({
+  const { Agent, request } = await import('./undici-request');
+  const agent = new Agent({
     keepAliveTimeout: 4_000,
     keepAliveMaxTimeout: 60_000,
     connections: 32,
@@ -47,7 +45,7 @@ const loadUndici = lazy(async () => {
     headersTimeout: CRM_BACKSTOP_MS,
     bodyTimeout: CRM_BACKSTOP_MS,
   });
-  return { request: undici.request, agent };
+  return { request, agent };
 });
 
 export function createCrmForwarder(options: CrmClientOptions): CrmForwarder {
@@ -62,9 +60,11 @@ export function createCrmForwarder(options: CrmClientOptions): CrmForwarder {
     random = Math.random,
   } = options;
 
+  let target: URL | undefined;
   return {
     async forward(payload, deadlineMs): Promise<ForwardResult> {
       const { request, agent } = await loadUndici();
+      target ??= new URL(url);
       const body = JSON.stringify(payload);
       const deadline = Math.min(now() + budgetMs, deadlineMs);
       let lastError = 'no time left before the deadline';
@@ -77,9 +77,10 @@ export function createCrmForwarder(options: CrmClientOptions): CrmForwarder {
         let retryAfterMs: number | undefined;
         const timeout = attemptTimeoutSignal(attemptTimeout);
         try {
-          const response = await request(url, {
+          const response = await request(agent, {
+            origin: target.origin,
+            path: `${target.pathname}${target.search}`,
             method: 'POST',
-            dispatcher: agent as Dispatcher,
             headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT },
             body,
             signal: timeout.signal,

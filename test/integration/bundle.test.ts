@@ -66,6 +66,21 @@ describe('the SDK clients in the bundles', () => {
   });
 });
 
+describe('undici in the receiver', () => {
+  // lambda/adapters/undici-request.ts loads undici's Agent and request alone: the package's index
+  // would bring its mocks, cache stores and EventSource into the first event's chunk too (bench
+  // figure 9, issue 20).
+  it.each(['MockNotMatchedError', 'SqliteCacheStore', 'EventSource'])('the receiver does not carry %s', (name) => {
+    const dir = new URL('../../dist/receiver/chunks/', import.meta.url);
+    const code = readdirSync(dir)
+      .filter((file) => file.endsWith('.mjs'))
+      .map((file) => readFileSync(new URL(file, dir), 'utf8'))
+      .join('\n');
+    expect(code).toContain('UND_ERR_HEADERS_TIMEOUT');
+    expect(code).not.toContain(name);
+  });
+});
+
 describe('dist/receiver/index.mjs', () => {
   it('exports a handler that forwards a transcription and stores audio', async () => {
     const handler = await importBundle<(e: unknown) => Promise<APIGatewayProxyResult>>('receiver', local.env);
