@@ -1,7 +1,8 @@
 /**
  * Figure 2: cold import. Each run is a fresh `node` process that imports one module and reports
  * how long `await import()` took; the receiver bundle (dist/receiver/index.mjs, which also runs
- * createReceiver(process.env) at import, as Lambda INIT does) against an empty module. Runs are
+ * initReceiver(process.env) at import, as Lambda INIT does: the configured clients are loaded
+ * then, SPEC §14) against an empty module; information only, figure 9 is the target. Runs are
  * interleaved so drift on the machine hits both alike. Further kinds of run also handle one
  * signed transcription right after the import, which is what the first event of a cold
  * container pays for the clients each loads lazily:
@@ -77,7 +78,6 @@ const line = log.length ? JSON.parse(log.at(-1)) : {};
 write('\\n' + JSON.stringify({ importMs, firstEventMs, status, forwarded, archive: line.archive ?? null, audioCheck: line.audioCheck ?? null }) + '\\n', () => process.exit(0));
 `;
 
-const TARGET_MS = 60;
 /** Issue 9: turning on the archive and the audio check may add at most 30% to the first transcription. */
 const KEPT_GROWTH_LIMIT = 0.3;
 /** A CRM across a network (bench figure 3c uses the same). */
@@ -184,7 +184,6 @@ export async function benchColdImport(quick: boolean): Promise<Measurement<ColdI
     withMs: summary(withKept),
     growth: round(growth(without, withKept)),
   });
-  const importCheck = atMost('cold import of the receiver ≤ 60 ms above an empty module', differenceMs, TARGET_MS, 'ms');
   // The target is on 2e: a CRM sits across a network, and the new work is built to run while the
   // forward waits (as for figure 3c). 2d, against a loopback CRM, is the CPU it costs (reported).
   const keptCheck = atMost(
@@ -219,8 +218,10 @@ export async function benchColdImport(quick: boolean): Promise<Measurement<ColdI
         ours: `receiver ${ms(median(receiverImport))}`,
         baseline: `empty module ${ms(median(emptyImport))}`,
         comparison: `+${ms(differenceMs)} (whole process +${ms(wallDiff)})`,
-        target: '≤ 60 ms above empty',
-        verdict: verdict(importCheck),
+        // Information only (SPEC §14, issue 20): the Lambda entry loads during INIT what the
+        // first event needs, so work moved between import and first event counts the same (figure 9).
+        target: '(info: figure 9 is the target)',
+        verdict: 'reported',
       },
       {
         figure: '2b. first transcription after cold import',
@@ -255,7 +256,7 @@ export async function benchColdImport(quick: boolean): Promise<Measurement<ColdI
         verdict: verdict(keptCheck),
       },
     ],
-    checks: [importCheck, keptCheck],
+    checks: [keptCheck],
     data,
     seconds: (performance.now() - started) / 1000,
   };

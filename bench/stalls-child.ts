@@ -6,7 +6,7 @@
  */
 import { RECEIVER_TIMEOUT_MS } from '../lambda/core/time-budget';
 import { formatSignatureHeader } from '../lambda/core/verify-signature';
-import { createReceiver } from '../lambda/create-receiver';
+import { initReceiver } from '../lambda/create-receiver';
 import { type SampleKind, sampleEvent } from '../support/fixtures/samples';
 import { startAwsFake } from '../support/stand-ins/aws-json';
 import { startBlackHole } from '../support/stand-ins/black-hole';
@@ -80,7 +80,8 @@ switch (scenario) {
     break;
 }
 
-const handler = createReceiver(env, { write: () => undefined });
+// As the Lambda entry builds it: clients loaded and the secret fetch started during INIT (SPEC §14).
+const handler = await initReceiver(env, { write: () => undefined });
 const send = async () => {
   const body = JSON.stringify(sampleEvent(kind, { audioSeconds: 1 }));
   const event = gatewayEvent(

@@ -1,7 +1,9 @@
 /**
  * Wires the receiver: configuration and adapters are built once per container (contract §8),
  * then each API Gateway event goes through the pure pipeline and comes back as a response
- * plus one log line that carries the metrics (contract §7).
+ * plus one log line that carries the metrics (contract §7). On Lambda (`initReceiver`) the
+ * clients the first event needs are loaded during INIT and the secret fetch starts there
+ * (SPEC §14); elsewhere (tests, `npm start`) each loads on first use.
  */
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { type ApiGatewayEvent, requestIdOf, toApiGatewayResult, toWebhookRequest } from './adapters/api-gateway';
@@ -9,8 +11,9 @@ import { createS3AudioStore } from './adapters/audio-store';
 import { createCrmForwarder } from './adapters/crm-client';
 import { createS3EventArchive } from './adapters/event-archive';
 import { createDynamoIdempotencyStore } from './adapters/idempotency-store';
+import type { Preloadable } from './adapters/lazy';
 import { audioCheckQueueOver, createSqsSender, type QueueSenderFactory, retryQueueOver, smsQueueOver } from './adapters/queue';
-import { createSecretSource } from './adapters/secrets';
+import { createSecretSource, type SecretPrefetch } from './adapters/secrets';
 import { createTelemetry, type LineWriter, type Telemetry } from './adapters/telemetry';
 import type { Env } from './config/env-fields';
 import { loadConfig, type ReceiverConfig } from './config/receiver-config';
@@ -38,16 +41,42 @@ export interface ReceiverOverrides {
 }
 
 export function createReceiver(env: Env, overrides: ReceiverOverrides = {}): ReceiverHandler {
+  return buildReceiver(env, overrides).handler;
+}
+
+/**
+ * The Lambda entry's receiver (SPEC §14). Lambda's INIT runs before the first event (with a full
+ * CPU burst), so everything that event will need is loaded here, and the secret fetch starts
+ * first so the loads overlap its round trip instead of queueing behind it. Resolves once the
+ * clients are loaded; the secret fetch is not awaited: a stalled Secrets Manager must not hold
+ * INIT, and the first request joins the fetch, or retries a failed one within its own bound
+ * (contract §11, adapters/secrets.ts).
+ */
+export async function initReceiver(env: Env, overrides: Pick<ReceiverOverrides, 'write'> = {}): Promise<ReceiverHandler> {
+  const { handler, ahead } = buildReceiver(env, overrides);
+  ahead.secrets?.prefetch();
+  await Promise.all(ahead.clients.map((client) => client.preload()));
+  return handler;
+}
+
+/** What can be loaded before the first event: the secret source's first fetch and every configured client. */
+interface Ahead {
+  secrets?: SecretPrefetch;
+  clients: Preloadable[];
+}
+
+function buildReceiver(env: Env, overrides: ReceiverOverrides): { handler: ReceiverHandler; ahead: Ahead } {
   const telemetry = createTelemetry(overrides.write);
   let deps: WebhookDeps;
+  const ahead: Ahead = { clients: [] };
   try {
-    deps = buildDeps(loadConfig(env), overrides);
+    deps = buildDeps(loadConfig(env), overrides, ahead);
   } catch (error) {
     // Reported once, at start, naming the variables (contract §8); every request then gets a 500.
     const detail = error instanceof ConfigurationError ? error.detail : describeError(error);
     telemetry.log('error', 'invalid configuration', { error: detail });
     const failure = error instanceof ConfigurationError ? error : new ConfigurationError(detail);
-    return async (event, context) => {
+    const handler: ReceiverHandler = async (event, context) => {
       const { statusCode, body } = toErrorResponse(failure);
       report(telemetry, requestIdOf(event, context?.awsRequestId), 0, {
         statusCode,
@@ -56,9 +85,10 @@ export function createReceiver(env: Env, overrides: ReceiverOverrides = {}): Rec
       });
       return toApiGatewayResult(statusCode, body);
     };
+    return { handler, ahead: { clients: [] } };
   }
 
-  return async (event, context) => {
+  const handler: ReceiverHandler = async (event, context) => {
     const started = performance.now();
     const requestId = requestIdOf(event, context?.awsRequestId);
     const budget = requestBudget(deps.now(), context?.getRemainingTimeInMillis?.());
@@ -72,23 +102,31 @@ export function createReceiver(env: Env, overrides: ReceiverOverrides = {}): Rec
     report(telemetry, requestId, performance.now() - started, outcome);
     return toApiGatewayResult(outcome.statusCode, outcome.body, outcome.headers);
   };
+  return { handler, ahead };
 }
 
-function buildDeps(config: ReceiverConfig, overrides: ReceiverOverrides): WebhookDeps {
+/** Builds the adapters and notes in `ahead` what `initReceiver` may load before the first event. */
+function buildDeps(config: ReceiverConfig, overrides: ReceiverOverrides, ahead: Ahead): WebhookDeps {
   const now = overrides.deps?.now ?? Date.now;
   const { audioBucket, s3 } = config;
   const sender = overrides.queueSender ?? createSqsSender;
+  const note = <T extends Partial<Preloadable>>(part: T): T => {
+    if (part.preload) ahead.clients.push(part as T & Preloadable);
+    return part;
+  };
+  const secrets = createSecretSource({ ...config.secret, now });
+  ahead.secrets = secrets;
   return {
     config: config.pipeline,
     now,
-    secrets: createSecretSource({ ...config.secret, now }),
-    crm: createCrmForwarder({ ...config.crm, now, ...overrides.crm }),
-    retryQueue: config.retryQueueUrl ? retryQueueOver(sender(config.retryQueueUrl)) : undefined,
-    audioStore: audioBucket ? createS3AudioStore({ bucket: audioBucket, ...s3 }) : undefined,
-    idempotency: config.idempotencyTable ? createDynamoIdempotencyStore(config.idempotencyTable) : undefined,
-    archive: config.archiveEvents && audioBucket ? createS3EventArchive({ bucket: audioBucket, ...s3 }) : undefined,
-    audioChecks: config.audioCheckQueueUrl ? audioCheckQueueOver(sender(config.audioCheckQueueUrl)) : undefined,
-    textBack: config.textBack && { queue: smsQueueOver(sender(config.textBack.queueUrl)), onStatuses: config.textBack.onStatuses },
+    secrets,
+    crm: note(createCrmForwarder({ ...config.crm, now, ...overrides.crm })),
+    retryQueue: config.retryQueueUrl ? retryQueueOver(note(sender(config.retryQueueUrl))) : undefined,
+    audioStore: audioBucket ? note(createS3AudioStore({ bucket: audioBucket, ...s3 })) : undefined,
+    idempotency: config.idempotencyTable ? note(createDynamoIdempotencyStore(config.idempotencyTable)) : undefined,
+    archive: config.archiveEvents && audioBucket ? note(createS3EventArchive({ bucket: audioBucket, ...s3 })) : undefined,
+    audioChecks: config.audioCheckQueueUrl ? audioCheckQueueOver(note(sender(config.audioCheckQueueUrl))) : undefined,
+    textBack: config.textBack && { queue: smsQueueOver(note(sender(config.textBack.queueUrl))), onStatuses: config.textBack.onStatuses },
     ...overrides.deps,
   };
 }

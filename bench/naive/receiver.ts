@@ -105,6 +105,7 @@ export async function handler(event: APIGatewayProxyEventV2): Promise<APIGateway
   // The project's own pure mapping (contract §5); it reads the fields the schema above checked.
   const transcription: TranscriptionEvent = {
     type,
+    kind: 'transcription',
     eventTimestamp: eventTimestamp ?? undefined,
     conversationId: data.conversation_id,
     agentId: data.agent_id,

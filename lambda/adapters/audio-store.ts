@@ -8,12 +8,14 @@
 import { AUDIO_CONTENT_TYPE, type PreparedAudio } from '../core/audio';
 import type { AudioStore } from '../core/ports';
 import { abortSignalAt } from './deadline';
-import { loadS3, type S3Location } from './s3';
+import type { Preloadable } from './lazy';
+import { loadS3, preloadS3, type S3Location } from './s3';
 
 export type S3AudioStoreOptions = { bucket: string } & S3Location;
 
-export function createS3AudioStore({ bucket, ...location }: S3AudioStoreOptions): AudioStore {
+export function createS3AudioStore({ bucket, ...location }: S3AudioStoreOptions): AudioStore & Preloadable {
   return {
+    preload: () => preloadS3('audio', location),
     async put(audio: PreparedAudio, deadlineMs: number) {
       // Loaded on the first audio event only: transcriptions never load the S3 client for this.
       const { client, sdk } = await loadS3('audio', location);

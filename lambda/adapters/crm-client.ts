@@ -9,7 +9,7 @@ import { describeError } from '../core/errors';
 import { backoffDelay, classifyStatus, parseRetryAfter } from '../core/forward-policy';
 import type { CrmForwarder, ForwardResult } from '../core/ports';
 import { CRM_BACKOFF_BASE_MS, CRM_BACKSTOP_MS, CRM_FORWARD_BUDGET_MS } from '../core/time-budget';
-import { lazy } from './lazy';
+import { lazy, type Preloadable, preloadOf } from './lazy';
 
 export interface CrmClientOptions {
   url: string;
@@ -28,8 +28,9 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
 const USER_AGENT = 'elevenlabs-webhook-receiver/1';
 
 /**
- * undici costs ~45 ms to import (bench figure 2b), so it is loaded on the first forward, not at
- * cold start. The agent keeps connections alive across invocations; its keep-alive stays
+ * undici is a chunk of its own, loaded by the receiver's Lambda entry during INIT (`preload`,
+ * SPEC §14) and elsewhere on the first forward, so a worker or a test that never forwards does
+ * not pay for it. The agent keeps connections alive across invocations; its keep-alive stays
  * under the common 5 s server idle timeout so we rarely write to a socket the CRM closed.
  */
 const loadUndici = lazy(async () => {
@@ -48,7 +49,7 @@ const loadUndici = lazy(async () => {
   return { request, agent };
 });
 
-export function createCrmForwarder(options: CrmClientOptions): CrmForwarder {
+export function createCrmForwarder(options: CrmClientOptions): CrmForwarder & Preloadable {
   const {
     url,
     timeoutMs,
@@ -62,6 +63,7 @@ export function createCrmForwarder(options: CrmClientOptions): CrmForwarder {
 
   let target: URL | undefined;
   return {
+    preload: preloadOf(loadUndici),
     async forward(payload, deadlineMs): Promise<ForwardResult> {
       const { request, agent } = await loadUndici();
       target ??= new URL(url);

@@ -7,10 +7,12 @@ import { RECORD_EVENT_TYPES } from '../core/events';
 import type { ArchiveEntry, CallLedger, EventArchive } from '../core/ports';
 import { archiveKey } from '../core/storage-keys';
 import { abortSignalAt } from './deadline';
-import { isNotFound, loadS3, type S3Location } from './s3';
+import type { Preloadable } from './lazy';
+import { isNotFound, loadS3, preloadS3, type S3Location } from './s3';
 
-export function createS3EventArchive({ bucket, ...location }: { bucket: string } & S3Location): EventArchive {
+export function createS3EventArchive({ bucket, ...location }: { bucket: string } & S3Location): EventArchive & Preloadable {
   return {
+    preload: () => preloadS3('audio', location),
     async put(entry: ArchiveEntry, deadlineMs: number) {
       const { client, sdk } = await loadS3('audio', location);
       await client.send(

@@ -10,7 +10,7 @@
  */
 import type { ClaimRequest, ClaimResult, IdempotencyStore } from '../core/ports';
 import { abortSignalAt, sdkClientOptions } from './deadline';
-import { lazy } from './lazy';
+import { lazy, type Preloadable, preloadOf } from './lazy';
 import { cjsExports } from './load-module';
 
 /**
@@ -24,8 +24,9 @@ const loadDynamo = lazy(async () => {
   return { client: new sdk.DynamoDBClient(sdkClientOptions('idempotency')), sdk };
 });
 
-export function createDynamoIdempotencyStore(tableName: string): IdempotencyStore {
+export function createDynamoIdempotencyStore(tableName: string): IdempotencyStore & Preloadable {
   return {
+    preload: preloadOf(loadDynamo),
     async claim(key, { nowMs, holdUntilMs, deadlineMs, ttlSeconds = DEDUP_TTL_SECONDS }: ClaimRequest): Promise<ClaimResult> {
       const { client, sdk } = await loadDynamo();
       const abortSignal = abortSignalAt(deadlineMs);

@@ -7,11 +7,14 @@
 import type { AudioCheckQueue, RetryQueue, RetryQueueMessage, SmsQueue } from '../core/ports';
 import { smsQueueBody } from '../core/text-back/sms-message';
 import { abortSignalAt, sdkClientOptions } from './deadline';
-import { lazy } from './lazy';
+import { lazy, type Preloadable, preloadOf } from './lazy';
 import { cjsExports } from './load-module';
 
-/** Sends one message body to a queue; `delaySeconds` as SQS DelaySeconds (0–900). */
-export type MessageSender = (body: string, deadlineMs: number, delaySeconds?: number) => Promise<void>;
+/**
+ * Sends one message body to a queue; `delaySeconds` as SQS DelaySeconds (0–900). `preload`, when
+ * there, builds its client ahead of the first send (the receiver's INIT).
+ */
+export type MessageSender = ((body: string, deadlineMs: number, delaySeconds?: number) => Promise<void>) & Partial<Preloadable>;
 
 /** Which sender a queue URL gets: SQS on AWS; `npm start` adds folders for `file:` URLs. */
 export type QueueSenderFactory = (queueUrl: string) => MessageSender;
@@ -36,7 +39,10 @@ export function smsQueueOver(send: MessageSender): SmsQueue {
   return { enqueue: (message, deadlineMs) => send(smsQueueBody(message), deadlineMs) };
 }
 
-/** The SQS client is loaded on the first send (a failed forward, or an audio check), never at cold start. */
+/**
+ * The SQS client is loaded on the first send (a failed forward, or an audio check), or ahead of
+ * it by the receiver's Lambda entry (`preload`) when a queue is configured.
+ */
 const loadSqs = lazy(async () => cjsExports(await import('./sdk/sqs')));
 
 /**
@@ -72,11 +78,12 @@ export function createVisibilityChanger(queueUrl: string): VisibilityChanger {
 }
 
 export function createSqsSender(queueUrl: string): MessageSender {
-  return async (body, deadlineMs, delaySeconds) => {
+  const send = async (body: string, deadlineMs: number, delaySeconds?: number) => {
     const { client, SendMessageCommand } = await sqsFor(queueUrl);
     await client.send(
       new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, ...(delaySeconds ? { DelaySeconds: delaySeconds } : {}) }),
       { abortSignal: abortSignalAt(deadlineMs) },
     );
   };
+  return Object.assign(send, { preload: preloadOf(() => sqsFor(queueUrl)) });
 }

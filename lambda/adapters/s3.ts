@@ -6,7 +6,7 @@
  */
 import type { SDK_ATTEMPTS } from '../core/time-budget';
 import { sdkClientOptions } from './deadline';
-import { lazy } from './lazy';
+import { lazy, preloadOf } from './lazy';
 import { cjsExports } from './load-module';
 
 type S3Module = typeof import('./sdk/s3');
@@ -40,6 +40,11 @@ export function loadS3(kind: Kind, { forcePathStyle, endpoint }: S3Location) {
     clients.set(id, client);
   }
   return client;
+}
+
+/** Builds the client `loadS3` would, ahead of its first use (the receiver's INIT); never rejects. */
+export function preloadS3(kind: Kind, location: S3Location): Promise<void> {
+  return preloadOf(() => loadS3(kind, location))();
 }
 
 /** HeadObject's "not there" comes back as a 404 `NotFound` (there is no body to name it). */

@@ -5,7 +5,10 @@
  * secret never pays for it.
  *
  * Faults (contract §11): a fetch is bounded (core/time-budget.ts), so a cold start against a
- * stalled Secrets Manager fails closed within seconds. Once a secret was verified, an
+ * stalled Secrets Manager fails closed within seconds. The Lambda entry starts the first fetch
+ * during INIT (`prefetch`, SPEC §14); a request that finds it still running joins it, and if it
+ * failed, fetches again within the request's own bound, so a failed or stalled INIT fetch
+ * neither poisons later requests nor lengthens the first one's wait past that bound. Once a secret was verified, an
  * expired cache is refreshed in the background ("stale-while-revalidate", RFC 5861 §3) and
  * the last verified secret keeps working meanwhile: no request waits on Secrets Manager
  * again, and an outage of it costs nothing while the secret stays the same.
@@ -38,8 +41,11 @@ export interface SecretSourceOptions {
   fetchSecretString?: SecretStringFetcher;
 }
 
+/** Starts the first fetch now (Lambda INIT), bounded by the secret's own limit; never rejects. */
+export type SecretPrefetch = { prefetch(): void };
+
 /** The webhook secret (contract §3, §8): WEBHOOK_SECRET_ARN wins over ELEVENLABS_WEBHOOK_SECRET. */
-export function createSecretSource(options: SecretSourceOptions): SecretSource {
+export function createSecretSource(options: SecretSourceOptions): SecretSource & SecretPrefetch {
   const { secretArn, plainSecret } = options;
   if (!secretArn) {
     const secrets = plainSecret ? parseWebhookSecret(plainSecret) : undefined;
@@ -47,7 +53,7 @@ export function createSecretSource(options: SecretSourceOptions): SecretSource {
       if (!secrets) throw new SecretUnavailableError('no webhook secret configured');
       return secrets;
     };
-    return { current, refreshed: async () => undefined, staleReason: () => undefined };
+    return { current, refreshed: async () => undefined, staleReason: () => undefined, prefetch: () => undefined };
   }
   const cache = createCachedSecret({ ...options, secretId: secretArn, parse: parseWebhookSecret });
   return {
@@ -55,6 +61,7 @@ export function createSecretSource(options: SecretSourceOptions): SecretSource {
       cache.current(deadlineMs).catch((error: unknown) => Promise.reject(new SecretUnavailableError(describeError(error)))),
     refreshed: (deadlineMs) => cache.refreshed(deadlineMs),
     staleReason: () => cache.staleReason(),
+    prefetch: () => cache.prefetch(),
   };
 }
 
@@ -87,6 +94,8 @@ export interface CachedSecret<T> {
   refreshed(deadlineMs: number): Promise<T | undefined>;
   /** Why the last background refresh failed, while the cached value is still in use. */
   staleReason(): string | undefined;
+  /** Starts the first fetch ahead of any request; its failure is left for the first request to retry. */
+  prefetch(): void;
 }
 
 export interface CachedSecretOptions<T> {
@@ -105,31 +114,45 @@ function createCachedSecret<T>(options: CachedSecretOptions<T>): CachedSecret<T>
   let cached: { value: T; fetchedAt: number } | undefined;
   let lastAttemptAt = Number.NEGATIVE_INFINITY;
   let lastError: string | undefined;
-  let inFlight: Promise<T> | undefined;
+  let inFlight: { value: Promise<T>; ahead: boolean } | undefined;
 
-  /** One fetch at a time per container; concurrent callers share it. */
-  const fetchOnce = (deadlineMs: number): Promise<T> => {
-    inFlight ??= (async () => {
-      const startedAt = now();
-      lastAttemptAt = startedAt;
-      try {
-        const value = parse(await fetchSecretString(secretId, callDeadline('secret', startedAt, deadlineMs)));
-        cached = { value, fetchedAt: now() };
-        lastError = undefined;
-        return value;
-      } catch (error) {
-        lastError = describeError(error);
-        throw error;
-      } finally {
-        inFlight = undefined;
-      }
-    })();
-    return inFlight;
+  /** One fetch at a time per container; concurrent callers share it. `ahead`: started by `prefetch`. */
+  const fetchOnce = (deadlineMs: number, ahead = false): Promise<T> => {
+    inFlight ??= {
+      ahead,
+      value: (async () => {
+        const startedAt = now();
+        lastAttemptAt = startedAt;
+        try {
+          const value = parse(await fetchSecretString(secretId, callDeadline('secret', startedAt, deadlineMs)));
+          cached = { value, fetchedAt: now() };
+          lastError = undefined;
+          return value;
+        } catch (error) {
+          lastError = describeError(error);
+          throw error;
+        } finally {
+          inFlight = undefined;
+        }
+      })(),
+    };
+    return inFlight.value;
   };
 
   return {
     async current(deadlineMs) {
-      if (!cached) return fetchOnce(deadlineMs);
+      if (!cached) {
+        // This request's own bound, from its start: joining a prefetch does not extend it, and
+        // a prefetch that failed (before any request asked) is tried again within it.
+        const bound = callDeadline('secret', now(), deadlineMs);
+        const joined = inFlight?.ahead
+          ? await inFlight.value.then(
+              (value) => ({ value }),
+              () => undefined,
+            )
+          : undefined;
+        return joined ? joined.value : fetchOnce(bound);
+      }
       const expired = now() - cached.fetchedAt >= cacheSeconds * 1000;
       const mayRetry = lastError === undefined || now() - lastAttemptAt >= MIN_REFRESH_INTERVAL_MS;
       if (expired && !inFlight && mayRetry) {
@@ -139,11 +162,14 @@ function createCachedSecret<T>(options: CachedSecretOptions<T>): CachedSecret<T>
       return cached.value;
     },
     async refreshed(deadlineMs) {
-      if (inFlight) return inFlight.catch(() => undefined);
+      if (inFlight) return inFlight.value.catch(() => undefined);
       if (now() - lastAttemptAt < MIN_REFRESH_INTERVAL_MS) return undefined;
       return fetchOnce(deadlineMs).catch(() => undefined);
     },
     staleReason: () => (cached && lastError !== undefined ? lastError : undefined),
+    prefetch() {
+      if (!cached && !inFlight) fetchOnce(Number.POSITIVE_INFINITY, true).catch(() => undefined);
+    },
   };
 }
 

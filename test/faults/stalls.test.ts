@@ -9,7 +9,7 @@
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { formatSignatureHeader } from '../../lambda/core/verify-signature';
-import { createReceiver } from '../../lambda/create-receiver';
+import { createReceiver, initReceiver } from '../../lambda/create-receiver';
 import { createRetryWorker } from '../../lambda/create-retry-worker';
 import { apiGatewayEvent } from '../../support/api-gateway-event';
 import { type SampleKind, sampleEvent } from '../../support/fixtures/samples';
@@ -91,6 +91,20 @@ describe('Secrets Manager stalls', () => {
     // Each SDK attempt was cut by its own timeout and retried once (SDK_ATTEMPTS.secret).
     expect(hole.connections() - before).toBe(2);
     expect(local.crm.received).not.toContainEqual(expect.anything());
+  });
+
+  it('at cold start through the Lambda entry: INIT starts the fetch, the first request joins it and fails closed within its bound', async () => {
+    process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = hole.endpoint;
+    const before = hole.connections();
+    const handler = await initReceiver(local.env, { write });
+    const { request } = signedEvent('transcription');
+    const result = await handler(request, lambdaContext(28_000));
+    expect(result.statusCode).toBe(500);
+    expect(logs.at(-1)).toMatchObject({ outcome: 'secret_unavailable', SecretUnavailable: 1, error: expect.stringMatching(TIMED_OUT) });
+    // INIT's fetch made its two attempts; the request's retry got only what was left of its own
+    // bound (at most one more attempt), not a fetch of its own (another two).
+    expect(hole.connections() - before).toBeGreaterThanOrEqual(2);
+    expect(hole.connections() - before).toBeLessThanOrEqual(3);
   });
 
   it('after the cache expired: the last verified secret keeps working while the refresh hangs, then says why', async () => {

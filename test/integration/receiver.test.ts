@@ -3,9 +3,9 @@
  * a CRM on 127.0.0.1, s3rver, and JSON-protocol fakes for Secrets Manager and SQS.
  */
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { formatSignatureHeader } from '../../lambda/core/verify-signature';
-import { createReceiver, type ReceiverHandler } from '../../lambda/create-receiver';
+import { createReceiver, initReceiver, type ReceiverHandler } from '../../lambda/create-receiver';
 import { apiGatewayEvent, restApiEvent } from '../../support/api-gateway-event';
 import { sampleEvent } from '../../support/fixtures/samples';
 import { silentMp3 } from '../../support/fixtures/silent-mp3';
@@ -208,6 +208,25 @@ describe('the secret from Secrets Manager', () => {
     expect(logs.map((l) => JSON.parse(l))).toEqual([
       expect.objectContaining({ level: 'error', outcome: 'secret_unavailable', SecretUnavailable: 1 }),
     ]);
+  });
+
+  it('is fetched during INIT by the Lambda entry, so the first request waits on no Secrets Manager call', async () => {
+    const before = getSecretCalls();
+    const handler = await initReceiver(local.env, { write: (line) => logs.push(line) });
+    await vi.waitFor(() => expect(getSecretCalls() - before).toBe(1));
+    expect((await handler(signed(sampleEvent('transcription')))).statusCode).toBe(200);
+    expect(getSecretCalls() - before).toBe(1);
+  });
+
+  it('is fetched again by the first request when the fetch during INIT failed', async () => {
+    local.aws.failWith(500, 'secretsmanager.GetSecretValue');
+    const before = getSecretCalls();
+    const handler = await initReceiver(local.env, { write: (line) => logs.push(line) });
+    // The SDK makes two attempts (core/time-budget.ts SDK_ATTEMPTS.secret).
+    await vi.waitFor(() => expect(getSecretCalls() - before).toBe(2));
+    local.aws.failWith(undefined);
+    expect((await handler(signed(sampleEvent('transcription')))).statusCode).toBe(200);
+    expect(getSecretCalls() - before).toBe(3);
   });
 
   it('fails closed while the secret still holds the stack placeholder', async () => {

@@ -57,6 +57,48 @@ describe('createSecretSource', () => {
     expect(other.fetched[0]!.deadlineMs).toBe(1_000);
   });
 
+  it('starts the first fetch ahead of any request (Lambda INIT); the first request joins it', async () => {
+    const { s, fetched } = source(['one']);
+    s.prefetch();
+    expect(await s.current(FAR)).toEqual({ hmacSecrets: ['one'] });
+    expect(fetched).toHaveLength(1);
+  });
+
+  it("retries a fetch started ahead that failed, within the first request's own bound from its start", async () => {
+    let clock = 0;
+    const deadlines: number[] = [];
+    let failFirst!: (error: Error) => void;
+    const s = createSecretSource({
+      secretArn: 'arn:secret',
+      cacheSeconds: 300,
+      now: () => clock,
+      fetchSecretString: (_id, deadlineMs) => {
+        deadlines.push(deadlineMs);
+        return deadlines.length === 1
+          ? new Promise<string>((_resolve, reject) => {
+              failFirst = reject;
+            })
+          : Promise.resolve('two');
+      },
+    });
+    s.prefetch(); // INIT at 0
+    clock = 1_000; // the first request arrives while that fetch runs
+    const answer = s.current(FAR);
+    clock = 3_000;
+    failFirst(new Error('connect ETIMEDOUT'));
+    expect(await answer).toEqual({ hmacSecrets: ['two'] });
+    // Its retry ends where the request's own fetch would have: the wait for INIT's does not extend it.
+    expect(deadlines).toEqual([DEPENDENCY_LIMITS_MS.secret, 1_000 + DEPENDENCY_LIMITS_MS.secret]);
+  });
+
+  it('leaves a failed fetch started ahead for the next request to retry', async () => {
+    const { s, fetched } = source([new Error('connect ECONNREFUSED'), 'one']);
+    s.prefetch();
+    await settle();
+    expect(await s.current(FAR)).toEqual({ hmacSecrets: ['one'] });
+    expect(fetched).toHaveLength(2);
+  });
+
   it('caches for SECRET_CACHE_SECONDS, then refreshes in the background while the cached secret answers', async () => {
     const { s, fetched, tick } = source(['one', 'two'], 60);
     expect((await s.current(FAR)).hmacSecrets).toEqual(['one']);
