@@ -25,7 +25,18 @@ export interface Deduplication<T> {
   completed: () => T;
 }
 
-export async function deduplicate<T>(dedup: Deduplication<T>, facts: RequestFacts, dispatch: () => Promise<T>): Promise<T> {
+/**
+ * What a dispatch answers: its result once the event is durable (in the CRM or the retry queue),
+ * and work it started alongside that must still finish before the answer (contract §10's archive
+ * and audio check), which never rejects. The completion write starts as soon as the result is
+ * there, without waiting for that work (SPEC §14: no round trip queued behind another for nothing).
+ */
+export interface Dispatched<T> {
+  result: T;
+  alongside?: Promise<void>;
+}
+
+export async function deduplicate<T>(dedup: Deduplication<T>, facts: RequestFacts, dispatch: () => Promise<Dispatched<T>>): Promise<T> {
   const { key, store, budget, now } = dedup;
   let claimed = false;
   try {
@@ -48,13 +59,16 @@ export async function deduplicate<T>(dedup: Deduplication<T>, facts: RequestFact
   const recordFailure = (error: unknown) => {
     facts.idempotencyError = describeError(error);
   };
-  let result: T;
+  let dispatched: Dispatched<T>;
   try {
-    result = await dispatch();
+    dispatched = await dispatch();
   } catch (error) {
     if (claimed) await store.release(key, callDeadline('idempotencyWrite', now(), budget.deadlineMs)).catch(recordFailure);
     throw error;
   }
-  if (claimed) await store.complete(key, now(), callDeadline('idempotencyWrite', now(), budget.deadlineMs)).catch(recordFailure);
-  return result;
+  const completed = claimed
+    ? store.complete(key, now(), callDeadline('idempotencyWrite', now(), budget.deadlineMs)).catch(recordFailure)
+    : undefined;
+  await Promise.all([completed, dispatched.alongside]);
+  return dispatched.result;
 }

@@ -6,6 +6,7 @@
 import { prepareAudio } from './audio';
 import { toCrmPayload } from './crm-payload';
 import type { CrmPayload } from './crm-payload-schema';
+import type { Dispatched } from './deduplicate';
 import { type Delivery, deliverToCrm } from './deliver-to-crm';
 import { AudioStoreError, describeError, ForwardNotDurableError } from './errors';
 import type { AudioEvent, RecordEvent, WebhookEvent } from './events';
@@ -26,7 +27,7 @@ export interface DispatchContext {
 }
 
 /** contract §2 step 7: the one dispatch over every event type of the table (events.ts). */
-export function dispatchEvent(event: WebhookEvent, rawBody: RawBody, context: DispatchContext): Promise<SuccessBody> {
+export function dispatchEvent(event: WebhookEvent, rawBody: RawBody, context: DispatchContext): Promise<Dispatched<SuccessBody>> {
   switch (event.kind) {
     case 'transcription':
     case 'failure':
@@ -38,35 +39,36 @@ export function dispatchEvent(event: WebhookEvent, rawBody: RawBody, context: Di
   }
 }
 
-/** contract §5, §10 and §13: the CRM forward, with the archive, the audio check and the text-back running alongside. */
-async function forwardAndKeep(event: RecordEvent, rawBody: RawBody, context: DispatchContext): Promise<SuccessBody> {
+/**
+ * contract §5, §10 and §13: the CRM forward, with the archive, the audio check and the text-back
+ * running alongside; the result is there once the forward (or the retry queue) made the event
+ * durable, while they may still run (`Dispatched`, core/deduplicate.ts).
+ */
+async function forwardAndKeep(event: RecordEvent, rawBody: RawBody, context: DispatchContext): Promise<Dispatched<SuccessBody>> {
   const { deps, facts, deadlineMs } = context;
   const payload = toCrmPayload(event, deps.config.crmMapping);
   facts.crmStatus = payload.status;
   facts.crmTo = maskPhone(payload.to);
-  if (!deps.archive && !deps.audioChecks && !deps.textBack) return forwardToCrm(event, payload, context);
+  if (!deps.archive && !deps.audioChecks && !deps.textBack) return { result: await forwardToCrm(event, payload, context) };
   const { archive, audioChecks, textBack, now, config } = deps;
   // The forward starts first, so on a cold container its client (undici) starts loading before
   // the archive's and the check's SDK clients and its request is not queued behind theirs; they
   // then load while it waits for the CRM (bench figure 2e).
   const forwarded = forwardToCrm(event, payload, context);
-  const kept = Promise.all([
+  const kept: Promise<void> = Promise.all([
     keepCall(event, rawBody, { archive, audioChecks, now, audioCheckDelaySeconds: config.audioCheckDelaySeconds }, facts, deadlineMs),
     textBack &&
       queueTextBack(event, payload, textBack, now, deadlineMs).then((queued) => {
         Object.assign(facts, queued);
       }),
-  ]);
+  ]).then(() => undefined);
   try {
-    return await forwarded;
+    return { result: await forwarded, alongside: kept };
   } catch (error) {
-    if (error instanceof ForwardNotDurableError && archive) {
-      await kept;
-      await withdrawArchive(event, archive, facts, now, deadlineMs);
-    }
-    throw error;
-  } finally {
     await kept;
+    // contract §12: the archive is the ledger; an event that never became durable must leave it.
+    if (error instanceof ForwardNotDurableError && archive) await withdrawArchive(event, archive, facts, now, deadlineMs);
+    throw error;
   }
 }
 
@@ -94,7 +96,7 @@ async function forwardToCrm(
 }
 
 /** contract §6: decode once, store at a deterministic key (idempotent on re-delivery). */
-async function storeAudio(event: AudioEvent, { base, deps, facts, deadlineMs }: DispatchContext): Promise<SuccessBody> {
+async function storeAudio(event: AudioEvent, { base, deps, facts, deadlineMs }: DispatchContext): Promise<Dispatched<SuccessBody>> {
   if (!deps.audioStore) throw new AudioStoreError('AUDIO_BUCKET is not configured');
   const audio = prepareAudio(event.data);
   facts.audioKey = audio.key;
@@ -105,5 +107,5 @@ async function storeAudio(event: AudioEvent, { base, deps, facts, deadlineMs }: 
     throw new AudioStoreError(describeError(error));
   }
   facts.outcome = 'audio_stored';
-  return { ...base, audioKey: audio.key };
+  return { result: { ...base, audioKey: audio.key } };
 }

@@ -120,7 +120,11 @@ async function runPipeline(request: WebhookRequest, budget: RequestBudget, deps:
 
   const context = { base, deps, facts, deadlineMs: budget.deadlineMs };
   const dispatch = () => dispatchEvent(event, request.body, context);
-  if (!deps.idempotency) return dispatch();
+  if (!deps.idempotency) {
+    const { result, alongside } = await dispatch();
+    await alongside;
+    return result;
+  }
   const key = `${event.type}#${event.data.conversation_id}`;
   const completed = () => ({ ...base, deduplicated: true });
   return deduplicate({ key, store: deps.idempotency, budget, now: deps.now, completed }, facts, dispatch);

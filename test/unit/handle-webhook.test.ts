@@ -360,6 +360,38 @@ describe('deduplication (contract §2 step 6)', () => {
     expect(world.crmCalls).toHaveLength(1);
   });
 
+  it('starts the completion write once the forward succeeded, without waiting for the archive', async () => {
+    const store = memoryIdempotency();
+    const order: string[] = [];
+    let finishArchive!: () => void;
+    const world = memoryWorld({
+      idempotency: {
+        ...store,
+        complete: async (key, nowMs, deadlineMs) => {
+          order.push('complete');
+          await store.complete(key, nowMs, deadlineMs);
+        },
+      },
+      archive: {
+        put: () =>
+          new Promise<void>((resolve) => {
+            finishArchive = () => {
+              order.push('archived');
+              resolve();
+            };
+          }),
+        remove: async () => undefined,
+      },
+    });
+    const answer = handleWebhook(signed(transcription()), world.deps);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(order).toEqual(['complete']);
+    finishArchive();
+    // The answer still waits for the archive (contract §10: its outcome is in the log line).
+    expect((await answer).facts).toMatchObject({ outcome: 'forwarded', archive: 'archived' });
+    expect(order).toEqual(['complete', 'archived']);
+  });
+
   it('processes anyway when the table is unreachable (never lose an event)', async () => {
     const world = memoryWorld({
       idempotency: {
