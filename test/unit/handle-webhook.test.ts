@@ -2,7 +2,7 @@
  * The contract §2 pipeline over in-memory ports: order of checks, status codes, response bodies,
  * and what reaches the CRM, the queue and the audio store.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { handleWebhook, type WebhookRequest } from '../../lambda/core/handle-webhook';
 import { requestMetrics } from '../../lambda/core/metrics';
 import type { ClaimRequest } from '../../lambda/core/ports';
@@ -360,6 +360,28 @@ describe('deduplication (contract §2 step 6)', () => {
     expect(world.crmCalls).toHaveLength(1);
   });
 
+  it("lets the CRM request go out before the archive's and the check's work starts", async () => {
+    // undici writes a request on a reused connection from a setImmediate (core/dispatch-event.ts).
+    const order: string[] = [];
+    const world = memoryWorld({
+      crm: {
+        forward: async () => {
+          await Promise.resolve();
+          setImmediate(() => order.push('CRM request written'));
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          return { ok: true, attempts: 1 };
+        },
+      },
+      archive: {
+        put: async () => {
+          order.push('archive started');
+        },
+      },
+    });
+    expect((await handleWebhook(signed(transcription()), world.deps)).facts).toMatchObject({ outcome: 'forwarded', archive: 'archived' });
+    expect(order).toEqual(['CRM request written', 'archive started']);
+  });
+
   it('starts the completion write once the forward succeeded, without waiting for the archive', async () => {
     const store = memoryIdempotency();
     const order: string[] = [];
@@ -384,6 +406,7 @@ describe('deduplication (contract §2 step 6)', () => {
       },
     });
     const answer = handleWebhook(signed(transcription()), world.deps);
+    await vi.waitFor(() => expect(finishArchive).toBeDefined());
     await new Promise((resolve) => setImmediate(resolve));
     expect(order).toEqual(['complete']);
     finishArchive();
