@@ -56,8 +56,10 @@ switch (scenario) {
     process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
     await dynamo.createTable('bench-idempotency');
     const proxy = await startFaultProxy(dynamo.endpoint);
+    // The claim is the request's first PutItem; the completion write and its retry come after.
+    let puts = 0;
     proxy.plan((_i, req) =>
-      scenario === 'dynamodb-entirely' || String(req.headers['x-amz-target']).endsWith('.UpdateItem') ? 'hang' : 'pass',
+      scenario === 'dynamodb-entirely' || (String(req.headers['x-amz-target']).endsWith('.PutItem') && ++puts >= 2) ? 'hang' : 'pass',
     );
     process.env.AWS_ENDPOINT_URL_DYNAMODB = proxy.endpoint;
     env.IDEMPOTENCY_TABLE = 'bench-idempotency';

@@ -2,7 +2,9 @@
  * Deduplication records in DynamoDB (contract §2 step 6; §8 IDEMPOTENCY_TABLE: partition key `id`,
  * TTL attribute `expiration`). A conditional PutItem claims `type#conversation_id`; exactly
  * one concurrent delivery wins it. The pattern is Powertools Idempotency's (IN_PROGRESS with an
- * expiry, then COMPLETED), done in three calls so the receiver needs no extra library.
+ * expiry, then COMPLETED), done with plain calls so the receiver needs no extra library: the
+ * claim, a GetItem when it is refused, the completion (a PutItem over the claim), a DeleteItem
+ * to release a failed delivery's claim.
  *
  * A claim holds only until the claiming request's own hard end (`inProgressUntil`, epoch ms):
  * after that, nothing of that request can still run, so a retry that finds the claim takes it
@@ -73,15 +75,16 @@ export function createDynamoIdempotencyStore(tableName: string): IdempotencyStor
 
     async complete(key, nowMs, deadlineMs, ttlSeconds = DEDUP_TTL_SECONDS) {
       const { client, sdk } = await loadDynamo();
+      // The whole record, written over the claim: the same command as the claim, so a cold
+      // container's first event builds one command's serializer and middleware, not two (SPEC
+      // §14), and no update expression to evaluate. Unconditional, as the completion always was.
       await client.send(
-        new sdk.UpdateItemCommand({
+        new sdk.PutItemCommand({
           TableName: tableName,
-          Key: { id: { S: key } },
-          UpdateExpression: 'SET #status = :completed, expiration = :expiration REMOVE inProgressUntil',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':completed': { S: 'COMPLETED' },
-            ':expiration': { N: String(Math.floor(nowMs / 1000) + ttlSeconds) },
+          Item: {
+            id: { S: key },
+            status: { S: 'COMPLETED' },
+            expiration: { N: String(Math.floor(nowMs / 1000) + ttlSeconds) },
           },
         }),
         { abortSignal: abortSignalAt(deadlineMs) },

@@ -2,7 +2,7 @@
  * An HTTP proxy on 127.0.0.1 that injects faults in front of a real local server (s3rver,
  * dynalite): per request it passes through, answers an error status, drops the connection, or
  * hangs (accepts and never answers). The plan sees each request's method, path and headers, so
- * one operation can be stalled while the others pass (e.g. only DynamoDB's UpdateItem, by its
+ * one operation can be stalled while the others pass (e.g. only DynamoDB's PutItem, by its
  * `x-amz-target` header).
  */
 import { createServer, request, type Server } from 'node:http';

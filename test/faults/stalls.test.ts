@@ -143,8 +143,10 @@ describe('DynamoDB stalls (idempotency table)', () => {
     },
   );
 
-  it('only the completion write (UpdateItem): still 200, delivered once, the stall logged', async () => {
-    dynamoProxy.plan((_i, req) => (String(req.headers['x-amz-target']).endsWith('.UpdateItem') ? 'hang' : 'pass'));
+  it('only the completion write (the PutItems after the claim): still 200, delivered once, the stall logged', async () => {
+    let puts = 0;
+    // The claim is the request's first PutItem; every later one (the completion and its retry) hangs.
+    dynamoProxy.plan((_i, req) => (String(req.headers['x-amz-target']).endsWith('.PutItem') && ++puts >= 2 ? 'hang' : 'pass'));
     const before = local.crm.accepted.length;
     const { request } = signedEvent('transcription');
     const result = await receiver({ IDEMPOTENCY_TABLE: TABLE })(request, lambdaContext(28_000));
