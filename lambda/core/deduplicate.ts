@@ -11,7 +11,8 @@
  * stalled completion write still answers 200 (contract §11).
  */
 import { DuplicateInProgressError, describeError } from './errors';
-import type { IdempotencyStore } from './ports';
+import { afterPendingWrites } from './pending-writes';
+import type { IdempotencyStore, PreparedWrite } from './ports';
 import type { RequestFacts } from './request-facts';
 import { callDeadline, type RequestBudget } from './time-budget';
 
@@ -59,15 +60,26 @@ export async function deduplicate<T>(dedup: Deduplication<T>, facts: RequestFact
   const recordFailure = (error: unknown) => {
     facts.idempotencyError = describeError(error);
   };
+  const writeDeadline = () => callDeadline('idempotencyWrite', now(), budget.deadlineMs);
+  const dispatching = dispatch();
+  dispatching.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+  // The completion's request is built while the dispatch waits, once the dispatch's own first
+  // request is out; it is sent only once the event is durable, so nothing changes in what is written.
+  let prepared: PreparedWrite | undefined;
+  if (claimed && store.prepareCompletion) {
+    await afterPendingWrites();
+    prepared = store.prepareCompletion(key, now());
+  }
   let dispatched: Dispatched<T>;
   try {
-    dispatched = await dispatch();
+    dispatched = await dispatching;
   } catch (error) {
-    if (claimed) await store.release(key, callDeadline('idempotencyWrite', now(), budget.deadlineMs)).catch(recordFailure);
+    prepared?.abandon();
+    if (claimed) await store.release(key, writeDeadline()).catch(recordFailure);
     throw error;
   }
   const completed = claimed
-    ? store.complete(key, now(), callDeadline('idempotencyWrite', now(), budget.deadlineMs)).catch(recordFailure)
+    ? (prepared ? prepared.commit(writeDeadline()) : store.complete(key, now(), writeDeadline())).catch(recordFailure)
     : undefined;
   await Promise.all([completed, dispatched.alongside]);
   return dispatched.result;

@@ -3,7 +3,6 @@
  * becomes a CRM record (contract §5) with the call kept (contract §10) and, for a missed outbound
  * call, its text-back queued (contract §13) alongside; an audio event is stored (contract §6).
  */
-import { setImmediate } from 'node:timers/promises';
 import { prepareAudio } from './audio';
 import { toCrmPayload } from './crm-payload';
 import type { CrmPayload } from './crm-payload-schema';
@@ -15,6 +14,7 @@ import type { SuccessBody, WebhookDeps } from './handle-webhook';
 import { keepCall, withdrawArchive } from './keep-call';
 import { maskPhone } from './mask';
 import { unreachable } from './outcome';
+import { afterPendingWrites } from './pending-writes';
 import type { RequestFacts } from './request-facts';
 import { queueTextBack } from './text-back/queue-text-back';
 import { callDeadline } from './time-budget';
@@ -56,7 +56,7 @@ async function forwardAndKeep(event: RecordEvent, rawBody: RawBody, context: Dis
   // text-back's SDK work takes the CPU; they then run while it waits for the CRM (bench figures 2e, 12).
   const forwarded = forwardToCrm(event, payload, context);
   forwarded.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
-  await forwardOnTheWire();
+  await afterPendingWrites();
   const kept: Promise<void> = Promise.all([
     keepCall(event, rawBody, { archive, audioChecks, now, audioCheckDelaySeconds: config.audioCheckDelaySeconds }, facts, deadlineMs),
     textBack &&
@@ -72,21 +72,6 @@ async function forwardAndKeep(event: RecordEvent, rawBody: RawBody, context: Dis
     if (error instanceof ForwardNotDurableError && archive) await withdrawArchive(event, archive, facts, now, deadlineMs);
     throw error;
   }
-}
-
-/**
- * Resolves once a forward started just before has had its request written. undici writes the
- * next request on a reused keep-alive connection from a setImmediate (it first lets bytes
- * already pending on the idle socket be read: GHSA-35p6-xmwp-9g52), after every microtask, so
- * the SDK middleware of the archive and the check, started at once, ran first and held the
- * CRM request back by their CPU time (~2 ms per warm event here, bench figure 12). The first
- * turn of the check phase is queued before undici's, the second after it. No clock, no I/O:
- * only an ordering; on a new connection (cold) undici writes once connected, and this costs
- * two turns of the event loop.
- */
-async function forwardOnTheWire(): Promise<void> {
-  await setImmediate();
-  await setImmediate();
 }
 
 /** contract §5: forward, else queue, else 500 (the only CRM case where a retry helps). */

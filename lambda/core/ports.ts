@@ -63,11 +63,22 @@ export interface ClaimRequest {
   ttlSeconds?: number;
 }
 
+/** A write whose request is built ahead and sent only on `commit`; `abandon` drops it unsent. */
+export interface PreparedWrite {
+  commit(deadlineMs: number): Promise<void>;
+  abandon(): void;
+}
+
 /** Deduplication records keyed by `type#conversation_id` (contract §2 step 6). */
 export interface IdempotencyStore {
   claim(key: string, request: ClaimRequest): Promise<ClaimResult>;
   /** `ttlSeconds`: as in the claim; default the deduplication TTL. */
   complete(key: string, nowMs: number, deadlineMs: number, ttlSeconds?: number): Promise<void>;
+  /**
+   * `complete`, with its request built (serialised, signed) now, while the dispatch waits, and
+   * sent only by `commit` once the event is durable (SPEC §14). Optional: `complete` is used without it.
+   */
+  prepareCompletion?(key: string, nowMs: number): PreparedWrite;
   /** Forget a claim so that a retry of a failed delivery is processed again. */
   release(key: string, deadlineMs: number): Promise<void>;
 }

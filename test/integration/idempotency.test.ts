@@ -106,6 +106,23 @@ describe('the DynamoDB idempotency store', () => {
     expect(await s.claim('sms#+61491570156', { ...at(now + (ttlSeconds + 6) * 1000), ttlSeconds })).toBe('claimed');
   });
 
+  it('writes a prepared completion only on commit, and nothing when abandoned', async () => {
+    const s = store();
+    expect(await s.claim('t#prep', at(now))).toBe('claimed');
+    const prepared = s.prepareCompletion!('t#prep', now);
+    // Built and held: the record is still the claim.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await s.claim('t#prep', at(now))).toBe('in_progress');
+    await prepared.commit(later());
+    expect(await s.claim('t#prep', at(now + 1000))).toBe('completed');
+
+    expect(await s.claim('t#dropped', at(now))).toBe('claimed');
+    const dropped = s.prepareCompletion!('t#dropped', now);
+    dropped.abandon();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await s.claim('t#dropped', at(now))).toBe('in_progress');
+  });
+
   it('fails loudly (for the pipeline to log) when the table does not exist', async () => {
     await expect(createDynamoIdempotencyStore('missing-table').claim('t#x', at(now))).rejects.toMatchObject({
       name: 'ResourceNotFoundException',

@@ -415,6 +415,55 @@ describe('deduplication (contract §2 step 6)', () => {
     expect(order).toEqual(['complete', 'archived']);
   });
 
+  it('builds the completion write while the forward waits and sends it only once the event is durable', async () => {
+    const store = memoryIdempotency();
+    const order: string[] = [];
+    const world = memoryWorld({
+      idempotency: {
+        ...store,
+        prepareCompletion: (key, nowMs) => {
+          order.push('prepared');
+          return {
+            commit: async (deadlineMs) => {
+              order.push('committed');
+              await store.complete(key, nowMs, deadlineMs);
+            },
+            abandon: () => order.push('abandoned'),
+          };
+        },
+      },
+      crm: {
+        forward: async () => {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          order.push('forwarded');
+          return { ok: true, attempts: 1 };
+        },
+      },
+    });
+    expect((await handleWebhook(signed(transcription()), world.deps)).statusCode).toBe(200);
+    expect(order).toEqual(['prepared', 'forwarded', 'committed']);
+    expect(store.records.get('post_call_transcription#conv_1')).toBe('completed');
+  });
+
+  it('drops the prepared completion unsent and releases the claim when the event could not be made durable', async () => {
+    const store = memoryIdempotency();
+    const order: string[] = [];
+    const world = memoryWorld({
+      idempotency: {
+        ...store,
+        prepareCompletion: () => {
+          order.push('prepared');
+          return { commit: async () => void order.push('committed'), abandon: () => order.push('abandoned') };
+        },
+      },
+    });
+    world.setCrmResult({ ok: false, attempts: 3, lastError: 'HTTP 503', permanent: false });
+    world.failQueue();
+    expect((await handleWebhook(signed(transcription()), world.deps)).statusCode).toBe(500);
+    expect(order).toEqual(['prepared', 'abandoned']);
+    expect(store.records.size).toBe(0);
+  });
+
   it('processes anyway when the table is unreachable (never lose an event)', async () => {
     const world = memoryWorld({
       idempotency: {
