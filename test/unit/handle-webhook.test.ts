@@ -376,6 +376,7 @@ describe('deduplication (contract §2 step 6)', () => {
         put: async () => {
           order.push('archive started');
         },
+        remove: async () => undefined,
       },
     });
     expect((await handleWebhook(signed(transcription()), world.deps)).facts).toMatchObject({ outcome: 'forwarded', archive: 'archived' });
