@@ -126,7 +126,6 @@ export class TextBack extends Construct {
     bindTable(this.worker, 'IDEMPOTENCY_TABLE', props.idempotencyTable, [
       'dynamodb:GetItem',
       'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',
     ]);
     bindQueueSender(this.worker, 'SMS_DEAD_LETTER_QUEUE_URL', this.deadLetterQueue);

@@ -85,7 +85,8 @@ const AUDIO_CHECK_VISIBILITY_TIMEOUT = Duration.minutes(30);
 export const RECONCILER_MEMORY_MB = 256;
 const RECONCILER_TIMEOUT = Duration.millis(RECONCILER_TIMEOUT_MS);
 /** The idempotency table's item actions: claim, complete, release and read records with conditional writes. */
-const IDEMPOTENCY_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'] as const;
+/** Claim (conditional PutItem, GetItem), complete (PutItem over the claim), release (conditional DeleteItem): lambda/adapters/idempotency-store.ts. */
+const IDEMPOTENCY_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'] as const;
 /** Stage-wide throttle: far above ElevenLabs' rate (a few webhooks per call), low enough to cap abuse. */
 const STAGE_THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;
 

@@ -59,7 +59,6 @@ describe('receiver role', () => {
       'sqs:SendMessage': [arnOf(logicalId(template, 'AWS::SQS::Queue', 'AudioCheckQueue')), arnOf(queue)],
       'dynamodb:GetItem': [arnOf(table)],
       'dynamodb:PutItem': [arnOf(table)],
-      'dynamodb:UpdateItem': [arnOf(table)],
       'dynamodb:DeleteItem': [arnOf(table)],
     });
   });
@@ -87,7 +86,6 @@ const objects = (bucket: string, suffix: string) => ({ 'Fn::Join': ['', [arnOf(b
 const tableActions = (table: string) => ({
   'dynamodb:GetItem': [arnOf(table)],
   'dynamodb:PutItem': [arnOf(table)],
-  'dynamodb:UpdateItem': [arnOf(table)],
   'dynamodb:DeleteItem': [arnOf(table)],
 });
 
