@@ -18,7 +18,7 @@ import { createTelemetry, type LineWriter, type LogFields, type LogLevel, type T
 import { type AudioWorkerConfig, loadAudioWorkerConfig } from './config/audio-worker-config';
 import type { Env } from './config/env-fields';
 import { parseAudioCheckMessage } from './core/audio-check';
-import { type CallCheckDeps, type CallCheckOutcome, checkCall, type RecordCheckDeps } from './core/call-check';
+import { type CallCheckDeps, type CallCheckOutcome, checkCall, isUnexpectedStatus, type RecordCheckDeps } from './core/call-check';
 import { callCheckMetrics } from './core/metrics';
 import { AUDIO_CHECK_MIN_TIME_MS, AUDIO_WORKER_TIMEOUT_MS, callDeadline, type RequestBudget } from './core/time-budget';
 import { backOff, createSqsWorker, receiveCountOf, type SqsWorkerHandler, visibilityChangerFor } from './sqs-worker';
@@ -171,5 +171,6 @@ function recordFields({ record }: CallCheckOutcome): LogFields {
 /** warn when something is missing or must come back; info otherwise. */
 function levelOf({ record, recording }: CallCheckOutcome): LogLevel {
   const worrying = (kind: string | undefined) => kind === 'missing' || kind === 'retry';
-  return worrying(record?.kind) || worrying(recording?.kind) ? 'warn' : 'info';
+  const strangeStatus = record?.kind === 'not_ended' && isUnexpectedStatus(record.status);
+  return worrying(record?.kind) || worrying(recording?.kind) || strangeStatus ? 'warn' : 'info';
 }

@@ -34,6 +34,13 @@ const CLAIMED_TYPES = ['post_call_transcription', 'post_call_transcription_otel'
 export const RECOVERED_SOURCE = 'elevenlabs-api';
 /** A conversation in any other state has not ended: it is left for the next run (contract §12). */
 const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['done', 'failed']);
+/** The states ElevenLabs documents before `done`; any other (a new one, none at all) is left too, but said loudly. */
+const STATUSES_BEFORE_THE_END: ReadonlySet<string> = new Set(['initiated', 'in-progress', 'processing']);
+
+/** True for a `not_ended` status ElevenLabs does not document: the log line is a warning, so a new terminal state is seen. */
+export function isUnexpectedStatus(status: string): boolean {
+  return !STATUSES_BEFORE_THE_END.has(status);
+}
 
 export const NO_API_KEY_FOR_RECORD = 'no ElevenLabs API key configured: a missing record cannot be recovered';
 

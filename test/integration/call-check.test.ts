@@ -202,9 +202,15 @@ describe('a record the archive lacks (the webhook never arrived)', () => {
     api.models.set('conv_cc_live', call('conv_cc_live', (d) => (d.status = 'in-progress')).model);
     const before = { crm: local.crm.received.length, api: api.requests.length };
     expect(await worker()(check('conv_cc_live'), context())).toEqual({ batchItemFailures: [] });
-    expect(logs.at(-1)).toMatchObject({ record: 'not_ended', recordReason: 'conversation status is in-progress' });
+    expect(logs.at(-1)).toMatchObject({ level: 'info', record: 'not_ended', recordReason: 'conversation status is in-progress' });
     expect(local.crm.received.length).toBe(before.crm);
     expect(api.requests.slice(before.api).map((r) => r.path)).toEqual(['/v1/convai/conversations/conv_cc_live']);
+  });
+
+  it('a status ElevenLabs does not document is left too, but logged as a warning (a new terminal state must be seen)', async () => {
+    api.models.set('conv_cc_odd', call('conv_cc_odd', (d) => (d.status = 'archived')).model);
+    expect(await worker()(check('conv_cc_odd'), context())).toEqual({ batchItemFailures: [] });
+    expect(logs.at(-1)).toMatchObject({ level: 'warn', record: 'not_ended', recordReason: 'conversation status is archived' });
   });
 
   it('the CRM fails: queued for the retry worker, as the receiver would', async () => {
