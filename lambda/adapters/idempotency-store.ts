@@ -148,7 +148,9 @@ export function createDynamoIdempotencyStore(tableName: string): IdempotencyStor
 
     async complete(key, nowMs, deadlineMs, ttlSeconds = DEDUP_TTL_SECONDS) {
       const { client, sdk } = await loadDynamo();
-      await client.send(new sdk.PutItemCommand(completionRecord(tableName, key, nowMs, ttlSeconds)), { abortSignal: abortSignalAt(deadlineMs) });
+      await client.send(new sdk.PutItemCommand(completionRecord(tableName, key, nowMs, ttlSeconds)), {
+        abortSignal: abortSignalAt(deadlineMs),
+      });
     },
 
     prepareCompletion: (key, nowMs) => prepareCompletionWrite(tableName, key, nowMs),
