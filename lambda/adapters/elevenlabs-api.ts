@@ -13,7 +13,8 @@
  * key is never sent to another origin.
  */
 import type { Dispatcher } from 'undici';
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../core/zod-messages';
 import { DEFAULT_ELEVENLABS_API_BASE_URL } from '../core/audio-check';
 import type { AudioAnswer, ConversationAnswer, ConversationListQuery, ConversationPage, ElevenLabsApi } from '../core/ports';
 import { callDeadline, ELEVENLABS_BODY_IDLE_TIMEOUT_MS, ELEVENLABS_HEADERS_TIMEOUT_MS } from '../core/time-budget';
@@ -45,8 +46,14 @@ const loadUndici = lazy(async () => {
 
 /** The list answer, read tolerantly: ElevenLabs adds fields; we need three per conversation. */
 const ConversationPageSchema = z.object({
-  conversations: z.array(z.object({ conversation_id: z.string().min(1), agent_id: z.string().min(1), start_time_unix_secs: z.number() })),
-  next_cursor: z.string().nullish(),
+  conversations: z.array(
+    z.object({
+      conversation_id: z.string().check(z.minLength(1)),
+      agent_id: z.string().check(z.minLength(1)),
+      start_time_unix_secs: z.number(),
+    }),
+  ),
+  next_cursor: z.nullish(z.string()),
   has_more: z.boolean(),
 });
 

@@ -3,13 +3,14 @@
  * `{"firstRunUnixSecs": <unix seconds>}`, written once by the first run and only if absent
  * (`If-None-Match: *`, S3 conditional writes), read by every run after it.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../core/zod-messages';
 import type { FirstRunMarker } from '../core/reconcile';
 import { FIRST_RUN_KEY } from '../core/storage-keys';
 import { abortSignalAt } from './deadline';
 import { isNotFound, loadS3, type S3Location } from './s3';
 
-const MarkerSchema = z.object({ firstRunUnixSecs: z.number().int().nonnegative() });
+const MarkerSchema = z.object({ firstRunUnixSecs: z.number().check(z.int(), z.gte(0)) });
 /** The marker is a few bytes; anything longer is not ours. */
 const MAX_MARKER_BYTES = 1024;
 
@@ -30,7 +31,7 @@ export function createS3FirstRunMarker({ bucket, ...location }: { bucket: string
       if (isNotFound(error)) return undefined;
       throw error;
     }
-    let parsed: z.ZodSafeParseResult<z.output<typeof MarkerSchema>> | undefined;
+    let parsed: ReturnType<typeof MarkerSchema.safeParse> | undefined;
     try {
       parsed = text.length <= MAX_MARKER_BYTES ? MarkerSchema.safeParse(JSON.parse(text)) : undefined;
     } catch {

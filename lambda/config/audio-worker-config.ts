@@ -5,7 +5,7 @@
  * a record: the CRM, the retry queue on Lambda, the CRM mapping settings and, for deduplication
  * against webhooks, the idempotency table.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { CrmMappingConfig } from '../core/crm-payload';
 import { CrmMappingEnvShape, crmMapping } from './crm-mapping-env';
 import {
@@ -53,59 +53,71 @@ export interface AudioWorkerConfig {
   };
 }
 
+const buildEnvSchema = () =>
+  z.object({
+    ...S3EnvShape,
+    ...ApiKeyEnvShape,
+    ...CrmMappingEnvShape,
+    ...TextBackTriggerEnvShape,
+    ...AllowedAgentsEnvShape,
+    AUDIO_BUCKET: z.pipe(optionalText, z.string({ error: 'is required (the calls bucket recordings are stored in)' })),
+    AUDIO_CHECK_QUEUE_URL: queueUrl,
+    ARCHIVE_EVENTS: booleanFlag,
+    // Required only with the record half (below), so the CRM settings are optional here.
+    CRM_WEBHOOK_URL: z.pipe(optionalText, z.optional(httpUrl)),
+    CRM_TIMEOUT_MS: CrmEnvShape.CRM_TIMEOUT_MS,
+    CRM_MAX_ATTEMPTS: CrmEnvShape.CRM_MAX_ATTEMPTS,
+    CRM_RETRY_QUEUE_URL: queueUrl,
+    IDEMPOTENCY_TABLE: optionalText,
+    AWS_LAMBDA_FUNCTION_NAME: optionalText,
+  });
+
+type AudioWorkerEnv = z.output<ReturnType<typeof buildEnvSchema>>;
+
+/** What the worker needs on Lambda, and what the record half needs. */
+function checkCombinations(env: AudioWorkerEnv, ctx: z.core.$RefinementCtx<AudioWorkerEnv>): void {
+  const onLambda = Boolean(env.AWS_LAMBDA_FUNCTION_NAME);
+  const require = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+  if (onLambda && !env.AUDIO_CHECK_QUEUE_URL) require('AUDIO_CHECK_QUEUE_URL', 'is required on Lambda (the queue this worker drains)');
+  if (env.ARCHIVE_EVENTS && !env.CRM_WEBHOOK_URL) {
+    require('CRM_WEBHOOK_URL', 'is required with ARCHIVE_EVENTS=true (the call check delivers missing records)');
+  }
+  if (env.ARCHIVE_EVENTS && onLambda && !env.CRM_RETRY_QUEUE_URL) {
+    require('CRM_RETRY_QUEUE_URL', 'is required on Lambda with ARCHIVE_EVENTS=true (where a failed forward waits)');
+  }
+}
+
+function toAudioWorkerConfig(e: AudioWorkerEnv): AudioWorkerConfig {
+  return {
+    audioBucket: e.AUDIO_BUCKET,
+    s3: s3Location(e),
+    audioCheckQueueUrl: e.AUDIO_CHECK_QUEUE_URL,
+    apiKey: apiKeySettings(e),
+    elevenLabsApiBaseUrl: e.ELEVENLABS_API_BASE_URL,
+    allowedAgentIds: e.ALLOWED_AGENT_IDS,
+    ...(e.ARCHIVE_EVENTS && e.CRM_WEBHOOK_URL
+      ? {
+          record: {
+            crm: { url: e.CRM_WEBHOOK_URL, timeoutMs: e.CRM_TIMEOUT_MS, maxAttempts: e.CRM_MAX_ATTEMPTS },
+            retryQueueUrl: e.CRM_RETRY_QUEUE_URL,
+            crmMapping: crmMapping(e),
+            idempotencyTable: e.IDEMPOTENCY_TABLE,
+            textBack: textBackTriggerSettings(e),
+          },
+        }
+      : {}),
+  };
+}
+
 const buildSchema = () =>
-  z
-    .object({
-      ...S3EnvShape,
-      ...ApiKeyEnvShape,
-      ...CrmMappingEnvShape,
-      ...TextBackTriggerEnvShape,
-      ...AllowedAgentsEnvShape,
-      AUDIO_BUCKET: optionalText.pipe(z.string({ error: 'is required (the calls bucket recordings are stored in)' })),
-      AUDIO_CHECK_QUEUE_URL: queueUrl,
-      ARCHIVE_EVENTS: booleanFlag,
-      // Required only with the record half (below), so the CRM settings are optional here.
-      CRM_WEBHOOK_URL: optionalText.pipe(httpUrl.optional()),
-      CRM_TIMEOUT_MS: CrmEnvShape.CRM_TIMEOUT_MS,
-      CRM_MAX_ATTEMPTS: CrmEnvShape.CRM_MAX_ATTEMPTS,
-      CRM_RETRY_QUEUE_URL: queueUrl,
-      IDEMPOTENCY_TABLE: optionalText,
-      AWS_LAMBDA_FUNCTION_NAME: optionalText,
-    })
-    .superRefine((env, ctx) => {
-      const onLambda = Boolean(env.AWS_LAMBDA_FUNCTION_NAME);
-      const require = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
-      if (onLambda && !env.AUDIO_CHECK_QUEUE_URL) require('AUDIO_CHECK_QUEUE_URL', 'is required on Lambda (the queue this worker drains)');
-      if (env.ARCHIVE_EVENTS && !env.CRM_WEBHOOK_URL) {
-        require('CRM_WEBHOOK_URL', 'is required with ARCHIVE_EVENTS=true (the call check delivers missing records)');
-      }
-      if (env.ARCHIVE_EVENTS && onLambda && !env.CRM_RETRY_QUEUE_URL) {
-        require('CRM_RETRY_QUEUE_URL', 'is required on Lambda with ARCHIVE_EVENTS=true (where a failed forward waits)');
-      }
-    })
-    .superRefine(requireSmsQueueWhenTexting)
-    .superRefine(refuseFolderQueuesOnLambda(['AUDIO_CHECK_QUEUE_URL', 'CRM_RETRY_QUEUE_URL', 'SMS_QUEUE_URL']))
-    .transform(
-      (e): AudioWorkerConfig => ({
-        audioBucket: e.AUDIO_BUCKET,
-        s3: s3Location(e),
-        audioCheckQueueUrl: e.AUDIO_CHECK_QUEUE_URL,
-        apiKey: apiKeySettings(e),
-        elevenLabsApiBaseUrl: e.ELEVENLABS_API_BASE_URL,
-        allowedAgentIds: e.ALLOWED_AGENT_IDS,
-        ...(e.ARCHIVE_EVENTS && e.CRM_WEBHOOK_URL
-          ? {
-              record: {
-                crm: { url: e.CRM_WEBHOOK_URL, timeoutMs: e.CRM_TIMEOUT_MS, maxAttempts: e.CRM_MAX_ATTEMPTS },
-                retryQueueUrl: e.CRM_RETRY_QUEUE_URL,
-                crmMapping: crmMapping(e),
-                idempotencyTable: e.IDEMPOTENCY_TABLE,
-                textBack: textBackTriggerSettings(e),
-              },
-            }
-          : {}),
-      }),
-    );
+  z.pipe(
+    buildEnvSchema().check(
+      z.superRefine(checkCombinations),
+      z.superRefine(requireSmsQueueWhenTexting),
+      refuseFolderQueuesOnLambda(['AUDIO_CHECK_QUEUE_URL', 'CRM_RETRY_QUEUE_URL', 'SMS_QUEUE_URL']),
+    ),
+    z.transform(toAudioWorkerConfig),
+  );
 
 let schema: ReturnType<typeof buildSchema> | undefined;
 

@@ -3,7 +3,7 @@
  * the receiver, the audio worker's call check (contract §12) and `npm run replay`. Its own module
  * so that the retry worker, which forwards records it never builds, bundles none of it.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { parseNameFields } from '../core/contact-name';
 import { parseNumberFields } from '../core/contact-number';
 import type { CrmMappingConfig } from '../core/crm-payload';
@@ -11,21 +11,24 @@ import { CRM_FIELD_DEFAULTS } from '../core/crm-payload-schema';
 import { DEFAULT_COUNTRY, parseDefaultCountry } from '../core/phone-number';
 import { parseVoicemailPhrases } from '../core/speech-phrases';
 import { parseSubjectsByAgent } from '../core/subjects-by-agent';
-import { optionalText, parsedWith } from './env-fields';
+import { optionalParsed, optionalText } from './env-fields';
 
 export const DEFAULT_CRM_SUBJECT: string = CRM_FIELD_DEFAULTS.subject;
 
 export const CrmMappingEnvShape = {
-  CRM_DEFAULT_SUBJECT: optionalText.transform((v) => v ?? DEFAULT_CRM_SUBJECT),
-  CRM_SUBJECTS_BY_AGENT: optionalText.pipe(z.string().transform(parsedWith(parseSubjectsByAgent)).optional()),
+  CRM_DEFAULT_SUBJECT: z.pipe(
+    optionalText,
+    z.transform((v: string | undefined) => v ?? DEFAULT_CRM_SUBJECT),
+  ),
+  CRM_SUBJECTS_BY_AGENT: optionalParsed(parseSubjectsByAgent),
   // contract §5 name, number and voicemail rules; the parsers name no value in their errors.
-  CRM_NAME_FIELDS: optionalText.pipe(z.string().transform(parsedWith(parseNameFields)).optional()),
-  CRM_NUMBER_FIELDS: optionalText.pipe(z.string().transform(parsedWith(parseNumberFields)).optional()),
-  CRM_VOICEMAIL_PHRASES: optionalText.pipe(z.string().transform(parsedWith(parseVoicemailPhrases)).optional()),
-  CRM_DEFAULT_COUNTRY: optionalText.pipe(z.string().transform(parsedWith(parseDefaultCountry)).optional()),
+  CRM_NAME_FIELDS: optionalParsed(parseNameFields),
+  CRM_NUMBER_FIELDS: optionalParsed(parseNumberFields),
+  CRM_VOICEMAIL_PHRASES: optionalParsed(parseVoicemailPhrases),
+  CRM_DEFAULT_COUNTRY: optionalParsed(parseDefaultCountry),
 };
 
-type CrmMappingEnv = z.output<z.ZodObject<typeof CrmMappingEnvShape>>;
+type CrmMappingEnv = z.output<z.ZodMiniObject<typeof CrmMappingEnvShape>>;
 
 export function crmMapping(e: CrmMappingEnv): CrmMappingConfig {
   return {

@@ -2,65 +2,80 @@
  * The pieces every entry point's configuration is parsed with (contract §8): zod field types for
  * environment variables, and the one place a failed parse becomes a `ConfigurationError` that
  * names every bad variable and never echoes a value (a secret may sit in the environment).
+ * zod/mini, as everywhere in lambda/ (core/zod-messages.ts says why).
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { DEFAULT_ELEVENLABS_API_BASE_URL } from '../core/audio-check';
 import { ConfigurationError } from '../core/errors';
+import '../core/zod-messages';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /** Unset and blank read as undefined; values are trimmed. */
-export const optionalText = z
-  .string()
-  .optional()
-  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+export const optionalText = z.pipe(
+  z.optional(z.string()),
+  z.transform((v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : v.trim())),
+);
 
 /** A whole number within [min, max], or `defaultValue` when unset. */
 export function integer(defaultValue: number, min: number, max: number) {
-  return optionalText.pipe(
-    z
-      .string()
-      .regex(/^\d+$/, `must be a whole number between ${min} and ${max}`)
-      .transform(Number)
-      .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
-      .optional()
-      .transform((v) => v ?? defaultValue),
+  const whole = z.pipe(
+    z.pipe(z.string().check(z.regex(/^\d+$/, `must be a whole number between ${min} and ${max}`)), z.transform(Number)),
+    z.number().check(z.gte(min, `must be at least ${min}`), z.lte(max, `must be at most ${max}`)),
+  );
+  return z.pipe(
+    optionalText,
+    z.pipe(
+      z.optional(whole),
+      z.transform((v: number | undefined) => v ?? defaultValue),
+    ),
   );
 }
 
 export const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
 /** `true` or `false` (any case); anything else names the variable. */
-export const booleanFlag = optionalText.pipe(
-  z
-    .string()
-    .transform((v) => v.toLowerCase())
-    .pipe(z.enum(['true', 'false'], { error: 'must be true or false' }))
-    .optional()
-    .transform((v) => v === 'true'),
+export const booleanFlag = z.pipe(
+  optionalText,
+  z.pipe(
+    z.optional(
+      z.pipe(
+        z.pipe(
+          z.string(),
+          z.transform((v: string) => v.toLowerCase()),
+        ),
+        z.enum(['true', 'false'], { error: 'must be true or false' }),
+      ),
+    ),
+    z.transform((v: 'true' | 'false' | undefined) => v === 'true'),
+  ),
 );
 
 /** A comma list, or undefined when unset/empty. */
-const commaList = optionalText.transform((v) =>
-  v === undefined
-    ? undefined
-    : v
-        .split(',')
-        .map((s) => s.trim())
-        .filter((s) => s !== ''),
+const commaList = z.pipe(
+  optionalText,
+  z.transform((v: string | undefined) =>
+    v === undefined
+      ? undefined
+      : v
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== ''),
+  ),
 );
 
 /**
  * An SQS queue URL, or on a developer machine a `file:` folder queue. On Lambda nothing reads
  * a folder, so a `file:` URL there would quietly lose every queued payload: refused.
  */
-export const queueUrl = optionalText.pipe(
-  z.url({ protocol: /^(https?|file)$/, error: 'must be an SQS queue URL or a file: URL' }).optional(),
+export const queueUrl = z.pipe(
+  optionalText,
+  z.optional(z.url({ protocol: /^(https?|file)$/, error: 'must be an SQS queue URL or a file: URL' })),
 );
 
-/** Adds an issue for every `file:` queue URL when running on Lambda (contract §8). */
+/** Adds an issue for every `file:` queue URL when running on Lambda (contract §8); a check for `.check()`. */
 export function refuseFolderQueuesOnLambda(names: readonly string[]) {
-  return (env: Record<string, unknown>, ctx: z.RefinementCtx) => {
+  return z.superRefine((env: Record<string, unknown>, ctx) => {
     if (!env.AWS_LAMBDA_FUNCTION_NAME) return;
     for (const name of names) {
       const value = env[name];
@@ -72,24 +87,32 @@ export function refuseFolderQueuesOnLambda(names: readonly string[]) {
         });
       }
     }
-  };
+  });
 }
 
-/** Runs one of the core's own parsers (shared with the CDK stack) and reports its message. */
-export function parsedWith<T>(parse: (value: string) => T) {
-  return (value: string, ctx: z.RefinementCtx<string>): T => {
+/**
+ * A transform that runs one of the core's own parsers (shared with the CDK stack) and reports
+ * the message it throws as the variable's issue (the parsers name no value in their errors).
+ */
+export function parsedWith<I, T>(parse: (value: I) => T) {
+  return z.transform((value: I, payload): T => {
     try {
       return parse(value);
     } catch (error) {
-      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      payload.issues.push({ code: 'custom', message: (error as Error).message, input: value });
       return z.NEVER;
     }
-  };
+  });
+}
+
+/** An optional variable read by one of the core's own parsers; unset or blank is undefined. */
+export function optionalParsed<T>(parse: (value: string) => T) {
+  return z.pipe(optionalText, z.optional(z.pipe(z.string(), parsedWith(parse))));
 }
 
 /** The CRM client's settings (contract §5), shared by the receiver, the retry worker and replay. */
 export const CrmEnvShape = {
-  CRM_WEBHOOK_URL: optionalText.pipe(z.string({ error: 'is required' }).pipe(httpUrl)),
+  CRM_WEBHOOK_URL: z.pipe(optionalText, z.pipe(z.string({ error: 'is required' }), httpUrl)),
   CRM_TIMEOUT_MS: integer(5_000, 100, 12_000),
   CRM_MAX_ATTEMPTS: integer(3, 1, 10),
 };
@@ -111,7 +134,10 @@ export function crmSettings(e: { CRM_WEBHOOK_URL: string; CRM_TIMEOUT_MS: number
  * alone, or the reconciler would find every one of them "missing" and deliver it.
  */
 export const AllowedAgentsEnvShape = {
-  ALLOWED_AGENT_IDS: commaList.transform((ids) => (ids && ids.length > 0 ? (new Set(ids) as ReadonlySet<string>) : undefined)),
+  ALLOWED_AGENT_IDS: z.pipe(
+    commaList,
+    z.transform((ids: string[] | undefined) => (ids && ids.length > 0 ? (new Set(ids) as ReadonlySet<string>) : undefined)),
+  ),
 };
 
 /** The API key settings as the audio worker and the reconciler read them. */
@@ -123,9 +149,10 @@ export const ApiKeyEnvShape = {
   ELEVENLABS_API_KEY_SECRET_ARN: optionalText,
   ELEVENLABS_API_KEY: optionalText,
   /** The API origin, without a trailing slash (data-residency workspaces have their own). */
-  ELEVENLABS_API_BASE_URL: optionalText
-    .pipe(httpUrl.optional())
-    .transform((v) => (v ?? DEFAULT_ELEVENLABS_API_BASE_URL).replace(/\/+$/, '')),
+  ELEVENLABS_API_BASE_URL: z.pipe(
+    z.pipe(optionalText, z.optional(httpUrl)),
+    z.transform((v: string | undefined) => (v ?? DEFAULT_ELEVENLABS_API_BASE_URL).replace(/\/+$/, '')),
+  ),
   SECRET_CACHE_SECONDS: integer(300, 0, 86_400),
 };
 
@@ -143,8 +170,8 @@ export function s3Location(e: { AWS_ENDPOINT_URL_S3?: string; AWS_ENDPOINT_URL?:
 }
 
 /** Parses `env` with `schema`; throws one `ConfigurationError` naming every bad variable. */
-export function parseEnv<T extends z.ZodType>(schema: T, env: Env): z.output<T> {
-  const parsed = schema.safeParse(env);
+export function parseEnv<T extends z.core.$ZodType>(schema: T, env: Env): z.output<T> {
+  const parsed = z.safeParse(schema, env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'} ${issue.message}`);
     throw new ConfigurationError([...new Set(problems)].join('; '));

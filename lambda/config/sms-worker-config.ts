@@ -3,11 +3,11 @@
  * so its identity, template and idempotency table are required; a template that names no way to
  * opt out is refused here, at start, naming SMS_TEMPLATE.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { DEFAULT_QUIET_HOURS, DEFAULT_SMS_TIME_ZONE, parseQuietWindow, parseTimeZone } from '../core/text-back/quiet-hours';
 import type { TextBackSettings } from '../core/text-back/send-text-back';
 import { parseSmsTemplate } from '../core/text-back/template';
-import { type Env, integer, optionalText, parsedWith, parseEnv, queueUrl, refuseFolderQueuesOnLambda } from './env-fields';
+import { type Env, integer, optionalParsed, optionalText, parsedWith, parseEnv, queueUrl, refuseFolderQueuesOnLambda } from './env-fields';
 import { parseOriginationIdentity, TextBackTriggerEnvShape } from './text-back-fields';
 
 /** contract §13: one text per number per day unless told otherwise; at most a month. */
@@ -34,33 +34,48 @@ export function parseConfigurationSet(value: string): string {
 }
 
 /** Required, unlike in the receiver's schema: the worker runs only when texting is on. */
-const required = (why: string) => optionalText.pipe(z.string({ error: `is required ${why}` }));
+const required = (why: string) => z.pipe(optionalText, z.string({ error: `is required ${why}` }));
 
-const SmsWorkerSchema = z
-  .object({
-    ...TextBackTriggerEnvShape,
-    SMS_ORIGINATION_IDENTITY: required('(the phone number, sender id or pool texts are sent from)').transform(
-      parsedWith(parseOriginationIdentity),
+/** Unset or blank is `fallback`; either way the value is read by `parse`. */
+const withDefault = <T>(fallback: string, parse: (value: string) => T) =>
+  z.pipe(
+    z.pipe(
+      optionalText,
+      z.transform((v: string | undefined) => v ?? fallback),
     ),
-    SMS_TEMPLATE: required('when texting is on (the text, naming your business and saying "Reply STOP to opt out")').transform(
-      parsedWith(parseSmsTemplate),
-    ),
-    SMS_DEAD_LETTER_QUEUE_URL: queueUrl,
-    SMS_MIN_HOURS_BETWEEN: integer(DEFAULT_SMS_MIN_HOURS_BETWEEN, 1, MAX_SMS_MIN_HOURS_BETWEEN),
-    SMS_QUIET_HOURS: optionalText.transform((v) => v ?? DEFAULT_QUIET_HOURS).transform(parsedWith(parseQuietWindow)),
-    SMS_TIMEZONE: optionalText.transform((v) => v ?? DEFAULT_SMS_TIME_ZONE).transform(parsedWith(parseTimeZone)),
-    SMS_CONFIGURATION_SET: optionalText.pipe(z.string().transform(parsedWith(parseConfigurationSet)).optional()),
-    IDEMPOTENCY_TABLE: required('when texting is on (one text per number per SMS_MIN_HOURS_BETWEEN)'),
-    AWS_LAMBDA_FUNCTION_NAME: optionalText,
-  })
-  .superRefine((env, ctx) => {
-    // Without it a quiet-hours wait or a backoff cannot lengthen the visibility: the message comes back every few minutes.
-    if (env.AWS_LAMBDA_FUNCTION_NAME && !env.SMS_QUEUE_URL) {
-      ctx.addIssue({ code: 'custom', path: ['SMS_QUEUE_URL'], message: 'is required on Lambda (the queue this worker drains)' });
-    }
-  })
-  .superRefine(refuseFolderQueuesOnLambda(['SMS_QUEUE_URL', 'SMS_DEAD_LETTER_QUEUE_URL']))
-  .transform(
+    parsedWith(parse),
+  );
+
+const SmsWorkerEnvSchema = z.object({
+  ...TextBackTriggerEnvShape,
+  SMS_ORIGINATION_IDENTITY: z.pipe(
+    required('(the phone number, sender id or pool texts are sent from)'),
+    parsedWith(parseOriginationIdentity),
+  ),
+  SMS_TEMPLATE: z.pipe(
+    required('when texting is on (the text, naming your business and saying "Reply STOP to opt out")'),
+    parsedWith(parseSmsTemplate),
+  ),
+  SMS_DEAD_LETTER_QUEUE_URL: queueUrl,
+  SMS_MIN_HOURS_BETWEEN: integer(DEFAULT_SMS_MIN_HOURS_BETWEEN, 1, MAX_SMS_MIN_HOURS_BETWEEN),
+  SMS_QUIET_HOURS: withDefault(DEFAULT_QUIET_HOURS, parseQuietWindow),
+  SMS_TIMEZONE: withDefault(DEFAULT_SMS_TIME_ZONE, parseTimeZone),
+  SMS_CONFIGURATION_SET: optionalParsed(parseConfigurationSet),
+  IDEMPOTENCY_TABLE: required('when texting is on (one text per number per SMS_MIN_HOURS_BETWEEN)'),
+  AWS_LAMBDA_FUNCTION_NAME: optionalText,
+});
+
+const SmsWorkerSchema = z.pipe(
+  SmsWorkerEnvSchema.check(
+    z.superRefine((env, ctx) => {
+      // Without it a quiet-hours wait or a backoff cannot lengthen the visibility: the message comes back every few minutes.
+      if (env.AWS_LAMBDA_FUNCTION_NAME && !env.SMS_QUEUE_URL) {
+        ctx.addIssue({ code: 'custom', path: ['SMS_QUEUE_URL'], message: 'is required on Lambda (the queue this worker drains)' });
+      }
+    }),
+    refuseFolderQueuesOnLambda(['SMS_QUEUE_URL', 'SMS_DEAD_LETTER_QUEUE_URL']),
+  ),
+  z.transform(
     (e): SmsWorkerConfig => ({
       settings: {
         template: e.SMS_TEMPLATE,
@@ -74,7 +89,8 @@ const SmsWorkerSchema = z
       smsQueueUrl: e.SMS_QUEUE_URL,
       deadLetterQueueUrl: e.SMS_DEAD_LETTER_QUEUE_URL,
     }),
-  );
+  ),
+);
 
 /** Parses the SMS worker's environment (contract §8, §13). */
 export function loadSmsWorkerConfig(env: Env): SmsWorkerConfig {

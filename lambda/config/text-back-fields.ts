@@ -3,13 +3,13 @@
  * Texting is on when SMS_ORIGINATION_IDENTITY is set.
  *
  * The receiver (and the audio worker's call check) need only the trigger's part: spread
- * `TextBackTriggerEnvShape` into the schema, add `.superRefine(requireSmsQueueWhenTexting)`, and
+ * `TextBackTriggerEnvShape` into the schema, add `z.superRefine(requireSmsQueueWhenTexting)`, and
  * read `textBackTriggerSettings(env)` in the transform (undefined = texting off). The SMS worker
  * reads everything (sms-worker-config.ts).
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { SMS_STATUSES, type SmsStatus } from '../core/text-back/sms-message';
-import { optionalText, parsedWith, queueUrl } from './env-fields';
+import { optionalParsed, optionalText, parsedWith, queueUrl } from './env-fields';
 
 /**
  * What SendTextMessage's OriginationIdentity accepts: a phone number (E.164), a phone number
@@ -50,16 +50,9 @@ function parseSmsOnStatuses(value: string | undefined): SmsStatus[] {
 }
 
 export const TextBackTriggerEnvShape = {
-  SMS_ORIGINATION_IDENTITY: optionalText.pipe(z.string().transform(parsedWith(parseOriginationIdentity)).optional()),
+  SMS_ORIGINATION_IDENTITY: optionalParsed(parseOriginationIdentity),
   SMS_QUEUE_URL: queueUrl,
-  SMS_ON_STATUSES: optionalText.transform((value, ctx) => {
-    try {
-      return parseSmsOnStatuses(value);
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: (error as Error).message });
-      return z.NEVER;
-    }
-  }),
+  SMS_ON_STATUSES: z.pipe(optionalText, parsedWith(parseSmsOnStatuses)),
 };
 
 interface TriggerEnv {
@@ -71,7 +64,7 @@ interface TriggerEnv {
 /** With texting on, the queue the texts wait on must be named. */
 export function requireSmsQueueWhenTexting(
   env: Pick<TriggerEnv, 'SMS_ORIGINATION_IDENTITY' | 'SMS_QUEUE_URL'>,
-  ctx: z.RefinementCtx,
+  ctx: z.core.$RefinementCtx,
 ): void {
   if (env.SMS_ORIGINATION_IDENTITY && !env.SMS_QUEUE_URL) {
     ctx.addIssue({ code: 'custom', path: ['SMS_QUEUE_URL'], message: 'is required when SMS_ORIGINATION_IDENTITY is set (texting on)' });

@@ -3,7 +3,8 @@
  * itself, or JSON `{"apiKey": "..."}`. Empty — the stack's placeholder `{"apiKey":""}` — means
  * recovery is off: the audio worker then reports every missing recording as `AudioMissing`.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import './zod-messages';
 
 const ApiKeyJsonSchema = z.object({ apiKey: z.string() });
 

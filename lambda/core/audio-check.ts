@@ -7,7 +7,8 @@
  * makes an audio webhook bigger than Lambda's 6 MB event limit; it never reaches the receiver,
  * and ElevenLabs never resends audio. The API serves the same recording at any length.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import './zod-messages';
 import { describeError } from './errors';
 import { parseRetryAfter } from './forward-policy';
 import type { ApiKeySource, AudioCheckMessage, ByteStream, ElevenLabsApi, RecordingStore } from './ports';
@@ -175,13 +176,13 @@ async function recordingOrReason(body: ByteStream, contentType: string | undefin
   };
 }
 
-const KeySafeId = z.string().refine(isKeySafeId);
+const KeySafeId = z.string().check(z.refine(isKeySafeId));
 
 /** The queue message of contract §10, read back: `{"conversationId","agentId","eventTimestamp"}`. */
 const AudioCheckMessageSchema = z.object({
   conversationId: KeySafeId,
   agentId: KeySafeId,
-  eventTimestamp: z.number().int().nonnegative().nullable().optional(),
+  eventTimestamp: z.optional(z.nullable(z.number().check(z.int(), z.gte(0)))),
 });
 
 /** Parses an audio-check message body; undefined when it is not one (it can never succeed). */

@@ -5,11 +5,12 @@
  * queues the worker accepts, and every payload is far below SQS's 256 KiB message limit
  * (20,000 + 3 × 200 + 32 characters of text, at most 3 bytes each in UTF-8).
  *
- * Text bounds count UTF-16 code units (`string.length`), which is what zod's `.max()` counts
+ * Text bounds count UTF-16 code units (`string.length`), which is what zod's `maxLength` counts
  * and never less than the number of characters, so a value within it is within the CRM's
  * bound however "character" is counted.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import './zod-messages';
 
 const CRM_STATUSES = ['held', 'no answer', 'voicemail', 'failed'] as const;
 export type CrmStatus = (typeof CRM_STATUSES)[number];
@@ -23,12 +24,12 @@ export const ELLIPSIS = '…';
 
 export const CrmPayloadSchema = z.strictObject({
   type: z.literal('conversationAICall'),
-  subject: z.string().max(CRM_TEXT_LIMITS.subject),
-  to: z.string().max(CRM_TEXT_LIMITS.to),
-  name: z.string().max(CRM_TEXT_LIMITS.name),
-  summary: z.string().max(CRM_TEXT_LIMITS.summary),
+  subject: z.string().check(z.maxLength(CRM_TEXT_LIMITS.subject)),
+  to: z.string().check(z.maxLength(CRM_TEXT_LIMITS.to)),
+  name: z.string().check(z.maxLength(CRM_TEXT_LIMITS.name)),
+  summary: z.string().check(z.maxLength(CRM_TEXT_LIMITS.summary)),
   status: z.enum(CRM_STATUSES),
-  duration: z.number().int().min(0).max(MAX_CALL_DURATION_SECS),
+  duration: z.number().check(z.int(), z.gte(0), z.lte(MAX_CALL_DURATION_SECS)),
 });
 
 /** Exactly the CRM's contract: these seven fields, nothing else. */

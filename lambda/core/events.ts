@@ -14,33 +14,27 @@
  * Cost matters here (bench figure 4, the verifier): copying only the keys we read, accepting null
  * without building an issue, and leaving the transcript opaque keep a transcription at a few µs.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { InvalidEventError } from './errors';
 import { conversationFromOtel } from './otel-trace';
 import { isKeySafeId } from './storage-keys';
+import './zod-messages';
 
 /**
  * Absent or null (ElevenLabs sends `null` for many fields) pass as they are; a value of the
  * wrong type reads as `undefined`. Null is accepted directly rather than through `.catch()`,
  * which builds a zod issue first and made parsing twice as slow.
  */
-function lenient<T extends z.ZodType>(schema: T) {
-  return schema.nullish().catch(undefined);
+function lenient<T extends z.ZodMiniType>(schema: T) {
+  return z.catch(z.nullish(schema), undefined);
 }
 
 /** `event_timestamp` and durations arrive as numbers or numeric strings (contract §4). */
-export const NumberLikeSchema = z.union([
-  z.number().finite(),
-  z
-    .string()
-    .trim()
-    .regex(/^-?\d+(\.\d+)?$/)
-    .transform(Number),
-]);
+export const NumberLikeSchema = z.union([z.number(), z.pipe(z.string().check(z.trim(), z.regex(/^-?\d+(\.\d+)?$/)), z.transform(Number))]);
 
-const IdSchema = z.string().trim().min(1).max(256);
+const IdSchema = z.string().check(z.trim(), z.minLength(1), z.maxLength(256));
 /** Ids that become part of an S3 key (core/storage-keys.ts): no separators, nothing to escape. */
-const KeySafeIdSchema = z.string().refine(isKeySafeId, 'must be 1-128 letters, digits, "_", "." or "-"');
+const KeySafeIdSchema = z.string().check(z.refine(isKeySafeId, 'must be 1-128 letters, digits, "_", "." or "-"'));
 /** A JSON object, passed through as it is (the data schemas below copy what they read). */
 const JsonObjectSchema = z.custom<Record<string, unknown>>(
   (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
@@ -60,18 +54,18 @@ export const NOT_A_TURN_LIST = 'not-a-turn-list';
  * nor validated one by one (that cost ~8 µs per event for nothing we use, bench/verifier.ts).
  * Absent or null stays absent; anything else becomes the marker.
  */
-const TranscriptSchema = z
-  .unknown()
-  .optional()
-  .transform((value): unknown[] | typeof NOT_A_TURN_LIST | undefined =>
+const TranscriptSchema = z.pipe(
+  z.optional(z.unknown()),
+  z.transform((value: unknown): unknown[] | typeof NOT_A_TURN_LIST | undefined =>
     Array.isArray(value) ? value : value == null ? undefined : NOT_A_TURN_LIST,
-  );
+  ),
+);
 
 /**
  * `metadata.error` of the GET-conversation model: `{code, reason?}` or null; a plain string is
  * read as the reason. A blank string says nothing and reads as absent, like any other type.
  */
-const CallErrorSchema = lenient(z.union([JsonObjectSchema, z.string().trim().min(1)]));
+const CallErrorSchema = lenient(z.union([JsonObjectSchema, z.string().check(z.trim(), z.minLength(1))]));
 
 /** `metadata.phone_call` is a union on `type` (twilio, sip_trunking, exotel) or null. */
 const PhoneCallSchema = z.object({
@@ -145,20 +139,26 @@ const FailureDataSchema = z.object({
  * every respect. `otlp_traces` missing or null is a trace with no spans; any other value that is
  * not an object is refused like any invalid event.
  */
-const OtelTranscriptionDataSchema = JsonObjectSchema.superRefine((data, ctx) => {
-  const traces = data.otlp_traces;
-  if (traces != null && (typeof traces !== 'object' || Array.isArray(traces))) {
-    ctx.addIssue({ code: 'custom', path: ['otlp_traces'], message: 'expected an OTLP JSON object' });
-  }
-})
-  .transform(conversationFromOtel)
-  .pipe(TranscriptionDataSchema);
+const OtelTranscriptionDataSchema = z.pipe(
+  z.pipe(
+    JsonObjectSchema.check(
+      z.superRefine((data, ctx) => {
+        const traces = data.otlp_traces;
+        if (traces != null && (typeof traces !== 'object' || Array.isArray(traces))) {
+          ctx.addIssue({ code: 'custom', path: ['otlp_traces'], message: 'expected an OTLP JSON object' });
+        }
+      }),
+    ),
+    z.transform(conversationFromOtel),
+  ),
+  TranscriptionDataSchema,
+);
 
 /** The three envelope fields; everything else at the top level is read by the data schemas (older shapes). */
 const EnvelopeSchema = z.object({
-  type: z.string().trim().min(1).max(128),
+  type: z.string().check(z.trim(), z.minLength(1), z.maxLength(128)),
   event_timestamp: lenient(NumberLikeSchema),
-  data: JsonObjectSchema.optional(),
+  data: z.optional(JsonObjectSchema),
 });
 
 /**
@@ -172,7 +172,7 @@ const EVENT_TYPES = {
   post_call_transcription_otel: { kind: 'transcription', schema: OtelTranscriptionDataSchema },
   call_initiation_failure: { kind: 'failure', schema: FailureDataSchema },
   post_call_audio: { kind: 'audio', schema: AudioDataSchema },
-} as const satisfies Record<string, { kind: 'transcription' | 'failure' | 'audio'; schema: z.ZodType }>;
+} as const satisfies Record<string, { kind: 'transcription' | 'failure' | 'audio'; schema: z.ZodMiniType }>;
 
 export type EventType = keyof typeof EVENT_TYPES;
 type KindOf<T extends EventType> = (typeof EVENT_TYPES)[T]['kind'];
@@ -232,7 +232,7 @@ export function parseEvent(json: unknown): WebhookEvent | UnsupportedEvent {
     return { type, eventTimestamp, conversationId: optionalId(source.conversation_id), agentId: optionalId(source.agent_id) };
   }
   const { kind, schema } = EVENT_TYPES[type];
-  const data = (schema as z.ZodType<WebhookEvent['data']>).safeParse(source);
+  const data = (schema as z.ZodMiniType<WebhookEvent['data']>).safeParse(source);
   if (!data.success) throw new InvalidEventError(describeIssue(data.error, dataPath));
   const { conversation_id: conversationId, agent_id: agentId } = data.data;
   // The table ties each type to its kind and schema; TypeScript cannot follow that through an
@@ -245,7 +245,7 @@ function optionalId(value: unknown): string | undefined {
   return parsed.success ? parsed.data : undefined;
 }
 
-function describeIssue(error: z.ZodError, prefix: string[]): string {
+function describeIssue(error: z.core.$ZodError, prefix: string[]): string {
   const issue = error.issues[0];
   if (!issue) return 'unreadable';
   const path = [...prefix, ...issue.path.map(String)].join('.') || '(root)';

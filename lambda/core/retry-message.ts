@@ -11,7 +11,8 @@
  * support/fixtures/retry-messages/ keeps the message this release queues, so the next schema
  * change is tested against it.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import './zod-messages';
 import { type FittedField, fitCrmPayload } from './crm-payload-schema';
 import type { RetryQueueMessage } from './ports';
 
@@ -21,17 +22,22 @@ const ENVELOPE_DEFAULTS = { eventType: 'unknown', conversationId: 'unknown', att
 const MAX_ENVELOPE_TEXT = 1_000;
 
 const text = (fallback: string) =>
-  z
-    .string()
-    .transform((value) => value.slice(0, MAX_ENVELOPE_TEXT))
-    .catch(fallback)
-    .default(fallback);
+  z._default(
+    z.catch(
+      z.pipe(
+        z.string(),
+        z.transform((value: string) => value.slice(0, MAX_ENVELOPE_TEXT)),
+      ),
+      fallback,
+    ),
+    fallback,
+  );
 
 const RetryEnvelopeSchema = z.object({
   crmPayload: z.custom<Record<string, unknown>>((value) => typeof value === 'object' && value !== null && !Array.isArray(value)),
   eventType: text(ENVELOPE_DEFAULTS.eventType),
   conversationId: text(ENVELOPE_DEFAULTS.conversationId),
-  attempts: z.number().int().nonnegative().catch(ENVELOPE_DEFAULTS.attempts).default(ENVELOPE_DEFAULTS.attempts),
+  attempts: z._default(z.catch(z.number().check(z.int(), z.gte(0)), ENVELOPE_DEFAULTS.attempts), ENVELOPE_DEFAULTS.attempts),
   lastError: text(ENVELOPE_DEFAULTS.lastError),
   firstAttemptAt: text(ENVELOPE_DEFAULTS.firstAttemptAt),
 });

@@ -4,7 +4,8 @@
  * (a string on the command line, an object in cdk.json), so both accept exactly the same.
  * Errors say what is wrong, never echo the value.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import './zod-messages';
 
 const SubjectsSchema = z.record(z.string(), z.string());
 

@@ -3,7 +3,8 @@
  * itself, or JSON `{"hmacSecret", "previousHmacSecrets"?: [...], "bearerToken"?}` so a
  * rotation can accept the old and new secret side by side.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import './zod-messages';
 
 export interface WebhookSecrets {
   /** Current first, then previous ones; every entry is non-empty. */
@@ -13,8 +14,8 @@ export interface WebhookSecrets {
 
 const SecretJsonSchema = z.object({
   hmacSecret: z.string(),
-  previousHmacSecrets: z.array(z.string()).optional(),
-  bearerToken: z.string().optional(),
+  previousHmacSecrets: z.optional(z.array(z.string())),
+  bearerToken: z.optional(z.string()),
 });
 
 /**

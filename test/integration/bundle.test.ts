@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import type { APIGatewayProxyResult, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatSignatureHeader } from '../../lambda/core/verify-signature';
+import { LAMBDAS } from '../../scripts/build';
 import { apiGatewayEvent } from '../../support/api-gateway-event';
 import { sampleEvent } from '../../support/fixtures/samples';
 import { captureStdout, jsonLines } from '../helpers/capture-stdout';
@@ -81,6 +82,29 @@ describe('undici in the receiver', () => {
   });
 });
 
+/** The code of a bundle: its entry and every lazy chunk beside it. */
+function bundleCode(name: string): string {
+  const dir = new URL(`../../dist/${name}/`, import.meta.url);
+  const chunks = new URL('chunks/', dir);
+  return [
+    readFileSync(new URL('index.mjs', dir), 'utf8'),
+    ...readdirSync(chunks)
+      .filter((file) => file.endsWith('.mjs'))
+      .map((file) => readFileSync(new URL(file, chunks), 'utf8')),
+  ].join('\n');
+}
+
+describe('zod in the bundles', () => {
+  // lambda/ parses with zod/mini (lambda/core/zod-messages.ts): the classic API costs the
+  // receiver's INIT ~25 ms more CPU to load and build its schemas, and every entry ~50 KiB
+  // (SPEC §14, issue 20). One classic import anywhere in lambda/ would bring it all back.
+  it.each(Object.keys(LAMBDAS))('dist/%s carries zod/mini, not the classic API', (name) => {
+    const code = bundleCode(name);
+    expect(code.includes('"ZodMiniObject"'), 'zod/mini is in the bundle').toBe(true);
+    expect(code.includes('"ZodObject"'), "zod's classic API is in the bundle").toBe(false);
+  });
+});
+
 describe('dist/receiver/index.mjs', () => {
   it('exports a handler that forwards a transcription and stores audio', async () => {
     const handler = await importBundle<(e: unknown) => Promise<APIGatewayProxyResult>>('receiver', local.env);
@@ -100,6 +124,19 @@ describe('dist/receiver/index.mjs', () => {
       expect.objectContaining({ message: 'webhook request', outcome: 'audio_stored', conversationId: 'conv_bundle' }),
     ]);
     expect([...lines, ...audioRun.lines].join('\n')).not.toContain(SECRET);
+  });
+
+  it("names a bad field with zod's English message, which zod/mini leaves to lambda/core/zod-messages.ts", async () => {
+    const handler = await importBundle<(e: unknown) => Promise<APIGatewayProxyResult>>('receiver', local.env);
+    const event = { type: 'post_call_transcription', event_timestamp: 1, data: { conversation_id: 'c'.repeat(257) } };
+    const { result, lines } = await captureStdout(() => handler(signed(event)));
+    expect(result.statusCode).toBe(400);
+    expect(jsonLines(lines)).toEqual([
+      expect.objectContaining({
+        outcome: 'invalid_event',
+        error: 'InvalidEventError: invalid event: data.conversation_id: Too big: expected string to have <=256 characters',
+      }),
+    ]);
   });
 
   it('queues through SQS when the CRM is down', async () => {

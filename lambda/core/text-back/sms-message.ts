@@ -5,7 +5,8 @@
  * reads. Read tolerantly: a field added by a later release is ignored, a status outside
  * `SMS_ON_STATUSES` is read (and skipped by the worker with a reason) rather than refused.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../zod-messages';
 import { CRM_TEXT_LIMITS, type CrmStatus } from '../crm-payload-schema';
 
 /** The CRM statuses a text may follow (contract §13): never "held" or "failed". */
@@ -16,10 +17,10 @@ export type SmsStatus = (typeof SMS_STATUSES)[number];
 const MAX_MESSAGE_CHARS = 8_192;
 
 const SmsQueueMessageSchema = z.object({
-  to: z.string().max(CRM_TEXT_LIMITS.to),
-  name: z.string().max(CRM_TEXT_LIMITS.name),
-  subject: z.string().max(CRM_TEXT_LIMITS.subject),
-  conversationId: z.string().min(1).max(256),
+  to: z.string().check(z.maxLength(CRM_TEXT_LIMITS.to)),
+  name: z.string().check(z.maxLength(CRM_TEXT_LIMITS.name)),
+  subject: z.string().check(z.maxLength(CRM_TEXT_LIMITS.subject)),
+  conversationId: z.string().check(z.minLength(1), z.maxLength(256)),
   status: z.enum(['held', 'no answer', 'voicemail', 'failed'] as const satisfies readonly CrmStatus[]),
 });
 
