@@ -249,6 +249,7 @@ function describeIssue(error: z.core.$ZodError, prefix: string[]): string {
   const issue = error.issues[0];
   if (!issue) return 'unreadable';
   const path = [...prefix, ...issue.path.map(String)].join('.') || '(root)';
-  const what = issue.code === 'invalid_type' && issue.input === undefined ? 'required' : issue.message;
+  // zod drops `input` from finished issues; its message says what it received ("…, received undefined").
+  const what = issue.code === 'invalid_type' && /received undefined$/.test(issue.message) ? 'required' : issue.message;
   return `${path}: ${what}`;
 }

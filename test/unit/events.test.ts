@@ -176,6 +176,11 @@ describe('parseEvent: what is refused', () => {
       'invalid event: data.conversation_id: ',
     ],
     ['a failure without conversation_id', { type: 'call_initiation_failure', data: {} }, 'invalid event: data.conversation_id: required'],
+    [
+      'a conversation_id of the wrong type (said so, not "required")',
+      { type: 'post_call_transcription', data: { conversation_id: 5, agent_id: 'a' } },
+      'invalid event: data.conversation_id: Invalid input: expected string, received number',
+    ],
   ])('refuses %s', (_name, body, message) => {
     expect(() => parseEvent(body)).toThrow(InvalidEventError);
     expect(() => parseEvent(body)).toThrow(message);
