@@ -2,7 +2,7 @@
  * Figure 2: cold import. Each run is a fresh `node` process that imports one module and reports
  * how long `await import()` took; the receiver bundle (dist/receiver/index.mjs, which also runs
  * initReceiver(process.env) at import, as Lambda INIT does: the configured clients are loaded
- * then, SPEC §14) against an empty module; information only, figure 9 is the target. Runs are
+ * then, SPEC §14) against an empty module; information only, figure 11 is the target. Runs are
  * interleaved so drift on the machine hits both alike. Further kinds of run also handle one
  * signed transcription right after the import, which is what the first event of a cold
  * container pays for the clients each loads lazily:
@@ -220,7 +220,7 @@ export async function benchColdImport(quick: boolean): Promise<Measurement<ColdI
         comparison: `+${ms(differenceMs)} (whole process +${ms(wallDiff)})`,
         // Information only (SPEC §14, issue 20): the Lambda entry loads during INIT what the
         // first event needs, so work moved between import and first event counts the same (figure 9).
-        target: '(info: figure 9 is the target)',
+        target: '(info: figure 11 is the target)',
         verdict: 'reported',
       },
       {
