@@ -22,6 +22,7 @@ import { ROOT, runNodeJson } from './lib/child';
 import { BENCH_SECRET, childEnv } from './lib/local-env';
 import { atMost, type Measurement, ms, verdict } from './lib/report';
 import { gatewayEvent, signedBody } from './lib/signed-events';
+import { stackSettings } from './lib/stack-env';
 import { startStandIns } from './lib/stand-ins';
 import { median, round } from './lib/stats';
 
@@ -110,19 +111,10 @@ export async function benchColdImport(quick: boolean): Promise<Measurement<ColdI
   };
   // The stack's settings (contract §8, infra/): the secret in Secrets Manager, duplicates checked
   // in DynamoDB, a retry queue and an audio bucket; the archive and the check as `kept` says.
-  const stackEnv = (crmUrl: string, kept: boolean) =>
-    childEnv({
-      CRM_WEBHOOK_URL: crmUrl,
-      WEBHOOK_SECRET_ARN: standIns.secretArn,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: standIns.secretsEndpoint,
-      IDEMPOTENCY_TABLE: standIns.idempotencyTable,
-      AWS_ENDPOINT_URL_DYNAMODB: standIns.dynamoEndpoint,
-      CRM_RETRY_QUEUE_URL: standIns.retryQueueUrl,
-      AWS_ENDPOINT_URL_SQS: standIns.sqsEndpoint,
-      AUDIO_BUCKET: standIns.bucket,
-      AWS_ENDPOINT_URL_S3: standIns.s3Endpoint,
-      ...(kept ? keptSettings : {}),
-    });
+  const stackEnv = (crmUrl: string, kept: boolean) => {
+    const { ARCHIVE_EVENTS: _archive, AUDIO_CHECK_QUEUE_URL: _check, ...notKept } = stackSettings(standIns, crmUrl);
+    return childEnv(kept ? stackSettings(standIns, crmUrl) : notKept);
+  };
   const envs: Record<Exclude<Kind, 'empty' | 'receiver'>, Record<string, string>> = {
     first: localEnv,
     firstKept: childEnv({ CRM_WEBHOOK_URL: sink.url, ELEVENLABS_WEBHOOK_SECRET: BENCH_SECRET, ...keptSettings }),
