@@ -6,12 +6,12 @@
  * and this file plays the Lambda event source (receive, invoke, delete what did not fail).
  */
 import { DeleteMessageCommand, type Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRetryWorker, type RetryWorkerHandler } from '../../lambda/create-retry-worker';
 import { type AwsFake, startAwsFake } from '../../support/stand-ins/aws-json';
 import { type CrmStandIn, startCrmStandIn } from '../../support/stand-ins/crm';
 import { type DynamoStandIn, startDynamo } from '../../support/stand-ins/dynamo';
+import { sqsEventOf } from '../helpers/sqs-event';
 
 const TABLE = 'idempotency-redelivery';
 const VISIBILITY_SECONDS = 30;
@@ -62,14 +62,7 @@ async function poll(queueUrl: string, handler: RetryWorkerHandler): Promise<{ re
     new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }),
   );
   if (Messages.length === 0) return { received: [], failed: [] };
-  const event = {
-    Records: Messages.map((m) => ({
-      messageId: m.MessageId,
-      receiptHandle: m.ReceiptHandle,
-      body: m.Body,
-      attributes: { ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount },
-    })),
-  } as unknown as SQSEvent;
+  const event = sqsEventOf(Messages);
   const { batchItemFailures } = await handler(event, { getRemainingTimeInMillis: () => 30_000 });
   const failed = batchItemFailures.map((f) => f.itemIdentifier);
   for (const m of Messages.filter((m) => !failed.includes(m.MessageId!))) {

@@ -5,14 +5,14 @@
  * (a day passes in milliseconds) and the redrive policy the stack deploys; the worker is the
  * real handler with the real SQS client and CRM client.
  */
-import { DeleteMessageCommand, type Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { SQSEvent } from 'aws-lambda';
+import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RETRY_VISIBILITY_TIMEOUT } from '../../infra/webhook-stack';
 import { RETRY_MAX_RECEIVES, retryDelaySeconds, retryHorizonSeconds } from '../../lambda/core/retry-schedule';
 import { createRetryWorker } from '../../lambda/create-retry-worker';
 import { type AwsFake, startAwsFake } from '../../support/stand-ins/aws-json';
 import { type CrmStandIn, startCrmStandIn } from '../../support/stand-ins/crm';
+import { sqsEventOf } from '../helpers/sqs-event';
 
 const HOUR = 3_600_000;
 let clock = Date.parse('2026-11-22T00:00:00Z');
@@ -49,15 +49,7 @@ const message = (n: number) =>
     firstAttemptAt: new Date(clock).toISOString(),
   });
 
-const toEvent = (messages: Message[]): SQSEvent =>
-  ({
-    Records: messages.map((m) => ({
-      messageId: m.MessageId,
-      receiptHandle: m.ReceiptHandle,
-      body: m.Body,
-      attributes: { ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount },
-    })),
-  }) as unknown as SQSEvent;
+const toEvent = sqsEventOf;
 
 /**
  * Plays the Lambda event source: whenever a message is visible, receive it, invoke the worker,

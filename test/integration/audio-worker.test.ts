@@ -17,6 +17,7 @@ import { silentMp3, silentMp3Chunks } from '../../support/fixtures/silent-mp3';
 import { type ElevenLabsApiStandIn, startElevenLabsApi } from '../../support/stand-ins/elevenlabs-api';
 import { type FaultProxy, startFaultProxy } from '../../support/stand-ins/fault-proxy';
 import { BUCKET, type LocalAws, startLocalAws } from '../helpers/local-aws';
+import { sqsEventOf } from '../helpers/sqs-event';
 
 const MiB = 1024 * 1024;
 const API_KEY_ARN = 'arn:aws:secretsmanager:ap-southeast-2:123456789012:secret:elevenlabs-api-key';
@@ -83,16 +84,7 @@ async function receiveFromQueue(): Promise<SQSEvent> {
   );
   expect(Messages).toHaveLength(1);
   const m = Messages[0]!;
-  return {
-    Records: [
-      {
-        messageId: m.MessageId,
-        receiptHandle: m.ReceiptHandle,
-        body: m.Body,
-        attributes: { ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount },
-      },
-    ],
-  } as unknown as SQSEvent;
+  return sqsEventOf([m]);
 }
 
 const context = (ms = 60_000) => {

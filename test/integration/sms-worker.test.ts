@@ -12,7 +12,7 @@
 import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { SQSBatchResponse } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDynamoIdempotencyStore } from '../../lambda/adapters/idempotency-store';
 import { retryDelaySeconds } from '../../lambda/core/retry-schedule';
@@ -24,6 +24,7 @@ import { type AwsFake, startAwsFake } from '../../support/stand-ins/aws-json';
 import { type DynamoStandIn, startDynamo } from '../../support/stand-ins/dynamo';
 import { type SmsErrorName, type SmsStandIn, startSmsStandIn } from '../../support/stand-ins/sms';
 import { captureStdout, jsonLines } from '../helpers/capture-stdout';
+import { sqsEventOf } from '../helpers/sqs-event';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -111,14 +112,7 @@ async function deliver(handler = worker(), remainingMs = 30_000): Promise<SQSBat
   const { Messages = [] } = await sqs.send(
     new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }),
   );
-  const event = {
-    Records: Messages.map((m) => ({
-      messageId: m.MessageId,
-      receiptHandle: m.ReceiptHandle,
-      body: m.Body,
-      attributes: { ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount },
-    })),
-  } as unknown as SQSEvent;
+  const event = sqsEventOf(Messages);
   const result = await handler(event, { getRemainingTimeInMillis: () => remainingMs });
   const failed = new Set(result.batchItemFailures.map((f) => f.itemIdentifier));
   for (const m of Messages.filter((m) => !failed.has(m.MessageId!))) {
