@@ -11,10 +11,10 @@ import { CrmMappingEnvShape, crmMapping } from './crm-mapping-env';
 import {
   AllowedAgentsEnvShape,
   ApiKeyEnvShape,
-  apiKeySettings,
   booleanFlag,
   CrmEnvShape,
   type CrmSettings,
+  callCheckSettings,
   type Env,
   httpUrl,
   optionalText,
@@ -23,7 +23,6 @@ import {
   refuseFolderQueuesOnLambda,
   S3EnvShape,
   type S3Settings,
-  s3Location,
 } from './env-fields';
 import {
   requireSmsQueueWhenTexting,
@@ -89,12 +88,7 @@ function checkCombinations(env: AudioWorkerEnv, ctx: z.core.$RefinementCtx<Audio
 
 function toAudioWorkerConfig(e: AudioWorkerEnv): AudioWorkerConfig {
   return {
-    audioBucket: e.AUDIO_BUCKET,
-    s3: s3Location(e),
-    audioCheckQueueUrl: e.AUDIO_CHECK_QUEUE_URL,
-    apiKey: apiKeySettings(e),
-    elevenLabsApiBaseUrl: e.ELEVENLABS_API_BASE_URL,
-    allowedAgentIds: e.ALLOWED_AGENT_IDS,
+    ...callCheckSettings(e),
     ...(e.ARCHIVE_EVENTS && e.CRM_WEBHOOK_URL
       ? {
           record: {

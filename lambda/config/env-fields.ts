@@ -140,9 +140,32 @@ export const AllowedAgentsEnvShape = {
   ),
 };
 
-/** The API key settings as the audio worker and the reconciler read them. */
-export function apiKeySettings(e: { ELEVENLABS_API_KEY_SECRET_ARN?: string; ELEVENLABS_API_KEY?: string; SECRET_CACHE_SECONDS: number }) {
-  return { secretArn: e.ELEVENLABS_API_KEY_SECRET_ARN, plainKey: e.ELEVENLABS_API_KEY, cacheSeconds: e.SECRET_CACHE_SECONDS };
+interface CallCheckEnv {
+  AUDIO_BUCKET: string;
+  AWS_ENDPOINT_URL_S3?: string;
+  AWS_ENDPOINT_URL?: string;
+  AUDIO_CHECK_QUEUE_URL?: string;
+  ELEVENLABS_API_KEY_SECRET_ARN?: string;
+  ELEVENLABS_API_KEY?: string;
+  SECRET_CACHE_SECONDS: number;
+  ELEVENLABS_API_BASE_URL: string;
+  ALLOWED_AGENT_IDS?: ReadonlySet<string>;
+}
+
+/**
+ * What the audio worker's call check and the reconciler both read (contract §12): the calls
+ * bucket, the audio-check queue, the ElevenLabs API and its key, and the agents that are this
+ * deployment's. One mapping, so a setting added to one is added to both.
+ */
+export function callCheckSettings<E extends CallCheckEnv>(e: E) {
+  return {
+    audioBucket: e.AUDIO_BUCKET,
+    s3: s3Location(e),
+    audioCheckQueueUrl: e.AUDIO_CHECK_QUEUE_URL as E['AUDIO_CHECK_QUEUE_URL'],
+    apiKey: { secretArn: e.ELEVENLABS_API_KEY_SECRET_ARN, plainKey: e.ELEVENLABS_API_KEY, cacheSeconds: e.SECRET_CACHE_SECONDS },
+    elevenLabsApiBaseUrl: e.ELEVENLABS_API_BASE_URL,
+    allowedAgentIds: e.ALLOWED_AGENT_IDS,
+  };
 }
 
 export const ApiKeyEnvShape = {

@@ -8,8 +8,8 @@ import { DEFAULT_LOOKBACK_HOURS, DEFAULT_SETTLE_MINUTES, type ReconcileSettings 
 import {
   AllowedAgentsEnvShape,
   ApiKeyEnvShape,
-  apiKeySettings,
   booleanFlag,
+  callCheckSettings,
   type Env,
   integer,
   optionalText,
@@ -18,7 +18,6 @@ import {
   refuseFolderQueuesOnLambda,
   S3EnvShape,
   type S3Settings,
-  s3Location,
 } from './env-fields';
 
 export interface ReconcilerConfig {
@@ -68,12 +67,7 @@ const ReconcilerSchema = z.pipe(
   ),
   z.transform(
     (e): ReconcilerConfig => ({
-      audioBucket: e.AUDIO_BUCKET,
-      s3: s3Location(e),
-      audioCheckQueueUrl: e.AUDIO_CHECK_QUEUE_URL,
-      apiKey: apiKeySettings(e),
-      elevenLabsApiBaseUrl: e.ELEVENLABS_API_BASE_URL,
-      allowedAgentIds: e.ALLOWED_AGENT_IDS,
+      ...callCheckSettings(e),
       window: { lookbackHours: e.RECONCILE_LOOKBACK_HOURS, settleMinutes: e.RECONCILE_SETTLE_MINUTES },
     }),
   ),
