@@ -144,12 +144,28 @@ function escapeRegExp(text: string): string {
   return text.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
 }
 
-/** One expression for a list of phrases: whole-word alternatives, each normalised like a message. */
+/**
+ * One expression for a list of phrases: whole-word alternatives, each normalised like a message.
+ * Phrases are grouped by which edges need a boundary, so each boundary lookaround appears once
+ * per group, `(?<!W)(?:a|b|…)(?!W)`, not once per phrase: V8 expands every `\p{L}` class where it
+ * appears, and 80 copies cost ~15 ms to parse, ~15 ms to compile on the first test and as much
+ * again on the second (tier-up), all on a container's first events (measured on Node 24,
+ * bench/README.md figure 11). With backtracking into the group, the two forms match the same
+ * texts: some phrase sits at some position with both of its boundaries.
+ */
 function phraseExpression(phrases: readonly string[]): RegExp {
-  const alternatives = [...new Set(phrases.map(normaliseSpeech).filter((phrase) => phrase !== ''))].map((phrase) => {
+  /** Escaped phrases by the lookarounds they need, `before` and `after`, joined by a space. */
+  const groups = new Map<string, string[]>();
+  for (const phrase of new Set(phrases.map(normaliseSpeech))) {
+    if (phrase === '') continue;
     const before = STARTS_UNSPACED.test(phrase) ? '' : WORD_BEFORE;
     const after = ENDS_UNSPACED.test(phrase) ? '' : WORD_AFTER;
-    return `${before}${escapeRegExp(phrase)}${after}`;
+    const key = `${before} ${after}`;
+    groups.set(key, [...(groups.get(key) ?? []), escapeRegExp(phrase)]);
+  }
+  const alternatives = [...groups].map(([key, group]) => {
+    const [before, after] = key.split(' ');
+    return `${before}(?:${group.join('|')})${after}`;
   });
   // An empty alternation would match everything; no phrase matches nothing.
   return new RegExp(alternatives.length > 0 ? alternatives.join('|') : '(?!)', 'u');

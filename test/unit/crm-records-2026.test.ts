@@ -268,6 +268,16 @@ describe('status rule 3: greetings in every built-in language', () => {
     expect(statusOf(callHearing([message]))).toBe('held');
   });
 
+  // The expression groups phrases under shared lookarounds; backtracking into the group must
+  // still find a later, whole-word occurrence after an earlier one fails its boundary.
+  it.each<[string, string]>([
+    ['"at the tone" after "what the tone"', 'What the tone? At the tone, speak.'],
+    ['"mailbox" after "mailboxes"', 'Two mailboxes, one mailbox.'],
+    ['a phrase after a longer phrase that shares its start fails', 'Leave your messages … leave your name.'],
+  ])('a later whole-word match counts: %s → voicemail', (_case, message) => {
+    expect(statusOf(callHearing([message]))).toBe('voicemail');
+  });
+
   it('a greeting with silence around it → voicemail', () => {
     expect(statusOf(callHearing(['...', GREETINGS_BY_LANGUAGE.de.accented, '…']))).toBe('voicemail');
   });
@@ -317,6 +327,10 @@ describe('CRM_VOICEMAIL_PHRASES: greeting phrases added to the built-in ones', (
     ['the built-ins still apply', ['please call the front desk'], GREETINGS_BY_LANGUAGE.nl.accented, 'voicemail'],
     ['whole words for configured phrases too', ['front desk'], 'The frontdesk is open.', 'held'],
     ['a phrase in a script without spaces matches inside a sentence', ['请留言'], '您好，您拨打的用户暂时无法接通请留言', 'voicemail'],
+    ['spaced and unspaced phrases together: the spaced one keeps its boundaries', ['请留言', 'front desk'], 'The frontdesk is open.', 'held'],
+    ['spaced and unspaced phrases together: the unspaced one needs none', ['front desk', '请留言'], '您好请留言谢谢', 'voicemail'],
+    ['a phrase unspaced at its end only', ['front desk 留言'], 'Xfront desk 留言', 'held'],
+    ['a phrase unspaced at its end only, heard whole', ['front desk 留言'], '您好 front desk 留言谢谢', 'voicemail'],
     ['a screener still wins over a configured phrase', ['reason for calling'], SCREENER_PROMPTS.google, 'no answer'],
   ])('%s', (_case, phrases, message, expected) => {
     expect(statusOf(callHearing([message]), withPhrases(phrases))).toBe(expected);
