@@ -327,7 +327,12 @@ describe('CRM_VOICEMAIL_PHRASES: greeting phrases added to the built-in ones', (
     ['the built-ins still apply', ['please call the front desk'], GREETINGS_BY_LANGUAGE.nl.accented, 'voicemail'],
     ['whole words for configured phrases too', ['front desk'], 'The frontdesk is open.', 'held'],
     ['a phrase in a script without spaces matches inside a sentence', ['请留言'], '您好，您拨打的用户暂时无法接通请留言', 'voicemail'],
-    ['spaced and unspaced phrases together: the spaced one keeps its boundaries', ['请留言', 'front desk'], 'The frontdesk is open.', 'held'],
+    [
+      'spaced and unspaced phrases together: the spaced one keeps its boundaries',
+      ['请留言', 'front desk'],
+      'The frontdesk is open.',
+      'held',
+    ],
     ['spaced and unspaced phrases together: the unspaced one needs none', ['front desk', '请留言'], '您好请留言谢谢', 'voicemail'],
     ['a phrase unspaced at its end only', ['front desk 留言'], 'Xfront desk 留言', 'held'],
     ['a phrase unspaced at its end only, heard whole', ['front desk 留言'], '您好 front desk 留言谢谢', 'voicemail'],
