@@ -14,6 +14,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { startCrmStandIn } from '../support/stand-ins/crm';
+import { startTlsFront } from '../support/stand-ins/tls-front';
 import { ROOT, runNodeJson } from './lib/child';
 import { BENCH_SECRET, childEnv } from './lib/local-env';
 import { node24 } from './lib/node24';
@@ -89,8 +90,9 @@ export async function benchFirstAnswer(quick: boolean): Promise<Measurement<Firs
     naive: pathToFileURL(await buildNaiveReceiver()).href,
   };
   const crm = await startCrmStandIn({ record: false });
-  const standIns = await startStandIns();
-  const env = childEnv(stackSettings(standIns, crm.url));
+  const standIns = await startStandIns({ tls: true });
+  const crmFront = await startTlsFront(crm.url, standIns.tls!.certificate);
+  const env = childEnv(stackSettings(standIns, crmFront.origin));
   const runs: Record<Side, ProcessRun[]> = { ours: [], naive: [] };
   let id = 0;
   const run = async (side: Side): Promise<ProcessRun> => {
@@ -119,6 +121,7 @@ export async function benchFirstAnswer(quick: boolean): Promise<Measurement<Firs
       for (const side of order) runs[side].push(await run(side));
     }
   } finally {
+    await crmFront.close();
     await crm.close();
     await standIns.close();
   }

@@ -5,12 +5,13 @@
  * self time per package or Node built-in, for the import (INIT) and for the first event. The
  * .cpuprofile files stay in a temporary folder (printed; open them in Chrome DevTools).
  */
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildLambda } from '../scripts/build';
 import { startCrmStandIn } from '../support/stand-ins/crm';
+import { startTlsFront } from '../support/stand-ins/tls-front';
 import { ROOT, runNodeJson } from './lib/child';
 import { applySafeAwsEnv, BENCH_SECRET, childEnv } from './lib/local-env';
 import { node24 } from './lib/node24';
@@ -40,7 +41,8 @@ const node = node24();
 await buildLambda('receiver');
 const bundles = { ours: join(ROOT, 'dist', 'receiver', 'index.mjs'), naive: await buildNaiveReceiver() };
 const crm = await startCrmStandIn({ record: false });
-const standIns = await startStandIns();
+const standIns = await startStandIns({ tls: true });
+const crmFront = await startTlsFront(crm.url, standIns.tls!.certificate);
 const totals: Record<keyof typeof bundles, PhaseTotals> = {
   ours: { import: new Map(), event: new Map() },
   naive: { import: new Map(), event: new Map() },
@@ -62,14 +64,17 @@ try {
           CHILD,
           pathToFileURL(bundles[side]).href,
         ],
-        env: { ...childEnv(stackSettings(standIns, crm.url)), BENCH_EVENT: JSON.stringify(event) },
+        env: { ...childEnv(stackSettings(standIns, crmFront.origin)), BENCH_EVENT: JSON.stringify(event) },
       });
       if (answer.status !== 200) throw new Error(`${side} answered ${answer.status}`);
       const [file] = readdirSync(out);
+      // Kept beside the profile: the instants let a timeline be read off it later.
+      writeFileSync(join(out, 'marks.json'), JSON.stringify(answer.marks));
       addPhaseProfile(join(out, file!), answer.marks, INTERVAL_US, totals[side]);
     }
   }
 } finally {
+  await crmFront.close();
   await crm.close();
   await standIns.close();
 }

@@ -3,6 +3,9 @@
  * Secrets Manager, dynalite for DynamoDB), in a
  * process of their own so their CPU is not counted as the handler's. Prints one JSON line with
  * their endpoints, then serves until its parent closes its stdin. 127.0.0.1 only.
+ *
+ * With BENCH_TLS_KEY and BENCH_TLS_CERT set (lib/stand-ins.ts `tls`), every endpoint it prints is
+ * an HTTPS front (support/stand-ins/tls-front.ts) instead: what the Lambda sees on AWS.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -13,6 +16,7 @@ import { startAwsFake } from '../support/stand-ins/aws-json';
 import { startDynamo } from '../support/stand-ins/dynamo';
 import { startElevenLabsApi } from '../support/stand-ins/elevenlabs-api';
 import { startEmbeddedS3 } from '../support/stand-ins/s3';
+import { frontOrigins } from '../support/stand-ins/tls-front';
 
 const BUCKET = 'bench-calls';
 const IDEMPOTENCY_TABLE = 'bench-idempotency';
@@ -40,26 +44,52 @@ await dynamo.createTable(IDEMPOTENCY_TABLE);
 const api = await startElevenLabsApi();
 // Every conversation's recording is as long as the id says: `conv_bench_<bytes>`.
 api.audio((id) => ({ kind: 'recording', bytes: Number(/^conv_bench_(\d+)/.exec(id)?.[1] ?? 0) || 1 }));
-process.stdout.write(
-  `${JSON.stringify({
-    s3Endpoint: s3.endpoint,
-    nullS3Endpoint: `http://127.0.0.1:${(nullS3.address() as AddressInfo).port}`,
-    bucket: BUCKET,
-    sqsEndpoint: aws.endpoint,
-    secretsEndpoint: aws.endpoint,
-    secretArn: SECRET_ARN,
-    dynamoEndpoint: dynamo.endpoint,
-    idempotencyTable: IDEMPOTENCY_TABLE,
-    audioCheckQueueUrl: aws.queueUrl('bench-audio-checks'),
-    retryQueueUrl: aws.queueUrl('bench-retry'),
-    apiBaseUrl: api.baseUrl,
-    apiKey: api.apiKey,
-  })}\n`,
-);
+const plain = {
+  s3Endpoint: s3.endpoint,
+  nullS3Endpoint: `http://127.0.0.1:${(nullS3.address() as AddressInfo).port}`,
+  bucket: BUCKET,
+  sqsEndpoint: aws.endpoint,
+  secretsEndpoint: aws.endpoint,
+  secretArn: SECRET_ARN,
+  dynamoEndpoint: dynamo.endpoint,
+  idempotencyTable: IDEMPOTENCY_TABLE,
+  audioCheckQueueUrl: aws.queueUrl('bench-audio-checks'),
+  retryQueueUrl: aws.queueUrl('bench-retry'),
+  apiBaseUrl: api.baseUrl,
+  apiKey: api.apiKey,
+};
+const URL_FIELDS = [
+  'nullS3Endpoint',
+  's3Endpoint',
+  'sqsEndpoint',
+  'secretsEndpoint',
+  'dynamoEndpoint',
+  'audioCheckQueueUrl',
+  'retryQueueUrl',
+  'apiBaseUrl',
+] as const;
+const { BENCH_TLS_KEY: key, BENCH_TLS_CERT: cert } = process.env;
+const fronts =
+  key && cert
+    ? await frontOrigins(
+        URL_FIELDS.map((field) => plain[field]),
+        { key, cert },
+      )
+    : undefined;
+const printed = { ...plain };
+if (fronts) for (const field of URL_FIELDS) printed[field] = fronts.rewrite(plain[field]);
+process.stdout.write(`${JSON.stringify(printed)}\n`);
 process.stdin.resume();
 process.stdin.on('end', () => {
   nullS3.closeAllConnections();
-  void Promise.all([s3.close(), aws.close(), dynamo.close(), api.close(), new Promise((resolve) => nullS3.close(resolve))]).finally(() => {
+  void Promise.all([
+    fronts?.close(),
+    s3.close(),
+    aws.close(),
+    dynamo.close(),
+    api.close(),
+    new Promise((resolve) => nullS3.close(resolve)),
+  ]).finally(() => {
     rmSync(directory, { recursive: true, force: true });
     process.exit(0);
   });

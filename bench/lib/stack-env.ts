@@ -27,5 +27,7 @@ export function stackSettings(
     AWS_ENDPOINT_URL_S3: s3 === 'null' ? standIns.nullS3Endpoint : standIns.s3Endpoint,
     ARCHIVE_EVENTS: 'true',
     AUDIO_CHECK_QUEUE_URL: standIns.audioCheckQueueUrl,
+    // Not a stack setting: how a child trusts the HTTPS stand-ins' per-run certificate.
+    ...(standIns.tls ? { NODE_EXTRA_CA_CERTS: standIns.tls.caFile } : {}),
   };
 }

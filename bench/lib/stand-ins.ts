@@ -1,5 +1,9 @@
 /** Starts bench/stand-ins-child.ts and reads its endpoints; `close()` ends it. */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLoopbackCertificate, type LoopbackCertificate, writeCaFile } from '../../support/stand-ins/tls-front';
 import { ROOT, tsxArgs } from './child';
 import { assertLoopback, childEnv } from './local-env';
 
@@ -19,11 +23,25 @@ export interface StandIns {
   retryQueueUrl: string;
   apiBaseUrl: string;
   apiKey: string;
+  /** With `{ tls: true }`: the run's certificate (for more fronts) and the file children trust it from. */
+  tls?: { certificate: LoopbackCertificate; caFile: string };
   close(): Promise<void>;
 }
 
-export function startStandIns(): Promise<StandIns> {
-  const child = spawn(process.execPath, tsxArgs('stand-ins-child.ts'), { cwd: ROOT, env: childEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+/**
+ * `tls: true` puts every endpoint behind HTTPS (support/stand-ins/tls-front.ts), as on AWS; the
+ * figures that compare whole cold processes use it (figures 11 and 12).
+ */
+export async function startStandIns({ tls = false }: { tls?: boolean } = {}): Promise<StandIns> {
+  let secure: StandIns['tls'];
+  let caDirectory: string | undefined;
+  if (tls) {
+    const certificate = await createLoopbackCertificate();
+    caDirectory = mkdtempSync(join(tmpdir(), 'bench-tls-'));
+    secure = { certificate, caFile: writeCaFile(caDirectory, certificate) };
+  }
+  const env = secure ? childEnv({ BENCH_TLS_KEY: secure.certificate.key, BENCH_TLS_CERT: secure.certificate.cert }) : childEnv();
+  const child = spawn(process.execPath, tsxArgs('stand-ins-child.ts'), { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
@@ -45,10 +63,14 @@ export function startStandIns(): Promise<StandIns> {
         assertLoopback(url);
       resolve({
         ...found,
+        tls: secure,
         close: () =>
           new Promise<void>((done) => {
             child.removeAllListeners('exit');
-            child.once('exit', () => done());
+            child.once('exit', () => {
+              if (caDirectory) rmSync(caDirectory, { recursive: true, force: true });
+              done();
+            });
             child.stdin.end();
           }),
       });
