@@ -3,7 +3,8 @@
  * (bench/naive/receiver.ts) in the same run, on Node.js 24 (lib/node24.ts). Each run is a whole
  * fresh process: start Node, import the bundle (which builds the handler, as Lambda INIT does),
  * handle one signed `post_call_transcription` with the stack's settings (lib/stack-env.ts; every
- * AWS part a loopback stand-in in another process, the CRM a loopback server in this one), exit.
+ * AWS part a loopback stand-in in another process, the CRM a loopback server in this one, each
+ * behind HTTPS as on AWS: support/stand-ins/tls-front.ts), exit.
  * Runs alternate in pairs, receiver then naive, then naive then receiver, so drift on the machine
  * falls on both; the ratio is taken pair by pair and its median reported.
  *

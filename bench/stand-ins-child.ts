@@ -17,6 +17,7 @@ import { startDynamo } from '../support/stand-ins/dynamo';
 import { startElevenLabsApi } from '../support/stand-ins/elevenlabs-api';
 import { startEmbeddedS3 } from '../support/stand-ins/s3';
 import { frontOrigins } from '../support/stand-ins/tls-front';
+import { STAND_IN_URL_FIELDS } from './lib/stand-ins';
 
 const BUCKET = 'bench-calls';
 const IDEMPOTENCY_TABLE = 'bench-idempotency';
@@ -58,26 +59,16 @@ const plain = {
   apiBaseUrl: api.baseUrl,
   apiKey: api.apiKey,
 };
-const URL_FIELDS = [
-  'nullS3Endpoint',
-  's3Endpoint',
-  'sqsEndpoint',
-  'secretsEndpoint',
-  'dynamoEndpoint',
-  'audioCheckQueueUrl',
-  'retryQueueUrl',
-  'apiBaseUrl',
-] as const;
 const { BENCH_TLS_KEY: key, BENCH_TLS_CERT: cert } = process.env;
 const fronts =
   key && cert
     ? await frontOrigins(
-        URL_FIELDS.map((field) => plain[field]),
+        STAND_IN_URL_FIELDS.map((field) => plain[field]),
         { key, cert },
       )
     : undefined;
 const printed = { ...plain };
-if (fronts) for (const field of URL_FIELDS) printed[field] = fronts.rewrite(plain[field]);
+if (fronts) for (const field of STAND_IN_URL_FIELDS) printed[field] = fronts.rewrite(plain[field]);
 process.stdout.write(`${JSON.stringify(printed)}\n`);
 process.stdin.resume();
 process.stdin.on('end', () => {

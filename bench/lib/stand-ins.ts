@@ -2,10 +2,22 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createLoopbackCertificate, type LoopbackCertificate, writeCaFile } from '../../support/stand-ins/tls-front';
 import { ROOT, tsxArgs } from './child';
 import { assertLoopback, childEnv } from './local-env';
+
+/** Every field of `StandIns` that is a URL: checked for loopback here, fronted by HTTPS in the child. */
+export const STAND_IN_URL_FIELDS = [
+  's3Endpoint',
+  'nullS3Endpoint',
+  'sqsEndpoint',
+  'secretsEndpoint',
+  'dynamoEndpoint',
+  'audioCheckQueueUrl',
+  'retryQueueUrl',
+  'apiBaseUrl',
+] as const;
 
 export interface StandIns {
   s3Endpoint: string;
@@ -30,15 +42,13 @@ export interface StandIns {
 
 /**
  * `tls: true` puts every endpoint behind HTTPS (support/stand-ins/tls-front.ts), as on AWS; the
- * figures that compare whole cold processes use it (figures 11 and 12).
+ * cold first answer (figure 11) and its profile (profile-cold.ts) use it.
  */
 export async function startStandIns({ tls = false }: { tls?: boolean } = {}): Promise<StandIns> {
   let secure: StandIns['tls'];
-  let caDirectory: string | undefined;
   if (tls) {
     const certificate = await createLoopbackCertificate();
-    caDirectory = mkdtempSync(join(tmpdir(), 'bench-tls-'));
-    secure = { certificate, caFile: writeCaFile(caDirectory, certificate) };
+    secure = { certificate, caFile: writeCaFile(mkdtempSync(join(tmpdir(), 'bench-tls-')), certificate) };
   }
   const env = secure ? childEnv({ BENCH_TLS_KEY: secure.certificate.key, BENCH_TLS_CERT: secure.certificate.cert }) : childEnv();
   const child = spawn(process.execPath, tsxArgs('stand-ins-child.ts'), { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -52,15 +62,7 @@ export async function startStandIns({ tls = false }: { tls?: boolean } = {}): Pr
       const line = out.split('\n').find((l) => l.startsWith('{'));
       if (!line) return;
       const found = JSON.parse(line) as Omit<StandIns, 'close'>;
-      for (const url of [
-        found.s3Endpoint,
-        found.nullS3Endpoint,
-        found.sqsEndpoint,
-        found.secretsEndpoint,
-        found.dynamoEndpoint,
-        found.apiBaseUrl,
-      ])
-        assertLoopback(url);
+      for (const field of STAND_IN_URL_FIELDS) assertLoopback(found[field]);
       resolve({
         ...found,
         tls: secure,
@@ -68,7 +70,7 @@ export async function startStandIns({ tls = false }: { tls?: boolean } = {}): Pr
           new Promise<void>((done) => {
             child.removeAllListeners('exit');
             child.once('exit', () => {
-              if (caDirectory) rmSync(caDirectory, { recursive: true, force: true });
+              if (secure) rmSync(dirname(secure.caFile), { recursive: true, force: true });
               done();
             });
             child.stdin.end();

@@ -154,19 +154,17 @@ function escapeRegExp(text: string): string {
  * texts: some phrase sits at some position with both of its boundaries.
  */
 function phraseExpression(phrases: readonly string[]): RegExp {
-  /** Escaped phrases by the lookarounds they need, `before` and `after`, joined by a space. */
-  const groups = new Map<string, string[]>();
+  /** Escaped phrases, grouped by the lookarounds they need (keyed by the two joined). */
+  const groups = new Map<string, { before: string; after: string; escaped: string[] }>();
   for (const phrase of new Set(phrases.map(normaliseSpeech))) {
     if (phrase === '') continue;
     const before = STARTS_UNSPACED.test(phrase) ? '' : WORD_BEFORE;
     const after = ENDS_UNSPACED.test(phrase) ? '' : WORD_AFTER;
-    const key = `${before} ${after}`;
-    groups.set(key, [...(groups.get(key) ?? []), escapeRegExp(phrase)]);
+    const group = groups.get(before + after) ?? { before, after, escaped: [] };
+    group.escaped.push(escapeRegExp(phrase));
+    groups.set(before + after, group);
   }
-  const alternatives = [...groups].map(([key, group]) => {
-    const [before, after] = key.split(' ');
-    return `${before}(?:${group.join('|')})${after}`;
-  });
+  const alternatives = [...groups.values()].map(({ before, after, escaped }) => `${before}(?:${escaped.join('|')})${after}`);
   // An empty alternation would match everything; no phrase matches nothing.
   return new RegExp(alternatives.length > 0 ? alternatives.join('|') : '(?!)', 'u');
 }

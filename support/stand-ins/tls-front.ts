@@ -1,6 +1,6 @@
 /**
- * HTTPS in front of the plain-HTTP stand-ins, for the figures that compare whole cold processes
- * (bench figures 11 and 12): on AWS every endpoint the Lambda calls is HTTPS, and the AWS SDK takes
+ * HTTPS in front of the plain-HTTP stand-ins, for the figure that compares whole cold processes
+ * (bench figure 11, the cold first answer): on AWS every endpoint the Lambda calls is HTTPS, and the AWS SDK takes
  * another path for `http:` (it imports `node:http` on its first such request, which on Node 24
  * costs ~12–15 ms of a cold process: the ESM wrapper reads every export, and `http.WebSocket`
  * loads Node's bundled undici). A front terminates TLS and pipes the bytes to the stand-in, so the
