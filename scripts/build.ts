@@ -6,6 +6,7 @@
 import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { type BuildOptions, build } from 'esbuild';
+import { undiciHttp1Only } from './lib/undici-http1-only';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -53,6 +54,8 @@ export function lambdaBuildOptions(entry: string, outdir: string): BuildOptions 
     // takes ~95–100 instead of ~118 ms; with the archive and the audio check on as well, ~141
     // instead of ~170 ms (bench figure 2d, medians of 9 fresh processes).
     mainFields: ['module', 'main'],
+    // undici without its HTTP/2 client and fetch's body encoder, neither reachable from our agents.
+    plugins: [undiciHttp1Only],
     logLevel: 'warning',
   };
 }

@@ -45,6 +45,9 @@ const loadUndici = lazy(async () => {
     // figure 3). undici's own timers are coarse (~1 s), hence the margin.
     headersTimeout: CRM_BACKSTOP_MS,
     bodyTimeout: CRM_BACKSTOP_MS,
+    // HTTP/1.1 only, whatever undici's default: the bundles leave its HTTP/2 client out
+    // (scripts/lib/undici-http1-only.ts).
+    allowH2: false,
   });
   return { request, agent };
 });

@@ -40,6 +40,9 @@ const loadUndici = lazy(async () => {
     headersTimeout: ELEVENLABS_HEADERS_TIMEOUT_MS,
     bodyTimeout: ELEVENLABS_BODY_IDLE_TIMEOUT_MS,
     keepAliveTimeout: 4_000,
+    // HTTP/1.1 only, whatever undici's default: the bundles leave its HTTP/2 client out
+    // (scripts/lib/undici-http1-only.ts).
+    allowH2: false,
   });
   return { request: undici.request, agent: agent as Dispatcher };
 });

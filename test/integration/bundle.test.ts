@@ -105,6 +105,18 @@ describe('zod in the bundles', () => {
   });
 });
 
+describe("undici's HTTP/2 client and FormData encoder", () => {
+  // scripts/lib/undici-http1-only.ts leaves both out: nothing our agents send reaches them, and
+  // the HTTP/2 client loads node:http2 at import. If an undici release moves either file, the
+  // plugin no longer matches and this notices.
+  it.each(['receiver', 'reconciler'] as const)('dist/%s carries neither', (name) => {
+    const code = bundleCode(name);
+    expect(code).toContain('UND_ERR_HEADERS_TIMEOUT');
+    expect(code).not.toContain('node:http2');
+    expect(code.match(/which this bundle leaves out/g)).toHaveLength(2);
+  });
+});
+
 describe('dist/receiver/index.mjs', () => {
   it('exports a handler that forwards a transcription and stores audio', async () => {
     const handler = await importBundle<(e: unknown) => Promise<APIGatewayProxyResult>>('receiver', local.env);
