@@ -15,6 +15,7 @@
  */
 import { parseApiKeySecret } from '../core/api-key';
 import { describeError, SecretUnavailableError } from '../core/errors';
+import { afterPendingWrites } from '../core/pending-writes';
 import type { ApiKeySource, SecretSource } from '../core/ports';
 import { callDeadline } from '../core/time-budget';
 import { parseWebhookSecret } from '../core/webhook-secrets';
@@ -29,8 +30,11 @@ import { cjsExports } from './load-module';
  */
 export const MIN_REFRESH_INTERVAL_MS = 10_000;
 
-/** Reads a SecretString by id, giving up at `deadlineMs`. */
-export type SecretStringFetcher = (secretId: string, deadlineMs: number) => Promise<string>;
+/**
+ * Reads a SecretString by id, giving up at `deadlineMs`. `load`, when there, loads what a fetch
+ * needs (the SDK client) without fetching; `prefetch` waits for it.
+ */
+export type SecretStringFetcher = ((secretId: string, deadlineMs: number) => Promise<string>) & { load?: () => Promise<void> };
 
 export interface SecretSourceOptions {
   secretArn?: string;
@@ -41,8 +45,12 @@ export interface SecretSourceOptions {
   fetchSecretString?: SecretStringFetcher;
 }
 
-/** Starts the first fetch now (Lambda INIT), bounded by the secret's own limit; never rejects. */
-export type SecretPrefetch = { prefetch(): void };
+/**
+ * Starts the first fetch now (Lambda INIT), bounded by the secret's own limit. Resolves once the
+ * fetch is under way (its client loaded and its request started), never waits for the answer,
+ * and never rejects: a failed or stalled fetch is the first request's to retry.
+ */
+export type SecretPrefetch = { prefetch(): Promise<void> };
 
 /** The webhook secret (contract §3, §8): WEBHOOK_SECRET_ARN wins over ELEVENLABS_WEBHOOK_SECRET. */
 export function createSecretSource(options: SecretSourceOptions): SecretSource & SecretPrefetch {
@@ -53,7 +61,7 @@ export function createSecretSource(options: SecretSourceOptions): SecretSource &
       if (!secrets) throw new SecretUnavailableError('no webhook secret configured');
       return secrets;
     };
-    return { current, refreshed: async () => undefined, staleReason: () => undefined, prefetch: () => undefined };
+    return { current, refreshed: async () => undefined, staleReason: () => undefined, prefetch: async () => undefined };
   }
   const cache = createCachedSecret({ ...options, secretId: secretArn, parse: parseWebhookSecret });
   return {
@@ -94,8 +102,8 @@ export interface CachedSecret<T> {
   refreshed(deadlineMs: number): Promise<T | undefined>;
   /** Why the last background refresh failed, while the cached value is still in use. */
   staleReason(): string | undefined;
-  /** Starts the first fetch ahead of any request; its failure is left for the first request to retry. */
-  prefetch(): void;
+  /** Starts the first fetch ahead of any request (see `SecretPrefetch`); its failure is left for the first request to retry. */
+  prefetch(): Promise<void>;
 }
 
 export interface CachedSecretOptions<T> {
@@ -167,8 +175,13 @@ function createCachedSecret<T>(options: CachedSecretOptions<T>): CachedSecret<T>
       return fetchOnce(deadlineMs).catch(() => undefined);
     },
     staleReason: () => (cached && lastError !== undefined ? lastError : undefined),
-    prefetch() {
-      if (!cached && !inFlight) fetchOnce(Number.POSITIVE_INFINITY, true).catch(() => undefined);
+    async prefetch() {
+      if (cached || inFlight) return;
+      fetchOnce(Number.POSITIVE_INFINITY, true).catch(() => undefined);
+      await fetchSecretString.load?.().catch(() => undefined);
+      // The fetch continues from the same load; two turns of the event loop let its SDK
+      // middleware run to the socket before anything else takes the CPU.
+      await afterPendingWrites();
     },
   };
 }
@@ -178,10 +191,14 @@ function secretsManagerFetcher(): SecretStringFetcher {
     const { SecretsManagerClient, GetSecretValueCommand } = cjsExports(await import('./sdk/secrets-manager'));
     return { client: new SecretsManagerClient(sdkClientOptions('secret')), GetSecretValueCommand };
   });
-  return async (secretId, deadlineMs) => {
+  const fetch: SecretStringFetcher = async (secretId, deadlineMs) => {
     const { client: sm, GetSecretValueCommand } = await client();
     const result = await sm.send(new GetSecretValueCommand({ SecretId: secretId }), { abortSignal: abortSignalAt(deadlineMs) });
     if (result.SecretString === undefined) throw new Error('secret has no SecretString (binary secrets are not supported)');
     return result.SecretString;
   };
+  fetch.load = async () => {
+    await client();
+  };
+  return fetch;
 }

@@ -64,6 +64,49 @@ describe('createSecretSource', () => {
     expect(fetched).toHaveLength(1);
   });
 
+  /** A fetcher whose client loads when `release` is called and whose answer never comes. */
+  function stalledFetcher(loadFails = false) {
+    let release!: () => void;
+    const loaded = new Promise<void>((resolve, reject) => {
+      release = () => (loadFails ? reject(new Error('chunk failed to load')) : resolve());
+    });
+    const calls: string[] = [];
+    const fetchSecretString = Object.assign(
+      (id: string) => {
+        calls.push(id);
+        return new Promise<string>(() => undefined);
+      },
+      { load: () => loaded },
+    );
+    return { release, calls, s: createSecretSource({ secretArn: 'arn:secret', cacheSeconds: 300, now: () => 0, fetchSecretString }) };
+  }
+
+  it.each([
+    ['loads', false],
+    ['fails to load', true],
+  ] as const)('prefetch resolves once the fetch is under way, not at its answer: its client %s first', async (_label, loadFails) => {
+    const { release, calls, s } = stalledFetcher(loadFails);
+    let resolved = false;
+    const prefetched = s.prefetch().then(() => {
+      resolved = true;
+    });
+    for (let turn = 0; turn < 5; turn++) await settle();
+    expect(calls).toEqual(['arn:secret']); // the fetch started at once
+    expect(resolved).toBe(false); // but prefetch waits for its client, however long it takes
+    release();
+    await prefetched; // and not for the answer, which never comes
+    expect(resolved).toBe(true);
+  });
+
+  it('prefetch does nothing once a fetch is in flight or a secret cached', async () => {
+    const { s, fetched } = source(['one']);
+    await s.prefetch();
+    await s.prefetch();
+    expect(await s.current(FAR)).toEqual({ hmacSecrets: ['one'] });
+    await s.prefetch();
+    expect(fetched).toHaveLength(1);
+  });
+
   it("retries a fetch started ahead that failed, within the first request's own bound from its start", async () => {
     let clock = 0;
     const deadlines: number[] = [];
