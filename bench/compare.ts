@@ -6,36 +6,21 @@
  * node_modules, and removed afterwards. Works for commits whose bench/per-event.ts exports
  * `benchPerEvent(quick)` (2026-11-25 on).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ROOT, runNodeJson, tsxArgs } from './lib/child';
 import { childEnv } from './lib/local-env';
+import { checkOutOther, parseCompareArgs } from './lib/other-commit';
 import { median, round } from './lib/stats';
 
-const USAGE = 'usage: npx tsx bench/compare.ts <git-rev> [rounds 1-50, default 5]';
-const [rev, roundsArg = '5', ...extra] = process.argv.slice(2);
-const rounds = /^\d{1,2}$/.test(roundsArg) ? Number(roundsArg) : Number.NaN;
-// A revision is a name git can resolve; refusing "-…" keeps it from being read as an option.
-if (!rev || rev.startsWith('-') || extra.length > 0 || !(rounds >= 1 && rounds <= 50)) {
-  console.error(USAGE);
-  process.exit(2);
-}
-
-const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
-let commit: string;
-try {
-  commit = git('rev-parse', '--verify', '--end-of-options', `${rev}^{commit}`);
-} catch {
-  console.error(`bench/compare: ${JSON.stringify(rev.slice(0, 80))} is not a commit in this repository`);
-  process.exit(2);
-}
-const other = join(mkdtempSync(join(tmpdir(), 'bench-compare-')), 'tree');
-git('worktree', 'add', '--detach', other, commit);
-symlinkSync(join(ROOT, 'node_modules'), join(other, 'node_modules'));
-
-const trees = { [commit.slice(0, 7)]: other, 'this tree': ROOT };
+const { rev, count: rounds } = parseCompareArgs(
+  process.argv.slice(2),
+  'usage: npx tsx bench/compare.ts <git-rev> [rounds 1-50, default 5]',
+  {
+    count: 5,
+    max: 50,
+  },
+);
+const other = checkOutOther(rev, 'bench/compare');
+const trees = { [other.commit.slice(0, 7)]: other.dir, 'this tree': ROOT };
 const p50s: Record<string, number[]> = Object.fromEntries(Object.keys(trees).map((name) => [name, []]));
 try {
   for (let i = 0; i < rounds; i++) {
@@ -48,8 +33,7 @@ try {
     }
   }
 } finally {
-  rmSync(join(other, 'node_modules'));
-  git('worktree', 'remove', '--force', other);
+  other.remove();
 }
 
 const [before, after] = Object.values(p50s).map((samples) => median(samples));

@@ -82,37 +82,58 @@ export interface FirstAnswerData {
   ratio: { wall: number; cpu: number; peakRss: number };
 }
 
-export async function benchFirstAnswer(quick: boolean): Promise<Measurement<FirstAnswerData>> {
-  const started = performance.now();
-  const pairs = quick ? 5 : 20;
+/** The stand-ins, the CRM and the environment of figure 11, and one fresh process per call. */
+export interface FirstAnswerRig {
+  node: { binary: string; version: string };
+  /** One fresh process: import `bundleUrl`, answer one new signed transcription, exit. */
+  run(bundleUrl: string, label: string): Promise<ProcessRun>;
+  close(): Promise<void>;
+}
+
+export async function startFirstAnswerRig(): Promise<FirstAnswerRig> {
   const node = node24();
-  const bundles: Record<Side, string> = {
-    ours: pathToFileURL(`${ROOT}dist/receiver/index.mjs`).href,
-    naive: pathToFileURL(await buildNaiveReceiver()).href,
-  };
   const crm = await startCrmStandIn({ record: false });
   const standIns = await startStandIns({ tls: true });
   const crmFront = await startTlsFront(crm.url, standIns.tls!.certificate);
   const env = childEnv(stackSettings(standIns, crmFront.origin));
-  const runs: Record<Side, ProcessRun[]> = { ours: [], naive: [] };
   let id = 0;
-  const run = async (side: Side): Promise<ProcessRun> => {
-    // A fresh conversation per process, signed now: never a duplicate, never stale.
-    const event = gatewayEvent(signedBody(BENCH_SECRET, 'transcription'), `first-${side}-${id++}`);
-    const t0 = performance.now();
-    const a = await runNodeJson<ChildAnswer>({
-      node: node.binary,
-      args: ['--input-type=module', '-e', CHILD, bundles[side]],
-      env: { ...env, BENCH_EVENT: JSON.stringify(event) },
-    });
-    const wallMs = performance.now() - t0;
-    if (!(a.status === 200 && a.forwarded && a.archive === 'archived' && a.audioCheck === 'scheduled')) {
-      throw new Error(
-        `${side}: first event answered ${a.status}, forwarded ${a.forwarded}, archive ${a.archive}, audio check ${a.audioCheck}`,
-      );
-    }
-    return { wallMs, importMs: a.importMs, firstEventMs: a.firstEventMs, cpuMs: a.cpuMs, peakRssKiB: a.peakRssKiB };
+  return {
+    node,
+    async run(bundleUrl, label) {
+      // A fresh conversation per process, signed now: never a duplicate, never stale.
+      const event = gatewayEvent(signedBody(BENCH_SECRET, 'transcription'), `first-${label}-${id++}`);
+      const t0 = performance.now();
+      const a = await runNodeJson<ChildAnswer>({
+        node: node.binary,
+        args: ['--input-type=module', '-e', CHILD, bundleUrl],
+        env: { ...env, BENCH_EVENT: JSON.stringify(event) },
+      });
+      const wallMs = performance.now() - t0;
+      if (!(a.status === 200 && a.forwarded && a.archive === 'archived' && a.audioCheck === 'scheduled')) {
+        throw new Error(
+          `${label}: first event answered ${a.status}, forwarded ${a.forwarded}, archive ${a.archive}, audio check ${a.audioCheck}`,
+        );
+      }
+      return { wallMs, importMs: a.importMs, firstEventMs: a.firstEventMs, cpuMs: a.cpuMs, peakRssKiB: a.peakRssKiB };
+    },
+    async close() {
+      await crmFront.close();
+      await crm.close();
+      await standIns.close();
+    },
   };
+}
+
+export async function benchFirstAnswer(quick: boolean): Promise<Measurement<FirstAnswerData>> {
+  const started = performance.now();
+  const pairs = quick ? 5 : 20;
+  const bundles: Record<Side, string> = {
+    ours: pathToFileURL(`${ROOT}dist/receiver/index.mjs`).href,
+    naive: pathToFileURL(await buildNaiveReceiver()).href,
+  };
+  const rig = await startFirstAnswerRig();
+  const runs: Record<Side, ProcessRun[]> = { ours: [], naive: [] };
+  const run = (side: Side) => rig.run(bundles[side], side);
   try {
     // One unmeasured pair warms the OS page cache for node24, both bundles and the chunks.
     await run('ours');
@@ -122,11 +143,9 @@ export async function benchFirstAnswer(quick: boolean): Promise<Measurement<Firs
       for (const side of order) runs[side].push(await run(side));
     }
   } finally {
-    await crmFront.close();
-    await crm.close();
-    await standIns.close();
+    await rig.close();
   }
-  return report(node.version, pairs, runs, (performance.now() - started) / 1000);
+  return report(rig.node.version, pairs, runs, (performance.now() - started) / 1000);
 }
 
 function report(nodeVersion: string, pairs: number, runs: Record<Side, ProcessRun[]>, seconds: number): Measurement<FirstAnswerData> {

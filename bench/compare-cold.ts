@@ -1,0 +1,71 @@
+/**
+ * `npx tsx bench/compare-cold.ts <git-rev> [pairs]`: the cold first answer (figure 11's child:
+ * a fresh Node 24 process imports the receiver bundle and answers one signed transcription with
+ * the stack's settings, every dependency a loopback stand-in behind HTTPS) of another commit's
+ * receiver against this tree's, in alternating pairs, so "this change saves n%" claims about the
+ * cold start can be checked without the naive receiver's noise in between. Both bundles are
+ * built by their own commit's `scripts/build.ts`; the other commit is checked out in a temporary
+ * git worktree (lib/other-commit.ts). Prints medians and the median of pair ratios (this ÷ that).
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type ProcessRun, startFirstAnswerRig } from './first-answer';
+import { ROOT } from './lib/child';
+import { checkOutOther, parseCompareArgs } from './lib/other-commit';
+import { median, round } from './lib/stats';
+
+const { rev, count: pairs } = parseCompareArgs(
+  process.argv.slice(2),
+  'usage: npx tsx bench/compare-cold.ts <git-rev> [pairs 1-100, default 30]',
+  {
+    count: 30,
+    max: 100,
+  },
+);
+const other = checkOutOther(rev, 'bench/compare-cold');
+const name = other.commit.slice(0, 7);
+const runs: Record<'that' | 'this', ProcessRun[]> = { that: [], this: [] };
+try {
+  const build = (root: string) =>
+    execFileSync(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'build.ts')], {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  build(other.dir);
+  build(ROOT);
+  const bundles = {
+    that: pathToFileURL(join(other.dir, 'dist', 'receiver', 'index.mjs')).href,
+    this: pathToFileURL(join(ROOT, 'dist', 'receiver', 'index.mjs')).href,
+  };
+  const rig = await startFirstAnswerRig();
+  try {
+    // One unmeasured pair warms the OS page cache for node24 and both builds.
+    await rig.run(bundles.that, 'that');
+    await rig.run(bundles.this, 'this');
+    for (let i = 0; i < pairs; i++) {
+      const order = i % 2 === 0 ? (['that', 'this'] as const) : (['this', 'that'] as const);
+      for (const side of order) runs[side].push(await rig.run(bundles[side], side));
+      console.error(
+        `pair ${i + 1}/${pairs}: ${name} ${runs.that.at(-1)!.wallMs.toFixed(1)} ms, this tree ${runs.this.at(-1)!.wallMs.toFixed(1)} ms`,
+      );
+    }
+  } finally {
+    await rig.close();
+  }
+} finally {
+  other.remove();
+}
+
+const med = (side: 'that' | 'this', field: keyof ProcessRun) => round(median(runs[side].map((r) => r[field])), 1);
+const ratio = (field: keyof ProcessRun) => round(median(runs.this.map((r, i) => r[field] / runs.that[i]![field])), 3);
+console.log(`cold first answer, ${pairs} alternating pairs of fresh processes (figure 11's child):`);
+for (const [side, label] of [
+  ['that', name],
+  ['this', 'this tree'],
+] as const) {
+  console.log(
+    `  ${label.padEnd(10)} wall ${med(side, 'wallMs')} ms, CPU ${med(side, 'cpuMs')} ms (import ${med(side, 'importMs')} + first event ${med(side, 'firstEventMs')} ms)`,
+  );
+}
+console.log(`  this ÷ ${name}: wall ${ratio('wallMs')}×, CPU ${ratio('cpuMs')}× (median of pair ratios)`);
