@@ -12,18 +12,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type ProcessRun, startFirstAnswerRig } from './first-answer';
 import { ROOT } from './lib/child';
-import { checkOutOther, parseCompareArgs } from './lib/other-commit';
+import { openComparison } from './lib/other-commit';
 import { median, round } from './lib/stats';
 
-const { rev, count: pairs } = parseCompareArgs(
-  process.argv.slice(2),
-  'usage: npx tsx bench/compare-cold.ts <git-rev> [pairs 1-100, default 30]',
-  {
-    count: 30,
-    max: 100,
-  },
-);
-const other = checkOutOther(rev, 'bench/compare-cold');
+const { count: pairs, other } = openComparison(process.argv.slice(2), { name: 'bench/compare-cold', unit: 'pairs', count: 30, max: 100 });
 const name = other.commit.slice(0, 7);
 const runs: Record<'that' | 'this', ProcessRun[]> = { that: [], this: [] };
 try {

@@ -8,18 +8,10 @@
  */
 import { ROOT, runNodeJson, tsxArgs } from './lib/child';
 import { childEnv } from './lib/local-env';
-import { checkOutOther, parseCompareArgs } from './lib/other-commit';
+import { openComparison } from './lib/other-commit';
 import { median, round } from './lib/stats';
 
-const { rev, count: rounds } = parseCompareArgs(
-  process.argv.slice(2),
-  'usage: npx tsx bench/compare.ts <git-rev> [rounds 1-50, default 5]',
-  {
-    count: 5,
-    max: 50,
-  },
-);
-const other = checkOutOther(rev, 'bench/compare');
+const { count: rounds, other } = openComparison(process.argv.slice(2), { name: 'bench/compare', unit: 'rounds', count: 5, max: 50 });
 const trees = { [other.commit.slice(0, 7)]: other.dir, 'this tree': ROOT };
 const p50s: Record<string, number[]> = Object.fromEntries(Object.keys(trees).map((name) => [name, []]));
 try {

@@ -9,21 +9,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './child';
 
-export interface CompareArgs {
-  rev: string;
+export interface Comparison {
+  /** How many rounds or pairs to run. */
   count: number;
+  other: OtherTree;
 }
 
-/** `<git-rev> [count]`; anything else prints `usage` and exits 2. */
-export function parseCompareArgs(argv: string[], usage: string, defaults: { count: number; max: number }): CompareArgs {
-  const [rev, countArg = String(defaults.count), ...extra] = argv;
+/**
+ * `<git-rev> [count]` from `argv`, then the other commit checked out; anything else prints the
+ * tool's usage (or why the revision is not a commit) and exits 2.
+ */
+export function openComparison(argv: string[], tool: { name: string; unit: string; count: number; max: number }): Comparison {
+  const [rev, countArg = String(tool.count), ...extra] = argv;
   const count = /^\d{1,3}$/.test(countArg) ? Number(countArg) : Number.NaN;
   // A revision is a name git can resolve; refusing "-…" keeps it from being read as an option.
-  if (!rev || rev.startsWith('-') || extra.length > 0 || !(count >= 1 && count <= defaults.max)) {
-    console.error(usage);
+  if (!rev || rev.startsWith('-') || extra.length > 0 || !(count >= 1 && count <= tool.max)) {
+    console.error(`usage: npx tsx ${tool.name}.ts <git-rev> [${tool.unit} 1-${tool.max}, default ${tool.count}]`);
     process.exit(2);
   }
-  return { rev, count };
+  return { count, other: checkOutOther(rev, tool.name) };
 }
 
 const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
@@ -35,7 +39,7 @@ export interface OtherTree {
 }
 
 /** Checks `rev` out beside this tree; exits 2 with one line if it is not a commit here. */
-export function checkOutOther(rev: string, tool: string): OtherTree {
+function checkOutOther(rev: string, tool: string): OtherTree {
   let commit: string;
   try {
     commit = git('rev-parse', '--verify', '--end-of-options', `${rev}^{commit}`);
