@@ -20,7 +20,6 @@ import type { AudioAnswer, ConversationAnswer, ConversationListQuery, Conversati
 import { callDeadline, ELEVENLABS_BODY_IDLE_TIMEOUT_MS, ELEVENLABS_HEADERS_TIMEOUT_MS } from '../core/time-budget';
 import { abortSignalAt } from './deadline';
 import { lazy } from './lazy';
-import { cjsExports } from './load-module';
 
 const USER_AGENT = 'elevenlabs-webhook-receiver/1 (audio recovery)';
 /** Largest error body we read (then discard) so the connection can be reused. */
@@ -35,8 +34,8 @@ const MAX_CONVERSATION_BYTES = 32 * 1024 * 1024;
 const MAX_PAGE_BYTES = 4 * 1024 * 1024;
 
 const loadUndici = lazy(async () => {
-  const undici = cjsExports(await import('undici'));
-  const agent = new undici.Agent({
+  const { Agent, request } = await import('./undici-request');
+  const agent = new Agent({
     headersTimeout: ELEVENLABS_HEADERS_TIMEOUT_MS,
     bodyTimeout: ELEVENLABS_BODY_IDLE_TIMEOUT_MS,
     keepAliveTimeout: 4_000,
@@ -44,7 +43,7 @@ const loadUndici = lazy(async () => {
     // (scripts/lib/undici-http1-only.ts).
     allowH2: false,
   });
-  return { request: undici.request, agent: agent as Dispatcher };
+  return { request, agent: agent as Dispatcher };
 });
 
 /** The list answer, read tolerantly: ElevenLabs adds fields; we need three per conversation. */
@@ -78,12 +77,14 @@ export function createElevenLabsApi({
   baseUrl?: string;
   now?: () => number;
 } = {}): ElevenLabsApi {
-  const origin = baseUrl.replace(/\/+$/, '');
+  const base = new URL(baseUrl);
+  const prefix = base.pathname.replace(/\/+$/, '');
   const get = async (path: string, apiKey: string, accept: string, deadlineMs: number) => {
     const { request, agent } = await loadUndici();
-    return request(`${origin}${path}`, {
+    return request(agent, {
+      origin: base.origin,
+      path: `${prefix}${path}`,
       method: 'GET',
-      dispatcher: agent,
       headers: { 'xi-api-key': apiKey, accept, 'user-agent': USER_AGENT },
       signal: abortSignalAt(deadlineMs, now),
     });

@@ -1,6 +1,6 @@
 /**
- * The two parts of undici the CRM client uses, its connection pool (`Agent`) and `request`,
- * without the package's index, which loads everything undici has (fetch, WebSocket, the cache
+ * The two parts of undici the CRM client and the ElevenLabs API use, the connection pool
+ * (`Agent`) and `request`, without the package's index, which loads everything undici has (fetch, WebSocket, the cache
  * stores, the mocks, every interceptor): its chunk was 534 KiB, these two are ~290 KiB, and
  * both load on the first event's critical path (bench figure 9, issue 20). undici's
  * `request(url, options)` is this same function called on the dispatcher with the URL's

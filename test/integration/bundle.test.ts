@@ -105,14 +105,24 @@ describe('zod in the bundles', () => {
   });
 });
 
-describe("undici's HTTP/2 client and FormData encoder", () => {
-  // scripts/lib/undici-http1-only.ts leaves both out: nothing our agents send reaches them, and
-  // the HTTP/2 client loads node:http2 at import. If an undici release moves either file, the
+describe("undici's HTTP/2 client and fetch", () => {
+  // scripts/lib/undici-http1-only.ts leaves the HTTP/2 client (and node:http2) and fetch's
+  // FormData encoder out, and adapters/undici-request.ts loads Agent and request without the
+  // package's index (fetch, WebSocket, the caches). If an undici release moves a file, the
   // plugin no longer matches and this notices.
-  it.each(['receiver', 'reconciler'] as const)('dist/%s carries neither', (name) => {
+  const carriers = (Object.keys(LAMBDAS) as (keyof typeof LAMBDAS)[]).filter((name) =>
+    bundleCode(name).includes('UND_ERR_HEADERS_TIMEOUT'),
+  );
+
+  it('undici is in the bundles that forward or call the ElevenLabs API', () => {
+    expect(carriers).toEqual(['receiver', 'retry-worker', 'audio-worker', 'reconciler']);
+  });
+
+  it.each(carriers)('dist/%s carries neither', (name) => {
     const code = bundleCode(name);
-    expect(code).toContain('UND_ERR_HEADERS_TIMEOUT');
     expect(code).not.toContain('node:http2');
+    expect(code).not.toContain('Failed to parse body as FormData.'); // fetch's multipart parser
+    expect(code).not.toContain('Response object has been garbage collected'); // fetch's body mixin
     expect(code.match(/which this bundle leaves out/g)).toHaveLength(2);
   });
 });

@@ -2,14 +2,12 @@
  * The undici CRM client against a real CRM server on 127.0.0.1, with an injected clock and
  * sleep so the retry schedule can be checked exactly (no wall-clock assertions).
  */
-import { once } from 'node:events';
-import { createSecureServer } from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCrmForwarder } from '../../lambda/adapters/crm-client';
 import type { CrmPayload } from '../../lambda/core/crm-payload';
 import { type CrmStandIn, startCrmStandIn } from '../../support/stand-ins/crm';
-import { createLoopbackCertificate } from '../../support/stand-ins/tls-front';
+import { withH2PreferringServer } from '../helpers/h2-preferring-server';
 
 let crm: CrmStandIn;
 beforeAll(async () => {
@@ -120,26 +118,14 @@ describe('over TLS, to a CRM that prefers HTTP/2', () => {
   // The bundles leave undici's HTTP/2 client out (scripts/lib/undici-http1-only.ts), which is
   // safe only while our agent never offers h2 in ALPN, whatever undici's default becomes.
   it('speaks HTTP/1.1', async () => {
-    const versions: string[] = [];
-    const server = createSecureServer({ ...(await createLoopbackCertificate()), allowHTTP1: true }, (req, res) => {
-      versions.push(req.httpVersion);
+    const respond = (req: Http2ServerRequest, res: Http2ServerResponse) => {
       req.resume();
       req.on('end', () => res.writeHead(200).end('{}'));
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    // The stand-in's certificate is self-signed and NODE_EXTRA_CA_CERTS is read only at start.
-    const saved = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
-    process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
-    try {
-      const { port } = server.address() as AddressInfo;
-      const client = createCrmForwarder({ url: `https://127.0.0.1:${port}/crm`, timeoutMs: 2000, maxAttempts: 1 });
+    };
+    await withH2PreferringServer(respond, async (origin, versions) => {
+      const client = createCrmForwarder({ url: `${origin}/crm`, timeoutMs: 2000, maxAttempts: 1 });
       expect(await client.forward(payload, FAR)).toEqual({ ok: true, attempts: 1 });
       expect(versions).toEqual(['1.1']);
-    } finally {
-      if (saved === undefined) delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
-      else process.env.NODE_TLS_REJECT_UNAUTHORIZED = saved;
-      server.close();
-    }
+    });
   });
 });

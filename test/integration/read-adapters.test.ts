@@ -4,6 +4,7 @@
  * API client against the API stand-in, including the faults — a refused list, a body that is
  * not a page, and a server that accepts and never answers. 127.0.0.1 only.
  */
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3ArchiveReader } from '../../lambda/adapters/archive-reader';
 import { createElevenLabsApi, ElevenLabsApiError } from '../../lambda/adapters/elevenlabs-api';
@@ -11,6 +12,7 @@ import { createS3EventArchive } from '../../lambda/adapters/event-archive';
 import { archiveKey } from '../../lambda/core/storage-keys';
 import { type BlackHole, startBlackHole } from '../../support/stand-ins/black-hole';
 import { type ElevenLabsApiStandIn, startElevenLabsApi } from '../../support/stand-ins/elevenlabs-api';
+import { withH2PreferringServer } from '../helpers/h2-preferring-server';
 import { BUCKET, type LocalAws, startLocalAws } from '../helpers/local-aws';
 
 let local: LocalAws;
@@ -161,4 +163,22 @@ describe('the ElevenLabs API client (backfill, audio worker)', () => {
       await expect(call).rejects.toThrow();
     },
   );
+});
+
+describe('the ElevenLabs API client over TLS, to a server that prefers HTTP/2', () => {
+  // Held to HTTP/1.1 like the CRM client (scripts/lib/undici-http1-only.ts), and a base URL with
+  // a path keeps it in front of every path.
+  it('speaks HTTP/1.1', async () => {
+    const paths: string[] = [];
+    const respond = (req: Http2ServerRequest, res: Http2ServerResponse) => {
+      paths.push(req.url);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ conversations: [], has_more: false }));
+    };
+    await withH2PreferringServer(respond, async (origin, versions) => {
+      const page = await createElevenLabsApi({ baseUrl: `${origin}/eu/` }).listConversations({ pageSize: 1 }, 'k', soon());
+      expect(page.conversations).toEqual([]);
+      expect(versions).toEqual(['1.1']);
+      expect(paths).toEqual(['/eu/v1/convai/conversations?page_size=1']);
+    });
+  });
 });
