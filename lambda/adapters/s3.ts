@@ -28,13 +28,8 @@ export function loadS3(kind: Kind, { forcePathStyle, endpoint }: S3Location) {
   if (!client) {
     client = loadModule().then((sdk) => ({
       sdk,
-      // WHEN_REQUIRED: no CRC of every body by the SDK; PutObject calls send their own SHA-256.
-      client: new sdk.S3Client({
-        ...sdkClientOptions(kind),
-        forcePathStyle,
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        ...(endpoint ? { endpoint } : {}),
-      }),
+      // The SDK settings include requestChecksumCalculation WHEN_REQUIRED (sdk-settings.ts).
+      client: new sdk.S3Client({ ...sdkClientOptions(kind), forcePathStyle, ...(endpoint ? { endpoint } : {}) }),
     }));
     client.catch(() => clients.delete(id));
     clients.set(id, client);

@@ -9,10 +9,13 @@
  * pairs of fresh processes).
  *
  * Every value is the SDK's own default (test/integration/sdk-settings.test.ts compares them
- * with what a bare client resolves), so no request changes, except three that have none: the
- * user agent names the application, DynamoDB's endpoint discovery is off where it was unset (the
- * same for operations where it is optional, as for all we send), and S3's `useArnRegion` is false
- * where it was unset (read only for ARN bucket names; ours are plain names). What is given up is overriding
+ * with what a bare client resolves), so no request changes, except where the SDK has none or we
+ * chose otherwise: the user agent names the application; S3's `useArnRegion` is false where it
+ * was unset (read only for ARN bucket names; ours are plain names); S3 computes no checksum of
+ * its own for a request body unless the operation requires one (`WHEN_REQUIRED`: PutObject calls
+ * send their own SHA-256). Endpoint discovery is left unset: no DynamoDB operation we send uses
+ * it, and set at all (even to false) it would refuse the local stand-ins' custom endpoint in an
+ * SDK whose commands did. What is given up is overriding
  * them from the environment or a profile (AWS_USE_FIPS_ENDPOINT, AWS_RETRY_MODE, …): FIPS and
  * dual-stack endpoints are not part of this stack (ap-southeast-2, contract §9), and retries are
  * bounded by our own per-kind attempts (`core/time-budget.ts` SDK_ATTEMPTS).
@@ -32,17 +35,17 @@ export const SDK_SETTINGS = {
   userAgentAppId: 'elevenlabs-webhook-receiver',
 } as const;
 
-/** S3's own (@aws-sdk/middleware-sdk-s3, flexible checksums); request checksums are set where the client is built (s3.ts). */
+/** S3's own (@aws-sdk/middleware-sdk-s3, flexible checksums). */
 const S3_SETTINGS = {
   disableS3ExpressSessionAuth: false,
   useArnRegion: false,
+  requestChecksumCalculation: 'WHEN_REQUIRED',
   responseChecksumValidation: 'WHEN_SUPPORTED',
 } as const;
 
-/** DynamoDB's own: account-based endpoints as the SDK prefers them, no endpoint discovery (optional for every operation we send). */
+/** DynamoDB's own: account-based endpoints as the SDK prefers them. */
 const DYNAMODB_SETTINGS = {
   accountIdEndpointMode: 'preferred',
-  endpointDiscoveryEnabled: false,
 } as const;
 
 /** What each kind of dependency (core/time-budget.ts SDK_ATTEMPTS) adds for its service: S3's and DynamoDB's own settings. */

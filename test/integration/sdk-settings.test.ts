@@ -3,7 +3,7 @@
  * default, as a bare client resolves it, and none is read from a profile any more. Real SDK
  * clients, no network: only their resolved configuration is read.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -29,14 +29,11 @@ const CLIENT_OF: Record<Kind, new (options: object) => AnyClient> = {
   sms: PinpointSMSVoiceV2Client,
 };
 
-/** Settings with no SDK default, and what a bare client resolves instead. */
+/** Settings where the SDK has no default or we chose otherwise, and what a bare client resolves instead. */
 const NOT_THE_DEFAULT: Record<string, { bare: unknown; why: string }> = {
   userAgentAppId: { bare: undefined, why: 'unset by default; ours names the application in the user agent' },
-  endpointDiscoveryEnabled: {
-    bare: undefined,
-    why: 'unset and false both skip discovery where it is optional, as for every DynamoDB operation we send',
-  },
   useArnRegion: { bare: undefined, why: "unset; S3's endpoint rules read it only for ARN bucket names, and we send plain names" },
+  requestChecksumCalculation: { bare: 'WHEN_SUPPORTED', why: 'no CRC of every body: PutObject calls send their own SHA-256' },
 };
 
 const KINDS = Object.keys(CLIENT_OF) as Kind[];
@@ -62,8 +59,7 @@ const OVERRIDES = [
   'AWS_S3_USE_ARN_REGION',
   'AWS_RESPONSE_CHECKSUM_VALIDATION',
   'AWS_ACCOUNT_ID_ENDPOINT_MODE',
-  'AWS_ENABLE_ENDPOINT_DISCOVERY',
-  'AWS_ENDPOINT_DISCOVERY_ENABLED',
+  'AWS_REQUEST_CHECKSUM_CALCULATION',
 ];
 const saved = Object.fromEntries(OVERRIDES.map((name) => [name, process.env[name]]));
 const built: AnyClient[] = [];
@@ -79,6 +75,7 @@ beforeAll(() => {
 });
 afterAll(() => {
   for (const client of built) client.destroy();
+  rmSync(dir, { recursive: true, force: true });
   for (const [name, value] of Object.entries(saved)) {
     if (value === undefined) delete process.env[name];
     else process.env[name] = value;
@@ -115,7 +112,7 @@ describe('the SDK settings every client is given', () => {
         's3_use_arn_region = true',
         'response_checksum_validation = WHEN_REQUIRED',
         'account_id_endpoint_mode = disabled',
-        'endpoint_discovery_enabled = true',
+        'request_checksum_calculation = WHEN_SUPPORTED',
         '',
       ].join('\n'),
     );
