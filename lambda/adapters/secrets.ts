@@ -178,9 +178,13 @@ function createCachedSecret<T>(options: CachedSecretOptions<T>): CachedSecret<T>
     async prefetch() {
       if (cached || inFlight) return;
       fetchOnce(Number.POSITIVE_INFINITY, true).catch(() => undefined);
-      await fetchSecretString.load?.().catch(() => undefined);
-      // The fetch continues from the same load; two turns of the event loop let its SDK
-      // middleware run to the socket before anything else takes the CPU.
+      try {
+        await fetchSecretString.load?.();
+      } catch {
+        // The fetch meets the same failure and is the first request's to retry.
+      }
+      // The fetch continues from the same load; its SDK middleware runs to the socket before
+      // anything else takes the CPU (core/pending-writes.ts).
       await afterPendingWrites();
     },
   };
@@ -191,14 +195,14 @@ function secretsManagerFetcher(): SecretStringFetcher {
     const { SecretsManagerClient, GetSecretValueCommand } = cjsExports(await import('./sdk/secrets-manager'));
     return { client: new SecretsManagerClient(sdkClientOptions('secret')), GetSecretValueCommand };
   });
-  const fetch: SecretStringFetcher = async (secretId, deadlineMs) => {
+  const fetchSecret: SecretStringFetcher = async (secretId, deadlineMs) => {
     const { client: sm, GetSecretValueCommand } = await client();
     const result = await sm.send(new GetSecretValueCommand({ SecretId: secretId }), { abortSignal: abortSignalAt(deadlineMs) });
     if (result.SecretString === undefined) throw new Error('secret has no SecretString (binary secrets are not supported)');
     return result.SecretString;
   };
-  fetch.load = async () => {
+  fetchSecret.load = async () => {
     await client();
   };
-  return fetch;
+  return fetchSecret;
 }

@@ -100,11 +100,22 @@ describe('createSecretSource', () => {
 
   it('prefetch does nothing once a fetch is in flight or a secret cached', async () => {
     const { s, fetched } = source(['one']);
-    await s.prefetch();
-    await s.prefetch();
-    expect(await s.current(FAR)).toEqual({ hmacSecrets: ['one'] });
-    await s.prefetch();
+    await Promise.all([s.prefetch(), s.prefetch()]); // the second finds the first in flight
     expect(fetched).toHaveLength(1);
+    expect(await s.current(FAR)).toEqual({ hmacSecrets: ['one'] });
+    await s.prefetch(); // cached
+    expect(fetched).toHaveLength(1);
+  });
+
+  it('prefetch resolves when loading the client throws at once', async () => {
+    const fetchSecretString = Object.assign(async () => 'one', {
+      load: (): Promise<void> => {
+        throw new Error('no such chunk');
+      },
+    });
+    const s = createSecretSource({ secretArn: 'arn:secret', cacheSeconds: 300, now: () => 0, fetchSecretString });
+    await expect(s.prefetch()).resolves.toBeUndefined();
+    expect(await s.current(FAR)).toEqual({ hmacSecrets: ['one'] });
   });
 
   it("retries a fetch started ahead that failed, within the first request's own bound from its start", async () => {
