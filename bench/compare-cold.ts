@@ -5,7 +5,8 @@
  * receiver against this tree's, in alternating pairs, so "this change saves n%" claims about the
  * cold start can be checked without the naive receiver's noise in between. Both bundles are
  * built by their own commit's `scripts/build.ts`; the other commit is checked out in a temporary
- * git worktree (lib/other-commit.ts). Prints medians and the median of pair ratios (this ÷ that).
+ * git worktree (lib/other-commit.ts); this tree's dist/ is rebuilt, as `npm run bench` does.
+ * Prints medians and the median of pair ratios (this ÷ that).
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
