@@ -85,6 +85,8 @@ export interface FirstAnswerData {
 /** The stand-ins, the CRM and the environment of figure 11, and one fresh process per call. */
 export interface FirstAnswerRig {
   node: { binary: string; version: string };
+  /** A child's environment: the stack's settings pointing at the stand-ins (bench/profile-cold.ts runs its own child with it). */
+  env: Record<string, string>;
   /** One fresh process: import `bundleUrl`, answer one new signed transcription, exit. */
   run(bundleUrl: string, label: string): Promise<ProcessRun>;
   close(): Promise<void>;
@@ -99,6 +101,7 @@ export async function startFirstAnswerRig(): Promise<FirstAnswerRig> {
   let id = 0;
   return {
     node,
+    env,
     async run(bundleUrl, label) {
       // A fresh conversation per process, signed now: never a duplicate, never stale.
       const event = gatewayEvent(signedBody(BENCH_SECRET, 'transcription'), `first-${label}-${id++}`);

@@ -10,15 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildLambda } from '../scripts/build';
-import { startCrmStandIn } from '../support/stand-ins/crm';
-import { startTlsFront } from '../support/stand-ins/tls-front';
+import { startFirstAnswerRig } from './first-answer';
 import { ROOT, runNodeJson } from './lib/child';
-import { applySafeAwsEnv, BENCH_SECRET, childEnv } from './lib/local-env';
-import { node24 } from './lib/node24';
+import { applySafeAwsEnv, BENCH_SECRET } from './lib/local-env';
 import { addPhaseProfile, type PhaseMarks, type PhaseTotals } from './lib/phase-profile';
 import { gatewayEvent, signedBody } from './lib/signed-events';
-import { stackSettings } from './lib/stack-env';
-import { startStandIns } from './lib/stand-ins';
 import { buildNaiveReceiver } from './naive/build';
 
 applySafeAwsEnv();
@@ -37,12 +33,10 @@ marks.answered = us();
 write('\\n' + JSON.stringify({ marks, status: result.statusCode }) + '\\n', () => process.exit(0));
 `;
 
-const node = node24();
 await buildLambda('receiver');
 const bundles = { ours: join(ROOT, 'dist', 'receiver', 'index.mjs'), naive: await buildNaiveReceiver() };
-const crm = await startCrmStandIn({ record: false });
-const standIns = await startStandIns({ tls: true });
-const crmFront = await startTlsFront(crm.url, standIns.tls!.certificate);
+// Figure 11's stand-ins and environment; this script runs its own child, under the profiler.
+const rig = await startFirstAnswerRig();
 const totals: Record<keyof typeof bundles, PhaseTotals> = {
   ours: { import: new Map(), event: new Map() },
   naive: { import: new Map(), event: new Map() },
@@ -54,7 +48,7 @@ try {
       const out = join(dir, `${side}-${i}`);
       const event = gatewayEvent(signedBody(BENCH_SECRET, 'transcription'), `profile-${side}-${i}`);
       const answer = await runNodeJson<{ marks: PhaseMarks; status: number }>({
-        node: node.binary,
+        node: rig.node.binary,
         args: [
           '--cpu-prof',
           `--cpu-prof-dir=${out}`,
@@ -64,7 +58,7 @@ try {
           CHILD,
           pathToFileURL(bundles[side]).href,
         ],
-        env: { ...childEnv(stackSettings(standIns, crmFront.origin)), BENCH_EVENT: JSON.stringify(event) },
+        env: { ...rig.env, BENCH_EVENT: JSON.stringify(event) },
       });
       if (answer.status !== 200) throw new Error(`${side} answered ${answer.status}`);
       const [file] = readdirSync(out);
@@ -74,9 +68,7 @@ try {
     }
   }
 } finally {
-  await crmFront.close();
-  await crm.close();
-  await standIns.close();
+  await rig.close();
 }
 
 for (const phase of ['import', 'event'] as const) {

@@ -43,7 +43,7 @@ const loadUndici = lazy(async () => {
     // (scripts/lib/undici-http1-only.ts).
     allowH2: false,
   });
-  return { request, agent: agent as Dispatcher };
+  return { request, agent };
 });
 
 /** The list answer, read tolerantly: ElevenLabs adds fields; we need three per conversation. */

@@ -15,11 +15,13 @@
  * its own for a request body unless the operation requires one (`WHEN_REQUIRED`: PutObject calls
  * send their own SHA-256). Endpoint discovery is left unset: no DynamoDB operation we send uses
  * it, and set at all (even to false) it would refuse the local stand-ins' custom endpoint in an
- * SDK whose commands did. What is given up is overriding
- * them from the environment or a profile (AWS_USE_FIPS_ENDPOINT, AWS_RETRY_MODE, …): FIPS and
- * dual-stack endpoints are not part of this stack (ap-southeast-2, contract §9), and retries are
- * bounded by our own per-kind attempts (`core/time-budget.ts` SDK_ATTEMPTS).
- * AWS_REGION and the credentials still come from the environment, as on Lambda.
+ * SDK whose commands did.
+ *
+ * What is given up is overriding these from the environment or a profile (AWS_USE_FIPS_ENDPOINT,
+ * AWS_RETRY_MODE, …): FIPS and dual-stack endpoints are not part of this stack (ap-southeast-2,
+ * contract §9), and retries are bounded by our own per-kind attempts (`core/time-budget.ts`
+ * SDK_ATTEMPTS). AWS_REGION, the credentials and AWS_ENDPOINT_URL_* still come from the
+ * environment, as on Lambda.
  */
 
 import type { SDK_ATTEMPTS } from '../core/time-budget';

@@ -6,7 +6,8 @@
  *   loads at import (~3.5 ms on Node 24). undici speaks HTTP/2 only when TLS negotiates `h2`,
  *   and it offers `h2` in ALPN only when the agent sets `allowH2` (lib/core/connect.js); ours
  *   set `allowH2: false` themselves (adapters/crm-client.ts, adapters/elevenlabs-api.ts), so no
- *   future default can turn it on (test/integration/crm-client.test.ts holds an h2 server to it).
+ *   future default can turn it on (crm-client.test.ts and read-adapters.test.ts hold each agent
+ *   to it against a server that prefers h2).
  * - `lib/web/fetch/body.js` as the HTTP/1.1 and HTTP/2 clients require it: only to encode a
  *   `FormData` request body, which we never send (the CRM gets JSON, ElevenLabs only GETs). It
  *   pulls in most of undici's fetch (WebIDL, the multipart parser, data: URLs): ~45 KiB.
