@@ -87,8 +87,8 @@ export interface FirstAnswerRig {
   node: { binary: string; version: string };
   /** A child's environment: the stack's settings pointing at the stand-ins (bench/profile-cold.ts runs its own child with it). */
   env: Record<string, string>;
-  /** One fresh process: import `bundleUrl`, answer one new signed transcription, exit. */
-  run(bundleUrl: string, label: string): Promise<ProcessRun>;
+  /** One fresh process: import `bundleUrl`, answer one new signed transcription, exit; `extraEnv` added to its environment. */
+  run(bundleUrl: string, label: string, extraEnv?: Record<string, string>): Promise<ProcessRun>;
   close(): Promise<void>;
 }
 
@@ -102,14 +102,14 @@ export async function startFirstAnswerRig(): Promise<FirstAnswerRig> {
   return {
     node,
     env,
-    async run(bundleUrl, label) {
+    async run(bundleUrl, label, extraEnv = {}) {
       // A fresh conversation per process, signed now: never a duplicate, never stale.
       const event = gatewayEvent(signedBody(BENCH_SECRET, 'transcription'), `first-${label}-${id++}`);
       const t0 = performance.now();
       const a = await runNodeJson<ChildAnswer>({
         node: node.binary,
         args: ['--input-type=module', '-e', CHILD, bundleUrl],
-        env: { ...env, BENCH_EVENT: JSON.stringify(event) },
+        env: { ...env, ...extraEnv, BENCH_EVENT: JSON.stringify(event) },
       });
       const wallMs = performance.now() - t0;
       if (!(a.status === 200 && a.forwarded && a.archive === 'archived' && a.audioCheck === 'scheduled')) {

@@ -16,7 +16,7 @@ import { build, type OutputFile, type Plugin, transform } from 'esbuild';
 import { CLI_OUTDIR, ROOT } from './local-cli';
 
 /** Entries other than scripts/*.ts that tests run (paths from the repository root). */
-const OTHER_ENTRIES = ['bench/compare.ts', 'bench/compare-cold.ts'];
+const OTHER_ENTRIES = ['bench/compare.ts', 'bench/compare-cold.ts', 'bench/compile-cache.ts'];
 const STAMP = join(CLI_OUTDIR, 'inputs.json');
 const CHUNKS = join(CLI_OUTDIR, 'chunks');
 /** A chunk no build referenced for this long is no longer read by any test run. */

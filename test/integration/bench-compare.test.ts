@@ -1,6 +1,7 @@
 /**
  * bench/compare.ts and bench/compare-cold.ts refuse what they cannot measure before they check anything out: missing,
- * malformed, option-like or unknown revisions and bad round counts exit 2 with one line.
+ * malformed, option-like or unknown revisions and bad round counts exit 2 with one line; bench/compile-cache.ts
+ * refuses a bad pair count the same way, before it builds or starts anything.
  * (The measuring itself is the benchmark's: tests never assert on time.)
  */
 import { execFileSync } from 'node:child_process';
@@ -31,5 +32,22 @@ describe.each([
     expect(result.stderr).toMatch(message);
     expect(result.stderr.length).toBeLessThan(200);
     expect(worktrees()).toBe(before);
+  });
+});
+
+describe('bench/compile-cache.ts', () => {
+  it.each([
+    ['a count not a number', ['many']],
+    ['a count of zero', ['0']],
+    ['too many', ['101']],
+    ['an oversized count', ['9'.repeat(100_000)]],
+    ['an option', ['--pairs=3']],
+    ['an extra argument', ['3', 'more']],
+  ])('%s: exit 2, one line', async (_name, args) => {
+    const result = await run('bench/compile-cache.ts', args);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/^usage: npx tsx bench\/compile-cache\.ts /);
+    expect(result.stdout).toBe('');
   });
 });

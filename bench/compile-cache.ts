@@ -1,0 +1,89 @@
+/**
+ * `npx tsx bench/compile-cache.ts [pairs]`: what Node's compile cache (`module.enableCompileCache`,
+ * `NODE_COMPILE_CACHE`) would do for the cold first answer (figure 11's child), measured, not
+ * shipped. A cache is filled the way a deploy-time step could fill it: one Node 24 process imports
+ * the receiver's entry (INIT, with the stack's settings against the stand-ins) and every chunk of
+ * dist/receiver, handling no event, and exits, which writes the cache. Then figure 11's child runs
+ * in alternating pairs without and with it. Prints medians and the median of pair ratios.
+ *
+ * Why it is not shipped (bench/README.md, "Figure 11 in the evening of 2026-12-05"): the cache is
+ * keyed to the exact Node.js build, its V8 flags and the CPU architecture (its folder here is named
+ * like `v24.22.3-x64-…`). Lambda runs the receiver on arm64 with a Node.js 24 that AWS patches, so
+ * a cache made on this machine would never be read there; it has to be made on the runtime itself.
+ */
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { buildLambda } from '../scripts/build';
+import { type ProcessRun, startFirstAnswerRig } from './first-answer';
+import { ROOT, runNodeJson } from './lib/child';
+import { median, round } from './lib/stats';
+
+const USAGE = 'usage: npx tsx bench/compile-cache.ts [pairs 1-100, default 20]';
+const [countArg = '20', ...extra] = process.argv.slice(2);
+const pairs = /^\d{1,3}$/.test(countArg) ? Number(countArg) : Number.NaN;
+if (extra.length > 0 || !(pairs >= 1 && pairs <= 100)) {
+  console.error(USAGE);
+  process.exit(2);
+}
+
+/** Imports the entry (argv[1]) and then every chunk in argv[2]; prints how many modules it imported. */
+const FILL = `
+import { readdirSync } from 'node:fs';
+const write = process.stdout.write.bind(process.stdout);
+process.stdout.write = (chunk, ...rest) => (String(chunk).startsWith('{') ? true : write(chunk, ...rest));
+await import(process.argv[1]);
+const chunks = readdirSync(process.argv[2]).filter((file) => file.endsWith('.mjs'));
+for (const file of chunks) await import(new URL(file, process.argv[3]).href);
+write('\\n' + JSON.stringify({ modules: chunks.length + 1 }) + '\\n', () => process.exit(0));
+`;
+
+await buildLambda('receiver');
+const dist = join(ROOT, 'dist', 'receiver');
+const entry = pathToFileURL(join(dist, 'index.mjs')).href;
+const cacheDir = mkdtempSync(join(tmpdir(), 'bench-compile-cache-'));
+const runs: Record<'without' | 'with', ProcessRun[]> = { without: [], with: [] };
+const cacheEnv = { NODE_COMPILE_CACHE: cacheDir };
+let filled: { modules: number; files: number; kib: number; tag: string };
+try {
+  const rig = await startFirstAnswerRig();
+  try {
+    const { modules } = await runNodeJson<{ modules: number }>({
+      node: rig.node.binary,
+      args: ['--input-type=module', '-e', FILL, entry, join(dist, 'chunks'), pathToFileURL(join(dist, 'chunks', '/')).href],
+      env: { ...rig.env, ...cacheEnv },
+    });
+    const [tag = '(none)'] = readdirSync(cacheDir);
+    const files = tag === '(none)' ? [] : readdirSync(join(cacheDir, tag));
+    const bytes = files.reduce((sum, file) => sum + statSync(join(cacheDir, tag, file)).size, 0);
+    filled = { modules, files: files.length, kib: round(bytes / 1024, 0), tag };
+    // One unmeasured pair warms the OS page cache for node24, the build and the cache files.
+    await rig.run(entry, 'without');
+    await rig.run(entry, 'with', cacheEnv);
+    for (let i = 0; i < pairs; i++) {
+      const order = i % 2 === 0 ? (['without', 'with'] as const) : (['with', 'without'] as const);
+      for (const side of order) runs[side].push(await rig.run(entry, side, side === 'with' ? cacheEnv : {}));
+      console.error(
+        `pair ${i + 1}/${pairs}: without ${runs.without.at(-1)!.wallMs.toFixed(1)} ms, with ${runs.with.at(-1)!.wallMs.toFixed(1)} ms`,
+      );
+    }
+  } finally {
+    await rig.close();
+  }
+} finally {
+  rmSync(cacheDir, { recursive: true, force: true });
+}
+
+const med = (side: 'without' | 'with', field: keyof ProcessRun) => round(median(runs[side].map((r) => r[field])), 1);
+const ratio = (field: keyof ProcessRun) => round(median(runs.with.map((r, i) => r[field] / runs.without[i]![field])), 3);
+console.log(`compile cache for the cold first answer, ${pairs} alternating pairs of fresh processes (figure 11's child):`);
+console.log(
+  `  filled by importing ${filled.modules} modules without an event: ${filled.files} cache files, ${filled.kib} KiB, folder ${filled.tag}`,
+);
+for (const side of ['without', 'with'] as const) {
+  console.log(
+    `  ${side.padEnd(8)} wall ${med(side, 'wallMs')} ms, CPU ${med(side, 'cpuMs')} ms (import ${med(side, 'importMs')} + first event ${med(side, 'firstEventMs')} ms), peak RSS ${round(med(side, 'peakRssKiB') / 1024, 1)} MiB`,
+  );
+}
+console.log(`  with ÷ without: wall ${ratio('wallMs')}×, CPU ${ratio('cpuMs')}×, peak RSS ${ratio('peakRssKiB')}× (median of pair ratios)`);
