@@ -7,8 +7,8 @@
  * in alternating pairs without and with it. Prints medians and the median of pair ratios.
  *
  * Why it is not shipped (bench/README.md, "Figure 11 in the evening of 2026-12-05"): the cache is
- * keyed to the exact Node.js build, its V8 flags and the CPU architecture (its folder here is named
- * like `v24.22.3-x64-…`). Lambda runs the receiver on arm64 with a Node.js 24 that AWS patches, so
+ * keyed to the exact Node.js build, its V8 flags, the CPU architecture and the user id (its folder
+ * here is named like `v24.22.3-x64-964aae3f-0`). Lambda runs the receiver on arm64 with a Node.js 24 that AWS patches, so
  * a cache made on this machine would never be read there; it has to be made on the runtime itself.
  */
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
