@@ -11,14 +11,14 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type ProcessRun, startFirstAnswerRig } from './first-answer';
+import { type ProcessRun, pairRatio, runPairs, startFirstAnswerRig } from './first-answer';
 import { ROOT } from './lib/child';
 import { openComparison } from './lib/other-commit';
 import { median, round } from './lib/stats';
 
 const { count: pairs, other } = openComparison(process.argv.slice(2), { name: 'bench/compare-cold', unit: 'pairs', count: 30, max: 100 });
 const name = other.commit.slice(0, 7);
-const runs: Record<'that' | 'this', ProcessRun[]> = { that: [], this: [] };
+let runs: Record<'that' | 'this', ProcessRun[]>;
 try {
   const build = (root: string) =>
     execFileSync(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'build.ts')], {
@@ -33,16 +33,13 @@ try {
   };
   const rig = await startFirstAnswerRig();
   try {
-    // One unmeasured pair warms the OS page cache for node24 and both builds.
-    await rig.run(bundles.that, 'that');
-    await rig.run(bundles.this, 'this');
-    for (let i = 0; i < pairs; i++) {
-      const order = i % 2 === 0 ? (['that', 'this'] as const) : (['this', 'that'] as const);
-      for (const side of order) runs[side].push(await rig.run(bundles[side], side));
-      console.error(
-        `pair ${i + 1}/${pairs}: ${name} ${runs.that.at(-1)!.wallMs.toFixed(1)} ms, this tree ${runs.this.at(-1)!.wallMs.toFixed(1)} ms`,
-      );
-    }
+    runs = await runPairs(
+      pairs,
+      ['that', 'this'],
+      (side) => rig.run(bundles[side], side),
+      (done, last) =>
+        console.error(`pair ${done}/${pairs}: ${name} ${last.that.wallMs.toFixed(1)} ms, this tree ${last.this.wallMs.toFixed(1)} ms`),
+    );
   } finally {
     await rig.close();
   }
@@ -51,7 +48,7 @@ try {
 }
 
 const med = (side: 'that' | 'this', field: keyof ProcessRun) => round(median(runs[side].map((r) => r[field])), 1);
-const ratio = (field: keyof ProcessRun) => round(median(runs.this.map((r, i) => r[field] / runs.that[i]![field])), 3);
+const ratio = (field: keyof ProcessRun) => round(pairRatio(runs.this, runs.that, field), 3);
 console.log(`cold first answer, ${pairs} alternating pairs of fresh processes (figure 11's child):`);
 for (const [side, label] of [
   ['that', name],

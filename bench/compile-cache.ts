@@ -8,15 +8,16 @@
  *
  * Why it is not shipped (bench/README.md, "Figure 11 in the evening of 2026-12-05"): the cache is
  * keyed to the exact Node.js build, its V8 flags, the CPU architecture and the user id (its folder
- * here is named like `v24.22.3-x64-964aae3f-0`). Lambda runs the receiver on arm64 with a Node.js 24 that AWS patches, so
- * a cache made on this machine would never be read there; it has to be made on the runtime itself.
+ * here is named like `v24.22.3-x64-964aae3f-0`). Lambda runs the receiver on arm64 with a Node.js
+ * 24 that AWS patches, so a cache made on this machine would never be read there; it has to be
+ * made on the runtime itself.
  */
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { buildLambda } from '../scripts/build';
-import { type ProcessRun, startFirstAnswerRig } from './first-answer';
+import { type ProcessRun, pairRatio, runPairs, startFirstAnswerRig } from './first-answer';
 import { ROOT, runNodeJson } from './lib/child';
 import { median, round } from './lib/stats';
 
@@ -28,14 +29,15 @@ if (extra.length > 0 || !(pairs >= 1 && pairs <= 100)) {
   process.exit(2);
 }
 
-/** Imports the entry (argv[1]) and then every chunk in argv[2]; prints how many modules it imported. */
+/** Imports the entry (argv[1], a file: URL) and then every chunk beside it; prints how many modules it imported. */
 const FILL = `
 import { readdirSync } from 'node:fs';
 const write = process.stdout.write.bind(process.stdout);
 process.stdout.write = (chunk, ...rest) => (String(chunk).startsWith('{') ? true : write(chunk, ...rest));
 await import(process.argv[1]);
-const chunks = readdirSync(process.argv[2]).filter((file) => file.endsWith('.mjs'));
-for (const file of chunks) await import(new URL(file, process.argv[3]).href);
+const dir = new URL('chunks/', process.argv[1]);
+const chunks = readdirSync(dir).filter((file) => file.endsWith('.mjs'));
+for (const file of chunks) await import(new URL(file, dir).href);
 write('\\n' + JSON.stringify({ modules: chunks.length + 1 }) + '\\n', () => process.exit(0));
 `;
 
@@ -43,7 +45,7 @@ await buildLambda('receiver');
 const dist = join(ROOT, 'dist', 'receiver');
 const entry = pathToFileURL(join(dist, 'index.mjs')).href;
 const cacheDir = mkdtempSync(join(tmpdir(), 'bench-compile-cache-'));
-const runs: Record<'without' | 'with', ProcessRun[]> = { without: [], with: [] };
+let runs: Record<'without' | 'with', ProcessRun[]>;
 const cacheEnv = { NODE_COMPILE_CACHE: cacheDir };
 let filled: { modules: number; files: number; kib: number; tag: string };
 try {
@@ -51,23 +53,21 @@ try {
   try {
     const { modules } = await runNodeJson<{ modules: number }>({
       node: rig.node.binary,
-      args: ['--input-type=module', '-e', FILL, entry, join(dist, 'chunks'), pathToFileURL(join(dist, 'chunks', '/')).href],
+      args: ['--input-type=module', '-e', FILL, entry],
       env: { ...rig.env, ...cacheEnv },
     });
-    const [tag = '(none)'] = readdirSync(cacheDir);
-    const files = tag === '(none)' ? [] : readdirSync(join(cacheDir, tag));
+    // One folder per Node build, flags and user: this process wrote exactly one.
+    const [tag = ''] = readdirSync(cacheDir);
+    const files = tag ? readdirSync(join(cacheDir, tag)) : [];
     const bytes = files.reduce((sum, file) => sum + statSync(join(cacheDir, tag, file)).size, 0);
     filled = { modules, files: files.length, kib: round(bytes / 1024, 0), tag };
-    // One unmeasured pair warms the OS page cache for node24, the build and the cache files.
-    await rig.run(entry, 'without');
-    await rig.run(entry, 'with', cacheEnv);
-    for (let i = 0; i < pairs; i++) {
-      const order = i % 2 === 0 ? (['without', 'with'] as const) : (['with', 'without'] as const);
-      for (const side of order) runs[side].push(await rig.run(entry, side, side === 'with' ? cacheEnv : {}));
-      console.error(
-        `pair ${i + 1}/${pairs}: without ${runs.without.at(-1)!.wallMs.toFixed(1)} ms, with ${runs.with.at(-1)!.wallMs.toFixed(1)} ms`,
-      );
-    }
+    runs = await runPairs(
+      pairs,
+      ['without', 'with'],
+      (side) => rig.run(entry, side, side === 'with' ? cacheEnv : {}),
+      (done, last) =>
+        console.error(`pair ${done}/${pairs}: without ${last.without.wallMs.toFixed(1)} ms, with ${last.with.wallMs.toFixed(1)} ms`),
+    );
   } finally {
     await rig.close();
   }
@@ -76,10 +76,10 @@ try {
 }
 
 const med = (side: 'without' | 'with', field: keyof ProcessRun) => round(median(runs[side].map((r) => r[field])), 1);
-const ratio = (field: keyof ProcessRun) => round(median(runs.with.map((r, i) => r[field] / runs.without[i]![field])), 3);
+const ratio = (field: keyof ProcessRun) => round(pairRatio(runs.with, runs.without, field), 3);
 console.log(`compile cache for the cold first answer, ${pairs} alternating pairs of fresh processes (figure 11's child):`);
 console.log(
-  `  filled by importing ${filled.modules} modules without an event: ${filled.files} cache files, ${filled.kib} KiB, folder ${filled.tag}`,
+  `  filled by importing ${filled.modules} modules without an event: ${filled.files} cache files, ${filled.kib} KiB, folder ${filled.tag || '(none)'}`,
 );
 for (const side of ['without', 'with'] as const) {
   console.log(

@@ -127,6 +127,32 @@ export async function startFirstAnswerRig(): Promise<FirstAnswerRig> {
   };
 }
 
+/**
+ * `pairs` alternating pairs of fresh processes (`a` then `b`, then `b` then `a`) after one
+ * unmeasured pair that warms the OS page cache for node24, the builds and their chunks; what
+ * figure 11, bench/compare-cold.ts and bench/compile-cache.ts measure. `onPair` sees each pair's runs.
+ */
+export async function runPairs<S extends string>(
+  pairs: number,
+  [a, b]: readonly [S, S],
+  run: (side: S) => Promise<ProcessRun>,
+  onPair?: (done: number, last: Record<S, ProcessRun>) => void,
+): Promise<Record<S, ProcessRun[]>> {
+  await run(a);
+  await run(b);
+  const runs = { [a]: [], [b]: [] } as unknown as Record<S, ProcessRun[]>;
+  for (let i = 0; i < pairs; i++) {
+    for (const side of i % 2 === 0 ? [a, b] : [b, a]) runs[side].push(await run(side));
+    onPair?.(i + 1, { [a]: runs[a].at(-1)!, [b]: runs[b].at(-1)! } as Record<S, ProcessRun>);
+  }
+  return runs;
+}
+
+/** The median over pairs of `over`'s `field` ÷ `under`'s. */
+export function pairRatio(over: readonly ProcessRun[], under: readonly ProcessRun[], field: keyof ProcessRun): number {
+  return median(over.map((r, i) => r[field] / under[i]![field]));
+}
+
 export async function benchFirstAnswer(quick: boolean): Promise<Measurement<FirstAnswerData>> {
   const started = performance.now();
   const pairs = quick ? 5 : 20;
@@ -135,16 +161,9 @@ export async function benchFirstAnswer(quick: boolean): Promise<Measurement<Firs
     naive: pathToFileURL(await buildNaiveReceiver()).href,
   };
   const rig = await startFirstAnswerRig();
-  const runs: Record<Side, ProcessRun[]> = { ours: [], naive: [] };
-  const run = (side: Side) => rig.run(bundles[side], side);
+  let runs: Record<Side, ProcessRun[]>;
   try {
-    // One unmeasured pair warms the OS page cache for node24, both bundles and the chunks.
-    await run('ours');
-    await run('naive');
-    for (let i = 0; i < pairs; i++) {
-      const order: Side[] = i % 2 === 0 ? ['ours', 'naive'] : ['naive', 'ours'];
-      for (const side of order) runs[side].push(await run(side));
-    }
+    runs = await runPairs(pairs, ['ours', 'naive'], (side) => rig.run(bundles[side], side));
   } finally {
     await rig.close();
   }
@@ -160,10 +179,10 @@ function report(nodeVersion: string, pairs: number, runs: Record<Side, ProcessRu
         return [f, { median: round(median(samples)), samples: samples.map((v) => round(v)) }];
       }),
     ) as Record<keyof ProcessRun, Stat>;
-  const pairRatio = (f: keyof ProcessRun) => median(runs.ours.map((r, i) => r[f] / runs.naive[i]![f]));
+  const oursOverNaive = (f: keyof ProcessRun) => pairRatio(runs.ours, runs.naive, f);
   const ours = stats('ours');
   const naive = stats('naive');
-  const ratio = { wall: pairRatio('wallMs'), cpu: pairRatio('cpuMs'), peakRss: pairRatio('peakRssKiB') };
+  const ratio = { wall: oursOverNaive('wallMs'), cpu: oursOverNaive('cpuMs'), peakRss: oursOverNaive('peakRssKiB') };
   const wallCheck = atMost(
     `cold first answer ≤ ${WALL_RATIO_LIMIT}× the naive receiver's wall time (Node 24)`,
     ratio.wall,
