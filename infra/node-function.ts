@@ -13,6 +13,9 @@ import { Architecture, Code, Function as LambdaFunction, Runtime } from 'aws-cdk
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
+/** Left out of every function's code asset (see `code` below). */
+export const CODE_EXCLUDE = ['**/*.map'];
+
 export interface NodeFunctionProps {
   /** A folder holding `index.mjs` (and its lazy chunks) that exports `handler`. */
   readonly codePath: string;
@@ -21,6 +24,8 @@ export interface NodeFunctionProps {
   readonly memorySize: number;
   readonly logRetention: RetentionDays;
   readonly reservedConcurrentExecutions?: number;
+  /** The module and export Lambda calls. Default `index.handler`. */
+  readonly handler?: string;
 }
 
 export class NodeFunction extends Construct {
@@ -30,8 +35,10 @@ export class NodeFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: NodeFunctionProps) {
     super(scope, id);
-    if (!existsSync(join(props.codePath, 'index.mjs'))) {
-      throw new Error(`${props.codePath}/index.mjs does not exist: run \`npm run build\` before synthesising the stack`);
+    const handler = props.handler ?? 'index.handler';
+    const entry = `${handler.slice(0, handler.lastIndexOf('.'))}.mjs`;
+    if (!existsSync(join(props.codePath, entry))) {
+      throw new Error(`${props.codePath}/${entry} does not exist: run \`npm run build\` before synthesising the stack`);
     }
 
     this.logGroup = new LogGroup(this, 'Logs', {
@@ -53,11 +60,11 @@ export class NodeFunction extends Construct {
       // 2027); the bundle targets node24 and CI runs the bundles' tests on Node 24.
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
-      handler: 'index.handler',
+      handler,
       // The whole folder: index.mjs loads its chunks/ lazily. Source maps are left out: no
       // stack trace is logged (describeError keeps name and message) and Node reads maps only
       // with --enable-source-maps, which we do not set; they would double the package size.
-      code: Code.fromAsset(props.codePath, { exclude: ['**/*.map'] }),
+      code: Code.fromAsset(props.codePath, { exclude: [...CODE_EXCLUDE] }),
       timeout: props.timeout,
       memorySize: props.memorySize,
       role: this.role,

@@ -36,6 +36,7 @@ import {
   bindTable,
   bindValue,
 } from './bindings';
+import { CompileCacheLayer } from './compile-cache-layer';
 import { WebhookDashboard } from './dashboard';
 import { NodeFunction } from './node-function';
 import { queueWithDeadLetters } from './queues';
@@ -171,6 +172,7 @@ export class WebhookStack extends Stack {
   readonly idempotencyTable: Table;
   readonly alarmTopic: Topic;
   readonly receiver: NodeFunction;
+  readonly compileCache: CompileCacheLayer;
   readonly retryWorker: NodeFunction;
   readonly audioWorker: NodeFunction;
   readonly apiKeySecret: ISecret;
@@ -204,6 +206,7 @@ export class WebhookStack extends Stack {
     });
 
     this.receiver = this.receiverFunction(props, settings);
+    this.compileCache = this.compileCacheLayer(props, settings);
     this.retryWorker = this.retryWorkerFunction(props, settings);
     this.audioWorker = this.audioWorkerFunction(props, settings);
     this.reconciler = this.reconcilerFunction(props, settings);
@@ -366,6 +369,17 @@ export class WebhookStack extends Stack {
     for (const [name, value] of Object.entries({ ...settings.receiverOptions, ...settings.agentOptions, ...settings.crmMappingOptions }))
       bindValue(receiver, name, value);
     return receiver;
+  }
+
+  /** SPEC §14: the receiver's compile cache, made at deploy time on its runtime (infra/compile-cache-layer.ts). */
+  private compileCacheLayer(props: WebhookStackProps, settings: StackSettings): CompileCacheLayer {
+    return new CompileCacheLayer(this, 'CompileCache', {
+      receiver: this.receiver,
+      codePath: props.receiverCodePath ?? distFolder('receiver'),
+      memorySize: RECEIVER_MEMORY_MB,
+      bucket: this.audioBucket,
+      logRetention: settings.logRetention,
+    });
   }
 
   /** contract §5: re-forwards queued CRM payloads with backoff; a permanent 4xx goes to the DLQ at once. */

@@ -55,11 +55,25 @@ export function createReceiver(env: Env, overrides: ReceiverOverrides = {}): Rec
  * awaited: a stalled Secrets Manager must not hold INIT, and the first request joins the fetch,
  * or retries a failed one within its own bound (contract §11, adapters/secrets.ts).
  */
-export async function initReceiver(env: Env, overrides: Pick<ReceiverOverrides, 'write'> = {}): Promise<ReceiverHandler> {
+export async function initReceiver(env: Env, overrides: InitOverrides = {}): Promise<ReceiverHandler> {
   const { handler, ahead } = buildReceiver(env, overrides);
   await ahead.secrets?.prefetch();
+  if (env.NODE_COMPILE_CACHE && overrides.compileCacheDir === undefined) {
+    // The stack's layer holds a cache made at deploy time for one runtime build and user (SPEC
+    // §14, adapters/compile-cache.ts); after a runtime update it is not found, and Node, unable
+    // to write under /opt, compiles as it would without one. Said once per container.
+    createTelemetry(overrides.write).log('warn', 'compile cache not in use', {
+      reason:
+        'no cache for this runtime in NODE_COMPILE_CACHE (made for another Node build or user); the next deploy of new code remakes it',
+    });
+  }
   await Promise.all(ahead.clients.map((client) => client.preload()));
   return handler;
+}
+
+export interface InitOverrides extends Pick<ReceiverOverrides, 'write'> {
+  /** The folder Node reads its compile cache from, if it enabled one (`module.getCompileCacheDir()`). */
+  compileCacheDir?: string;
 }
 
 /** What can be loaded before the first event: the secret source's first fetch and every configured client. */

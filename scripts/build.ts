@@ -21,10 +21,24 @@ export const LAMBDAS = {
 /** The AWS SDK's CommonJS parts call `require`; ESM has none unless we make one. */
 const banner = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 
+/**
+ * Bundles built into another Lambda's folder, to run beside its code at the same paths: the
+ * layer builder fills the receiver's compile cache by importing the receiver's chunks, on the
+ * receiver's runtime (SPEC §14, lambda/create-layer-builder.ts). Its own chunks stay in its
+ * subfolder, apart from the receiver's.
+ */
+const COMPANIONS: Partial<Record<keyof typeof LAMBDAS, Record<string, string>>> = {
+  receiver: { 'layer-builder': 'lambda/layer-builder.ts' },
+};
+
 export async function buildLambda(name: keyof typeof LAMBDAS, options: Partial<BuildOptions> = {}) {
   const outdir = `${root}dist/${name}`;
   await rm(outdir, { recursive: true, force: true });
-  return build({ ...lambdaBuildOptions(LAMBDAS[name], outdir), ...options });
+  const result = await build({ ...lambdaBuildOptions(LAMBDAS[name], outdir), ...options });
+  for (const [folder, entry] of Object.entries(COMPANIONS[name] ?? {})) {
+    await build({ ...lambdaBuildOptions(entry, `${outdir}/${folder}`), ...options });
+  }
+  return result;
 }
 
 /** The settings every Lambda bundle is built with (bench/naive/build.ts reuses them, without splitting). */

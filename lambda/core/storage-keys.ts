@@ -26,3 +26,13 @@ export function audioKey(agentId: string, conversationId: string): string {
 export function archiveKey(agentId: string, conversationId: string, type: string): string {
   return `${ARCHIVE_PREFIX}${agentId}/${conversationId}/${type}.json`;
 }
+
+/**
+ * SPEC §14: the receiver's compile cache, made at deploy time (lambda/create-layer-builder.ts),
+ * as the archive a Lambda layer is created from; one per receiver build, named by its code hash.
+ */
+export const COMPILE_CACHE_PREFIX = 'deploy/compile-cache/';
+
+export function compileCacheKey(codeHash: string): string {
+  return `${COMPILE_CACHE_PREFIX}${codeHash}.zip`;
+}

@@ -72,6 +72,7 @@ describe('cdk-nag AwsSolutions', () => {
         'AudioWorker/Role AwsSolutions-IAM5[Resource::<AudioBucket96BEECBA.Arn>/audio/*]',
         'AudioWorker/Role AwsSolutions-IAM5[Resource::<AudioBucket96BEECBA.Arn>/calls/*]',
         'Reconciler/Role AwsSolutions-IAM5[Resource::<AudioBucket96BEECBA.Arn>/calls/*]',
+        'CompileCache/Builder/Role AwsSolutions-IAM5[Resource::<AudioBucket96BEECBA.Arn>/deploy/compile-cache/*]',
         'ReconcileScheduleRole AwsSolutions-IAM5[Resource::<ReconcilerFunction0432B6FF.Arn>:*]',
         'WebhookSecret AwsSolutions-SMG4',
         'ElevenLabsApiKey AwsSolutions-SMG4',

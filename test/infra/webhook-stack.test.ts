@@ -88,7 +88,20 @@ describe('Lambda functions', () => {
         Code: { S3Key: expect.stringMatching(/^[0-9a-f]{64}\.zip$/) },
       });
     }
-    template.resourceCountIs('AWS::Lambda::Function', 4);
+    // The fifth runs once per deploy: the compile cache's layer builder (SPEC §14).
+    template.resourceCountIs('AWS::Lambda::Function', 5);
+  });
+
+  it("runs the layer builder with the receiver's own code, runtime and architecture, so the cache it makes is the receiver's", () => {
+    const receiver = functionNamed('ReceiverFunction').props;
+    const builder = functionNamed('CompileCacheBuilderFunction').props;
+    expect(builder).toMatchObject({
+      Runtime: receiver.Runtime,
+      Architectures: receiver.Architectures,
+      Code: receiver.Code,
+      Handler: 'layer-builder/index.handler',
+      Environment: { Variables: { LAYER_BUCKET: ref(logicalId(template, 'AWS::S3::Bucket', 'AudioBucket')) } },
+    });
   });
 
   it('sizes the receiver for a 6 MB event and keeps both timeouts inside 30 s', () => {
@@ -126,6 +139,8 @@ describe('Lambda functions', () => {
       ARCHIVE_EVENTS: 'true',
       AUDIO_CHECK_QUEUE_URL: ref(logicalId(template, 'AWS::SQS::Queue', 'AudioCheckQueue')),
       AUDIO_CHECK_DELAY_SECONDS: '600',
+      // SPEC §14: the layer's folder (lambda/core/compile-cache-layer.ts), read by Node at start.
+      NODE_COMPILE_CACHE: '/opt/compile-cache',
     });
   });
 
@@ -496,7 +511,9 @@ describe('props', () => {
       Description: Match.stringLikeRegexp('reconciler'),
       Environment: { Variables: Match.objectLike({ ALLOWED_AGENT_IDS: 'agent_a,agent_b' }) },
     });
-    expect(Object.values(resourcesOf(t, 'AWS::Logs::LogGroup')).map((g) => g.Properties?.RetentionInDays)).toEqual([30, 30, 30, 30, 30]);
+    expect(Object.values(resourcesOf(t, 'AWS::Logs::LogGroup')).map((g) => g.Properties?.RetentionInDays)).toEqual([
+      30, 30, 30, 30, 30, 30,
+    ]);
   });
 
   it('sets CRM_NAME_FIELDS and CRM_DEFAULT_COUNTRY only when given, as the receiver reads them', () => {
@@ -507,7 +524,7 @@ describe('props', () => {
     });
     const receiverVariables = (tpl: Template) =>
       Object.values(resourcesOf(tpl, 'AWS::Lambda::Function'))
-        .filter((f) => String(f.Properties?.Description).includes('receiver'))
+        .filter((f) => String(f.Properties?.Description).startsWith('ElevenLabs post-call webhook receiver'))
         .map((f) => Object.keys((f.Properties?.Environment as { Variables: object } | undefined)?.Variables ?? {}));
     // The defaults live in lambda/config/receiver-config.ts: the default stack sets neither variable.
     const defaults = receiverVariables(template);

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { formatSignatureHeader } from '../../lambda/core/verify-signature';
-import { createReceiver } from '../../lambda/create-receiver';
+import { createReceiver, initReceiver } from '../../lambda/create-receiver';
 import { apiGatewayEvent } from '../../support/api-gateway-event';
 import { collected, realCall } from '../../support/fixtures/real-calls';
 import { memoryWorld, TEST_SECRET } from '../helpers/memory-ports';
@@ -55,5 +55,34 @@ describe('createReceiver: CRM mapping settings', () => {
     expect(lines[0]).not.toContain('Australia');
     const raw = JSON.stringify(realCall());
     expect((await handler(apiGatewayEvent(raw, {}))).statusCode).toBe(500);
+  });
+});
+
+describe('initReceiver: the compile cache (SPEC §14)', () => {
+  const env = { CRM_WEBHOOK_URL: 'http://127.0.0.1:9/crm', ELEVENLABS_WEBHOOK_SECRET: TEST_SECRET };
+  const linesOf = async (extraEnv: Record<string, string>, compileCacheDir?: string) => {
+    const lines: string[] = [];
+    await initReceiver({ ...env, ...extraEnv }, { write: (line) => lines.push(line), compileCacheDir });
+    return lines.map((line) => JSON.parse(line) as { level: string; message: string });
+  };
+
+  it.each<[string, Record<string, string>, string | undefined, string[]]>([
+    [
+      'asked for and not in use (another runtime build): said once, as a warning',
+      { NODE_COMPILE_CACHE: '/opt/compile-cache' },
+      undefined,
+      ['compile cache not in use'],
+    ],
+    [
+      'asked for and in use: nothing said',
+      { NODE_COMPILE_CACHE: '/opt/compile-cache' },
+      '/opt/compile-cache/v24.1.0-arm64-1a2b3c4d-993',
+      [],
+    ],
+    ['not asked for (tests, npm start): nothing said', {}, undefined, []],
+  ])('%s', async (_case, extraEnv, dir, messages) => {
+    const lines = await linesOf(extraEnv, dir);
+    expect(lines.map((l) => l.message)).toEqual(messages);
+    for (const line of lines) expect(line.level).toBe('warn');
   });
 });
