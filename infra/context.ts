@@ -19,8 +19,8 @@ export interface AppSettings {
   readonly props: WebhookStackProps;
 }
 
-/** How a context value is read: text, a whole number, a comma list (or JSON list), a JSON map of agent subjects. */
-type ContextKind = 'text' | 'whole' | 'list' | 'subjects';
+/** How a context value is read: text, a whole number, true or false, a comma list (or JSON list), a JSON map of agent subjects. */
+type ContextKind = 'text' | 'whole' | 'flag' | 'list' | 'subjects';
 
 /**
  * Every `-c` option the stack takes (contract §9), in one table: how its value is read and, when
@@ -56,6 +56,7 @@ export const CONTEXT_OPTIONS = {
   runbookUrl: { kind: 'text' },
   reservedConcurrency: { kind: 'whole' },
   logRetentionDays: { kind: 'whole' },
+  compileCache: { kind: 'flag' },
 } as const satisfies Partial<Record<keyof WebhookStackProps, { kind: ContextKind; env?: string }>>;
 
 /** Where the stack is deployed (not props): `-c region`, `-c account`, `-c stackName`. */
@@ -84,6 +85,14 @@ export function settingsFromContext(context: ContextReader, processEnv: Readonly
       if (value === undefined) return undefined;
       if (!/^\d+$/.test(value)) throw new ContextError(`-c ${key} must be a whole number, got "${value}"`);
       return Number(value);
+    },
+    flag: (key) => {
+      const value = context(key);
+      if (typeof value === 'boolean') return value;
+      const word = text(key)?.toLowerCase();
+      if (word === undefined) return undefined;
+      if (word !== 'true' && word !== 'false') throw new ContextError(`-c ${key} must be true or false, got "${text(key)}"`);
+      return word === 'true';
     },
     list: (key) => {
       const value = context(key);

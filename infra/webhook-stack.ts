@@ -158,6 +158,8 @@ export interface WebhookStackProps extends StackProps {
   readonly smsConfigurationSet?: string;
   /** Folder of the SMS-worker bundle. Default `dist/sms-worker`. */
   readonly smsWorkerCodePath?: string;
+  /** SPEC §14: make the receiver's compile cache at deploy time and give it to the receiver as a layer. Default true. */
+  readonly compileCache?: boolean;
 }
 
 const distFolder = (name: string) => fileURLToPath(new URL(`../dist/${name}`, import.meta.url));
@@ -172,7 +174,8 @@ export class WebhookStack extends Stack {
   readonly idempotencyTable: Table;
   readonly alarmTopic: Topic;
   readonly receiver: NodeFunction;
-  readonly compileCache: CompileCacheLayer;
+  /** SPEC §14: the layer builder and the layer; undefined with `compileCache: false`. */
+  readonly compileCache?: CompileCacheLayer;
   readonly retryWorker: NodeFunction;
   readonly audioWorker: NodeFunction;
   readonly apiKeySecret: ISecret;
@@ -206,7 +209,7 @@ export class WebhookStack extends Stack {
     });
 
     this.receiver = this.receiverFunction(props, settings);
-    this.compileCache = this.compileCacheLayer(props, settings);
+    this.compileCache = props.compileCache === false ? undefined : this.compileCacheLayer(props, settings);
     this.retryWorker = this.retryWorkerFunction(props, settings);
     this.audioWorker = this.audioWorkerFunction(props, settings);
     this.reconciler = this.reconcilerFunction(props, settings);

@@ -82,3 +82,16 @@ describe('the compile cache layer (SPEC §14)', () => {
     );
   });
 });
+describe('compileCache: false', () => {
+  const off = templateOf({ compileCache: false });
+
+  it('leaves out the builder, the custom resource and the layer, and the receiver compiles as before', () => {
+    expect(Object.keys(resourcesOf(off, 'Custom::CompileCacheLayer'))).toEqual([]);
+    expect(Object.keys(resourcesOf(off, 'AWS::Lambda::LayerVersion'))).toEqual([]);
+    off.resourceCountIs('AWS::Lambda::Function', 4);
+    for (const fn of Object.values(resourcesOf(off, 'AWS::Lambda::Function'))) {
+      expect(fn.Properties!.Layers).toBeUndefined();
+      expect(JSON.stringify(fn.Properties!.Environment ?? {})).not.toContain('NODE_COMPILE_CACHE');
+    }
+  });
+});

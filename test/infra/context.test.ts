@@ -101,6 +101,18 @@ describe('settingsFromContext', () => {
     });
   });
 
+  it.each<[unknown, boolean | undefined]>([
+    ['false', false],
+    [' FALSE ', false],
+    ['true', true],
+    [true, true],
+    [false, false],
+    ['', undefined],
+    [undefined, undefined],
+  ])('reads compileCache %o as %o (a command-line string or a cdk.json boolean)', (value, expected) => {
+    expect(settingsFromContext(reader({ compileCache: value }), {}).props.compileCache).toBe(expected);
+  });
+
   it('treats empty values as unset', () => {
     expect(settingsFromContext(reader({ alarmEmail: '', crmWebhookUrl: '  ' }), {}).props).toEqual({});
   });
@@ -116,6 +128,9 @@ describe('settingsFromContext', () => {
     [{ crmDefaultCountry: ['AU'] }, /crmDefaultCountry must be a string/],
     [{ crmNumberFields: { phone: true } }, /crmNumberFields must be a string/],
     [{ crmVoicemailPhrases: { leave: 'a message' } }, /crmVoicemailPhrases must be a string/],
+    [{ compileCache: 'no' }, /compileCache must be true or false, got "no"/],
+    [{ compileCache: '1' }, /compileCache must be true or false/],
+    [{ compileCache: { on: true } }, /compileCache must be a string/],
   ])('rejects %o naming the option', (values, message) => {
     expect(() => settingsFromContext(reader(values), {})).toThrow(message);
   });
