@@ -28,7 +28,13 @@ export default defineConfig({
       // they become run in child processes (test/integration/bundle.test.ts), which v8
       // coverage of this process cannot see.
       include: ['lambda/**/*.ts'],
-      exclude: ['lambda/receiver.ts', 'lambda/retry-worker.ts', 'lambda/audio-worker.ts', 'lambda/sms-worker.ts', 'lambda/layer-builder.ts'],
+      exclude: [
+        'lambda/receiver.ts',
+        'lambda/retry-worker.ts',
+        'lambda/audio-worker.ts',
+        'lambda/sms-worker.ts',
+        'lambda/layer-builder.ts',
+      ],
       reporter: ['text-summary', 'json-summary'],
       thresholds: { lines: 90, branches: 90 },
     },
