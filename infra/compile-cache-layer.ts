@@ -8,10 +8,12 @@
  * The receiver's NODE_COMPILE_CACHE points at the layer's folder, and its first answer skips most
  * of its compiling (bench figure 11, ~0.9× its wall time without the cache).
  *
- * A new build of the receiver (a new code hash) makes a new cache and layer version. After a
- * runtime update the cache is not found until then: the receiver compiles as it would without
+ * A new build of the receiver, or a new runtime, architecture or memory size, makes a new cache
+ * and layer version (`buildHash`). After Lambda updates the runtime by itself the cache is not
+ * found until then: the receiver compiles as it would without
  * one, and says so once per container (`compile cache not in use`).
  */
+import { createHash } from 'node:crypto';
 import { CustomResource, Duration, FileSystem } from 'aws-cdk-lib';
 import { CfnLayerVersion, LayerVersion } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -48,7 +50,8 @@ export class CompileCacheLayer extends Construct {
       handler: 'layer-builder/index.handler',
       description: "Deploy time: fills Node's compile cache for the receiver on its runtime and writes it as a layer archive",
       timeout: BUILDER_TIMEOUT,
-      // The same memory, so the same CPU share as the receiver; the cache does not depend on it.
+      // The same memory as the receiver: Lambda's Node bootstrap may derive heap flags from it,
+      // and V8 flags that are not at their defaults can be part of the cache's key.
       memorySize: props.memorySize,
       logRetention: props.logRetention,
     });
@@ -65,19 +68,43 @@ export class CompileCacheLayer extends Construct {
       expiration: Duration.days(COMPILE_CACHE_ARCHIVE_DAYS),
     });
 
+    const layerProps = {
+      description: "Node's compile cache for the receiver (SPEC §14), made at deploy time on its runtime",
+      compatibleRuntimes: [receiverFunction.runtime.name],
+      compatibleArchitectures: [receiverFunction.architecture.name],
+    };
     const build = new CustomResource(this, 'Build', {
       serviceToken: this.builder.function.functionArn,
       resourceType: 'Custom::CompileCacheLayer',
-      // The asset's own fingerprint (what CDK names it by): a new build makes a new cache.
-      properties: { CodeHash: FileSystem.fingerprint(props.codePath, { exclude: CODE_EXCLUDE }) },
+      // CloudFormation waits this long for an answer, not its default hour (the builder answers
+      // well within its own 2 minutes, even when the fill stalls: create-layer-builder.ts).
+      serviceTimeout: Duration.minutes(5),
+      properties: { CodeHash: buildHash(props, layerProps) },
     });
     this.layer = new CfnLayerVersion(this, 'Layer', {
-      description: "Node's compile cache for the receiver (SPEC §14), made at deploy time on its runtime",
+      ...layerProps,
       content: { s3Bucket: props.bucket.bucketName, s3Key: build.getAttString('Key') },
-      compatibleRuntimes: [receiverFunction.runtime.name],
-      compatibleArchitectures: [receiverFunction.architecture.name],
     });
     receiverFunction.addLayers(LayerVersion.fromLayerVersionArn(this, 'LayerVersion', this.layer.ref));
     receiverFunction.addEnvironment('NODE_COMPILE_CACHE', COMPILE_CACHE_MOUNT);
   }
+}
+
+/**
+ * What names a cache and its archive: the receiver asset's fingerprint (what CDK names the asset
+ * by), with everything else the cache depends on (runtime, architecture, memory) and the layer's
+ * own properties. Any of them changing makes a new cache and a new archive key, so CloudFormation
+ * never re-reads an archive the lifecycle rule may have expired, and never keeps a cache made for
+ * another runtime.
+ */
+function buildHash(props: CompileCacheLayerProps, layerProps: object): string {
+  const fn = props.receiver.function;
+  const inputs = [
+    FileSystem.fingerprint(props.codePath, { exclude: CODE_EXCLUDE }),
+    fn.runtime.name,
+    fn.architecture.name,
+    props.memorySize,
+    layerProps,
+  ];
+  return createHash('sha256').update(JSON.stringify(inputs)).digest('hex');
 }

@@ -6,9 +6,9 @@
  * and answers with its bucket and key; the stack creates the layer from them and gives it to the
  * receiver, whose first answer then skips most of its compiling (bench figure 11).
  *
- * It never holds a deploy back for the cache's sake: if the cache cannot be made, the layer is
- * empty and the receiver compiles as it always did. Only a failed write of the archive, which the
- * layer needs, fails the deploy.
+ * It never holds a deploy back for the cache's sake: if the cache cannot be made (an error, a fill
+ * that does not finish in time, names Node never used), the layer is empty and the receiver
+ * compiles as it always did. A failed write of the archive, which the layer needs, fails the deploy.
  */
 import { join } from 'node:path';
 import * as z from 'zod/mini';
@@ -22,12 +22,12 @@ import { compileCacheLayerEntries } from './core/compile-cache-layer';
 import {
   type CustomResourceAnswer,
   type CustomResourceRequest,
-  CustomResourceRequestSchema,
   customResourceAnswer,
+  customResourceRequestSchema,
 } from './core/custom-resource';
 import { ConfigurationError, describeError } from './core/errors';
 import { COMPILE_CACHE_PREFIX, compileCacheKey } from './core/storage-keys';
-import { zipArchive } from './core/zip-archive';
+import { type ZipEntry, zipArchive } from './core/zip-archive';
 
 export interface LayerBuilderDeps {
   fill(codeDir: string, cacheDir: string): Promise<CompileCacheFill>;
@@ -46,8 +46,10 @@ export type LayerBuilderHandler = (event: unknown, context?: { getRemainingTimeI
 
 /** The stack passes the receiver asset's hash, which names the archive (core/storage-keys.ts). */
 const CODE_HASH = /^[0-9a-f]{16,128}$/;
-/** Time kept back from the invocation's for answering CloudFormation. */
-const ANSWER_RESERVE_MS = 15_000;
+/** Time kept back from the invocation's for answering CloudFormation: two attempts of 10 s and a margin. */
+const ANSWER_RESERVE_MS = 25_000;
+/** The fill's share of the time left; the archive's write gets the rest. */
+const FILL_SHARE = 0.5;
 const ANSWER_ATTEMPTS = 2;
 
 export class AnswerNotDeliveredError extends Error {
@@ -73,8 +75,11 @@ export function createLayerBuilder(env: Env, overrides: LayerBuilderOverrides = 
     ...overrides.deps,
   };
 
+  // An http answer URL on 127.0.0.1 is the tests' stand-in; on Lambda that address is the
+  // Runtime API's, and only CloudFormation's https URLs are answered.
+  const requestSchema = customResourceRequestSchema({ allowLoopbackHttp: !env.AWS_LAMBDA_FUNCTION_NAME });
   return async (event, context) => {
-    const parsed = z.safeParse(CustomResourceRequestSchema, event);
+    const parsed = z.safeParse(requestSchema, event);
     if (!parsed.success) {
       // Without its fields there is nothing to answer; CloudFormation times the resource out.
       const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'request'} ${issue.message}`);
@@ -90,9 +95,10 @@ export function createLayerBuilder(env: Env, overrides: LayerBuilderOverrides = 
     try {
       await sendAnswer(deps, request.ResponseURL, answer);
     } catch (error) {
-      // The URL carries a signature: it is never logged.
-      telemetry.log('error', 'custom resource answer not delivered', { error: describeError(error) });
-      throw new AnswerNotDeliveredError(`CloudFormation was not answered: ${describeError(error)}`);
+      // The URL carries a signature: it is never logged, even when an error message quotes it.
+      const detail = withoutUrl(describeError(error), request.ResponseURL);
+      telemetry.log('error', 'custom resource answer not delivered', { error: detail });
+      throw new AnswerNotDeliveredError(`CloudFormation was not answered: ${detail}`);
     }
     return outcome;
   };
@@ -133,16 +139,23 @@ async function build(
   if (config === undefined) return fail(`invalid configuration: ${problem}`);
   if (validHash === undefined) return fail('ResourceProperties.CodeHash must be 16–128 lowercase hex digits');
 
+  // The cache is best effort: whatever goes wrong in making it (an error, a stall, a name Node
+  // did not use before), the layer is the empty folder and the deploy goes on.
   let fill: CompileCacheFill | undefined;
+  let entries: ZipEntry[];
   let cacheProblem: string | undefined;
   try {
-    fill = await deps.fill(config.codeDir, join(config.scratchDir, 'compile-cache'));
+    const fillBy = deps.now() + (deadlineMs - deps.now()) * FILL_SHARE;
+    fill = await withinDeadline(deps.fill(config.codeDir, join(config.scratchDir, 'compile-cache')), fillBy, deps.now);
+    entries = compileCacheLayerEntries(fill);
   } catch (error) {
     cacheProblem = describeError(error);
+    fill = undefined;
+    entries = compileCacheLayerEntries();
   }
   const key = compileCacheKey(validHash);
   try {
-    const archive = zipArchive(compileCacheLayerEntries(fill));
+    const archive = zipArchive(entries);
     await deps.putArchive(key, archive, deadlineMs);
     const answer = customResourceAnswer(request, {
       status: 'SUCCESS',
@@ -173,4 +186,27 @@ async function sendAnswer(deps: LayerBuilderDeps, url: string, answer: CustomRes
     }
   }
   throw last;
+}
+
+class FillTimeoutError extends Error {
+  override name = 'FillTimeoutError';
+}
+
+/** `work`, or a FillTimeoutError at `deadlineMs`: an import that never settles must not hold the answer. */
+function withinDeadline<T>(work: Promise<T>, deadlineMs: number, now: () => number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new FillTimeoutError('the compile cache fill did not finish in time')),
+      Math.max(0, deadlineMs - now()),
+    );
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** `text` with the answer URL, and its query (the signature) alone, replaced. */
+function withoutUrl(text: string, url: string): string {
+  const { search } = new URL(url);
+  const redacted = text.replaceAll(url, '<answer URL>');
+  return search.length > 1 ? redacted.replaceAll(search, '?<signature>') : redacted;
 }

@@ -64,7 +64,7 @@ export async function initReceiver(env: Env, overrides: InitOverrides = {}): Pro
     // to write under /opt, compiles as it would without one. Said once per container.
     createTelemetry(overrides.write).log('warn', 'compile cache not in use', {
       reason:
-        'no cache for this runtime in NODE_COMPILE_CACHE (made for another Node build or user); the next deploy of new code remakes it',
+        'no cache for this runtime in NODE_COMPILE_CACHE (made for another Node build or user); a deploy that changes the receiver code or its runtime settings remakes it',
     });
   }
   await Promise.all(ahead.clients.map((client) => client.preload()));

@@ -17,17 +17,29 @@ const MAX_REASON = 1000;
 
 const field = z.string().check(z.minLength(1), z.maxLength(MAX_FIELD));
 
-export const CustomResourceRequestSchema = z.object({
-  RequestType: z.enum(['Create', 'Update', 'Delete']),
-  ResponseURL: z.string().check(z.maxLength(MAX_URL), z.refine(isAnswerUrl, 'must be an https URL (or http on 127.0.0.1, for tests)')),
-  StackId: field,
-  RequestId: field,
-  LogicalResourceId: field,
-  PhysicalResourceId: z.optional(field),
-  ResourceProperties: z.optional(z.record(z.string(), z.unknown())),
-});
+/**
+ * The request's schema. `allowLoopbackHttp` admits an http answer URL on 127.0.0.1 (the tests'
+ * stand-in); off on Lambda, where that address is the Runtime API's.
+ */
+export function customResourceRequestSchema({ allowLoopbackHttp }: { allowLoopbackHttp: boolean }) {
+  return z.object({
+    RequestType: z.enum(['Create', 'Update', 'Delete']),
+    ResponseURL: z.string().check(
+      z.maxLength(MAX_URL),
+      z.refine(
+        (value) => isAnswerUrl(value, allowLoopbackHttp),
+        allowLoopbackHttp ? 'must be an https URL (or http on 127.0.0.1)' : 'must be an https URL',
+      ),
+    ),
+    StackId: field,
+    RequestId: field,
+    LogicalResourceId: field,
+    PhysicalResourceId: z.optional(field),
+    ResourceProperties: z.optional(z.record(z.string(), z.unknown())),
+  });
+}
 
-export type CustomResourceRequest = z.output<typeof CustomResourceRequestSchema>;
+export type CustomResourceRequest = z.output<ReturnType<typeof customResourceRequestSchema>>;
 
 export interface CustomResourceAnswer {
   Status: 'SUCCESS' | 'FAILED';
@@ -55,9 +67,9 @@ export function customResourceAnswer(
   };
 }
 
-/** CloudFormation's pre-signed URLs are https; loopback http is allowed for the tests' stand-in. */
-function isAnswerUrl(value: string): boolean {
+/** CloudFormation's pre-signed URLs are https. */
+function isAnswerUrl(value: string, allowLoopbackHttp: boolean): boolean {
   if (!URL.canParse(value)) return false;
   const url = new URL(value);
-  return url.protocol === 'https:' || (url.protocol === 'http:' && url.hostname === '127.0.0.1');
+  return url.protocol === 'https:' || (allowLoopbackHttp && url.protocol === 'http:' && url.hostname === '127.0.0.1');
 }

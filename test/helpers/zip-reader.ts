@@ -33,6 +33,16 @@ export function readZip(zip: Buffer): ReadEntry[] {
     const local = zip.readUInt32LE(at + 42);
     const name = zip.subarray(at + 46, at + 46 + nameLength).toString('utf8');
     if (zip.readUInt32LE(local) !== 0x04034b50) throw new Error(`${name}: no local header`);
+    // Extractors that stream read the local header alone: it must say what the central one says.
+    const localName = zip.subarray(local + 30, local + 30 + zip.readUInt16LE(local + 26)).toString('utf8');
+    const localFields = [
+      zip.readUInt16LE(local + 8),
+      zip.readUInt32LE(local + 14),
+      zip.readUInt32LE(local + 18),
+      zip.readUInt32LE(local + 22),
+    ];
+    if (localName !== name || localFields.join() !== [method, crc, compressed, size].join())
+      throw new Error(`${name}: local header differs`);
     const dataStart = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
     const raw = zip.subarray(dataStart, dataStart + compressed);
     const data = method === 8 ? inflateRawSync(raw) : method === 0 ? Buffer.from(raw) : undefined;

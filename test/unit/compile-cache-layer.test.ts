@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
 import { COMPILE_CACHE_MOUNT, compileCacheLayerEntries } from '../../lambda/core/compile-cache-layer';
-import { CustomResourceRequestSchema, customResourceAnswer } from '../../lambda/core/custom-resource';
+import { customResourceAnswer, customResourceRequestSchema } from '../../lambda/core/custom-resource';
 
 const TAG = 'v24.11.1-arm64-1a2b3c4d-993';
 
@@ -46,7 +46,9 @@ const request = {
   ResourceProperties: { ServiceToken: 'arn:aws:lambda:…', CodeHash: 'ab'.repeat(32) },
 };
 
-describe('CustomResourceRequestSchema', () => {
+const CustomResourceRequestSchema = customResourceRequestSchema({ allowLoopbackHttp: true });
+
+describe('customResourceRequestSchema', () => {
   it('reads a CloudFormation request', () => {
     expect(z.parse(CustomResourceRequestSchema, request)).toMatchObject({ RequestType: 'Create', LogicalResourceId: 'CompileCacheBuild' });
   });
@@ -66,8 +68,11 @@ describe('CustomResourceRequestSchema', () => {
     expect(z.safeParse(CustomResourceRequestSchema, input).success).toBe(false);
   });
 
-  it('takes http on 127.0.0.1 (the tests’ stand-in)', () => {
-    expect(z.safeParse(CustomResourceRequestSchema, { ...request, ResponseURL: 'http://127.0.0.1:8080/answer' }).success).toBe(true);
+  it('takes http on 127.0.0.1 (the tests’ stand-in) only when allowed: on Lambda that is the Runtime API', () => {
+    const loopback = { ...request, ResponseURL: 'http://127.0.0.1:9001/2018-06-01/runtime/invocation/x/response' };
+    expect(z.safeParse(CustomResourceRequestSchema, loopback).success).toBe(true);
+    expect(z.safeParse(customResourceRequestSchema({ allowLoopbackHttp: false }), loopback).success).toBe(false);
+    expect(z.safeParse(customResourceRequestSchema({ allowLoopbackHttp: false }), request).success).toBe(true);
   });
 });
 

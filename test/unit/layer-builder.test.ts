@@ -169,18 +169,46 @@ describe('the layer builder', () => {
     expect(h.logged()).toEqual([expect.objectContaining({ level: 'error', message: 'malformed custom resource request' })]);
   });
 
-  it('tries the answer twice, then fails the invocation, never logging the signed URL', async () => {
+  it('tries the answer twice, then fails the invocation, never logging the signed URL, even when the error quotes it', async () => {
     let calls = 0;
     const h = harness(undefined, {
-      answer: async () => {
+      answer: async (url) => {
         calls++;
-        throw new Error('socket hang up');
+        throw new Error(calls === 1 ? `socket hang up on ${url}` : `PUT ${new URL(url).search} refused`);
       },
     });
     await expect(h.handler(request())).rejects.toThrow(AnswerNotDeliveredError);
     expect(calls).toBe(2);
     expect(h.logged().map((l) => l.message)).toEqual(['compile cache layer', 'custom resource answer not delivered']);
     expect(h.lines.join('\n')).not.toContain('deadbeefsignature');
+    expect(h.logged()[1]).toMatchObject({ error: 'Error: PUT ?<signature> refused' });
+  });
+
+  it('a fill that never settles gives the empty layer in time, not a deploy waiting an hour', async () => {
+    // 26 s left: 1 s after the answer's reserve, half of it for the fill.
+    const h = harness(undefined, { fill: () => new Promise(() => undefined), now: () => 0 });
+    expect(await h.handler(request(), { getRemainingTimeInMillis: () => 26_000 })).toBe('empty');
+    expect(h.logged()[0]).toMatchObject({ reason: expect.stringContaining('did not finish in time') });
+    expect(readZip(h.puts[0]!.body).map((e) => e.name)).toEqual(['compile-cache/']);
+  });
+
+  it('a cache whose names Node never used before gives the empty layer, not a failed deploy', async () => {
+    const h = harness(undefined, { fill: async () => ({ ...FILL, files: [{ name: '.12f7e55c.XXXXXX', data: Buffer.from('tmp') }] }) });
+    expect(await h.handler(request())).toBe('empty');
+    expect(h.answers[0]!.answer).toMatchObject({ Status: 'SUCCESS' });
+  });
+
+  it('on Lambda, answers only https URLs: http on 127.0.0.1 would reach the Runtime API', async () => {
+    const lines: string[] = [];
+    const handler = createLayerBuilder(
+      { LAYER_BUCKET: 'b', AWS_LAMBDA_FUNCTION_NAME: 'builder' },
+      {
+        write: (line) => lines.push(line),
+        deps: { answer: async () => undefined, putArchive: async () => undefined, fill: async () => FILL },
+      },
+    );
+    expect(await handler(request({ ResponseURL: 'http://127.0.0.1:9001/2018-06-01/runtime/invocation/x/response' }))).toBe('malformed');
+    expect(await handler(request())).toBe('built');
   });
 
   it('a second attempt that gets through is enough', async () => {
