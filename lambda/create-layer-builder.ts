@@ -48,6 +48,12 @@ export type LayerBuilderHandler = (event: unknown, context?: { getRemainingTimeI
 const CODE_HASH = /^[0-9a-f]{16,128}$/;
 /** Time kept back from the invocation's for answering CloudFormation: two attempts of 10 s and a margin. */
 const ANSWER_RESERVE_MS = 25_000;
+/**
+ * IAM is eventually consistent: the builder's role and its policy are created moments before
+ * CloudFormation invokes it, and S3 may refuse the first write (AccessDenied) for a few seconds
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency).
+ */
+const ACCESS_RETRY_DELAYS_MS = [2_000, 4_000, 8_000];
 /** The fill's share of the time left; the archive's write gets the rest. */
 const FILL_SHARE = 0.5;
 const ANSWER_ATTEMPTS = 2;
@@ -156,7 +162,7 @@ async function build(
   const key = compileCacheKey(validHash);
   try {
     const archive = zipArchive(entries);
-    await deps.putArchive(key, archive, deadlineMs);
+    await putWhenAllowed(deps, key, archive, deadlineMs);
     const answer = customResourceAnswer(request, {
       status: 'SUCCESS',
       physicalResourceId: key,
@@ -209,4 +215,17 @@ function withoutUrl(text: string, url: string): string {
   const { search } = new URL(url);
   const redacted = text.replaceAll(url, '<answer URL>');
   return search.length > 1 ? redacted.replaceAll(search, '?<signature>') : redacted;
+}
+
+/** `putArchive`, again after a pause while S3 says AccessDenied and the deadline allows. */
+async function putWhenAllowed(deps: LayerBuilderDeps, key: string, body: Uint8Array, deadlineMs: number): Promise<void> {
+  for (const delay of [...ACCESS_RETRY_DELAYS_MS, undefined]) {
+    try {
+      return await deps.putArchive(key, body, deadlineMs);
+    } catch (error) {
+      const denied = (error as { name?: unknown } | null)?.name === 'AccessDenied';
+      if (!denied || delay === undefined || deps.now() + delay >= deadlineMs) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
 }

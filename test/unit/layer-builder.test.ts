@@ -109,8 +109,34 @@ describe('the layer builder', () => {
         throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied' });
       },
     });
-    expect(await h.handler(request())).toBe('failed');
+    // 1 s left for the write: no time to wait for IAM, so the first refusal is the answer.
+    const outcome = await h.handler(request(), { getRemainingTimeInMillis: () => 26_000 });
+    expect(outcome).toBe('failed');
     expect(h.answers[0]!.answer).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('AccessDenied: Access Denied') });
+  });
+
+  it('waits out a first AccessDenied (a role IAM has not spread yet) and writes again', async () => {
+    let calls = 0;
+    const h = harness(undefined, {
+      putArchive: async () => {
+        if (++calls === 1) throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied' });
+      },
+    });
+    expect(await h.handler(request())).toBe('built');
+    expect(calls).toBe(2);
+  });
+
+  it('does not retry other refusals', async () => {
+    let calls = 0;
+    const h = harness(undefined, {
+      putArchive: async () => {
+        calls++;
+        throw Object.assign(new Error('The specified bucket does not exist'), { name: 'NoSuchBucket' });
+      },
+    });
+    expect(await h.handler(request())).toBe('failed');
+    expect(calls).toBe(1);
+    expect(h.answers[0]!.answer).toMatchObject({ Status: 'FAILED', Reason: expect.stringContaining('NoSuchBucket') });
   });
 
   it('Delete: answers SUCCESS with the same id and touches nothing (CloudFormation deletes the layer)', async () => {
