@@ -21,6 +21,7 @@ import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { COMPILE_CACHE_MOUNT } from '../lambda/core/compile-cache-layer';
 import { COMPILE_CACHE_PREFIX } from '../lambda/core/storage-keys';
+import { LAYER_BUILDER_TIMEOUT_MS } from '../lambda/core/time-budget';
 import { bindBucketPrefix } from './bindings';
 import { CODE_EXCLUDE, NodeFunction } from './node-function';
 
@@ -33,8 +34,6 @@ export interface CompileCacheLayerProps {
   readonly logRetention: RetentionDays;
 }
 
-/** The builder imports ~1 MB of JavaScript and writes ~0.5 MB: seconds; the rest is margin. */
-const BUILDER_TIMEOUT = Duration.minutes(2);
 /** The archive is read once, when CloudFormation creates the layer version. */
 export const COMPILE_CACHE_ARCHIVE_DAYS = 30;
 
@@ -49,7 +48,7 @@ export class CompileCacheLayer extends Construct {
       codePath: props.codePath,
       handler: 'layer-builder/index.handler',
       description: "Deploy time: fills Node's compile cache for the receiver on its runtime and writes it as a layer archive",
-      timeout: BUILDER_TIMEOUT,
+      timeout: Duration.millis(LAYER_BUILDER_TIMEOUT_MS),
       // The same memory as the receiver: Lambda's Node bootstrap may derive heap flags from it,
       // and V8 flags that are not at their defaults can be part of the cache's key.
       memorySize: props.memorySize,

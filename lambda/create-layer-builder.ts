@@ -27,6 +27,7 @@ import {
 } from './core/custom-resource';
 import { ConfigurationError, describeError } from './core/errors';
 import { COMPILE_CACHE_PREFIX, compileCacheKey } from './core/storage-keys';
+import { CUSTOM_RESOURCE_ANSWER_TIMEOUT_MS, LAYER_BUILDER_TIMEOUT_MS, withReserve } from './core/time-budget';
 import { type ZipEntry, zipArchive } from './core/zip-archive';
 
 export interface LayerBuilderDeps {
@@ -46,8 +47,9 @@ export type LayerBuilderHandler = (event: unknown, context?: { getRemainingTimeI
 
 /** The stack passes the receiver asset's hash, which names the archive (core/storage-keys.ts). */
 const CODE_HASH = /^[0-9a-f]{16,128}$/;
-/** Time kept back from the invocation's for answering CloudFormation: two attempts of 10 s and a margin. */
-const ANSWER_RESERVE_MS = 25_000;
+const ANSWER_ATTEMPTS = 2;
+/** Time kept back from the invocation's for answering CloudFormation: every attempt, and a margin. */
+const ANSWER_RESERVE_MS = ANSWER_ATTEMPTS * CUSTOM_RESOURCE_ANSWER_TIMEOUT_MS + 5_000;
 /**
  * IAM is eventually consistent: the builder's role and its policy are created moments before
  * CloudFormation invokes it, and S3 may refuse the first write (AccessDenied) for a few seconds
@@ -56,7 +58,6 @@ const ANSWER_RESERVE_MS = 25_000;
 const ACCESS_RETRY_DELAYS_MS = [2_000, 4_000, 8_000];
 /** The fill's share of the time left; the archive's write gets the rest. */
 const FILL_SHARE = 0.5;
-const ANSWER_ATTEMPTS = 2;
 
 export class AnswerNotDeliveredError extends Error {
   override name = 'AnswerNotDeliveredError';
@@ -94,7 +95,8 @@ export function createLayerBuilder(env: Env, overrides: LayerBuilderOverrides = 
     }
     const request = parsed.data;
     const started = deps.now();
-    const deadlineMs = started + Math.max(1_000, (context?.getRemainingTimeInMillis?.() ?? 120_000) - ANSWER_RESERVE_MS);
+    const hardEndMs = started + (context?.getRemainingTimeInMillis?.() ?? LAYER_BUILDER_TIMEOUT_MS);
+    const deadlineMs = withReserve(hardEndMs, ANSWER_RESERVE_MS, started);
     const { outcome, answer, facts } = await build(request, setup, deps, deadlineMs);
     const level = outcome === 'failed' ? 'error' : outcome === 'empty' ? 'warn' : 'info';
     telemetry.log(level, 'compile cache layer', { requestType: request.RequestType, outcome, ...facts, durationMs: deps.now() - started });

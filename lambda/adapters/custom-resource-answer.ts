@@ -5,15 +5,14 @@
  * never arrives holds the stack for an hour.
  */
 import type { CustomResourceAnswer } from '../core/custom-resource';
+import { CUSTOM_RESOURCE_ANSWER_TIMEOUT_MS } from '../core/time-budget';
 import { Agent, request } from './undici-request';
 
 class AnswerRejectedError extends Error {
   override name = 'AnswerRejectedError';
 }
 
-const ANSWER_TIMEOUT_MS = 10_000;
-
-export function createAnswerSender(timeoutMs = ANSWER_TIMEOUT_MS) {
+export function createAnswerSender(timeoutMs = CUSTOM_RESOURCE_ANSWER_TIMEOUT_MS) {
   const agent = new Agent({ headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connect: { timeout: timeoutMs }, allowH2: false });
   return async (url: string, answer: CustomResourceAnswer): Promise<void> => {
     const body = JSON.stringify(answer);

@@ -16,6 +16,13 @@ export const RETRY_WORKER_TIMEOUT_MS = 30_000;
  * call is 115 MB, which takes well under a minute between ElevenLabs, Lambda and S3.
  */
 export const AUDIO_WORKER_TIMEOUT_MS = 300_000;
+/**
+ * The compile cache's layer builder (SPEC §14), once per deploy: it imports ~1 MB of JavaScript
+ * and writes ~0.5 MB, in seconds; the rest is margin (and IAM's first-write retries).
+ */
+export const LAYER_BUILDER_TIMEOUT_MS = 120_000;
+/** One attempt to PUT the builder's answer to CloudFormation's pre-signed URL. */
+export const CUSTOM_RESOURCE_ANSWER_TIMEOUT_MS = 10_000;
 /** contract §13: the SMS worker sends a batch of texts one after another (End User Messaging has per-second limits). */
 export const SMS_WORKER_TIMEOUT_MS = 30_000;
 /** The SMS worker starts a text only with at least this long left (a send and its writes); otherwise it comes back. */
